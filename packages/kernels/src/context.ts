@@ -1,0 +1,350 @@
+import { BufferPool, type PoolStats } from './buffer-pool.js';
+import type { Kernel } from './kernel.js';
+import { type ParamValues, paramBytes, writeParams } from './params.js';
+import { type AdapterDescription, isSoftwareAdapter } from './adapter.js';
+
+/** A storage binding: a whole buffer, or a byte range of one. */
+export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+
+export interface ContextOptions {
+  /**
+   * Submit after every dispatch and check errors per dispatch, so an error
+   * names exactly the kernel that caused it. Slow; for debugging.
+   * Also turned on by the environment variable PNEUMO_DEBUG=1.
+   */
+  debug?: boolean;
+  /** Anything that must stay alive as long as the device (dawn.node's GPU object). */
+  keepAlive?: unknown;
+}
+
+export interface ContextStats extends PoolStats {
+  dispatches: number;
+  submits: number;
+  pipelines: number;
+  readbacks: number;
+}
+
+interface PendingCheck {
+  what: () => string;
+  errors: Promise<(GPUError | null)[]>;
+}
+
+const UNIFORM_ARENA_BYTES = 1 << 18;
+
+/**
+ * Everything kernels need from one WebGPU device: a compiled-pipeline cache,
+ * a pool of storage buffers, one command encoder that collects dispatches
+ * until something needs their results (so a training step is one submit, not
+ * one per op), readback through reused staging buffers, and error capture
+ * that turns WebGPU validation and out-of-memory errors into exceptions
+ * naming the kernels involved.
+ */
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterDescription;
+  readonly debug: boolean;
+  /** True on CPU-emulated adapters (llvmpipe, SwiftShader): kernels pick CPU-friendly variants. */
+  readonly software: boolean;
+  readonly limits: GPUSupportedLimits;
+  readonly pool: BufferPool;
+
+  private readonly staging: BufferPool;
+  private readonly keepAlive: unknown;
+  private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
+  private readonly uniformAlign: number;
+  private readonly uniforms: GPUBuffer;
+  private readonly uniformHost = new ArrayBuffer(UNIFORM_ARENA_BYTES);
+  private readonly uniformView = new DataView(this.uniformHost);
+  private uniformUsed = 0;
+
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private batchLabels: string[] = [];
+  private batchBuffers = new Set<GPUBuffer>();
+  private pending: PendingCheck[] = [];
+  private compileChecks: PendingCheck[] = [];
+  private lost: string | null = null;
+  private counters = { dispatches: 0, submits: 0, readbacks: 0 };
+
+  constructor(device: GPUDevice, adapter: AdapterDescription, options: ContextOptions = {}) {
+    this.device = device;
+    this.adapter = adapter;
+    this.keepAlive = options.keepAlive;
+    this.debug = options.debug ?? envFlag('PNEUMO_DEBUG');
+    this.software = isSoftwareAdapter(adapter);
+    this.limits = device.limits;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    this.pool = new BufferPool(device, usage);
+    this.staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 256 << 20);
+    this.uniformAlign = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
+    this.uniforms = device.createBuffer({
+      size: UNIFORM_ARENA_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      label: 'pneumo uniform arena',
+    });
+    device.lost.then((info) => {
+      this.lost = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  /** Allocates a storage buffer of at least `bytes` from the pool. */
+  alloc(bytes: number, label?: string): GPUBuffer {
+    this.checkAlive();
+    const max = Math.min(this.limits.maxBufferSize, this.limits.maxStorageBufferBindingSize);
+    if (bytes > max) {
+      throw new Error(
+        `cannot allocate ${bytes} bytes${label ? ` for ${label}` : ''}: the adapter's storage buffers hold at most ${max} bytes`,
+      );
+    }
+    return this.pool.acquire(bytes, label);
+  }
+
+  /** Returns a buffer to the pool. Dispatches already encoded that use it still see its old contents. */
+  free(buffer: GPUBuffer): void {
+    this.pool.release(buffer);
+  }
+
+  /** Copies host data into a buffer, ordered after every dispatch encoded so far. */
+  write(buffer: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    this.checkAlive();
+    // queue.writeBuffer runs before commands that are still being encoded, so a
+    // buffer those commands use must see them submitted first.
+    if (this.batchBuffers.has(buffer)) this.flush();
+    this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Encodes a buffer-to-buffer copy in order with the dispatches. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    const enc = this.copyEncoder('copy');
+    enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.batchBuffers.add(src).add(dst);
+  }
+
+  /**
+   * Encodes one dispatch of `kernel`. `workgroups` is a count (split over x
+   * and y as needed; kernels recover the linear index with LINEAR_WORKGROUP)
+   * or an explicit [x, y, z] grid. `label` names the call in errors (use the
+   * op and the shapes).
+   */
+  dispatch(
+    kernel: Kernel,
+    buffers: readonly BufferBinding[],
+    params: ParamValues,
+    workgroups: number | readonly [number, number, number],
+    label = kernel.name,
+  ): void {
+    this.checkAlive();
+    if (buffers.length !== kernel.bindings.length) {
+      throw new Error(`${label}: kernel ${kernel.name} takes ${kernel.bindings.length} buffers, got ${buffers.length}`);
+    }
+    const grid = typeof workgroups === 'number' ? this.grid(workgroups, label) : workgroups;
+    if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
+    const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
+    if (grid.some((g) => g > maxDim)) {
+      throw new Error(`${label}: workgroup grid [${grid.join(', ')}] exceeds the adapter's ${maxDim} per dimension`);
+    }
+    const { pipeline, layout } = this.pipeline(kernel);
+
+    const bytes = paramBytes(kernel.params);
+    const slot = Math.ceil(bytes / this.uniformAlign) * this.uniformAlign;
+    if (this.uniformUsed + slot > UNIFORM_ARENA_BYTES) this.flush();
+    const uniformOffset = this.uniformUsed;
+    writeParams(this.uniformView, uniformOffset, kernel.params, params, label);
+    this.uniformUsed += slot;
+
+    const entries: GPUBindGroupEntry[] = buffers.map((b, i) => {
+      const resource: GPUBufferBinding = isGpuBuffer(b) ? { buffer: b } : b;
+      this.batchBuffers.add(resource.buffer);
+      return { binding: i, resource };
+    });
+    entries.push({ binding: buffers.length, resource: { buffer: this.uniforms, offset: uniformOffset, size: bytes } });
+
+    const pass = this.computePass();
+    const bindGroup = this.device.createBindGroup({ layout, entries, label });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.counters.dispatches++;
+    this.batchLabels.push(label);
+    if (this.debug) this.flush();
+  }
+
+  /** Splits a linear workgroup count into a grid within the per-dimension limit. */
+  grid(count: number, label = 'dispatch'): [number, number, number] {
+    const maxDim = this.limits.maxComputeWorkgroupsPerDimension;
+    if (count <= maxDim) return [count, 1, 1];
+    const y = Math.ceil(count / maxDim);
+    if (y > maxDim) throw new Error(`${label}: ${count} workgroups exceed the adapter's grid`);
+    return [Math.ceil(count / y), y, 1];
+  }
+
+  /** Submits everything encoded so far. Cheap when nothing is pending. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    const enc = this.encoder;
+    this.encoder = null;
+    if (this.uniformUsed > 0) {
+      this.device.queue.writeBuffer(this.uniforms, 0, this.uniformHost, 0, this.uniformUsed);
+      this.uniformUsed = 0;
+    }
+    this.device.queue.submit([enc.finish()]);
+    this.counters.submits++;
+    const labels = this.batchLabels;
+    this.batchLabels = [];
+    this.batchBuffers = new Set();
+    // Scopes were pushed when this batch began (see beginBatch): everything
+    // between then and now, bind groups and submit included, is captured.
+    const errors = Promise.all([this.device.popErrorScope(), this.device.popErrorScope()]);
+    this.pending.push({ what: () => describeBatch(labels), errors });
+  }
+
+  /**
+   * Waits until the GPU has finished all submitted work, and throws the first
+   * WebGPU error any of it raised.
+   */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.throwPendingErrors();
+  }
+
+  /** Reads `bytes` bytes of a buffer back to the host. */
+  async read(buffer: GPUBuffer, bytes: number, byteOffset = 0): Promise<ArrayBuffer> {
+    this.checkAlive();
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.staging.acquire(size, 'pneumo readback');
+    const enc = this.copyEncoder('readback');
+    enc.copyBufferToBuffer(buffer, byteOffset, staging, 0, size);
+    this.flush();
+    this.counters.readbacks++;
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
+    } catch (e) {
+      await this.throwPendingErrors();
+      throw new Error(`readback of ${bytes} bytes failed: ${(e as Error).message}`);
+    }
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    this.staging.release(staging);
+    await this.throwPendingErrors();
+    return out;
+  }
+
+  stats(): ContextStats {
+    return { ...this.pool.stats(), ...this.counters, pipelines: this.pipelines.size };
+  }
+
+  /** Frees the pools and the device. The context is unusable afterwards. */
+  destroy(): void {
+    if (this.lost) return;
+    this.flush();
+    this.pool.trim();
+    this.staging.trim();
+    this.uniforms.destroy();
+    this.lost = 'destroyed';
+    this.device.destroy();
+    void this.keepAlive;
+  }
+
+  private pipeline(kernel: Kernel): { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout } {
+    const hit = this.pipelines.get(kernel.key);
+    if (hit) return hit;
+    const layout = this.device.createBindGroupLayout({
+      label: kernel.name,
+      entries: [
+        ...kernel.bindings.map((b, i) => ({
+          binding: i,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: b.access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
+        })),
+        { binding: kernel.bindings.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' as const } },
+      ],
+    });
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code: kernel.wgsl, label: kernel.key });
+    const pipeline = this.device.createComputePipeline({
+      label: kernel.key,
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: 'main' },
+    });
+    const compileError = this.device.popErrorScope();
+    const messages = module.getCompilationInfo().then((info) =>
+      info.messages
+        .filter((m) => m.type === 'error')
+        .map((m) => `  line ${m.lineNum}:${m.linePos} ${m.message}`)
+        .join('\n'),
+    );
+    this.compileChecks.push({
+      what: () => `compiling kernel ${kernel.key}`,
+      errors: Promise.all([compileError, messages]).then(([err, msgs]) =>
+        err || msgs ? [{ message: `${err?.message ?? ''}\n${msgs}`.trim() } as GPUError] : [],
+      ),
+    });
+    const entry = { pipeline, layout };
+    this.pipelines.set(kernel.key, entry);
+    return entry;
+  }
+
+  private beginBatch(): GPUCommandEncoder {
+    if (!this.encoder) {
+      this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
+      this.encoder = this.device.createCommandEncoder();
+    }
+    return this.encoder;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    const enc = this.beginBatch();
+    if (!this.pass) this.pass = enc.beginComputePass();
+    return this.pass;
+  }
+
+  private copyEncoder(label: string): GPUCommandEncoder {
+    this.checkAlive();
+    const enc = this.beginBatch();
+    this.endPass();
+    this.batchLabels.push(label);
+    return enc;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  private async throwPendingErrors(): Promise<void> {
+    const checks = [...this.compileChecks, ...this.pending];
+    this.compileChecks = [];
+    this.pending = [];
+    for (const check of checks) {
+      const errs = (await check.errors).filter((e): e is GPUError => e !== null);
+      if (errs.length > 0) {
+        const kind = errs[0]?.constructor?.name === 'GPUOutOfMemoryError' ? 'out of GPU memory' : 'WebGPU error';
+        throw new Error(`${kind} while ${check.what()}: ${errs.map((e) => e.message).join('; ')}`);
+      }
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.lost) throw new Error(`the WebGPU device is gone (${this.lost})`);
+  }
+}
+
+function isGpuBuffer(b: BufferBinding): b is GPUBuffer {
+  return typeof (b as GPUBuffer).mapAsync === 'function';
+}
+
+function describeBatch(labels: string[]): string {
+  if (labels.length <= 8) return `running ${labels.join(', ')}`;
+  return `running a batch of ${labels.length} dispatches (${labels.slice(0, 6).join(', ')}, …); set PNEUMO_DEBUG=1 to pin down which one`;
+}
+
+function envFlag(name: string): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const v = env?.[name];
+  return v !== undefined && v !== '' && v !== '0' && v !== 'false';
+}

@@ -1,0 +1,81 @@
+import { type ParamSpec, paramStruct } from './params.js';
+
+/** Element type of a storage binding as the WGSL sees it. */
+export type BindingType = 'f32' | 'i32' | 'u32' | 'vec4<f32>';
+
+export interface BindingSpec {
+  readonly name: string;
+  readonly type: BindingType;
+  /** 'read' for inputs; 'read_write' for outputs. */
+  readonly access: 'read' | 'read_write';
+}
+
+/**
+ * One compiled WGSL program variant. `key` is unique per (program, config):
+ * the context compiles each key once. Storage bindings are numbered in order,
+ * and the uniform parameter block takes the next binding.
+ */
+export interface Kernel {
+  readonly name: string;
+  readonly key: string;
+  readonly bindings: readonly BindingSpec[];
+  readonly params: ParamSpec;
+  readonly workgroupSize: number;
+  readonly wgsl: string;
+}
+
+/**
+ * WGSL that turns a 2-D workgroup grid back into one linear workgroup index.
+ * Large 1-D launches are split over x and y because each grid dimension is
+ * capped (maxComputeWorkgroupsPerDimension, 65535 on every adapter seen).
+ */
+export const LINEAR_WORKGROUP = 'let wg_linear = wid.y * nwg.x + wid.x;';
+export const ENTRY_BUILTINS =
+  '@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ' +
+  '@builtin(local_invocation_index) lid: u32';
+
+/**
+ * NaN and infinity for kernels: WGSL rejects them as constants, so they are
+ * built from a private variable, which is not a constant expression.
+ */
+export const SPECIAL_FLOATS = `
+var<private> zero_bits: u32 = 0u;
+fn f32_inf() -> f32 { return bitcast<f32>(0x7f800000u + zero_bits); }
+fn f32_nan() -> f32 { return bitcast<f32>(0x7fc00000u + zero_bits); }`;
+
+const cache = new Map<string, Kernel>();
+
+/**
+ * Builds (once per key) a kernel from its body: the bindings and the
+ * parameter struct are generated from their specs so they cannot disagree
+ * with what the dispatcher binds and writes.
+ */
+export function defineKernel(spec: {
+  name: string;
+  config?: Record<string, string | number | boolean>;
+  bindings: readonly BindingSpec[];
+  params: ParamSpec;
+  workgroupSize: number;
+  /** WGSL after the declarations; must define `@compute fn main`. */
+  body: string;
+}): Kernel {
+  const key = `${spec.name}:${JSON.stringify(spec.config ?? {})}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const decls = spec.bindings.map(
+    (b, i) => `@group(0) @binding(${i}) var<storage, ${b.access}> ${b.name}: array<${b.type}>;`,
+  );
+  decls.push(paramStruct(spec.params));
+  decls.push(`@group(0) @binding(${spec.bindings.length}) var<uniform> p: Params;`);
+  const wgsl = `${decls.join('\n')}\n\n${spec.body}\n`;
+  const kernel: Kernel = {
+    name: spec.name,
+    key,
+    bindings: spec.bindings,
+    params: spec.params,
+    workgroupSize: spec.workgroupSize,
+    wgsl,
+  };
+  cache.set(key, kernel);
+  return kernel;
+}

@@ -1,0 +1,216 @@
+import type { BufferBinding, GpuContext } from '../context.js';
+import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+import { at, numel, rankParams } from './strided.js';
+
+const WG = 64;
+
+/** Unary ops: `s` is the op's scalar (exponent, factor, …) where it has one. */
+export const UNARY_OPS = {
+  copy: 'x',
+  neg: '-x',
+  exp: 'exp(x)',
+  log: 'log(x)',
+  sqrt: 'sqrt(x)',
+  abs: 'abs(x)',
+  relu: 'max(x, 0.0)',
+  // x > 0 is false for -0.0 and NaN, so the gradient mask is 0 there, as in PyTorch.
+  step: 'select(0.0, 1.0, x > 0.0)',
+  pow: 'pow_scalar(x, p.s)',
+  mul_scalar: 'x * p.s',
+  add_scalar: 'x + p.s',
+  rsub_scalar: 'p.s - x',
+  rdiv_scalar: 'p.s / x',
+} as const;
+export type UnaryOp = keyof typeof UNARY_OPS;
+
+export const BINARY_OPS = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  maximum: 'max(a, b)',
+  minimum: 'min(a, b)',
+  eq: 'select(0.0, 1.0, a == b)',
+  gt: 'select(0.0, 1.0, a > b)',
+  // relu backward: a is the forward input, b the incoming gradient.
+  relu_grad: 'select(0.0, b, a > 0.0)',
+} as const;
+export type BinaryOp = keyof typeof BINARY_OPS;
+
+// pow with PyTorch's sign rules for negative bases and integer exponents;
+// WGSL's pow is undefined for x < 0.
+const POW_SCALAR = `${SPECIAL_FLOATS}
+fn pow_scalar(x: f32, e: f32) -> f32 {
+  if (e == 0.0) { return 1.0; }
+  if (e == 1.0) { return x; }
+  if (e == 2.0) { return x * x; }
+  if (e == 0.5) { return sqrt(x); }
+  if (x >= 0.0) { return pow(x, e); }
+  if (e == floor(e)) {
+    let m = pow(-x, e);
+    return select(m, -m, (i32(e) & 1) == 1);
+  }
+  return f32_nan();
+}`;
+
+function unaryKernel(op: UnaryOp, contiguous: boolean) {
+  const index = contiguous ? 'let ix = i;' : unravel(['x']);
+  return defineKernel({
+    name: `unary_${op}`,
+    config: { contiguous },
+    bindings: [
+      { name: 'X', type: 'f32', access: 'read' },
+      { name: 'Y', type: 'f32', access: 'read_write' },
+    ],
+    params: [
+      ['n', 'u32'],
+      ['rank', 'u32'],
+      ['s', 'f32'],
+      ['shape', 'vec8u'],
+      ['xs', 'vec8u'],
+    ],
+    workgroupSize: WG,
+    body: `${POW_SCALAR}
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let i = wg_linear * ${WG}u + lid;
+  if (i >= p.n) { return; }
+  ${index}
+  let x = X[ix];
+  Y[i] = ${UNARY_OPS[op]};
+}`,
+  });
+}
+
+function binaryKernel(op: BinaryOp, contiguous: boolean) {
+  const index = contiguous ? 'let ia = i; let ib = i;' : unravel(['a', 'b']);
+  return defineKernel({
+    name: `binary_${op}`,
+    config: { contiguous },
+    bindings: [
+      { name: 'A', type: 'f32', access: 'read' },
+      { name: 'B', type: 'f32', access: 'read' },
+      { name: 'Y', type: 'f32', access: 'read_write' },
+    ],
+    params: [
+      ['n', 'u32'],
+      ['rank', 'u32'],
+      ['shape', 'vec8u'],
+      ['astr', 'vec8u'],
+      ['bstr', 'vec8u'],
+    ],
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let i = wg_linear * ${WG}u + lid;
+  if (i >= p.n) { return; }
+  ${index}
+  let a = A[ia];
+  let b = B[ib];
+  Y[i] = ${BINARY_OPS[op]};
+}`,
+  });
+}
+
+/** WGSL: from the output's linear index `i`, the offsets `i<name>` into each strided input. */
+function unravel(names: string[]): string {
+  const stride = (n: string) => (n === 'x' ? 'xs' : `${n}str`);
+  return `var rem = i;
+  ${names.map((n) => `var i${n} = 0u;`).join(' ')}
+  for (var d = p.rank; d > 0u; d--) {
+    let size = ${at('shape', 'd - 1u')};
+    let c = rem % size;
+    rem = rem / size;
+    ${names.map((n) => `i${n} += c * ${at(stride(n), 'd - 1u')};`).join('\n    ')}
+  }`;
+}
+
+function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
+  let expect = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && strides[d] !== expect) return false;
+    expect *= shape[d]!;
+  }
+  return true;
+}
+
+/**
+ * y = op(x) elementwise. `x` is read with `xStrides` (element strides; 0
+ * broadcasts), so this also materializes permutes and expands (op 'copy').
+ * `y` is contiguous with `shape`.
+ */
+export function unary(
+  ctx: GpuContext,
+  op: UnaryOp,
+  x: BufferBinding,
+  y: BufferBinding,
+  shape: readonly number[],
+  xStrides: readonly number[],
+  scalar = 0,
+): void {
+  const n = numel(shape);
+  if (n === 0) return;
+  const r = rankParams(`unary ${op}`, shape);
+  const kernel = unaryKernel(op, isContiguous(shape, xStrides));
+  ctx.dispatch(kernel, [x, y], { n, rank: r.rank, s: scalar, shape: r.shape, xs: [...xStrides] }, Math.ceil(n / WG), `${op} [${shape}]`);
+}
+
+/** y = op(a, b) elementwise with broadcasting expressed as strides (0 on broadcast dimensions). */
+export function binary(
+  ctx: GpuContext,
+  op: BinaryOp,
+  a: BufferBinding,
+  aStrides: readonly number[],
+  b: BufferBinding,
+  bStrides: readonly number[],
+  y: BufferBinding,
+  shape: readonly number[],
+): void {
+  const n = numel(shape);
+  if (n === 0) return;
+  const r = rankParams(`binary ${op}`, shape);
+  const kernel = binaryKernel(op, isContiguous(shape, aStrides) && isContiguous(shape, bStrides));
+  ctx.dispatch(
+    kernel,
+    [a, b, y],
+    { n, rank: r.rank, shape: r.shape, astr: [...aStrides], bstr: [...bStrides] },
+    Math.ceil(n / WG),
+    `${op} [${shape}]`,
+  );
+}
+
+const fillKernel = () =>
+  defineKernel({
+    name: 'fill',
+    bindings: [{ name: 'Y', type: 'f32', access: 'read_write' }],
+    params: [
+      ['n', 'u32'],
+      ['bits', 'u32'],
+    ],
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let i = wg_linear * ${WG}u + lid;
+  if (i >= p.n) { return; }
+  Y[i] = bitcast<f32>(p.bits);
+}`,
+  });
+
+/**
+ * Fills `n` 32-bit elements with the bit pattern `bits` (a float's or an
+ * int's: the kernel copies bits, so it serves every 32-bit dtype).
+ */
+export function fill(ctx: GpuContext, y: BufferBinding, n: number, bits: number): void {
+  if (n === 0) return;
+  ctx.dispatch(fillKernel(), [y], { n, bits: bits >>> 0 }, Math.ceil(n / WG), `fill [${n}]`);
+}
+
+/** The bit pattern of a float32, for `fill`. */
+export function f32Bits(v: number): number {
+  return new Uint32Array(new Float32Array([v]).buffer)[0]!;
+}

@@ -1,0 +1,110 @@
+import type { BufferBinding, GpuContext } from '../context.js';
+import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+import { at, numel, rankParams } from './strided.js';
+
+const WG = 64;
+
+export type ReduceOp = 'sum' | 'max';
+
+const INIT: Record<ReduceOp, string> = { sum: '0.0', max: '-f32_inf()' };
+const STEP: Record<ReduceOp, string> = { sum: 'acc = acc + v;', max: 'acc = max(acc, v); nan = nan || v != v;' };
+
+const reduceKernel = (op: ReduceOp) =>
+  defineKernel({
+    name: `reduce_${op}`,
+    bindings: [
+      { name: 'X', type: 'f32', access: 'read' },
+      { name: 'Y', type: 'f32', access: 'read_write' },
+    ],
+    params: [
+      ['n', 'u32'],
+      ['krank', 'u32'],
+      ['rrank', 'u32'],
+      ['rcount', 'u32'],
+      ['kshape', 'vec8u'],
+      ['kstrides', 'vec8u'],
+      ['rshape', 'vec8u'],
+      ['rstrides', 'vec8u'],
+    ],
+    workgroupSize: WG,
+    body: `${SPECIAL_FLOATS}
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let o = wg_linear * ${WG}u + lid;
+  if (o >= p.n) { return; }
+  var rem = o;
+  var base = 0u;
+  for (var d = p.krank; d > 0u; d--) {
+    let size = ${at('kshape', 'd - 1u')};
+    base += (rem % size) * ${at('kstrides', 'd - 1u')};
+    rem = rem / size;
+  }
+  var acc = ${INIT[op]};
+  var nan = false;
+  // The innermost reduced dimension advances by a constant stride; only
+  // the outer ones need the div/mod walk.
+  let inner = select(1u, ${at('rshape', 'p.rrank - 1u')}, p.rrank > 0u);
+  let innerStride = select(0u, ${at('rstrides', 'p.rrank - 1u')}, p.rrank > 0u);
+  for (var r = 0u; r < p.rcount; r += inner) {
+    var rrem = r / inner;
+    var off = base;
+    for (var d = p.rrank - 1u; d > 0u; d--) {
+      let size = ${at('rshape', 'd - 1u')};
+      off += (rrem % size) * ${at('rstrides', 'd - 1u')};
+      rrem = rrem / size;
+    }
+    for (var j = 0u; j < inner; j++) {
+      let v = X[off + j * innerStride];
+      ${STEP[op]}
+    }
+  }
+  ${op === 'max' ? 'if (nan) { acc = f32_nan(); }' : ''}
+  Y[o] = acc;
+}`,
+  });
+
+/**
+ * Reduces a contiguous tensor of `shape` over `axes` (sorted, unique). The
+ * output is contiguous over the kept dimensions in order. max propagates NaN
+ * like PyTorch.
+ */
+export function reduce(
+  ctx: GpuContext,
+  op: ReduceOp,
+  x: BufferBinding,
+  y: BufferBinding,
+  shape: readonly number[],
+  axes: readonly number[],
+): void {
+  rankParams(`${op}`, shape);
+  const strides: number[] = [];
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d]!;
+  }
+  const kept = shape.map((_, d) => d).filter((d) => !axes.includes(d));
+  const kshape = kept.map((d) => shape[d]!);
+  const rshape = axes.map((d) => shape[d]!);
+  const n = numel(kshape);
+  const rcount = numel(rshape);
+  if (n === 0) return;
+  if (op === 'max' && rcount === 0) throw new Error(`max: cannot reduce over an empty dimension of [${shape}]`);
+  ctx.dispatch(
+    reduceKernel(op),
+    [x, y],
+    {
+      n,
+      krank: kept.length,
+      rrank: axes.length,
+      rcount,
+      kshape,
+      kstrides: kept.map((d) => strides[d]!),
+      rshape,
+      rstrides: axes.map((d) => strides[d]!),
+    },
+    Math.ceil(n / WG),
+    `${op} [${shape}] over (${axes})`,
+  );
+}

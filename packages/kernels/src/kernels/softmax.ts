@@ -1,0 +1,42 @@
+import type { BufferBinding, GpuContext } from '../context.js';
+import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+
+const WG = 64;
+
+const softmaxKernel = (log: boolean) =>
+  defineKernel({
+    name: log ? 'log_softmax_rows' : 'softmax_rows',
+    bindings: [
+      { name: 'X', type: 'f32', access: 'read' },
+      { name: 'Y', type: 'f32', access: 'read_write' },
+    ],
+    params: [
+      ['rows', 'u32'],
+      ['cols', 'u32'],
+    ],
+    workgroupSize: WG,
+    body: `${SPECIAL_FLOATS}
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let r = wg_linear * ${WG}u + lid;
+  if (r >= p.rows) { return; }
+  let off = r * p.cols;
+  // Subtracting the row max keeps exp() in range for any logits.
+  var mx = -f32_inf();
+  for (var j = 0u; j < p.cols; j++) { mx = max(mx, X[off + j]); }
+  var sum = 0.0;
+  for (var j = 0u; j < p.cols; j++) { sum += exp(X[off + j] - mx); }
+  ${
+    log
+      ? 'let lse = mx + log(sum);\n  for (var j = 0u; j < p.cols; j++) { Y[off + j] = X[off + j] - lse; }'
+      : 'let inv = 1.0 / sum;\n  for (var j = 0u; j < p.cols; j++) { Y[off + j] = exp(X[off + j] - mx) * inv; }'
+  }
+}`,
+  });
+
+/** Softmax (or log-softmax) over the last dimension of a contiguous [rows, cols] tensor. */
+export function softmax(ctx: GpuContext, x: BufferBinding, y: BufferBinding, rows: number, cols: number, log: boolean): void {
+  if (rows === 0 || cols === 0) return;
+  ctx.dispatch(softmaxKernel(log), [x, y], { rows, cols }, Math.ceil(rows / WG), `${log ? 'logSoftmax' : 'softmax'} [${rows}, ${cols}]`);
+}

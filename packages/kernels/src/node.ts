@@ -1,0 +1,140 @@
+/**
+ * Node entry: device creation through Dawn's Node bindings (the `webgpu`
+ * package). Everything else in @pneumo/kernels is browser-safe.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create, globals } from 'webgpu';
+import { type AdapterDescription, adapterLimits, adapterName, describeAdapter, isSoftwareAdapter } from './adapter.js';
+import { type ContextOptions, GpuContext } from './context.js';
+
+// WebGPU constants (GPUBufferUsage, GPUMapMode, …) are globals in browsers.
+for (const [k, v] of Object.entries(globals)) {
+  if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+}
+
+/** Ways to reach an adapter, tried in this order by 'auto'. */
+export type AdapterBackend = 'native' | 'llvmpipe' | 'swiftshader';
+export const ADAPTER_ORDER: readonly AdapterBackend[] = ['native', 'llvmpipe', 'swiftshader'];
+
+/** Where Debian's chromium-common and other installs put SwiftShader's Vulkan ICD. */
+export const SWIFTSHADER_ICD_PATHS = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib64/chromium/vk_swiftshader_icd.json',
+  '/opt/google/chrome/vk_swiftshader_icd.json',
+];
+
+export interface CreateDeviceOptions extends ContextOptions {
+  /** 'auto' (default) or one way to reach an adapter. Env: PNEUMO_ADAPTER. */
+  adapter?: 'auto' | AdapterBackend;
+  /** Only accept an adapter whose name contains this (case-insensitive). Env: PNEUMO_ADAPTER_NAME. */
+  adapterName?: string;
+  /** Print which adapter was taken (once per process). Default true. Env PNEUMO_QUIET=1 turns it off. */
+  log?: boolean;
+}
+
+export const NO_ADAPTER_HELP = `No WebGPU adapter found. On a machine without a GPU, install one of the software adapters:
+  - Mesa llvmpipe (fastest): apt-get install -y libegl1 libegl-mesa0 libgl1-mesa-dri
+  - SwiftShader:             apt-get install -y chromium-common libvulkan1
+or run on the cpu backend with PNEUMO_DEVICE=cpu.`;
+
+// dawn.node crashes if its GPU object is collected while a device lives, so
+// every created instance is kept for the life of the process.
+const instances: unknown[] = [];
+let announced = false;
+
+interface Attempt {
+  backend: AdapterBackend;
+  adapter: GPUAdapter | null;
+  gpu: GPU | null;
+  error?: string;
+}
+
+async function tryBackend(backend: AdapterBackend): Promise<Attempt> {
+  const env = process.env;
+  try {
+    let gpu: GPU;
+    let adapter: GPUAdapter | null;
+    if (backend === 'native') {
+      gpu = create([]);
+      adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      // A software adapter here is handled by its own (faster or explicit) step.
+      if (adapter && isSoftwareAdapter(describeAdapter(adapter, backend))) adapter = null;
+    } else if (backend === 'llvmpipe') {
+      env.EGL_PLATFORM ??= 'surfaceless';
+      gpu = create(['backend=opengles']);
+      adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
+    } else {
+      if (!env.VK_ICD_FILENAMES) {
+        const icd = SWIFTSHADER_ICD_PATHS.find((p) => existsSync(p));
+        if (!icd) return { backend, adapter: null, gpu: null, error: 'SwiftShader ICD not installed' };
+        env.VK_ICD_FILENAMES = icd;
+      }
+      env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'pneumo-xdg-'));
+      gpu = create(['backend=vulkan']);
+      adapter = await gpu.requestAdapter();
+    }
+    instances.push(gpu);
+    return { backend, adapter, gpu };
+  } catch (e) {
+    return { backend, adapter: null, gpu: null, error: (e as Error).message };
+  }
+}
+
+function matchesName(adapter: GPUAdapter, backend: string, wanted: string | undefined): boolean {
+  if (!wanted) return true;
+  return adapterName(describeAdapter(adapter, backend)).toLowerCase().includes(wanted.toLowerCase());
+}
+
+/**
+ * Creates a WebGPU context on the best adapter available: a hardware adapter;
+ * else Mesa llvmpipe through Dawn's OpenGL ES back-end (compatibility mode);
+ * else SwiftShader through Vulkan where its ICD is installed. Throws, saying
+ * how to get one, when there is none.
+ */
+export async function createDevice(options: CreateDeviceOptions = {}): Promise<GpuContext> {
+  const env = process.env;
+  const choice = (options.adapter ?? env.PNEUMO_ADAPTER ?? 'auto') as CreateDeviceOptions['adapter'];
+  if (choice !== 'auto' && !ADAPTER_ORDER.includes(choice as AdapterBackend)) {
+    throw new Error(`unknown adapter '${choice}': use auto, ${ADAPTER_ORDER.join(', ')}`);
+  }
+  const wantedName = options.adapterName ?? env.PNEUMO_ADAPTER_NAME;
+  const order = choice === 'auto' ? ADAPTER_ORDER : [choice as AdapterBackend];
+  const tried: string[] = [];
+  for (const backend of order) {
+    const attempt = await tryBackend(backend);
+    if (!attempt.adapter || !matchesName(attempt.adapter, backend, wantedName)) {
+      tried.push(`${backend}: ${attempt.error ?? (attempt.adapter ? `name does not match '${wantedName}'` : 'no adapter')}`);
+      continue;
+    }
+    const adapter = attempt.adapter;
+    const description = describeAdapter(adapter, backend);
+    const device = await requestDevice(adapter, description);
+    const ctx = new GpuContext(device, description, { ...options, keepAlive: attempt.gpu });
+    const log = options.log ?? !envFlag('PNEUMO_QUIET');
+    if (log && !announced) {
+      announced = true;
+      console.error(`pneumo: WebGPU adapter: ${adapterName(description)}`);
+    }
+    return ctx;
+  }
+  throw new Error(`${NO_ADAPTER_HELP}\nTried: ${tried.join('; ')}`);
+}
+
+async function requestDevice(adapter: GPUAdapter, description: AdapterDescription): Promise<GPUDevice> {
+  const optional: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
+  const requiredFeatures = optional.filter((f) => adapter.features.has(f));
+  try {
+    return await adapter.requestDevice({ requiredLimits: adapterLimits(adapter), requiredFeatures });
+  } catch (e) {
+    throw new Error(`requesting a device on ${adapterName(description)} failed: ${(e as Error).message}`);
+  }
+}
+
+function envFlag(name: string): boolean {
+  const v = process.env[name];
+  return v !== undefined && v !== '' && v !== '0' && v !== 'false';
+}
+
+export { GpuContext };
