@@ -19,6 +19,7 @@ export const UNARY_OPS = {
   mul_scalar: 'x * p.s',
   add_scalar: 'x + p.s',
   rsub_scalar: 'p.s - x',
+  div_scalar: 'x / p.s',
   rdiv_scalar: 'p.s / x',
 } as const;
 export type UnaryOp = keyof typeof UNARY_OPS;

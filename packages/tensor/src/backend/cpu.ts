@@ -1,0 +1,167 @@
+import type { BinaryOp, MatmulShape, ReduceOp, UnaryOp } from '@pneumo/kernels';
+import { arrayFor, type DType, type TypedArray } from '../dtype.js';
+import { contiguousStrides, numel } from '../shape.js';
+import type { Backend } from './backend.js';
+
+/**
+ * The reference backend: plain loops, written to be obviously correct rather
+ * than fast. GPU results are tested against it, and it runs everything when
+ * no WebGPU adapter exists.
+ */
+export class CpuBackend implements Backend<TypedArray> {
+  readonly name = 'cpu' as const;
+  readonly description = 'cpu (plain TypeScript reference backend)';
+
+  alloc(n: number, dtype: DType): TypedArray {
+    return arrayFor(dtype, n);
+  }
+
+  upload(data: TypedArray): TypedArray {
+    return data.slice();
+  }
+
+  async read(h: TypedArray, n: number): Promise<TypedArray> {
+    return h.slice(0, n);
+  }
+
+  free(): void {}
+
+  fill(n: number, value: number, dtype: DType): TypedArray {
+    return arrayFor(dtype, n).fill(value);
+  }
+
+  unary(op: UnaryOp, x: TypedArray, shape: readonly number[], xStrides: readonly number[], s = 0): TypedArray {
+    const f = UNARY[op];
+    const out = new Float32Array(numel(shape));
+    forEachIndex(shape, [xStrides], (i, [ix]) => {
+      out[i] = f(x[ix!]!, s);
+    });
+    return out;
+  }
+
+  binary(
+    op: BinaryOp,
+    a: TypedArray,
+    aStrides: readonly number[],
+    b: TypedArray,
+    bStrides: readonly number[],
+    shape: readonly number[],
+  ): TypedArray {
+    const f = BINARY[op];
+    const out = new Float32Array(numel(shape));
+    forEachIndex(shape, [aStrides, bStrides], (i, [ia, ib]) => {
+      out[i] = f(a[ia!]!, b[ib!]!);
+    });
+    return out;
+  }
+
+  reduce(op: ReduceOp, x: TypedArray, shape: readonly number[], axes: readonly number[]): TypedArray {
+    const strides = contiguousStrides(shape);
+    const kept = shape.map((_, d) => d).filter((d) => !axes.includes(d));
+    const kshape = kept.map((d) => shape[d]!);
+    const rshape = axes.map((d) => shape[d]!);
+    const out = new Float32Array(numel(kshape));
+    if (op === 'max' && numel(rshape) === 0) throw new Error(`max: cannot reduce over an empty dimension of [${shape}]`);
+    forEachIndex(kshape, [kept.map((d) => strides[d]!)], (o, [base]) => {
+      let acc = op === 'sum' ? 0 : -Infinity;
+      forEachIndex(rshape, [axes.map((d) => strides[d]!)], (_, [off]) => {
+        const v = x[base! + off!]!;
+        acc = op === 'sum' ? Math.fround(acc + v) : Number.isNaN(acc) || Number.isNaN(v) ? NaN : Math.max(acc, v);
+      });
+      out[o] = acc;
+    });
+    return out;
+  }
+
+  matmul(a: TypedArray, b: TypedArray, s: MatmulShape): TypedArray {
+    const out = new Float32Array(s.batch * s.m * s.n);
+    for (let bt = 0; bt < s.batch; bt++) {
+      const ao = bt * s.aBatchStride;
+      const bo = bt * s.bBatchStride;
+      for (let i = 0; i < s.m; i++) {
+        for (let j = 0; j < s.n; j++) {
+          let acc = 0;
+          for (let k = 0; k < s.k; k++) {
+            const av = a[ao + (s.transA ? k * s.m + i : i * s.k + k)]!;
+            const bv = b[bo + (s.transB ? j * s.k + k : k * s.n + j)]!;
+            acc += av * bv;
+          }
+          out[(bt * s.m + i) * s.n + j] = acc;
+        }
+      }
+    }
+    return out;
+  }
+
+  softmax(x: TypedArray, rows: number, cols: number, log: boolean): TypedArray {
+    const out = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let mx = -Infinity;
+      for (let j = 0; j < cols; j++) mx = Math.max(mx, x[o + j]!);
+      let sum = 0;
+      for (let j = 0; j < cols; j++) sum += Math.exp(x[o + j]! - mx);
+      for (let j = 0; j < cols; j++) {
+        out[o + j] = log ? x[o + j]! - mx - Math.log(sum) : Math.exp(x[o + j]! - mx) / sum;
+      }
+    }
+    return out;
+  }
+
+  async sync(): Promise<void> {}
+
+  stats(): Record<string, number> {
+    return {};
+  }
+}
+
+/** Calls fn(linearIndex, offsets) for every index of `shape`, with each strided offset. */
+function forEachIndex(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+  fn: (i: number, offsets: number[]) => void,
+): void {
+  const n = numel(shape);
+  const rank = shape.length;
+  const idx = new Array<number>(rank).fill(0);
+  const offs = strides.map(() => 0);
+  for (let i = 0; i < n; i++) {
+    fn(i, offs);
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]!++;
+      for (let k = 0; k < strides.length; k++) offs[k]! += strides[k]![d]!;
+      if (idx[d]! < shape[d]!) break;
+      for (let k = 0; k < strides.length; k++) offs[k]! -= strides[k]![d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+const UNARY: Record<UnaryOp, (x: number, s: number) => number> = {
+  copy: (x) => x,
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  relu: (x) => (x > 0 ? x : 0),
+  step: (x) => (x > 0 ? 1 : 0),
+  pow: (x, e) => x ** e,
+  mul_scalar: (x, s) => x * s,
+  add_scalar: (x, s) => x + s,
+  rsub_scalar: (x, s) => s - x,
+  div_scalar: (x, s) => x / s,
+  rdiv_scalar: (x, s) => s / x,
+};
+
+const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+  minimum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
+  eq: (a, b) => (a === b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  relu_grad: (x, g) => (x > 0 ? g : 0),
+};

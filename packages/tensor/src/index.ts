@@ -1,0 +1,32 @@
+import './methods.js';
+
+export { Tensor } from './tensor.js';
+export type { DType, DeviceName, TypedArray } from './dtype.js';
+export { init, useGpuContext, gpuContext, setDefaultDevice, getDefaultDevice, backendFor, type InitOptions } from './backend/registry.js';
+export type { Backend } from './backend/backend.js';
+export { CpuBackend } from './backend/cpu.js';
+export { noGrad, isGradEnabled, record, GradNode, type BackwardFn } from './autograd.js';
+export { tidy, keep } from './scope.js';
+export { memory, type MemoryInfo } from './memory.js';
+export { Generator, manualSeed, defaultGenerator } from './random.js';
+export { broadcastShapes, contiguousStrides, formatShape, numel, normalizeDim, type Shape } from './shape.js';
+export {
+  tensor,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  rand,
+  randn,
+  randint,
+  arange,
+  type TensorOptions,
+  type RandomOptions,
+} from './ops/creation.js';
+export { add, sub, mul, div, rsub, rdiv, neg, exp, log, sqrt, abs, pow, maximum, minimum, eq, gt, clone } from './ops/elementwise.js';
+export { sum, mean, max } from './ops/reduce.js';
+export { reshape, flatten, squeeze, unsqueeze, permute, transpose, expand } from './ops/shape.js';
+export { matmul, bmm } from './ops/matmul.js';
+export { relu, softmax, logSoftmax } from './ops/activation.js';
+export { floatInputs, result, sumTo } from './ops/util.js';
