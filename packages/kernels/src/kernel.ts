@@ -41,7 +41,9 @@ export const ENTRY_BUILTINS =
 export const SPECIAL_FLOATS = `
 var<private> zero_bits: u32 = 0u;
 fn f32_inf() -> f32 { return bitcast<f32>(0x7f800000u + zero_bits); }
-fn f32_nan() -> f32 { return bitcast<f32>(0x7fc00000u + zero_bits); }`;
+fn f32_nan() -> f32 { return bitcast<f32>(0x7fc00000u + zero_bits); }
+// x != x is folded to false by some shader compilers (SwiftShader): test the bits.
+fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }`;
 
 const cache = new Map<string, Kernel>();
 

@@ -57,6 +57,9 @@ async function tryBackend(backend: AdapterBackend): Promise<Attempt> {
     let gpu: GPU;
     let adapter: GPUAdapter | null;
     if (backend === 'native') {
+      if (process.platform === 'linux' && !hasVulkanLoader()) {
+        return { backend, adapter: null, gpu: null, error: 'no Vulkan loader (libvulkan.so.1) installed' };
+      }
       gpu = create([]);
       adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
       // A software adapter here is handled by its own (faster or explicit) step.
@@ -80,6 +83,14 @@ async function tryBackend(backend: AdapterBackend): Promise<Attempt> {
   } catch (e) {
     return { backend, adapter: null, gpu: null, error: (e as Error).message };
   }
+}
+
+// Without the Vulkan loader Dawn finds no native adapter on Linux and says so
+// loudly on stderr; checking first keeps the common CPU-only case quiet.
+const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu'];
+function hasVulkanLoader(): boolean {
+  const extra = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== '');
+  return [...extra, ...LIB_DIRS].some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
 
 function matchesName(adapter: GPUAdapter, backend: string, wanted: string | undefined): boolean {

@@ -151,6 +151,26 @@ export class Tensor {
     runBackward(this.gradFn, g, options.retainGraph ?? false, { add: (a, b) => a.add(b) });
   }
 
+  /**
+   * Replaces this tensor's values with `src`'s, in place and without
+   * recording autograd (an optimizer's parameter update). Shares `src`'s
+   * storage instead of copying; graphs that saved the old values keep them.
+   */
+  assign(src: Tensor): this {
+    const storage = src.storageFor('assign');
+    this.storageFor('assign');
+    if (!sameShape(src.shape, this.shape) || src.dtype !== this.dtype || src.device !== this.device) {
+      throw new Error(
+        `assign: expected ${this.dtype} ${formatShape(this.shape)} on ${this.device}, got ${src.dtype} ${formatShape(src.shape)} on ${src.device}`,
+      );
+    }
+    if (this.gradFn) throw new Error('assign: only leaf tensors can be updated in place');
+    storage.retain();
+    this._storage!.release();
+    this._storage = storage;
+    return this;
+  }
+
   /** Drops the accumulated gradient (PyTorch's zero_grad(set_to_none=True)). */
   zeroGrad(): void {
     this.grad?.dispose();

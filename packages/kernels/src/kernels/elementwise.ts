@@ -29,8 +29,9 @@ export const BINARY_OPS = {
   sub: 'a - b',
   mul: 'a * b',
   div: 'a / b',
-  maximum: 'max(a, b)',
-  minimum: 'min(a, b)',
+  // WGSL's max/min may drop a NaN; PyTorch's maximum/minimum propagate it.
+  maximum: 'select(max(a, b), a + b, is_nan(a) || is_nan(b))',
+  minimum: 'select(min(a, b), a + b, is_nan(a) || is_nan(b))',
   eq: 'select(0.0, 1.0, a == b)',
   gt: 'select(0.0, 1.0, a > b)',
   // relu backward: a is the forward input, b the incoming gradient.
@@ -102,7 +103,7 @@ function binaryKernel(op: BinaryOp, contiguous: boolean) {
       ['bstr', 'vec8u'],
     ],
     workgroupSize: WG,
-    body: `
+    body: `${SPECIAL_FLOATS}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   ${LINEAR_WORKGROUP}

@@ -7,7 +7,7 @@ const WG = 64;
 export type ReduceOp = 'sum' | 'max';
 
 const INIT: Record<ReduceOp, string> = { sum: '0.0', max: '-f32_inf()' };
-const STEP: Record<ReduceOp, string> = { sum: 'acc = acc + v;', max: 'acc = max(acc, v); nan = nan || v != v;' };
+const STEP: Record<ReduceOp, string> = { sum: 'acc = acc + v;', max: 'acc = max(acc, v); nan = nan || is_nan(v);' };
 
 const reduceKernel = (op: ReduceOp) =>
   defineKernel({

@@ -1,0 +1,3 @@
+// One import for library users: the whole tensor API, and (as they land)
+// modules, losses and optimizers.
+export * from '@pneumo/tensor';

@@ -1,0 +1,1 @@
+export { CLASS_NAMES, BINARY_CLASS_NAMES, type ClassName } from './classes.js';

@@ -1,0 +1,116 @@
+/**
+ * The table of op cases shared by the webgpu-vs-cpu parity tests and the
+ * finite-difference gradient checks: awkward shapes (size 1, odd, primes,
+ * sizes no 32-wide tile divides), broadcasting in every direction.
+ */
+import type { Tensor } from '../tensor.js';
+
+export interface InputSpec {
+  shape: number[];
+  /** Value range; defaults to a standard normal. 'positive' keeps log/sqrt/div defined; 'awayFromZero' avoids kinks. */
+  domain?: 'normal' | 'positive' | 'awayFromZero';
+  /** No gradient checked for this input. */
+  noGrad?: boolean;
+}
+
+export interface OpCase {
+  name: string;
+  /** Op family, for the per-op error summary. */
+  op: string;
+  inputs: InputSpec[];
+  fn: (...xs: Tensor[]) => Tensor;
+  /** Skip finite differences (e.g. too large to be worth it). */
+  noGradCheck?: boolean;
+  scale?: number;
+}
+
+const n = (...shape: number[]): InputSpec => ({ shape });
+const pos = (...shape: number[]): InputSpec => ({ shape, domain: 'positive' });
+const away = (...shape: number[]): InputSpec => ({ shape, domain: 'awayFromZero' });
+
+export const OP_CASES: OpCase[] = [
+  { op: 'add', name: 'add same shape [3,5]', inputs: [n(3, 5), n(3, 5)], fn: (a, b) => a.add(b) },
+  { op: 'add', name: 'add broadcast [2,3,4]+[4]', inputs: [n(2, 3, 4), n(4)], fn: (a, b) => a.add(b) },
+  { op: 'add', name: 'add broadcast [3,1]+[1,5]', inputs: [n(3, 1), n(1, 5)], fn: (a, b) => a.add(b) },
+  { op: 'add', name: 'add broadcast [1]+[13,17]', inputs: [n(1), n(13, 17)], fn: (a, b) => a.add(b) },
+  { op: 'add', name: 'add scalar', inputs: [n(7)], fn: (a) => a.add(2.5) },
+  { op: 'sub', name: 'sub broadcast [5,1,3]-[2,1]', inputs: [n(5, 1, 3), n(2, 1)], fn: (a, b) => a.sub(b) },
+  { op: 'sub', name: 'sub scalar and rsub', inputs: [n(2, 7)], fn: (a) => a.sub(1.5).rsub(3) },
+  { op: 'mul', name: 'mul broadcast [7,1]*[7,11]', inputs: [n(7, 1), n(7, 11)], fn: (a, b) => a.mul(b) },
+  { op: 'mul', name: 'mul scalar', inputs: [n(1)], fn: (a) => a.mul(-3) },
+  { op: 'div', name: 'div broadcast [3,5]/[5]', inputs: [n(3, 5), pos(5)], fn: (a, b) => a.div(b) },
+  { op: 'div', name: 'div scalar and rdiv', inputs: [pos(4, 3)], fn: (a) => a.div(7).rdiv(2) },
+  { op: 'neg', name: 'neg [1,9]', inputs: [n(1, 9)], fn: (a) => a.neg() },
+  { op: 'exp', name: 'exp [13]', inputs: [n(13)], fn: (a) => a.exp() },
+  { op: 'log', name: 'log [3,7]', inputs: [pos(3, 7)], fn: (a) => a.log() },
+  { op: 'sqrt', name: 'sqrt [17]', inputs: [pos(17)], fn: (a) => a.sqrt() },
+  { op: 'abs', name: 'abs [2,5]', inputs: [away(2, 5)], fn: (a) => a.abs() },
+  { op: 'pow', name: 'pow 2', inputs: [n(3, 3)], fn: (a) => a.pow(2) },
+  { op: 'pow', name: 'pow 3 (negative bases)', inputs: [n(11)], fn: (a) => a.pow(3) },
+  { op: 'pow', name: 'pow -1.5', inputs: [pos(6)], fn: (a) => a.pow(-1.5) },
+  { op: 'maximum', name: 'maximum broadcast', inputs: [n(4, 5), n(5)], fn: (a, b) => a.maximum(b) },
+  { op: 'minimum', name: 'minimum', inputs: [n(3, 7), n(3, 7)], fn: (a, b) => a.minimum(b) },
+  { op: 'relu', name: 'relu [5,7]', inputs: [away(5, 7)], fn: (a) => a.relu() },
+  { op: 'relu', name: 'relu [257] (more than one workgroup)', inputs: [away(257)], fn: (a) => a.relu(), noGradCheck: true },
+  { op: 'sum', name: 'sum all', inputs: [n(3, 4, 5)], fn: (a) => a.sum() },
+  { op: 'sum', name: 'sum dim 0', inputs: [n(7, 3)], fn: (a) => a.sum(0) },
+  { op: 'sum', name: 'sum dims [0,2] keepdim', inputs: [n(2, 3, 5)], fn: (a) => a.sum([0, 2], true) },
+  { op: 'sum', name: 'sum dim -1', inputs: [n(3, 1, 11)], fn: (a) => a.sum(-1) },
+  { op: 'mean', name: 'mean dim 1', inputs: [n(4, 9, 2)], fn: (a) => a.mean(1) },
+  { op: 'mean', name: 'mean all', inputs: [n(13)], fn: (a) => a.mean() },
+  { op: 'max', name: 'max dim 1', inputs: [n(5, 7)], fn: (a) => a.max(1) },
+  { op: 'max', name: 'max dims [0,2] keepdim', inputs: [n(3, 2, 5)], fn: (a) => a.max([0, 2], true) },
+  { op: 'max', name: 'max all', inputs: [n(2, 3, 3)], fn: (a) => a.max() },
+  { op: 'reshape', name: 'reshape [6,4]->[3,-1]', inputs: [n(6, 4)], fn: (a) => a.reshape([3, -1]).mul(a.reshape([3, 8])) },
+  { op: 'flatten', name: 'flatten from 1', inputs: [n(2, 3, 5)], fn: (a) => a.flatten(1).exp() },
+  { op: 'squeeze', name: 'squeeze/unsqueeze', inputs: [n(3, 1, 5)], fn: (a) => a.squeeze(1).unsqueeze(0).exp() },
+  { op: 'transpose', name: 'transpose [5,3]', inputs: [n(5, 3)], fn: (a) => a.t().mul(a.t()) },
+  { op: 'permute', name: 'permute [2,3,4]->(2,0,1)', inputs: [n(2, 3, 4)], fn: (a) => a.permute([2, 0, 1]).exp() },
+  { op: 'expand', name: 'expand [3,1]->[2,3,5]', inputs: [n(3, 1)], fn: (a) => a.expand([2, 3, 5]).exp() },
+  { op: 'matmul', name: 'matmul [1,1]x[1,1]', inputs: [n(1, 1), n(1, 1)], fn: (a, b) => a.matmul(b) },
+  { op: 'matmul', name: 'matmul [7,13]x[13,5]', inputs: [n(7, 13), n(13, 5)], fn: (a, b) => a.matmul(b) },
+  { op: 'matmul', name: 'matmul [37,65]x[65,33] (no tile divides)', inputs: [n(37, 65), n(65, 33)], fn: (a, b) => a.matmul(b), noGradCheck: true },
+  { op: 'matmul', name: 'matmul batched [3,6,5]x[3,5,4]', inputs: [n(3, 6, 5), n(3, 5, 4)], fn: (a, b) => a.matmul(b) },
+  { op: 'matmul', name: 'matmul broadcast [2,1,5,3]x[4,3,2]', inputs: [n(2, 1, 5, 3), n(4, 3, 2)], fn: (a, b) => a.matmul(b) },
+  { op: 'matmul', name: 'matmul [3,4,5]x[5,2] (shared rhs)', inputs: [n(3, 4, 5), n(5, 2)], fn: (a, b) => a.matmul(b) },
+  { op: 'matmul', name: 'matmul vector·matrix', inputs: [n(5), n(5, 3)], fn: (a, b) => a.matmul(b) },
+  { op: 'matmul', name: 'matmul matrix·vector', inputs: [n(4, 5), n(5)], fn: (a, b) => a.matmul(b) },
+  { op: 'matmul', name: 'matmul vector·vector', inputs: [n(7), n(7)], fn: (a, b) => a.matmul(b) },
+  { op: 'softmax', name: 'softmax last dim [4,7]', inputs: [n(4, 7)], fn: (a) => a.softmax() },
+  { op: 'softmax', name: 'softmax dim 0 [3,5]', inputs: [n(3, 5)], fn: (a) => a.softmax(0) },
+  { op: 'softmax', name: 'softmax logits 100±30', inputs: [n(3, 10)], fn: (a) => a.mul(30).add(100).softmax(), noGradCheck: true },
+  { op: 'logSoftmax', name: 'logSoftmax [5,3]', inputs: [n(5, 3)], fn: (a) => a.logSoftmax() },
+  { op: 'logSoftmax', name: 'logSoftmax dim 1 of [2,3,4]', inputs: [n(2, 3, 4)], fn: (a) => a.logSoftmax(1) },
+  { op: 'logSoftmax', name: 'logSoftmax logits 100±30', inputs: [n(4, 10)], fn: (a) => a.mul(30).add(100).logSoftmax(), noGradCheck: true },
+  {
+    op: 'composite',
+    name: 'mlp-like chain',
+    inputs: [n(6, 5), n(5, 4), n(4)],
+    fn: (x, w, b) => x.matmul(w).add(b).relu().logSoftmax().mean(),
+    noGradCheck: true,
+  },
+];
+
+/** Deterministic input values for a spec. */
+export function inputValues(spec: InputSpec, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+  const size = spec.shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    const u = next();
+    const v = next();
+    const z = Math.sqrt(-2 * Math.log(u + 1e-12)) * Math.cos(2 * Math.PI * v);
+    if (spec.domain === 'positive') out[i] = 0.5 + 2 * next();
+    else if (spec.domain === 'awayFromZero') out[i] = (0.2 + Math.abs(z)) * (next() < 0.5 ? -1 : 1);
+    else out[i] = z;
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (pkg: string, file = 'index.ts') => fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the TypeScript sources, so no build step is needed
+    // between an edit and a test run.
+    alias: [
+      { find: /^@pneumo\/kernels\/node$/, replacement: src('kernels', 'node.ts') },
+      { find: /^@pneumo\/kernels$/, replacement: src('kernels') },
+      { find: /^@pneumo\/tensor$/, replacement: src('tensor') },
+      { find: /^@pneumo\/nn$/, replacement: src('nn') },
+      { find: /^@pneumo\/pneumonia$/, replacement: src('pneumonia') },
+    ],
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Software adapters already use every core for one dispatch; test files
+    // running side by side would only fight over them.
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    env: { PNEUMO_QUIET: '0' },
+  },
+});
