@@ -53,6 +53,8 @@ interface Attempt {
 
 async function tryBackend(backend: AdapterBackend): Promise<Attempt> {
   const env = process.env;
+  // Vulkan loaders complain on stderr without a runtime dir; any writable one does.
+  env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'pneumo-xdg-'));
   try {
     let gpu: GPU;
     let adapter: GPUAdapter | null;
@@ -74,7 +76,6 @@ async function tryBackend(backend: AdapterBackend): Promise<Attempt> {
         if (!icd) return { backend, adapter: null, gpu: null, error: 'SwiftShader ICD not installed' };
         env.VK_ICD_FILENAMES = icd;
       }
-      env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'pneumo-xdg-'));
       gpu = create(['backend=vulkan']);
       adapter = await gpu.requestAdapter();
     }

@@ -27,6 +27,11 @@ export {
 export { add, sub, mul, div, rsub, rdiv, neg, exp, log, sqrt, abs, pow, maximum, minimum, eq, gt, clone } from './ops/elementwise.js';
 export { sum, mean, max } from './ops/reduce.js';
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, expand } from './ops/shape.js';
-export { matmul, bmm } from './ops/matmul.js';
+export { matmul, bmm, linear } from './ops/matmul.js';
+export { conv2d, type Conv2dOptions } from './ops/conv.js';
+export { maxPool2d } from './ops/pool.js';
+export { crossEntropy, type CrossEntropyOptions } from './ops/loss.js';
+export { sgdStep, adamStep } from './ops/optim.js';
+export type { SgdOptions, AdamOptions } from './backend/backend.js';
 export { relu, softmax, logSoftmax } from './ops/activation.js';
 export { floatInputs, result, sumTo } from './ops/util.js';

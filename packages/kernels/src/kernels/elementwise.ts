@@ -56,7 +56,7 @@ fn pow_scalar(x: f32, e: f32) -> f32 {
 }`;
 
 function unaryKernel(op: UnaryOp, contiguous: boolean) {
-  const index = contiguous ? 'let ix = i;' : unravel(['x']);
+  const index = contiguous ? 'let ix = i + p.xo;' : `${unravel(['x'])}\n  ix += p.xo;`;
   return defineKernel({
     name: `unary_${op}`,
     config: { contiguous },
@@ -68,6 +68,7 @@ function unaryKernel(op: UnaryOp, contiguous: boolean) {
       ['n', 'u32'],
       ['rank', 'u32'],
       ['s', 'f32'],
+      ['xo', 'u32'],
       ['shape', 'vec8u'],
       ['xs', 'vec8u'],
     ],
@@ -141,8 +142,8 @@ function isContiguous(shape: readonly number[], strides: readonly number[]): boo
 
 /**
  * y = op(x) elementwise. `x` is read with `xStrides` (element strides; 0
- * broadcasts), so this also materializes permutes and expands (op 'copy').
- * `y` is contiguous with `shape`.
+ * broadcasts) from element `xOffset` on, so this also materializes permutes,
+ * expands and slices (op 'copy'). `y` is contiguous with `shape`.
  */
 export function unary(
   ctx: GpuContext,
@@ -152,12 +153,13 @@ export function unary(
   shape: readonly number[],
   xStrides: readonly number[],
   scalar = 0,
+  xOffset = 0,
 ): void {
   const n = numel(shape);
   if (n === 0) return;
   const r = rankParams(`unary ${op}`, shape);
   const kernel = unaryKernel(op, isContiguous(shape, xStrides));
-  ctx.dispatch(kernel, [x, y], { n, rank: r.rank, s: scalar, shape: r.shape, xs: [...xStrides] }, Math.ceil(n / WG), `${op} [${shape}]`);
+  ctx.dispatch(kernel, [x, y], { n, rank: r.rank, s: scalar, xo: xOffset, shape: r.shape, xs: [...xStrides] }, Math.ceil(n / WG), `${op} [${shape}]`);
 }
 
 /** y = op(a, b) elementwise with broadcasting expressed as strides (0 on broadcast dimensions). */

@@ -15,66 +15,99 @@ export interface MatmulShape {
   bBatchStride: number;
 }
 
-// A register tile of TM x TN outputs per invocation and an 8x8 grid of
-// invocations per workgroup: no workgroup memory, no barriers.
-const TM = 4;
-const TN = 4;
-const WGX = 8;
-const WGY = 8;
-const BM = TM * WGY;
-const BN = TN * WGX;
+/**
+ * A matmul variant: each invocation computes a tm x tn register tile, no
+ * workgroup memory. 'vec4' variants load 4 floats at a time along each
+ * operand's contiguous dimension (so they need those dims divisible by 4);
+ * 'scalar' runs on any shape.
+ */
+export interface MatmulConfig {
+  kind: 'vec4' | 'scalar';
+  tm: number;
+  tn: number;
+  wg: number;
+}
 
-const matmulKernel = () => {
-  const acc: string[] = [];
-  const fma: string[] = [];
-  const store: string[] = [];
-  for (let i = 0; i < TM; i++) {
-    for (let j = 0; j < TN; j++) {
-      acc.push(`var c${i}${j} = 0.0;`);
-      fma.push(`c${i}${j} = fma(a${i}, b${j}, c${i}${j});`);
-      store.push(
-        `if (row0 + ${i}u < p.m && col0 + ${j}u < p.n) { C[cOff + (row0 + ${i}u) * p.n + col0 + ${j}u] = c${i}${j}; }`,
-      );
-    }
-  }
-  const loadA = Array.from({ length: TM }, (_, i) => `let a${i} = select(0.0, A[aOff + min(row0 + ${i}u, p.m - 1u) * p.ars + k * p.acs], row0 + ${i}u < p.m);`);
-  const loadB = Array.from({ length: TN }, (_, j) => `let b${j} = select(0.0, B[bOff + k * p.brs + min(col0 + ${j}u, p.n - 1u) * p.bcs], col0 + ${j}u < p.n);`);
+export const MATMUL_CONFIGS: readonly MatmulConfig[] = [
+  { kind: 'vec4', tm: 16, tn: 8, wg: 64 },
+  { kind: 'vec4', tm: 16, tn: 16, wg: 16 },
+  { kind: 'vec4', tm: 8, tn: 8, wg: 64 },
+  { kind: 'vec4', tm: 4, tn: 8, wg: 64 },
+  { kind: 'vec4', tm: 8, tn: 4, wg: 64 },
+  { kind: 'scalar', tm: 4, tn: 4, wg: 64 },
+];
+
+const PARAMS = [
+  ['batch', 'u32'],
+  ['m', 'u32'],
+  ['n', 'u32'],
+  ['k', 'u32'],
+  ['abs', 'u32'],
+  ['bbs', 'u32'],
+  ['tilesM', 'u32'],
+  ['tilesN', 'u32'],
+  ['hasBias', 'u32'],
+] as const;
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Which vec4 variants a shape allows: the vectorized dims must be multiples of 4. */
+export function vec4Allowed(s: MatmulShape, c: MatmulConfig): boolean {
+  if (c.kind !== 'vec4') return true;
+  if (s.transA && s.transB) return false;
+  const div4 = (x: number) => x % 4 === 0;
+  if (!s.transA && !s.transB) return div4(s.k) && div4(s.n) && c.tn % 4 === 0;
+  if (!s.transA && s.transB) return div4(s.k);
+  return div4(s.m) && div4(s.n) && c.tm % 4 === 0 && c.tn % 4 === 0;
+}
+
+const header = (tm: number, tn: number, wg: number) => `
+@compute @workgroup_size(${wg})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let t = wg_linear * ${wg}u + lid;
+  let tiles = p.tilesM * p.tilesN;
+  let b = t / tiles;
+  if (b >= p.batch) { return; }
+  let row0 = ((t % tiles) / p.tilesN) * ${tm}u;
+  let col0 = (t % p.tilesN) * ${tn}u;
+  let aOff = b * p.abs;
+  let bOff = b * p.bbs;
+  let cOff = b * p.m * p.n;`;
+
+/** Scalar loads, any shape and transposes. */
+function scalarKernel(c: MatmulConfig) {
+  const { tm, tn, wg } = c;
+  const acc = range(tm).flatMap((i) => range(tn).map((j) => `var c${i}_${j} = 0.0;`));
+  const rowBase = range(tm).map((i) => `let ar${i} = aOff + min(row0 + ${i}u, p.m - 1u) * ars;`);
+  const colBase = range(tn).map((j) => `let bc${j} = bOff + min(col0 + ${j}u, p.n - 1u) * bcs;`);
+  const loadA = range(tm).map((i) => `let a${i} = A[ar${i} + k * acs];`);
+  const loadB = range(tn).map((j) => `let b${j} = B[bc${j} + k * brs];`);
+  const fma = range(tm).flatMap((i) => range(tn).map((j) => `c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`));
+  const store = range(tm).flatMap((i) =>
+    range(tn).map(
+      (j) =>
+        `if (row0 + ${i}u < p.m && col0 + ${j}u < p.n) { C[cOff + (row0 + ${i}u) * p.n + col0 + ${j}u] = c${i}_${j} + select(0.0, Bias[col0 + ${j}u], p.hasBias != 0u); }`,
+    ),
+  );
   return defineKernel({
-    name: 'matmul_regtile',
-    config: { TM, TN, WGX, WGY },
+    name: 'matmul_scalar',
+    config: { ...c },
     bindings: [
       { name: 'A', type: 'f32', access: 'read' },
       { name: 'B', type: 'f32', access: 'read' },
+      { name: 'Bias', type: 'f32', access: 'read' },
       { name: 'C', type: 'f32', access: 'read_write' },
     ],
-    params: [
-      ['batch', 'u32'],
-      ['m', 'u32'],
-      ['n', 'u32'],
-      ['k', 'u32'],
-      ['ars', 'u32'],
-      ['acs', 'u32'],
-      ['brs', 'u32'],
-      ['bcs', 'u32'],
-      ['abs', 'u32'],
-      ['bbs', 'u32'],
-      ['tilesM', 'u32'],
-      ['tilesN', 'u32'],
-    ],
-    workgroupSize: WGX * WGY,
-    body: `
-@compute @workgroup_size(${WGX * WGY})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let tiles = p.tilesM * p.tilesN;
-  let b = wg_linear / tiles;
-  if (b >= p.batch) { return; }
-  let t = wg_linear % tiles;
-  let row0 = (t / p.tilesN) * ${BM}u + (lid / ${WGX}u) * ${TM}u;
-  let col0 = (t % p.tilesN) * ${BN}u + (lid % ${WGX}u) * ${TN}u;
-  let aOff = b * p.abs;
-  let bOff = b * p.bbs;
-  let cOff = b * p.m * p.n;
+    params: [...PARAMS, ['transA', 'u32'], ['transB', 'u32']],
+    workgroupSize: wg,
+    body: `${header(tm, tn, wg)}
+  let ars = select(p.k, 1u, p.transA != 0u);
+  let acs = select(1u, p.m, p.transA != 0u);
+  let brs = select(p.n, 1u, p.transB != 0u);
+  let bcs = select(1u, p.k, p.transB != 0u);
+  ${rowBase.join('\n  ')}
+  ${colBase.join('\n  ')}
   ${acc.join('\n  ')}
   for (var k = 0u; k < p.k; k++) {
     ${loadA.join('\n    ')}
@@ -84,32 +117,198 @@ fn main(${ENTRY_BUILTINS}) {
   ${store.join('\n  ')}
 }`,
   });
-};
+}
 
-/** C[b] = op(A[b]) · op(B[b]); C is contiguous [batch, m, n]. */
-export function matmul(ctx: GpuContext, a: BufferBinding, b: BufferBinding, c: BufferBinding, s: MatmulShape): void {
+/** A [m, k] · B [k, n]: a_i = A[i, k..k+3], b_kk = B[k+kk, j..j+3]; vec4 accumulators along n. */
+function vec4NN(c: MatmulConfig) {
+  const { tm, tn, wg } = c;
+  const tn4 = tn / 4;
+  const acc = range(tm).flatMap((i) => range(tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`));
+  const rowBase = range(tm).map((i) => `let ar${i} = (aOff + min(row0 + ${i}u, p.m - 1u) * p.k) / 4u;`);
+  const colBase = range(tn4).map((j) => `let bc${j} = bOff / 4u + min(col4 + ${j}u, n4 - 1u);`);
+  const loadA = range(tm).map((i) => `let a${i} = A[ar${i} + k4];`);
+  const loadB = range(4).flatMap((kk) => range(tn4).map((j) => `let b${kk}_${j} = B[bc${j} + brow + ${kk}u * n4];`));
+  const fma = range(4).flatMap((kk) =>
+    range(tm).flatMap((i) => range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${i}[${kk}]), b${kk}_${j}, c${i}_${j});`)),
+  );
+  const store = range(tm).flatMap((i) =>
+    range(tn4).map(
+      (j) =>
+        `if (row0 + ${i}u < p.m && col4 + ${j}u < n4) { C[(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u] = c${i}_${j} + select(vec4<f32>(0.0), Bias[col4 + ${j}u], p.hasBias != 0u); }`,
+    ),
+  );
+  return defineKernel({
+    name: 'matmul_vec4_nn',
+    config: { ...c },
+    bindings: [
+      { name: 'A', type: 'vec4<f32>', access: 'read' },
+      { name: 'B', type: 'vec4<f32>', access: 'read' },
+      { name: 'Bias', type: 'vec4<f32>', access: 'read' },
+      { name: 'C', type: 'vec4<f32>', access: 'read_write' },
+    ],
+    params: PARAMS,
+    workgroupSize: wg,
+    body: `${header(tm, tn, wg)}
+  let n4 = p.n / 4u;
+  let col4 = col0 / 4u;
+  ${rowBase.join('\n  ')}
+  ${colBase.join('\n  ')}
+  ${acc.join('\n  ')}
+  for (var k4 = 0u; k4 < p.k / 4u; k4++) {
+    let brow = 4u * k4 * n4;
+    ${loadA.join('\n    ')}
+    ${loadB.join('\n    ')}
+    ${fma.join('\n    ')}
+  }
+  ${store.join('\n  ')}
+}`,
+  });
+}
+
+/** A [m, k] · (B [n, k])ᵀ: both operands vec4 along k; scalar accumulators as dot products. */
+function vec4NT(c: MatmulConfig) {
+  const { tm, tn, wg } = c;
+  const acc = range(tm).flatMap((i) => range(tn).map((j) => `var c${i}_${j} = 0.0;`));
+  const rowBase = range(tm).map((i) => `let ar${i} = (aOff + min(row0 + ${i}u, p.m - 1u) * p.k) / 4u;`);
+  const colBase = range(tn).map((j) => `let bc${j} = (bOff + min(col0 + ${j}u, p.n - 1u) * p.k) / 4u;`);
+  const loadA = range(tm).map((i) => `let a${i} = A[ar${i} + k4];`);
+  const loadB = range(tn).map((j) => `let b${j} = B[bc${j} + k4];`);
+  const fma = range(tm).flatMap((i) => range(tn).map((j) => `c${i}_${j} += dot(a${i}, b${j});`));
+  const store = range(tm).flatMap((i) =>
+    range(tn).map(
+      (j) =>
+        `if (row0 + ${i}u < p.m && col0 + ${j}u < p.n) { C[cOff + (row0 + ${i}u) * p.n + col0 + ${j}u] = c${i}_${j} + select(0.0, Bias[col0 + ${j}u], p.hasBias != 0u); }`,
+    ),
+  );
+  return defineKernel({
+    name: 'matmul_vec4_nt',
+    config: { ...c },
+    bindings: [
+      { name: 'A', type: 'vec4<f32>', access: 'read' },
+      { name: 'B', type: 'vec4<f32>', access: 'read' },
+      { name: 'Bias', type: 'f32', access: 'read' },
+      { name: 'C', type: 'f32', access: 'read_write' },
+    ],
+    params: PARAMS,
+    workgroupSize: wg,
+    body: `${header(tm, tn, wg)}
+  ${rowBase.join('\n  ')}
+  ${colBase.join('\n  ')}
+  ${acc.join('\n  ')}
+  for (var k4 = 0u; k4 < p.k / 4u; k4++) {
+    ${loadA.join('\n    ')}
+    ${loadB.join('\n    ')}
+    ${fma.join('\n    ')}
+  }
+  ${store.join('\n  ')}
+}`,
+  });
+}
+
+/** (A [k, m])ᵀ · B [k, n]: rank-1 updates per k, vec4 along m for A and along n for B. */
+function vec4TN(c: MatmulConfig) {
+  const { tm, tn, wg } = c;
+  const tm4 = tm / 4;
+  const tn4 = tn / 4;
+  const acc = range(tm).flatMap((i) => range(tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`));
+  const rowBase = range(tm4).map((i) => `let ar${i} = aOff / 4u + min(row4 + ${i}u, m4 - 1u);`);
+  const colBase = range(tn4).map((j) => `let bc${j} = bOff / 4u + min(col4 + ${j}u, n4 - 1u);`);
+  const loadA = range(tm4).map((i) => `let a${i} = A[ar${i} + k * m4];`);
+  const loadB = range(tn4).map((j) => `let b${j} = B[bc${j} + k * n4];`);
+  const fma = range(tm).flatMap((i) =>
+    range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${Math.floor(i / 4)}[${i % 4}]), b${j}, c${i}_${j});`),
+  );
+  const store = range(tm).flatMap((i) =>
+    range(tn4).map(
+      (j) =>
+        `if (row0 + ${i}u < p.m && col4 + ${j}u < n4) { C[(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u] = c${i}_${j} + select(vec4<f32>(0.0), Bias[col4 + ${j}u], p.hasBias != 0u); }`,
+    ),
+  );
+  return defineKernel({
+    name: 'matmul_vec4_tn',
+    config: { ...c },
+    bindings: [
+      { name: 'A', type: 'vec4<f32>', access: 'read' },
+      { name: 'B', type: 'vec4<f32>', access: 'read' },
+      { name: 'Bias', type: 'vec4<f32>', access: 'read' },
+      { name: 'C', type: 'vec4<f32>', access: 'read_write' },
+    ],
+    params: PARAMS,
+    workgroupSize: wg,
+    body: `${header(tm, tn, wg)}
+  let m4 = p.m / 4u;
+  let n4 = p.n / 4u;
+  let row4 = row0 / 4u;
+  let col4 = col0 / 4u;
+  ${rowBase.join('\n  ')}
+  ${colBase.join('\n  ')}
+  ${acc.join('\n  ')}
+  for (var k = 0u; k < p.k; k++) {
+    ${loadA.join('\n    ')}
+    ${loadB.join('\n    ')}
+    ${fma.join('\n    ')}
+  }
+  ${store.join('\n  ')}
+}`,
+  });
+}
+
+function kernelFor(s: MatmulShape, c: MatmulConfig) {
+  if (c.kind === 'scalar') return scalarKernel(c);
+  if (!s.transA && !s.transB) return vec4NN(c);
+  if (!s.transA && s.transB) return vec4NT(c);
+  return vec4TN(c);
+}
+
+/** The first config of `configs` the shape allows (scalar always does). */
+export function defaultMatmulConfig(s: MatmulShape, configs: readonly MatmulConfig[] = MATMUL_CONFIGS): MatmulConfig {
+  return configs.find((c) => vec4Allowed(s, c)) ?? MATMUL_CONFIGS[MATMUL_CONFIGS.length - 1]!;
+}
+
+export function matmulLabel(s: MatmulShape): string {
+  return `matmul [${s.batch}x${s.m}x${s.k}]${s.transA ? 'ᵀ' : ''} · [${s.k}x${s.n}]${s.transB ? 'ᵀ' : ''}`;
+}
+
+/**
+ * C[b] = op(A[b]) · op(B[b]) (+ bias[n] on every row); C is contiguous
+ * [batch, m, n]. `config` picks the variant (default: the first the shape
+ * allows); a vec4 config the shape does not allow is an error.
+ */
+export function matmul(
+  ctx: GpuContext,
+  a: BufferBinding,
+  b: BufferBinding,
+  c: BufferBinding,
+  s: MatmulShape,
+  bias: BufferBinding | null = null,
+  config: MatmulConfig = defaultMatmulConfig(s),
+): void {
   if (s.batch === 0 || s.m === 0 || s.n === 0) return;
-  const tilesM = Math.ceil(s.m / BM);
-  const tilesN = Math.ceil(s.n / BN);
+  if (!vec4Allowed(s, config)) throw new Error(`${matmulLabel(s)}: variant ${JSON.stringify(config)} does not fit this shape`);
+  const vecAligned = config.kind === 'vec4';
+  if (vecAligned && (s.aBatchStride % 4 !== 0 || s.bBatchStride % 4 !== 0)) {
+    throw new Error(`${matmulLabel(s)}: vec4 variants need batch strides divisible by 4`);
+  }
+  const tilesM = Math.ceil(s.m / config.tm);
+  const tilesN = Math.ceil(s.n / config.tn);
+  const kernel = kernelFor(s, config);
   ctx.dispatch(
-    matmulKernel(),
-    [a, b, c],
+    kernel,
+    // Without a bias, A stands in for the unused binding (never read).
+    [a, b, bias ?? a, c],
     {
       batch: s.batch,
       m: s.m,
       n: s.n,
       k: s.k,
-      // Row and column strides of the logical A [m, k] and B [k, n].
-      ars: s.transA ? 1 : s.k,
-      acs: s.transA ? s.m : 1,
-      brs: s.transB ? 1 : s.n,
-      bcs: s.transB ? s.k : 1,
       abs: s.aBatchStride,
       bbs: s.bBatchStride,
       tilesM,
       tilesN,
+      hasBias: bias ? 1 : 0,
+      ...(config.kind === 'scalar' ? { transA: s.transA ? 1 : 0, transB: s.transB ? 1 : 0 } : {}),
     },
-    s.batch * tilesM * tilesN,
-    `matmul [${s.batch}x${s.m}x${s.k}]${s.transA ? 'ᵀ' : ''} · [${s.k}x${s.n}]${s.transB ? 'ᵀ' : ''}`,
+    Math.ceil((s.batch * tilesM * tilesN) / config.wg),
+    matmulLabel(s),
   );
 }

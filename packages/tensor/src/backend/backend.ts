@@ -1,7 +1,16 @@
-import type { BinaryOp, MatmulShape, ReduceOp, UnaryOp } from '@pneumo/kernels';
+import type {
+  AdamOptions,
+  BinaryOp,
+  Conv2dShape,
+  MatmulShape,
+  Pool2dShape,
+  ReduceOp,
+  SgdOptions,
+  UnaryOp,
+} from '@pneumo/kernels';
 import type { DeviceName, DType, TypedArray } from '../dtype.js';
 
-export type { BinaryOp, MatmulShape, ReduceOp, UnaryOp };
+export type { AdamOptions, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp };
 
 /**
  * What a tensor needs from a device. Every method that computes returns a
@@ -18,7 +27,8 @@ export interface Backend<H = unknown> {
   read(h: H, n: number, dtype: DType): Promise<TypedArray>;
   free(h: H): void;
   fill(n: number, value: number, dtype: DType): H;
-  unary(op: UnaryOp, x: H, shape: readonly number[], xStrides: readonly number[], scalar?: number): H;
+  /** `x` is read from element `xOffset` on with `xStrides`. */
+  unary(op: UnaryOp, x: H, shape: readonly number[], xStrides: readonly number[], scalar?: number, xOffset?: number): H;
   binary(
     op: BinaryOp,
     a: H,
@@ -28,7 +38,22 @@ export interface Backend<H = unknown> {
     shape: readonly number[],
   ): H;
   reduce(op: ReduceOp, x: H, shape: readonly number[], axes: readonly number[]): H;
-  matmul(a: H, b: H, s: MatmulShape): H;
+  /** op(A)·op(B), plus `bias` [n] on every row when given. */
+  matmul(a: H, b: H, s: MatmulShape, bias?: H | null): H;
+  conv2d(x: H, w: H, bias: H | null, s: Conv2dShape): H;
+  conv2dInputGrad(dy: H, w: H, s: Conv2dShape): H;
+  conv2dWeightGrad(x: H, dy: H, s: Conv2dShape): H;
+  /** Output and int32 argmax indices (flat position in the input plane). */
+  maxPool2d(x: H, s: Pool2dShape): [H, H];
+  maxPool2dBackward(dy: H, idx: H, s: Pool2dShape): H;
+  /** Per row: [weighted loss, weight] (rows x 2). */
+  crossEntropy(x: H, labels: H, weight: H | null, rows: number, cols: number): H;
+  /** Logit gradients; `scale` holds one float, or one per row when `perRowScale`. */
+  crossEntropyBackward(x: H, labels: H, weight: H | null, scale: H, rows: number, cols: number, perRowScale: boolean): H;
+  /** In-place SGD update of `param` (and its momentum buffer). */
+  sgdStep(param: H, grad: H, buf: H, n: number, o: SgdOptions): void;
+  /** In-place Adam / AdamW update of `param`, `m`, `v`. */
+  adamStep(param: H, grad: H, m: H, v: H, n: number, o: AdamOptions): void;
   softmax(x: H, rows: number, cols: number, log: boolean): H;
   /** Waits for queued work (and surfaces its errors). */
   sync(): Promise<void>;

@@ -1,7 +1,8 @@
-import type { BinaryOp, MatmulShape, ReduceOp, UnaryOp } from '@pneumo/kernels';
+import type { AdamOptions, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp } from '@pneumo/kernels';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
 import type { Backend } from './backend.js';
+import * as nn from './cpu-nn.js';
 
 /**
  * The reference backend: plain loops, written to be obviously correct rather
@@ -30,11 +31,11 @@ export class CpuBackend implements Backend<TypedArray> {
     return arrayFor(dtype, n).fill(value);
   }
 
-  unary(op: UnaryOp, x: TypedArray, shape: readonly number[], xStrides: readonly number[], s = 0): TypedArray {
+  unary(op: UnaryOp, x: TypedArray, shape: readonly number[], xStrides: readonly number[], s = 0, xOffset = 0): TypedArray {
     const f = UNARY[op];
-    const out = new Float32Array(numel(shape));
+    const out = op === 'copy' && x instanceof Int32Array ? new Int32Array(numel(shape)) : new Float32Array(numel(shape));
     forEachIndex(shape, [xStrides], (i, [ix]) => {
-      out[i] = f(x[ix!]!, s);
+      out[i] = f(x[ix! + xOffset]!, s);
     });
     return out;
   }
@@ -73,7 +74,7 @@ export class CpuBackend implements Backend<TypedArray> {
     return out;
   }
 
-  matmul(a: TypedArray, b: TypedArray, s: MatmulShape): TypedArray {
+  matmul(a: TypedArray, b: TypedArray, s: MatmulShape, bias: TypedArray | null = null): TypedArray {
     const out = new Float32Array(s.batch * s.m * s.n);
     for (let bt = 0; bt < s.batch; bt++) {
       const ao = bt * s.aBatchStride;
@@ -86,7 +87,7 @@ export class CpuBackend implements Backend<TypedArray> {
             const bv = b[bo + (s.transB ? j * s.k + k : k * s.n + j)]!;
             acc += av * bv;
           }
-          out[(bt * s.m + i) * s.n + j] = acc;
+          out[(bt * s.m + i) * s.n + j] = acc + (bias ? bias[j]! : 0);
         }
       }
     }
@@ -106,6 +107,50 @@ export class CpuBackend implements Backend<TypedArray> {
       }
     }
     return out;
+  }
+
+  conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, s: Conv2dShape): TypedArray {
+    return nn.conv2d(x, w, bias, s);
+  }
+
+  conv2dInputGrad(dy: TypedArray, w: TypedArray, s: Conv2dShape): TypedArray {
+    return nn.conv2dInputGrad(dy, w, s);
+  }
+
+  conv2dWeightGrad(x: TypedArray, dy: TypedArray, s: Conv2dShape): TypedArray {
+    return nn.conv2dWeightGrad(x, dy, s);
+  }
+
+  maxPool2d(x: TypedArray, s: Pool2dShape): [TypedArray, TypedArray] {
+    return nn.maxPool2d(x, s);
+  }
+
+  maxPool2dBackward(dy: TypedArray, idx: TypedArray, s: Pool2dShape): TypedArray {
+    return nn.maxPool2dBackward(dy, idx, s);
+  }
+
+  crossEntropy(x: TypedArray, labels: TypedArray, weight: TypedArray | null, rows: number, cols: number): TypedArray {
+    return nn.crossEntropy(x, labels, weight, rows, cols);
+  }
+
+  crossEntropyBackward(
+    x: TypedArray,
+    labels: TypedArray,
+    weight: TypedArray | null,
+    scale: TypedArray,
+    rows: number,
+    cols: number,
+    perRowScale: boolean,
+  ): TypedArray {
+    return nn.crossEntropyBackward(x, labels, weight, scale, rows, cols, perRowScale);
+  }
+
+  sgdStep(p: TypedArray, g: TypedArray, buf: TypedArray, n: number, o: SgdOptions): void {
+    nn.sgdStep(p, g, buf, n, o);
+  }
+
+  adamStep(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, n: number, o: AdamOptions): void {
+    nn.adamStep(p, g, m, v, n, o);
   }
 
   async sync(): Promise<void> {}

@@ -1,5 +1,22 @@
 import {
+  adamStep,
   adapterName,
+  conv2dForward,
+  conv2dInputGrad,
+  conv2dWeightGrad,
+  convOutSize,
+  crossEntropyBackward,
+  crossEntropyForward,
+  maxPool2dBackward,
+  maxPool2dForward,
+  poolOutSize,
+  sgdStep,
+  weightGradSplits,
+  WEIGHT_GRAD_TILES,
+  type AdamOptions,
+  type Conv2dShape,
+  type Pool2dShape,
+  type SgdOptions,
   binary,
   f32Bits,
   fill,
@@ -16,6 +33,10 @@ import {
 import type { DType, TypedArray } from '../dtype.js';
 import { numel } from '../shape.js';
 import type { Backend } from './backend.js';
+
+// Invocations the conv weight gradient aims for before it splits the batch:
+// enough to keep every core of a CPU adapter, or a GPU's SMs, busy.
+const WEIGHT_GRAD_TARGET_THREADS = 2048;
 
 /** Tensors in GPU buffers; every op is one or a few WGSL dispatches, batched into one submit. */
 export class WebGpuBackend implements Backend<GPUBuffer> {
@@ -53,9 +74,9 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     return buf;
   }
 
-  unary(op: UnaryOp, x: GPUBuffer, shape: readonly number[], xStrides: readonly number[], scalar = 0): GPUBuffer {
+  unary(op: UnaryOp, x: GPUBuffer, shape: readonly number[], xStrides: readonly number[], scalar = 0, xOffset = 0): GPUBuffer {
     const y = this.alloc(numel(shape));
-    unary(this.ctx, op, x, y, shape, xStrides, scalar);
+    unary(this.ctx, op, x, y, shape, xStrides, scalar, xOffset);
     return y;
   }
 
@@ -79,10 +100,83 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     return y;
   }
 
-  matmul(a: GPUBuffer, b: GPUBuffer, s: MatmulShape): GPUBuffer {
+  matmul(a: GPUBuffer, b: GPUBuffer, s: MatmulShape, bias: GPUBuffer | null = null): GPUBuffer {
     const c = this.alloc(s.batch * s.m * s.n);
-    matmul(this.ctx, a, b, c, s);
+    matmul(this.ctx, a, b, c, s, bias);
     return c;
+  }
+
+  conv2d(x: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | null, s: Conv2dShape): GPUBuffer {
+    const { oh, ow } = convOutSize(s);
+    const y = this.alloc(s.n * s.co * oh * ow);
+    conv2dForward(this.ctx, x, w, bias, y, s);
+    return y;
+  }
+
+  conv2dInputGrad(dy: GPUBuffer, w: GPUBuffer, s: Conv2dShape): GPUBuffer {
+    const dx = this.alloc(s.n * s.ci * s.h * s.w);
+    conv2dInputGrad(this.ctx, dy, w, dx, s);
+    return dx;
+  }
+
+  conv2dWeightGrad(x: GPUBuffer, dy: GPUBuffer, s: Conv2dShape): GPUBuffer {
+    const size = s.co * s.ci * s.kh * s.kw;
+    const tile = WEIGHT_GRAD_TILES[0]!;
+    const splits = weightGradSplits(s, tile, WEIGHT_GRAD_TARGET_THREADS);
+    if (splits === 1) {
+      const dw = this.alloc(size);
+      conv2dWeightGrad(this.ctx, x, dy, dw, s, 1, tile);
+      return dw;
+    }
+    // Partial gradients of batch chunks, then one sum over the chunks.
+    const partial = this.alloc(splits * size);
+    conv2dWeightGrad(this.ctx, x, dy, partial, s, splits, tile);
+    const dw = this.alloc(size);
+    reduce(this.ctx, 'sum', partial, dw, [splits, size], [0]);
+    this.free(partial);
+    return dw;
+  }
+
+  maxPool2d(x: GPUBuffer, s: Pool2dShape): [GPUBuffer, GPUBuffer] {
+    const { oh, ow } = poolOutSize(s);
+    const y = this.alloc(s.planes * oh * ow);
+    const idx = this.alloc(s.planes * oh * ow);
+    maxPool2dForward(this.ctx, x, y, idx, s);
+    return [y, idx];
+  }
+
+  maxPool2dBackward(dy: GPUBuffer, idx: GPUBuffer, s: Pool2dShape): GPUBuffer {
+    const dx = this.alloc(s.planes * s.h * s.w);
+    maxPool2dBackward(this.ctx, dy, idx, dx, s);
+    return dx;
+  }
+
+  crossEntropy(x: GPUBuffer, labels: GPUBuffer, weight: GPUBuffer | null, rows: number, cols: number): GPUBuffer {
+    const out = this.alloc(rows * 2);
+    crossEntropyForward(this.ctx, x, labels, weight, out, rows, cols);
+    return out;
+  }
+
+  crossEntropyBackward(
+    x: GPUBuffer,
+    labels: GPUBuffer,
+    weight: GPUBuffer | null,
+    scale: GPUBuffer,
+    rows: number,
+    cols: number,
+    perRowScale: boolean,
+  ): GPUBuffer {
+    const dx = this.alloc(rows * cols);
+    crossEntropyBackward(this.ctx, x, labels, weight, scale, dx, rows, cols, perRowScale);
+    return dx;
+  }
+
+  sgdStep(p: GPUBuffer, g: GPUBuffer, buf: GPUBuffer, n: number, o: SgdOptions): void {
+    sgdStep(this.ctx, p, g, buf, n, o);
+  }
+
+  adamStep(p: GPUBuffer, g: GPUBuffer, m: GPUBuffer, v: GPUBuffer, n: number, o: AdamOptions): void {
+    adamStep(this.ctx, p, g, m, v, n, o);
   }
 
   softmax(x: GPUBuffer, rows: number, cols: number, log: boolean): GPUBuffer {

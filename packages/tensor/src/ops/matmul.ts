@@ -80,3 +80,39 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   b3.dispose();
   return out;
 }
+
+/**
+ * x · weightᵀ + bias, like torch.nn.functional.linear: x [..., in], weight
+ * [out, in], bias [out]. The bias is added in the matmul kernel's epilogue.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  const backend = bias ? floatInputs('linear', x, weight, bias) : floatInputs('linear', x, weight);
+  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got shape ${formatShape(weight.shape)}`);
+  const [out, inF] = weight.shape as [number, number];
+  if (x.ndim < 1 || x.shape[x.ndim - 1] !== inF) {
+    throw new Error(`linear: input of shape ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)} (expected last dim ${inF})`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== out)) {
+    throw new Error(`linear: bias must have shape [${out}], got ${formatShape(bias.shape)}`);
+  }
+  const rows = x.size / inF;
+  const shape = { batch: 1, m: rows, n: out, k: inF, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 };
+  const h = backend.matmul(x.handle('linear'), weight.handle('linear'), shape, bias ? bias.handle('linear') : null);
+  const y = result(backend, h, [...x.shape.slice(0, -1), out]);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record('LinearBackward', y, inputs, [x, weight], (g, [x, w], needs) => {
+    const gh = g.handle('linear backward');
+    const dx = needs[0]
+      ? result(backend, backend.matmul(gh, w!.handle('linear backward'), { ...shape, n: inF, k: out, transB: false }), x!.shape)
+      : null;
+    const dw = needs[1]
+      ? result(
+          backend,
+          backend.matmul(gh, x!.handle('linear backward'), { ...shape, m: out, n: inF, k: rows, transA: true, transB: false }),
+          [out, inF],
+        )
+      : null;
+    const db = needs[2] ? g.reshape([rows, out]).sum(0) : null;
+    return [dx, dw, db];
+  });
+}

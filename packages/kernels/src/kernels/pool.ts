@@ -1,0 +1,147 @@
+import type { BufferBinding, GpuContext } from '../context.js';
+import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+
+/** Geometry of a 2-D max pool over NCHW planes (n*c planes of h x w). */
+export interface Pool2dShape {
+  planes: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+}
+
+export function poolOutSize(s: Pool2dShape): { oh: number; ow: number } {
+  return { oh: Math.floor((s.h + 2 * s.ph - s.kh) / s.sh) + 1, ow: Math.floor((s.w + 2 * s.pw - s.kw) / s.sw) + 1 };
+}
+
+const WG = 64;
+const GEOMETRY = [
+  ['total', 'u32'],
+  ['h', 'u32'],
+  ['w', 'u32'],
+  ['oh', 'u32'],
+  ['ow', 'u32'],
+  ['kh', 'u32'],
+  ['kw', 'u32'],
+  ['sh', 'u32'],
+  ['sw', 'u32'],
+  ['ph', 'u32'],
+  ['pw', 'u32'],
+] as const;
+
+const forwardKernel = () =>
+  defineKernel({
+    name: 'maxpool2d_forward',
+    bindings: [
+      { name: 'X', type: 'f32', access: 'read' },
+      { name: 'Y', type: 'f32', access: 'read_write' },
+      { name: 'Idx', type: 'i32', access: 'read_write' },
+    ],
+    params: GEOMETRY,
+    workgroupSize: WG,
+    body: `${SPECIAL_FLOATS}
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let o = wg_linear * ${WG}u + lid;
+  if (o >= p.total) { return; }
+  let ox = o % p.ow;
+  let oy = (o / p.ow) % p.oh;
+  let plane = o / (p.ow * p.oh);
+  let base = plane * p.h * p.w;
+  // Padding counts as -inf. Scanning in row-major window order and taking
+  // only a strictly larger value keeps the first maximum, PyTorch's tie
+  // rule; a NaN wins, as in PyTorch's kernels.
+  var best = -f32_inf();
+  var arg = -1;
+  for (var ky = 0u; ky < p.kh; ky++) {
+    let iy = i32(oy * p.sh + ky) - i32(p.ph);
+    if (iy < 0 || iy >= i32(p.h)) { continue; }
+    for (var kx = 0u; kx < p.kw; kx++) {
+      let ix = i32(ox * p.sw + kx) - i32(p.pw);
+      if (ix < 0 || ix >= i32(p.w)) { continue; }
+      let at = u32(iy) * p.w + u32(ix);
+      let v = X[base + at];
+      if (arg < 0 || v > best || is_nan(v)) {
+        best = v;
+        arg = i32(at);
+      }
+    }
+  }
+  Y[o] = best;
+  Idx[o] = arg;
+}`,
+  });
+
+const backwardKernel = () =>
+  defineKernel({
+    name: 'maxpool2d_backward',
+    bindings: [
+      { name: 'G', type: 'f32', access: 'read' },
+      { name: 'Idx', type: 'i32', access: 'read' },
+      { name: 'DX', type: 'f32', access: 'read_write' },
+    ],
+    params: GEOMETRY,
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let i = wg_linear * ${WG}u + lid;
+  if (i >= p.total) { return; }
+  // Gather: each input element sums the gradients of the windows whose
+  // argmax it is. No two invocations write one element, so overlapping
+  // windows add up without atomics, in a fixed order.
+  let ix = i % p.w;
+  let iy = (i / p.w) % p.h;
+  let plane = i / (p.w * p.h);
+  let at = i32(iy * p.w + ix);
+  // Windows containing iy: oy*sh - ph <= iy <= oy*sh - ph + kh - 1.
+  let y1 = min((iy + p.ph) / p.sh, p.oh - 1u);
+  let y0 = select(0u, (iy + p.ph - p.kh + 1u + p.sh - 1u) / p.sh, iy + p.ph + 1u > p.kh);
+  let x1 = min((ix + p.pw) / p.sw, p.ow - 1u);
+  let x0 = select(0u, (ix + p.pw - p.kw + 1u + p.sw - 1u) / p.sw, ix + p.pw + 1u > p.kw);
+  var acc = 0.0;
+  let obase = plane * p.oh * p.ow;
+  for (var oy = y0; oy <= y1; oy++) {
+    for (var ox = x0; ox <= x1; ox++) {
+      let o = obase + oy * p.ow + ox;
+      if (Idx[o] == at) { acc += G[o]; }
+    }
+  }
+  DX[i] = acc;
+}`,
+  });
+
+function check(s: Pool2dShape): { oh: number; ow: number } {
+  const out = poolOutSize(s);
+  if (2 * s.ph > s.kh || 2 * s.pw > s.kw) {
+    throw new Error(`maxPool2d: padding (${s.ph}, ${s.pw}) must be at most half the kernel size (${s.kh}, ${s.kw})`);
+  }
+  if (out.oh <= 0 || out.ow <= 0) {
+    throw new Error(`maxPool2d: input ${s.h}x${s.w} is smaller than the ${s.kh}x${s.kw} window`);
+  }
+  return out;
+}
+
+const label = (op: string, s: Pool2dShape) => `${op} [${s.planes} planes, ${s.h}x${s.w}] k${s.kh}x${s.kw} s${s.sh}x${s.sw} p${s.ph}x${s.pw}`;
+
+/** y and argmax indices (int32, flat h*w position in the plane, like PyTorch's return_indices). */
+export function maxPool2dForward(ctx: GpuContext, x: BufferBinding, y: BufferBinding, idx: BufferBinding, s: Pool2dShape): void {
+  const { oh, ow } = check(s);
+  const total = s.planes * oh * ow;
+  if (total === 0) return;
+  ctx.dispatch(forwardKernel(), [x, y, idx], { ...s, oh, ow, total }, Math.ceil(total / WG), label('maxPool2d', s));
+}
+
+/** dx from dy and the forward's indices. */
+export function maxPool2dBackward(ctx: GpuContext, dy: BufferBinding, idx: BufferBinding, dx: BufferBinding, s: Pool2dShape): void {
+  const { oh, ow } = check(s);
+  const total = s.planes * s.h * s.w;
+  if (total === 0) return;
+  ctx.dispatch(backwardKernel(), [dy, idx, dx], { ...s, oh, ow, total }, Math.ceil(total / WG), label('maxPool2d backward', s));
+}

@@ -1,0 +1,186 @@
+/**
+ * Plain-TypeScript references for the network kernels (convolution,
+ * pooling, cross-entropy, optimizer updates): direct loops over the
+ * definitions, in float64 accumulators rounded to float32 on store.
+ */
+import type { AdamOptions, Conv2dShape, Pool2dShape, SgdOptions } from '@pneumo/kernels';
+import type { TypedArray } from '../dtype.js';
+
+export function convOut(s: Conv2dShape | Pool2dShape): { oh: number; ow: number } {
+  return { oh: Math.floor((s.h + 2 * s.ph - s.kh) / s.sh) + 1, ow: Math.floor((s.w + 2 * s.pw - s.kw) / s.sw) + 1 };
+}
+
+export function conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, s: Conv2dShape): Float32Array {
+  const { oh, ow } = convOut(s);
+  const y = new Float32Array(s.n * s.co * oh * ow);
+  for (let n = 0; n < s.n; n++)
+    for (let co = 0; co < s.co; co++)
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < ow; ox++) {
+          let acc = 0;
+          for (let ci = 0; ci < s.ci; ci++)
+            for (let ky = 0; ky < s.kh; ky++) {
+              const iy = oy * s.sh - s.ph + ky;
+              if (iy < 0 || iy >= s.h) continue;
+              for (let kx = 0; kx < s.kw; kx++) {
+                const ix = ox * s.sw - s.pw + kx;
+                if (ix < 0 || ix >= s.w) continue;
+                acc += x[((n * s.ci + ci) * s.h + iy) * s.w + ix]! * w[((co * s.ci + ci) * s.kh + ky) * s.kw + kx]!;
+              }
+            }
+          y[((n * s.co + co) * oh + oy) * ow + ox] = acc + (bias ? bias[co]! : 0);
+        }
+  return y;
+}
+
+export function conv2dInputGrad(dy: TypedArray, w: TypedArray, s: Conv2dShape): Float32Array {
+  const { oh, ow } = convOut(s);
+  const dx = new Float64Array(s.n * s.ci * s.h * s.w);
+  for (let n = 0; n < s.n; n++)
+    for (let co = 0; co < s.co; co++)
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < ow; ox++) {
+          const g = dy[((n * s.co + co) * oh + oy) * ow + ox]!;
+          for (let ci = 0; ci < s.ci; ci++)
+            for (let ky = 0; ky < s.kh; ky++) {
+              const iy = oy * s.sh - s.ph + ky;
+              if (iy < 0 || iy >= s.h) continue;
+              for (let kx = 0; kx < s.kw; kx++) {
+                const ix = ox * s.sw - s.pw + kx;
+                if (ix < 0 || ix >= s.w) continue;
+                dx[((n * s.ci + ci) * s.h + iy) * s.w + ix]! += g * w[((co * s.ci + ci) * s.kh + ky) * s.kw + kx]!;
+              }
+            }
+        }
+  return Float32Array.from(dx);
+}
+
+export function conv2dWeightGrad(x: TypedArray, dy: TypedArray, s: Conv2dShape): Float32Array {
+  const { oh, ow } = convOut(s);
+  const dw = new Float64Array(s.co * s.ci * s.kh * s.kw);
+  for (let n = 0; n < s.n; n++)
+    for (let co = 0; co < s.co; co++)
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < ow; ox++) {
+          const g = dy[((n * s.co + co) * oh + oy) * ow + ox]!;
+          for (let ci = 0; ci < s.ci; ci++)
+            for (let ky = 0; ky < s.kh; ky++) {
+              const iy = oy * s.sh - s.ph + ky;
+              if (iy < 0 || iy >= s.h) continue;
+              for (let kx = 0; kx < s.kw; kx++) {
+                const ix = ox * s.sw - s.pw + kx;
+                if (ix < 0 || ix >= s.w) continue;
+                dw[((co * s.ci + ci) * s.kh + ky) * s.kw + kx]! += g * x[((n * s.ci + ci) * s.h + iy) * s.w + ix]!;
+              }
+            }
+        }
+  return Float32Array.from(dw);
+}
+
+export function maxPool2d(x: TypedArray, s: Pool2dShape): [Float32Array, Int32Array] {
+  const { oh, ow } = convOut(s);
+  const y = new Float32Array(s.planes * oh * ow);
+  const idx = new Int32Array(y.length);
+  for (let pl = 0; pl < s.planes; pl++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++) {
+        let best = -Infinity;
+        let arg = -1;
+        for (let ky = 0; ky < s.kh; ky++) {
+          const iy = oy * s.sh - s.ph + ky;
+          if (iy < 0 || iy >= s.h) continue;
+          for (let kx = 0; kx < s.kw; kx++) {
+            const ix = ox * s.sw - s.pw + kx;
+            if (ix < 0 || ix >= s.w) continue;
+            const v = x[pl * s.h * s.w + iy * s.w + ix]!;
+            // First maximum in row-major order wins; NaN wins (PyTorch's rule).
+            if (arg < 0 || v > best || Number.isNaN(v)) {
+              best = v;
+              arg = iy * s.w + ix;
+            }
+          }
+        }
+        const o = (pl * oh + oy) * ow + ox;
+        y[o] = best;
+        idx[o] = arg;
+      }
+  return [y, idx];
+}
+
+export function maxPool2dBackward(dy: TypedArray, idx: TypedArray, s: Pool2dShape): Float32Array {
+  const { oh, ow } = convOut(s);
+  const dx = new Float64Array(s.planes * s.h * s.w);
+  for (let pl = 0; pl < s.planes; pl++)
+    for (let o = 0; o < oh * ow; o++) dx[pl * s.h * s.w + idx[pl * oh * ow + o]!]! += dy[pl * oh * ow + o]!;
+  return Float32Array.from(dx);
+}
+
+function rowLse(x: TypedArray, off: number, cols: number): number {
+  let mx = -Infinity;
+  for (let j = 0; j < cols; j++) mx = Math.max(mx, x[off + j]!);
+  let sum = 0;
+  for (let j = 0; j < cols; j++) sum += Math.exp(x[off + j]! - mx);
+  return mx + Math.log(sum);
+}
+
+export function crossEntropy(x: TypedArray, labels: TypedArray, weight: TypedArray | null, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * 2);
+  for (let r = 0; r < rows; r++) {
+    const y = labels[r]!;
+    const ok = y >= 0 && y < cols;
+    const w = weight && ok ? weight[y]! : 1;
+    out[2 * r] = ok ? w * (rowLse(x, r * cols, cols) - x[r * cols + y]!) : NaN;
+    out[2 * r + 1] = w;
+  }
+  return out;
+}
+
+export function crossEntropyBackward(
+  x: TypedArray,
+  labels: TypedArray,
+  weight: TypedArray | null,
+  scale: TypedArray,
+  rows: number,
+  cols: number,
+  perRowScale: boolean,
+): Float32Array {
+  const dx = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const y = Math.min(Math.max(labels[r]!, 0), cols - 1);
+    const w = weight ? weight[y]! : 1;
+    const s = scale[perRowScale ? r : 0]! * w;
+    const lse = rowLse(x, r * cols, cols);
+    for (let j = 0; j < cols; j++) dx[r * cols + j] = s * (Math.exp(x[r * cols + j]! - lse) - (j === y ? 1 : 0));
+  }
+  return dx;
+}
+
+export function sgdStep(p: TypedArray, g: TypedArray, buf: TypedArray, n: number, o: SgdOptions): void {
+  for (let i = 0; i < n; i++) {
+    let d = g[i]!;
+    if (o.weightDecay !== 0) d += o.weightDecay * p[i]!;
+    if (o.momentum !== 0) {
+      const b = o.firstStep ? d : o.momentum * buf[i]! + (1 - o.dampening) * d;
+      buf[i] = b;
+      d = o.nesterov ? d + o.momentum * b : b;
+    }
+    p[i] = p[i]! - o.lr * d;
+  }
+}
+
+export function adamStep(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, n: number, o: AdamOptions): void {
+  const bc1 = 1 - o.beta1 ** o.step;
+  const bc2 = 1 - o.beta2 ** o.step;
+  for (let i = 0; i < n; i++) {
+    let param = p[i]!;
+    let d = g[i]!;
+    if (o.weightDecay !== 0) {
+      if (o.decoupled) param *= 1 - o.lr * o.weightDecay;
+      else d += o.weightDecay * param;
+    }
+    m[i] = m[i]! + (d - m[i]!) * (1 - o.beta1);
+    v[i] = o.beta2 * v[i]! + (1 - o.beta2) * d * d;
+    const denom = Math.sqrt(v[i]!) / Math.sqrt(bc2) + o.eps;
+    p[i] = param - (o.lr / bc1) * (m[i]! / denom);
+  }
+}

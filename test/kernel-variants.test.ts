@@ -1,0 +1,209 @@
+/**
+ * Every kernel variant the tuner can pick, on a grid of awkward shapes,
+ * against the plain-TypeScript references. Each output buffer is filled with
+ * NaN first, so an element a variant forgets to write fails the comparison.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Conv2dShape,
+  conv2dForward,
+  conv2dInputGrad,
+  conv2dWeightGrad,
+  CONV_TILES,
+  convOutSize,
+  f32Bits,
+  fill,
+  type GpuContext,
+  MATMUL_CONFIGS,
+  matmul,
+  type MatmulShape,
+  maxPool2dBackward,
+  maxPool2dForward,
+  type Pool2dShape,
+  poolOutSize,
+  reduce,
+  vec4Allowed,
+  WEIGHT_GRAD_TILES,
+} from '@pneumo/kernels';
+import { createDevice } from '@pneumo/kernels/node';
+import * as ref from '../packages/tensor/src/backend/cpu-nn.js';
+import { CpuBackend } from '../packages/tensor/src/backend/cpu.js';
+import { maxRelDiff } from './support/webgpu.js';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await createDevice();
+});
+afterAll(() => ctx?.destroy());
+
+let seed = 12345;
+function random(n: number, ints = false): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    out[i] = ints ? (seed >>> 29) - 3 : (seed / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+function upload(data: Float32Array | Int32Array): GPUBuffer {
+  const b = ctx.alloc(Math.max(16, data.byteLength));
+  ctx.write(b, data);
+  return b;
+}
+
+function poisoned(n: number): GPUBuffer {
+  const b = ctx.alloc(Math.max(16, n * 4));
+  fill(ctx, b, n, f32Bits(NaN));
+  return b;
+}
+
+async function read(b: GPUBuffer, n: number): Promise<Float32Array> {
+  return new Float32Array(await ctx.read(b, n * 4));
+}
+
+const TOL = 2e-5;
+
+// (kernel, stride, padding) x (n, ci, co, h, w), cycled so every value of
+// each axis appears with several of the others.
+const GEOMS: [number, number, number][] = [];
+for (const k of [1, 3, 5]) for (const s of [1, 2]) for (const p of [0, 1, 2]) if (k + 2 * p >= 1) GEOMS.push([k, s, p]);
+const SIZES: [number, number, number, number, number][] = [
+  [1, 3, 5, 7, 9],
+  [3, 5, 16, 9, 6],
+  [1, 1, 7, 11, 5],
+  [3, 7, 3, 6, 13],
+  [1, 16, 1, 5, 5],
+];
+const CONV_CASES: Conv2dShape[] = [];
+GEOMS.forEach(([k, s, p], i) => {
+  for (let j = 0; j < 2; j++) {
+    const [n, ci, co, h, w] = SIZES[(i + j * 3) % SIZES.length]!;
+    if (h + 2 * p < k || w + 2 * p < k) continue;
+    CONV_CASES.push({ n, ci, co, h, w, kh: k, kw: k, sh: s, sw: s, ph: p, pw: p });
+  }
+});
+// Non-square kernel and mixed strides.
+CONV_CASES.push({ n: 2, ci: 3, co: 5, h: 8, w: 7, kh: 3, kw: 1, sh: 2, sw: 1, ph: 1, pw: 0 });
+
+const name = (s: Conv2dShape) => `n${s.n} ci${s.ci} co${s.co} ${s.h}x${s.w} k${s.kh}x${s.kw} s${s.sh}x${s.sw} p${s.ph}x${s.pw}`;
+
+describe('conv2d kernels, every variant vs the reference', () => {
+  it.each(CONV_CASES.map((s) => [name(s), s] as const))('%s', async (_, s) => {
+    const { oh, ow } = convOutSize(s);
+    const xs = random(s.n * s.ci * s.h * s.w);
+    const ws = random(s.co * s.ci * s.kh * s.kw);
+    const bs = random(s.co);
+    const gs = random(s.n * s.co * oh * ow);
+    const x = upload(xs);
+    const w = upload(ws);
+    const b = upload(bs);
+    const g = upload(gs);
+    const wantY = ref.conv2d(xs, ws, bs, s);
+    const wantDx = ref.conv2dInputGrad(gs, ws, s);
+    const wantDw = ref.conv2dWeightGrad(xs, gs, s);
+    for (const tile of CONV_TILES) {
+      const y = poisoned(wantY.length);
+      conv2dForward(ctx, x, w, b, y, s, tile);
+      expect(maxRelDiff(await read(y, wantY.length), wantY), `forward ${JSON.stringify(tile)}`).toBeLessThanOrEqual(TOL);
+      const dx = poisoned(wantDx.length);
+      conv2dInputGrad(ctx, g, w, dx, s, tile);
+      expect(maxRelDiff(await read(dx, wantDx.length), wantDx), `dInput ${JSON.stringify(tile)}`).toBeLessThanOrEqual(TOL);
+      ctx.free(y);
+      ctx.free(dx);
+    }
+    for (const tile of WEIGHT_GRAD_TILES) {
+      for (const splits of [1, 2, s.n + 1]) {
+        const size = wantDw.length;
+        const partial = poisoned(splits * size);
+        conv2dWeightGrad(ctx, x, g, partial, s, splits, tile);
+        const dw = poisoned(size);
+        reduce(ctx, 'sum', partial, dw, [splits, size], [0]);
+        expect(maxRelDiff(await read(dw, size), wantDw), `dWeight ${JSON.stringify(tile)} splits ${splits}`).toBeLessThanOrEqual(TOL);
+        ctx.free(partial);
+        ctx.free(dw);
+      }
+    }
+    for (const buf of [x, w, b, g]) ctx.free(buf);
+  });
+});
+
+const POOLS: Pool2dShape[] = [
+  { planes: 3, h: 8, w: 8, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 },
+  { planes: 2, h: 7, w: 9, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 },
+  { planes: 5, h: 9, w: 7, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
+  { planes: 1, h: 6, w: 11, kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
+  { planes: 4, h: 5, w: 5, kh: 3, kw: 2, sh: 1, sw: 2, ph: 1, pw: 1 },
+  { planes: 2, h: 13, w: 10, kh: 5, kw: 5, sh: 3, sw: 2, ph: 2, pw: 2 },
+];
+
+describe('maxPool2d kernels vs the reference (integer data: many ties)', () => {
+  it.each(POOLS.map((s) => [JSON.stringify(s), s] as const))('%s', async (_, s) => {
+    const { oh, ow } = poolOutSize(s);
+    const xs = random(s.planes * s.h * s.w, true);
+    const gs = random(s.planes * oh * ow);
+    const [wantY, wantIdx] = ref.maxPool2d(xs, s);
+    const wantDx = ref.maxPool2dBackward(gs, wantIdx, s);
+    const x = upload(xs);
+    const g = upload(gs);
+    const y = poisoned(wantY.length);
+    const idx = poisoned(wantY.length);
+    maxPool2dForward(ctx, x, y, idx, s);
+    expect(Array.from(await read(y, wantY.length))).toEqual(Array.from(wantY));
+    expect(Array.from(new Int32Array(await ctx.read(idx, wantIdx.length * 4)))).toEqual(Array.from(wantIdx));
+    const dx = poisoned(wantDx.length);
+    maxPool2dBackward(ctx, g, idx, dx, s);
+    expect(maxRelDiff(await read(dx, wantDx.length), wantDx)).toBeLessThanOrEqual(TOL);
+    for (const b of [x, g, y, idx, dx]) ctx.free(b);
+  });
+});
+
+const cpu = new CpuBackend();
+const MATMULS: MatmulShape[] = [];
+for (const [m, n, k] of [
+  [1, 1, 1],
+  [37, 33, 65],
+  [32, 256, 64],
+  [5, 10, 12],
+  [64, 8, 4],
+  [20, 12, 7],
+] as const) {
+  for (const [transA, transB] of [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ] as const) {
+    MATMULS.push({ batch: 1, m, n, k, transA, transB, aBatchStride: 0, bBatchStride: 0 });
+  }
+}
+MATMULS.push({ batch: 3, m: 12, n: 8, k: 16, transA: false, transB: false, aBatchStride: 12 * 16, bBatchStride: 0 });
+MATMULS.push({ batch: 2, m: 5, n: 4, k: 8, transA: false, transB: true, aBatchStride: 0, bBatchStride: 32 });
+
+describe('matmul kernels, every variant that fits, vs the reference', () => {
+  it.each(MATMULS.map((s) => [`${s.batch}x${s.m}x${s.n}x${s.k} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, s] as const))(
+    '%s',
+    async (_, s) => {
+      const as = random(Math.max(1, s.batch * (s.aBatchStride || 1)) * s.m * s.k);
+      const bs = random(Math.max(1, s.batch) * s.k * s.n);
+      const bias = random(s.n);
+      const a = upload(as);
+      const b = upload(bs);
+      const bb = upload(bias);
+      let ran = 0;
+      for (const withBias of [false, true]) {
+        const want = cpu.matmul(as, bs, s, withBias ? bias : null);
+        for (const config of MATMUL_CONFIGS) {
+          if (!vec4Allowed(s, config)) continue;
+          const c = poisoned(want.length);
+          matmul(ctx, a, b, c, s, withBias ? bb : null, config);
+          expect(maxRelDiff(await read(c, want.length), want), JSON.stringify(config)).toBeLessThanOrEqual(TOL);
+          ctx.free(c);
+          ran++;
+        }
+      }
+      expect(ran).toBeGreaterThanOrEqual(2);
+      for (const x of [a, b, bb]) ctx.free(x);
+    },
+  );
+});
