@@ -4,6 +4,9 @@
  * sizes no 32-wide tile divides), broadcasting in every direction.
  */
 import type { Tensor } from '../tensor.js';
+import { conv2d } from './conv.js';
+import { linear } from './matmul.js';
+import { maxPool2d } from './pool.js';
 
 export interface InputSpec {
   shape: number[];
@@ -82,6 +85,24 @@ export const OP_CASES: OpCase[] = [
   { op: 'logSoftmax', name: 'logSoftmax [5,3]', inputs: [n(5, 3)], fn: (a) => a.logSoftmax() },
   { op: 'logSoftmax', name: 'logSoftmax dim 1 of [2,3,4]', inputs: [n(2, 3, 4)], fn: (a) => a.logSoftmax(1) },
   { op: 'logSoftmax', name: 'logSoftmax logits 100±30', inputs: [n(4, 10)], fn: (a) => a.mul(30).add(100).logSoftmax(), noGradCheck: true },
+  { op: 'conv2d', name: 'conv2d 3x3 pad 1 with bias', inputs: [n(2, 3, 7, 6), n(5, 3, 3, 3), n(5)], fn: (x, w, b) => conv2d(x, w, b, { padding: 1 }) },
+  { op: 'conv2d', name: 'conv2d 5x5 stride 2 pad 2, no bias', inputs: [n(1, 2, 9, 8), n(3, 2, 5, 5)], fn: (x, w) => conv2d(x, w, null, { stride: 2, padding: 2 }) },
+  { op: 'conv2d', name: 'conv2d 1x1', inputs: [n(3, 4, 3, 5), n(7, 4, 1, 1), n(7)], fn: (x, w, b) => conv2d(x, w, b) },
+  { op: 'conv2d', name: 'conv2d 3x1 stride (2,1) pad (1,0)', inputs: [n(2, 3, 8, 5), n(4, 3, 3, 1)], fn: (x, w) => conv2d(x, w, null, { stride: [2, 1], padding: [1, 0] }) },
+  { op: 'conv2d', name: 'conv2d 32->64-like (16 channels, 8x8)', inputs: [n(2, 16, 8, 8), n(16, 16, 3, 3), n(16)], fn: (x, w, b) => conv2d(x, w, b, { padding: 1 }), noGradCheck: true },
+  { op: 'maxPool2d', name: 'maxPool2d 2x2', inputs: [n(2, 3, 6, 8)], fn: (x) => maxPool2d(x, 2) },
+  { op: 'maxPool2d', name: 'maxPool2d 3x3 stride 2 pad 1 (overlapping)', inputs: [n(1, 2, 7, 9)], fn: (x) => maxPool2d(x, 3, 2, 1) },
+  { op: 'maxPool2d', name: 'maxPool2d odd size 2x2 (drops the last row/col)', inputs: [n(3, 7, 5)], fn: (x) => maxPool2d(x, 2) },
+  { op: 'linear', name: 'linear with bias [5,7]->[5,3]', inputs: [n(5, 7), n(3, 7), n(3)], fn: (x, w, b) => linear(x, w, b) },
+  { op: 'linear', name: 'linear [2,3,8]->[2,3,4] (vec4 path), no bias', inputs: [n(2, 3, 8), n(4, 8)], fn: (x, w) => linear(x, w) },
+  { op: 'linear', name: 'linear [33,64]->[33,10] with bias', inputs: [n(33, 64), n(10, 64), n(10)], fn: (x, w, b) => linear(x, w, b), noGradCheck: true },
+  {
+    op: 'composite',
+    name: 'conv-relu-pool-linear chain',
+    inputs: [n(2, 3, 8, 8), n(4, 3, 3, 3), n(4), n(5, 64), n(5)],
+    fn: (x, w, b, lw, lb) => linear(maxPool2d(conv2d(x, w, b, { padding: 1 }).relu(), 2).flatten(1), lw, lb).logSoftmax(),
+    noGradCheck: true,
+  },
   {
     op: 'composite',
     name: 'mlp-like chain',

@@ -1,0 +1,120 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { maxRelDiff, requireWebGpu } from '../../../../test/support/webgpu.js';
+import { adamStep, crossEntropy, sgdStep, tensor, type Tensor } from '../index.js';
+import { inputValues } from './op-cases.testing.js';
+
+beforeAll(requireWebGpu);
+
+const labelsFor = (rows: number, cols: number) => Int32Array.from({ length: rows }, (_, i) => (i * 7 + 3) % cols);
+
+async function ceOn(device: 'cpu' | 'webgpu', rows: number, cols: number, reduction: 'mean' | 'sum' | 'none', weighted: boolean, shift = 0) {
+  const x = tensor(inputValues({ shape: [rows, cols] }, rows * 31 + cols), { shape: [rows, cols], device, requiresGrad: true });
+  const logits = shift ? x.mul(30).add(shift) : x;
+  const labels = tensor(labelsFor(rows, cols), { device });
+  const weight = weighted ? tensor(inputValues({ shape: [cols], domain: 'positive' }, 9), { device }) : null;
+  const loss = crossEntropy(logits, labels, { weight, reduction });
+  const g = reduction === 'none' ? tensor(inputValues({ shape: [rows] }, 4), { device }) : undefined;
+  loss.backward(g);
+  const out = { loss: await loss.data(), grad: await x.grad!.data() };
+  for (const t of [x, labels, loss, ...(weight ? [weight] : []), ...(g ? [g] : []), ...(logits !== x ? [logits] : [])]) t.dispose();
+  return out;
+}
+
+/** Straight from the definition, in float64. */
+function ceReference(x: Float32Array, labels: Int32Array, rows: number, cols: number, w: Float32Array | null) {
+  let total = 0;
+  let norm = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from(x.subarray(r * cols, (r + 1) * cols));
+    const mx = Math.max(...row);
+    const lse = mx + Math.log(row.reduce((a, v) => a + Math.exp(v - mx), 0));
+    const wy = w ? w[labels[r]!]! : 1;
+    total += wy * (lse - row[labels[r]!]!);
+    norm += wy;
+  }
+  return total / norm;
+}
+
+describe('crossEntropy', () => {
+  for (const reduction of ['mean', 'sum', 'none'] as const) {
+    for (const weighted of [false, true]) {
+      it(`webgpu matches cpu: ${reduction}${weighted ? ', class weights' : ''}`, async () => {
+        for (const [rows, cols] of [[1, 3], [7, 10], [33, 5]] as const) {
+          const a = await ceOn('cpu', rows, cols, reduction, weighted);
+          const b = await ceOn('webgpu', rows, cols, reduction, weighted);
+          expect(maxRelDiff(b.loss, a.loss)).toBeLessThanOrEqual(2e-5);
+          expect(maxRelDiff(b.grad, a.grad)).toBeLessThanOrEqual(2e-5);
+        }
+      });
+    }
+  }
+
+  it('matches the definition, weighted mean', async () => {
+    const rows = 6;
+    const cols = 4;
+    const xs = inputValues({ shape: [rows, cols] }, 1);
+    const ws = new Float32Array([0.5, 2, 1, 3]);
+    const labels = labelsFor(rows, cols);
+    const loss = crossEntropy(tensor(xs, { shape: [rows, cols], device: 'webgpu' }), tensor(labels, { device: 'webgpu' }), {
+      weight: tensor(ws, { device: 'webgpu' }),
+    });
+    expect(await loss.item()).toBeCloseTo(ceReference(xs, labels, rows, cols, ws), 5);
+  });
+
+  it('stays finite for logits around 100 +- 30', async () => {
+    const a = await ceOn('webgpu', 8, 10, 'mean', false, 100);
+    const b = await ceOn('cpu', 8, 10, 'mean', false, 100);
+    expect(Array.from(a.loss).every(Number.isFinite)).toBe(true);
+    expect(Array.from(a.grad).every(Number.isFinite)).toBe(true);
+    expect(maxRelDiff(a.loss, b.loss)).toBeLessThanOrEqual(2e-5);
+    expect(maxRelDiff(a.grad, b.grad)).toBeLessThanOrEqual(2e-5);
+  });
+
+  it('rejects bad labels', () => {
+    const x = tensor([[1, 2, 3]]);
+    expect(() => crossEntropy(x, tensor([0]))).toThrow('crossEntropy: labels must be int32 class indices, got float32');
+    expect(() => crossEntropy(x, tensor(new Int32Array([0, 1])))).toThrow('labels of shape [2] do not match logits [1, 3]');
+  });
+
+  it('an out-of-range label gives NaN, never a wrong finite loss', async () => {
+    const x = tensor([[1, 2, 3]], { device: 'webgpu' });
+    expect(Number.isNaN(await crossEntropy(x, tensor(new Int32Array([3]), { device: 'webgpu' })).item())).toBe(true);
+  });
+});
+
+describe('optimizer updates: webgpu matches cpu over several steps', () => {
+  const shape = [13, 5];
+  async function trajectory(device: 'cpu' | 'webgpu', kind: string) {
+    const p = tensor(inputValues({ shape }, 1), { shape, device });
+    const s1 = tensor(new Float32Array(65), { shape, device });
+    const s2 = tensor(new Float32Array(65), { shape, device });
+    for (let step = 1; step <= 4; step++) {
+      const g: Tensor = tensor(inputValues({ shape }, 10 + step), { shape, device });
+      if (kind.startsWith('sgd')) {
+        sgdStep(p, g, s1, {
+          lr: 0.1,
+          momentum: kind === 'sgd' ? 0 : 0.9,
+          dampening: kind === 'sgd-dampening' ? 0.3 : 0,
+          nesterov: kind === 'sgd-nesterov',
+          weightDecay: 0.01,
+          firstStep: step === 1,
+        });
+      } else {
+        adamStep(p, g, s1, s2, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05, decoupled: kind === 'adamw', step });
+      }
+      g.dispose();
+    }
+    const out = await p.data();
+    for (const t of [p, s1, s2]) t.dispose();
+    return out;
+  }
+  for (const kind of ['sgd', 'sgd-momentum', 'sgd-dampening', 'sgd-nesterov', 'adam', 'adamw']) {
+    it(kind, async () => {
+      const a = await trajectory('cpu', kind);
+      const b = await trajectory('webgpu', kind);
+      expect(maxRelDiff(b, a)).toBeLessThanOrEqual(1e-6);
+      const start = inputValues({ shape }, 1);
+      expect(maxRelDiff(a, start)).toBeGreaterThan(1e-3);
+    });
+  }
+});
