@@ -22,6 +22,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    env: { PNEUMO_QUIET: '0' },
+    // Tuning is exercised by its own test; elsewhere the default variants run
+    // (every variant is checked by test/kernel-variants.test.ts).
+    env: { PNEUMO_QUIET: '0', PNEUMO_TUNE: '0' },
   },
 });

@@ -2,6 +2,7 @@ import { BufferPool, type PoolStats } from './buffer-pool.js';
 import type { Kernel } from './kernel.js';
 import { type ParamValues, paramBytes, writeParams } from './params.js';
 import { type AdapterDescription, isSoftwareAdapter } from './adapter.js';
+import { adapterKey, Tuner, type TuneStore } from './tuner.js';
 
 /** A storage binding: a whole buffer, or a byte range of one. */
 export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -15,6 +16,13 @@ export interface ContextOptions {
   debug?: boolean;
   /** Anything that must stay alive as long as the device (dawn.node's GPU object). */
   keepAlive?: unknown;
+  /**
+   * Time kernel variants on first use and keep the fastest (default true;
+   * env PNEUMO_TUNE=0 turns it off and the first variant of each list runs).
+   */
+  tune?: boolean;
+  /** Where tuning choices persist across processes (Node: a JSON file in the user's cache directory). */
+  tuneStore?: TuneStore | null;
 }
 
 export interface ContextStats extends PoolStats {
@@ -47,6 +55,7 @@ export class GpuContext {
   readonly software: boolean;
   readonly limits: GPUSupportedLimits;
   readonly pool: BufferPool;
+  readonly tuner: Tuner;
 
   private readonly staging: BufferPool;
   private readonly keepAlive: unknown;
@@ -82,6 +91,13 @@ export class GpuContext {
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
       label: 'pneumo uniform arena',
     });
+    const tune = options.tune ?? !envOff('PNEUMO_TUNE');
+    this.tuner = new Tuner(
+      { flush: () => this.flush(), waitIdle: () => device.queue.onSubmittedWorkDone() },
+      adapterKey(adapter),
+      options.tuneStore ?? null,
+      tune,
+    );
     device.lost.then((info) => {
       this.lost = `${info.reason}: ${info.message}`;
     });
@@ -207,6 +223,7 @@ export class GpuContext {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     await this.throwPendingErrors();
+    await this.tuner.runPending();
   }
 
   /** Reads `bytes` bytes of a buffer back to the host. */
@@ -228,6 +245,7 @@ export class GpuContext {
     staging.unmap();
     this.staging.release(staging);
     await this.throwPendingErrors();
+    await this.tuner.runPending();
     return out;
   }
 
@@ -341,6 +359,12 @@ function isGpuBuffer(b: BufferBinding): b is GPUBuffer {
 function describeBatch(labels: string[]): string {
   if (labels.length <= 8) return `running ${labels.join(', ')}`;
   return `running a batch of ${labels.length} dispatches (${labels.slice(0, 6).join(', ')}, …); set PNEUMO_DEBUG=1 to pin down which one`;
+}
+
+function envOff(name: string): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const v = env?.[name];
+  return v === '0' || v === 'false' || v === 'off';
 }
 
 function envFlag(name: string): boolean {

@@ -4,3 +4,4 @@ export { type AdapterDescription, adapterLimits, adapterName, describeAdapter, i
 export { defineKernel, type Kernel, type BindingSpec, ENTRY_BUILTINS, LINEAR_WORKGROUP } from './kernel.js';
 export { paramBytes, paramStruct, writeParams, MAX_PARAM_RANK, type ParamSpec, type ParamValues } from './params.js';
 export * from './kernels/index.js';
+export { Tuner, adapterKey, type TuneStore, type TuneBench, type TuneResult } from './tuner.js';

@@ -2,12 +2,13 @@
  * Node entry: device creation through Dawn's Node bindings (the `webgpu`
  * package). Everything else in @pneumo/kernels is browser-safe.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { type AdapterDescription, adapterLimits, adapterName, describeAdapter, isSoftwareAdapter } from './adapter.js';
 import { type ContextOptions, GpuContext } from './context.js';
+import type { TuneStore } from './tuner.js';
 
 // WebGPU constants (GPUBufferUsage, GPUMapMode, …) are globals in browsers.
 for (const [k, v] of Object.entries(globals)) {
@@ -123,7 +124,11 @@ export async function createDevice(options: CreateDeviceOptions = {}): Promise<G
     const adapter = attempt.adapter;
     const description = describeAdapter(adapter, backend);
     const device = await requestDevice(adapter, description);
-    const ctx = new GpuContext(device, description, { ...options, keepAlive: attempt.gpu });
+    const ctx = new GpuContext(device, description, {
+      ...options,
+      keepAlive: attempt.gpu,
+      tuneStore: options.tuneStore === undefined ? fileTuneStore() : options.tuneStore,
+    });
     const log = options.log ?? !envFlag('PNEUMO_QUIET');
     if (log && !announced) {
       announced = true;
@@ -142,6 +147,34 @@ async function requestDevice(adapter: GPUAdapter, description: AdapterDescriptio
   } catch (e) {
     throw new Error(`requesting a device on ${adapterName(description)} failed: ${(e as Error).message}`);
   }
+}
+
+/** Tuning choices in a JSON file: $PNEUMO_TUNE_FILE, else <cache dir>/pneumo/tuning.json. */
+export function fileTuneStore(path = process.env.PNEUMO_TUNE_FILE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pneumo', 'tuning.json')): TuneStore {
+  const readAll = (): Record<string, Record<string, string>> => {
+    try {
+      const data = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      return data && typeof data === 'object' ? (data as Record<string, Record<string, string>>) : {};
+    } catch {
+      return {};
+    }
+  };
+  return {
+    load: (key) => readAll()[key] ?? {},
+    save: (key, choices) => {
+      try {
+        const all = readAll();
+        all[key] = choices;
+        mkdirSync(dirname(path), { recursive: true });
+        // Written whole and renamed, so a crash never leaves half a file.
+        const tmp = `${path}.${process.pid}.tmp`;
+        writeFileSync(tmp, JSON.stringify(all, null, 1));
+        renameSync(tmp, path);
+      } catch (e) {
+        console.error(`pneumo: could not save kernel tuning to ${path}: ${(e as Error).message}`);
+      }
+    },
+  };
 }
 
 function envFlag(name: string): boolean {

@@ -1,5 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { defineKernel } from '../kernel.js';
+import { CONV_ROWS_TILES, conv2dRows, type ConvRowsTile } from './conv2d-rows.js';
 
 /** Geometry of a 2-D convolution (NCHW input, OIHW weight; dilation 1, groups 1). */
 export interface Conv2dShape {
@@ -38,6 +39,22 @@ export const CONV_TILES: readonly ConvTile[] = [
   { tc: 4, tp: 4, wg: 64 },
   { tc: 1, tp: 1, wg: 64 },
 ];
+
+/** A forward or input-gradient variant: the general direct kernel, or the stride-1 rows kernel. */
+export type ConvVariant = ({ kind: 'direct' } & ConvTile) | ({ kind: 'rows' } & ConvRowsTile);
+
+/** The variants that can run a forward convolution of this geometry, most promising first. */
+export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
+  const rows = s.sh === 1 && s.sw === 1 ? CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
+  return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t }))];
+}
+
+/** Likewise for the input gradient (the rows kernel needs padding <= kernel - 1). */
+export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
+  const ok = s.sh === 1 && s.sw === 1 && s.ph <= s.kh - 1 && s.pw <= s.kw - 1;
+  const rows = ok ? CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
+  return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t }))];
+}
 
 const GEOMETRY = [
   ['n', 'u32'],
@@ -283,9 +300,17 @@ export function conv2dForward(
   bias: BufferBinding | null,
   y: BufferBinding,
   s: Conv2dShape,
-  tile: ConvTile = CONV_TILES[0]!,
+  variant: ConvVariant = convForwardVariants(s)[0]!,
 ): void {
   checkConv('conv2d', s);
+  if (variant.kind === 'rows') {
+    if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label('conv2d', s)}: the rows variant needs stride 1`);
+    const { oh, ow } = convOutSize(s);
+    const k = s.kh * s.kw;
+    conv2dRows(ctx, x, w, bias, y, { ...s, oh, ow, wBase: 0, wO: s.ci * k, wI: k, wKy: s.kw, wKx: 1 }, variant, label('conv2d', s));
+    return;
+  }
+  const tile = variant;
   const g = geometry(s, tile.tp, true);
   ctx.dispatch(
     forwardKernel(tile),
@@ -303,9 +328,46 @@ export function conv2dInputGrad(
   w: BufferBinding,
   dx: BufferBinding,
   s: Conv2dShape,
-  tile: ConvTile = CONV_TILES[0]!,
+  variant: ConvVariant = convInputGradVariants(s)[0]!,
 ): void {
   checkConv('conv2d backward (input)', s);
+  if (variant.kind === 'rows') {
+    if (!convInputGradVariants(s).some((v) => v.kind === 'rows')) {
+      throw new Error(`${label('conv2d backward (input)', s)}: the rows variant needs stride 1 and padding < kernel`);
+    }
+    // dx = conv(dy, w flipped with in/out swapped, padding k - 1 - p).
+    const { oh, ow } = convOutSize(s);
+    const k = s.kh * s.kw;
+    conv2dRows(
+      ctx,
+      dy,
+      w,
+      null,
+      dx,
+      {
+        n: s.n,
+        ci: s.co,
+        h: oh,
+        w: ow,
+        co: s.ci,
+        oh: s.h,
+        ow: s.w,
+        kh: s.kh,
+        kw: s.kw,
+        ph: s.kh - 1 - s.ph,
+        pw: s.kw - 1 - s.pw,
+        wBase: k - 1,
+        wO: k,
+        wI: s.ci * k,
+        wKy: -s.kw,
+        wKx: -1,
+      },
+      variant,
+      label('conv2d backward (input)', s),
+    );
+    return;
+  }
+  const tile = variant;
   const g = geometry(s, tile.tp, false);
   ctx.dispatch(
     inputGradKernel(tile),

@@ -2,8 +2,10 @@ export { unary, binary, fill, f32Bits, UNARY_OPS, BINARY_OPS, type UnaryOp, type
 export { reduce, type ReduceOp } from './reduce.js';
 export { matmul, matmulLabel, defaultMatmulConfig, vec4Allowed, MATMUL_CONFIGS, type MatmulShape, type MatmulConfig } from './matmul.js';
 export * from './conv2d.js';
+export { CONV_ROWS_TILES, type ConvRowsTile } from './conv2d-rows.js';
 export * from './pool.js';
 export * from './cross-entropy.js';
 export * from './optimizer.js';
 export { softmax } from './softmax.js';
 export { numel } from './strided.js';
+export * from './tuned.js';

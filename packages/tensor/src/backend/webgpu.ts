@@ -3,16 +3,18 @@ import {
   adapterName,
   conv2dForward,
   conv2dInputGrad,
-  conv2dWeightGrad,
   convOutSize,
+  convWeightGrad,
+  pickConvForward,
+  pickConvInputGrad,
+  pickConvWeightGrad,
+  pickMatmul,
   crossEntropyBackward,
   crossEntropyForward,
   maxPool2dBackward,
   maxPool2dForward,
   poolOutSize,
   sgdStep,
-  weightGradSplits,
-  WEIGHT_GRAD_TILES,
   type AdamOptions,
   type Conv2dShape,
   type Pool2dShape,
@@ -33,10 +35,6 @@ import {
 import type { DType, TypedArray } from '../dtype.js';
 import { numel } from '../shape.js';
 import type { Backend } from './backend.js';
-
-// Invocations the conv weight gradient aims for before it splits the batch:
-// enough to keep every core of a CPU adapter, or a GPU's SMs, busy.
-const WEIGHT_GRAD_TARGET_THREADS = 2048;
 
 /** Tensors in GPU buffers; every op is one or a few WGSL dispatches, batched into one submit. */
 export class WebGpuBackend implements Backend<GPUBuffer> {
@@ -102,38 +100,26 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
 
   matmul(a: GPUBuffer, b: GPUBuffer, s: MatmulShape, bias: GPUBuffer | null = null): GPUBuffer {
     const c = this.alloc(s.batch * s.m * s.n);
-    matmul(this.ctx, a, b, c, s, bias);
+    matmul(this.ctx, a, b, c, s, bias, pickMatmul(this.ctx, s, bias !== null));
     return c;
   }
 
   conv2d(x: GPUBuffer, w: GPUBuffer, bias: GPUBuffer | null, s: Conv2dShape): GPUBuffer {
     const { oh, ow } = convOutSize(s);
     const y = this.alloc(s.n * s.co * oh * ow);
-    conv2dForward(this.ctx, x, w, bias, y, s);
+    conv2dForward(this.ctx, x, w, bias, y, s, pickConvForward(this.ctx, s));
     return y;
   }
 
   conv2dInputGrad(dy: GPUBuffer, w: GPUBuffer, s: Conv2dShape): GPUBuffer {
     const dx = this.alloc(s.n * s.ci * s.h * s.w);
-    conv2dInputGrad(this.ctx, dy, w, dx, s);
+    conv2dInputGrad(this.ctx, dy, w, dx, s, pickConvInputGrad(this.ctx, s));
     return dx;
   }
 
   conv2dWeightGrad(x: GPUBuffer, dy: GPUBuffer, s: Conv2dShape): GPUBuffer {
-    const size = s.co * s.ci * s.kh * s.kw;
-    const tile = WEIGHT_GRAD_TILES[0]!;
-    const splits = weightGradSplits(s, tile, WEIGHT_GRAD_TARGET_THREADS);
-    if (splits === 1) {
-      const dw = this.alloc(size);
-      conv2dWeightGrad(this.ctx, x, dy, dw, s, 1, tile);
-      return dw;
-    }
-    // Partial gradients of batch chunks, then one sum over the chunks.
-    const partial = this.alloc(splits * size);
-    conv2dWeightGrad(this.ctx, x, dy, partial, s, splits, tile);
-    const dw = this.alloc(size);
-    reduce(this.ctx, 'sum', partial, dw, [splits, size], [0]);
-    this.free(partial);
+    const dw = this.alloc(s.co * s.ci * s.kh * s.kw);
+    convWeightGrad(this.ctx, x, dy, dw, s, pickConvWeightGrad(this.ctx, s));
     return dw;
   }
 

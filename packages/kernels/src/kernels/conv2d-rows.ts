@@ -1,0 +1,183 @@
+import type { BufferBinding, GpuContext } from '../context.js';
+import { defineKernel } from '../kernel.js';
+
+/**
+ * Stride-1 direct convolution for CPU-like adapters. One invocation computes
+ * `r` output rows x 4 adjacent pixels x `tco` output channels. For each
+ * input channel it loads the r + kh - 1 input rows it needs once (4 + kw - 1
+ * values each), builds the kw shifted 4-pixel windows, and runs every tap
+ * on them: each input value feeds up to r * tco * kw FMAs, and the weights
+ * are uniform across the workgroup.
+ *
+ * The weight is addressed through strides, so the same kernel computes the
+ * input gradient of a stride-1 convolution: dx = conv(dy, w flipped and with
+ * in/out channels swapped, padding k - 1 - p).
+ */
+export interface ConvRowsTile {
+  r: number;
+  tco: number;
+}
+
+export const CONV_ROWS_TILES: readonly ConvRowsTile[] = [
+  { r: 4, tco: 8 },
+  { r: 2, tco: 16 },
+  { r: 4, tco: 16 },
+  { r: 8, tco: 8 },
+  { r: 2, tco: 8 },
+];
+
+/** A stride-1 convolution as this kernel sees it, weight addressed by strides. */
+export interface ConvRowsGeometry {
+  n: number;
+  ci: number;
+  h: number;
+  w: number;
+  co: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  ph: number;
+  pw: number;
+  /** Weight element of (out o, in i, tap ky, kx) = wBase + o*wO + i*wI + ky*wKy + kx*wKx. */
+  wBase: number;
+  wO: number;
+  wI: number;
+  wKy: number;
+  wKx: number;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+function rowsKernel(t: ConvRowsTile, kh: number, kw: number, wg: number) {
+  const { r, tco } = t;
+  const rowsIn = r + kh - 1;
+  const span = 4 + kw - 1;
+  const acc = range(r).flatMap((i) => range(tco).map((c) => `var a${i}_${c} = vec4<f32>(0.0);`));
+  // Per input row d: the span values, then the kw windows.
+  const loads = range(rowsIn).map((d) => {
+    const vals = range(span).map(
+      (j) =>
+        `let v${d}_${j} = select(0.0, X[rb${d} + u32(clamp(ix0 + ${j}, 0, iw1))], ok${d} && ix0 + ${j} >= 0 && ix0 + ${j} <= iw1);`,
+    );
+    const wins = range(kw).map((kx) => `let s${d}_${kx} = vec4<f32>(v${d}_${kx}, v${d}_${kx + 1}, v${d}_${kx + 2}, v${d}_${kx + 3});`);
+    return [
+      `let iy${d} = oy0 + ${d} - i32(p.ph);`,
+      `let ok${d} = iy${d} >= 0 && iy${d} < i32(p.h);`,
+      `let rb${d} = xplane + u32(clamp(iy${d}, 0, i32(p.h) - 1)) * p.w;`,
+      ...vals,
+      ...wins,
+    ].join('\n    ');
+  });
+  const taps: string[] = [];
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      taps.push(
+        range(tco)
+          .map((c) => `let w${ky}_${kx}_${c} = Wt[u32(wci + wco${c} + ${ky} * p.wKy + ${kx} * p.wKx)];`)
+          .join('\n    '),
+      );
+      for (let i = 0; i < r; i++) {
+        taps.push(range(tco).map((c) => `a${i}_${c} = fma(vec4<f32>(w${ky}_${kx}_${c}), s${i + ky}_${kx}, a${i}_${c});`).join(' '));
+      }
+    }
+  }
+  const coOffsets = range(tco).map((c) => `let wco${c} = i32(min(co0 + ${c}u, p.co - 1u)) * p.wO;`);
+  const store = range(r).flatMap((i) =>
+    range(tco).map(
+      (c) => `store(n, co0 + ${c}u, oy0 + ${i}, ox0, a${i}_${c});`,
+    ),
+  );
+  return defineKernel({
+    name: 'conv2d_rows',
+    config: { r, tco, kh, kw, wg },
+    bindings: [
+      { name: 'X', type: 'f32', access: 'read' },
+      { name: 'Wt', type: 'f32', access: 'read' },
+      { name: 'Bias', type: 'f32', access: 'read' },
+      { name: 'Y', type: 'f32', access: 'read_write' },
+    ],
+    params: [
+      ['n', 'u32'],
+      ['ci', 'u32'],
+      ['h', 'u32'],
+      ['w', 'u32'],
+      ['co', 'u32'],
+      ['oh', 'u32'],
+      ['ow', 'u32'],
+      ['ph', 'u32'],
+      ['pw', 'u32'],
+      ['tilesX', 'u32'],
+      ['tiles', 'u32'],
+      ['hasBias', 'u32'],
+      ['wBase', 'i32'],
+      ['wO', 'i32'],
+      ['wI', 'i32'],
+      ['wKy', 'i32'],
+      ['wKx', 'i32'],
+    ],
+    workgroupSize: wg,
+    body: `
+fn store(n: u32, co: u32, oy: i32, ox0: u32, v: vec4<f32>) {
+  if (co >= p.co || oy >= i32(p.oh)) { return; }
+  let b = select(0.0, Bias[co], p.hasBias != 0u);
+  let base = ((n * p.co + co) * p.oh + u32(oy)) * p.ow + ox0;
+  if (ox0 + 3u < p.ow) {
+    Y[base] = v.x + b; Y[base + 1u] = v.y + b; Y[base + 2u] = v.z + b; Y[base + 3u] = v.w + b;
+  } else {
+    for (var j = 0u; j < 4u; j++) { if (ox0 + j < p.ow) { Y[base + j] = v[j] + b; } }
+  }
+}
+
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let tile = wid.x * ${wg}u + lid;
+  if (tile >= p.tiles) { return; }
+  let oy0 = i32((tile / p.tilesX) * ${r}u);
+  let ox0 = (tile % p.tilesX) * 4u;
+  let ix0 = i32(ox0) - i32(p.pw);
+  let iw1 = i32(p.w) - 1;
+  let co0 = wid.y * ${tco}u;
+  let n = wid.z;
+  ${coOffsets.join('\n  ')}
+  ${acc.join('\n  ')}
+  for (var ci = 0u; ci < p.ci; ci++) {
+    let xplane = (n * p.ci + ci) * p.h * p.w;
+    let wci = p.wBase + i32(ci) * p.wI;
+    ${loads.join('\n    ')}
+    ${taps.join('\n    ')}
+  }
+  ${store.join('\n  ')}
+}`,
+  });
+}
+
+/** Workgroup size for a plane of `tiles` invocations: small planes get small workgroups. */
+function workgroupFor(tiles: number): number {
+  let wg = 4;
+  while (wg < tiles && wg < 64) wg *= 2;
+  return wg;
+}
+
+/** One stride-1 convolution pass (forward, or input gradient via the weight strides). */
+export function conv2dRows(
+  ctx: GpuContext,
+  x: BufferBinding,
+  w: BufferBinding,
+  bias: BufferBinding | null,
+  y: BufferBinding,
+  g: ConvRowsGeometry,
+  tile: ConvRowsTile,
+  label: string,
+): void {
+  const tilesX = Math.ceil(g.ow / 4);
+  const tiles = tilesX * Math.ceil(g.oh / tile.r);
+  const wg = workgroupFor(tiles);
+  ctx.dispatch(
+    rowsKernel(tile, g.kh, g.kw, wg),
+    [x, w, bias ?? w, y],
+    { ...g, tilesX, tiles, hasBias: bias ? 1 : 0 },
+    [Math.ceil(tiles / wg), Math.ceil(g.co / tile.tco), g.n],
+    label,
+  );
+}

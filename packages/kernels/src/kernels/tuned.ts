@@ -1,0 +1,89 @@
+/**
+ * Tuned variant choice for the ops whose best kernel depends on the shape
+ * and the adapter. Each builds the timing bench on scratch buffers of the
+ * real sizes (values do not matter for timing).
+ */
+import type { GpuContext } from '../context.js';
+import type { TuneBench } from '../tuner.js';
+import {
+  type Conv2dShape,
+  conv2dForward,
+  conv2dInputGrad,
+  conv2dWeightGrad,
+  convForwardVariants,
+  convInputGradVariants,
+  convOutSize,
+  type ConvVariant,
+  WEIGHT_GRAD_TILES,
+  type WeightGradTile,
+  weightGradSplits,
+} from './conv2d.js';
+import { defaultMatmulConfig, MATMUL_CONFIGS, matmul, type MatmulConfig, type MatmulShape, vec4Allowed } from './matmul.js';
+import { reduce } from './reduce.js';
+
+/** Invocations the conv weight gradient aims for before it splits the batch over partial buffers. */
+export const WEIGHT_GRAD_TARGET_THREADS = 2048;
+
+function scratch(ctx: GpuContext, ...elements: number[]): { bufs: GPUBuffer[]; dispose: () => void } {
+  const bufs = elements.map((n) => ctx.alloc(Math.max(16, n * 4), 'tuning scratch'));
+  return { bufs, dispose: () => bufs.forEach((b) => ctx.free(b)) };
+}
+
+const convKey = (s: Conv2dShape) => `${s.n},${s.ci},${s.h},${s.w},${s.co},${s.kh},${s.kw},${s.sh},${s.sw},${s.ph},${s.pw}`;
+
+export function pickConvForward(ctx: GpuContext, s: Conv2dShape): ConvVariant {
+  return ctx.tuner.pick('conv2d', convKey(s), convForwardVariants(s), (): TuneBench<ConvVariant> => {
+    const { oh, ow } = convOutSize(s);
+    const sc = scratch(ctx, s.n * s.ci * s.h * s.w, s.co * s.ci * s.kh * s.kw, s.co, s.n * s.co * oh * ow);
+    const [x, w, b, y] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+    return { run: (v) => conv2dForward(ctx, x, w, b, y, s, v), dispose: sc.dispose };
+  });
+}
+
+export function pickConvInputGrad(ctx: GpuContext, s: Conv2dShape): ConvVariant {
+  return ctx.tuner.pick('conv2d.dinput', convKey(s), convInputGradVariants(s), (): TuneBench<ConvVariant> => {
+    const { oh, ow } = convOutSize(s);
+    const sc = scratch(ctx, s.n * s.co * oh * ow, s.co * s.ci * s.kh * s.kw, s.n * s.ci * s.h * s.w);
+    const [dy, w, dx] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer];
+    return { run: (v) => conv2dInputGrad(ctx, dy, w, dx, s, v), dispose: sc.dispose };
+  });
+}
+
+/**
+ * The weight gradient into `dw`, with the tuned tile and batch split (the
+ * partial gradients of a split are summed by one reduce).
+ */
+export function convWeightGrad(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, s: Conv2dShape, tile: WeightGradTile): void {
+  const size = s.co * s.ci * s.kh * s.kw;
+  const splits = weightGradSplits(s, tile, WEIGHT_GRAD_TARGET_THREADS);
+  if (splits === 1) {
+    conv2dWeightGrad(ctx, x, dy, dw, s, 1, tile);
+    return;
+  }
+  const partial = ctx.alloc(splits * size * 4, 'conv2d weight gradient partials');
+  conv2dWeightGrad(ctx, x, dy, partial, s, splits, tile);
+  reduce(ctx, 'sum', partial, dw, [splits, size], [0]);
+  ctx.free(partial);
+}
+
+export function pickConvWeightGrad(ctx: GpuContext, s: Conv2dShape): WeightGradTile {
+  return ctx.tuner.pick('conv2d.dweight', convKey(s), WEIGHT_GRAD_TILES, (): TuneBench<WeightGradTile> => {
+    const { oh, ow } = convOutSize(s);
+    const sc = scratch(ctx, s.n * s.ci * s.h * s.w, s.n * s.co * oh * ow, s.co * s.ci * s.kh * s.kw);
+    const [x, dy, dw] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer];
+    return { run: (t) => convWeightGrad(ctx, x, dy, dw, s, t), dispose: sc.dispose };
+  });
+}
+
+export function pickMatmul(ctx: GpuContext, s: MatmulShape, withBias: boolean): MatmulConfig {
+  const candidates = MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c));
+  const key = `${s.batch},${s.m},${s.n},${s.k},${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'},${s.aBatchStride ? 1 : 0}${s.bBatchStride ? 1 : 0}`;
+  if (candidates.length === 0) return defaultMatmulConfig(s);
+  return ctx.tuner.pick('matmul', key, candidates, (): TuneBench<MatmulConfig> => {
+    const aN = (s.aBatchStride ? s.batch : 1) * s.m * s.k;
+    const bN = (s.bBatchStride ? s.batch : 1) * s.k * s.n;
+    const sc = scratch(ctx, aN, bN, s.n, s.batch * s.m * s.n);
+    const [a, b, bias, c] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+    return { run: (cfg) => matmul(ctx, a, b, c, s, withBias ? bias : null, cfg), dispose: sc.dispose };
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * Picks the fastest kernel variant per (adapter, op, shape class).
+ *
+ * Ops encode synchronously, and timing GPU work needs an await, so the
+ * first use of a shape runs the default variant and queues a timing job;
+ * the context runs queued jobs at its next sync point (a readback or
+ * sync()), on scratch buffers, and from then on the winner is used. Winners
+ * are kept in memory and, through a TuneStore, on disk, keyed by adapter.
+ */
+export interface TuneStore {
+  load(adapterKey: string): Record<string, string>;
+  save(adapterKey: string, choices: Record<string, string>): void;
+}
+
+/** Scratch set-up for timing: run(c) encodes one dispatch of candidate c. */
+export interface TuneBench<C> {
+  run(candidate: C): void;
+  dispose(): void;
+}
+
+interface Job {
+  candidates: readonly unknown[];
+  setup: () => TuneBench<unknown>;
+}
+
+export interface TunerHost {
+  flush(): void;
+  waitIdle(): Promise<void>;
+}
+
+export interface TuneResult {
+  key: string;
+  choice: string;
+  /** Median ms per candidate, in candidate order. */
+  timings: number[];
+}
+
+export class Tuner {
+  private readonly choices = new Map<string, string>();
+  private readonly pending = new Map<string, Job>();
+  private running = false;
+  /** Every timing job run in this process, for reports. */
+  readonly history: TuneResult[] = [];
+
+  constructor(
+    private readonly host: TunerHost,
+    private readonly adapterKey: string,
+    private readonly store: TuneStore | null,
+    readonly enabled: boolean,
+    private readonly reps = 3,
+  ) {
+    if (enabled && store) {
+      for (const [k, v] of Object.entries(store.load(adapterKey))) this.choices.set(k, v);
+    }
+  }
+
+  /** The cached winner for (op, shape), else the first candidate (and a timing job is queued). */
+  pick<C>(op: string, shapeKey: string, candidates: readonly C[], setup: () => TuneBench<C>): C {
+    if (candidates.length === 0) throw new Error(`${op}: no kernel variant fits ${shapeKey}`);
+    if (!this.enabled || candidates.length === 1) return candidates[0]!;
+    const key = `${op}|${shapeKey}`;
+    const hit = this.choices.get(key);
+    if (hit !== undefined) {
+      const found = candidates.find((c) => JSON.stringify(c) === hit);
+      if (found) return found;
+    }
+    if (!this.pending.has(key)) this.pending.set(key, { candidates, setup: setup as () => TuneBench<unknown> });
+    return candidates[0]!;
+  }
+
+  /** The winner recorded for (op, shape), if any. */
+  choice(op: string, shapeKey: string): string | undefined {
+    return this.choices.get(`${op}|${shapeKey}`);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Times every queued job's candidates and records the winners. */
+  async runPending(): Promise<void> {
+    if (this.running || this.pending.size === 0) return;
+    this.running = true;
+    try {
+      const jobs = [...this.pending.entries()];
+      this.pending.clear();
+      for (const [key, job] of jobs) {
+        const bench = job.setup();
+        const timings: number[] = [];
+        try {
+          for (const c of job.candidates) {
+            bench.run(c); // warm-up: compiles the pipeline
+            this.host.flush();
+            await this.host.waitIdle();
+            const ts: number[] = [];
+            for (let i = 0; i < this.reps; i++) {
+              const t0 = performance.now();
+              bench.run(c);
+              this.host.flush();
+              await this.host.waitIdle();
+              ts.push(performance.now() - t0);
+            }
+            ts.sort((a, b) => a - b);
+            timings.push(ts[Math.floor(ts.length / 2)]!);
+          }
+        } finally {
+          bench.dispose();
+        }
+        const best = timings.indexOf(Math.min(...timings));
+        const choice = JSON.stringify(job.candidates[best]);
+        this.choices.set(key, choice);
+        this.history.push({ key, choice, timings });
+      }
+      this.store?.save(this.adapterKey, Object.fromEntries(this.choices));
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+/** The key tuning choices are stored under: the adapter and its driver. */
+export function adapterKey(a: { vendor: string; architecture: string; device: string; description: string; backend: string }): string {
+  return [a.backend, a.vendor, a.architecture, a.device, a.description].join('|');
+}
