@@ -24,7 +24,7 @@ import {
   poolOutSize,
   reduce,
   vec4Allowed,
-  WEIGHT_GRAD_TILES,
+  weightGradVariants,
 } from '@pneumo/kernels';
 import { createDevice } from '@pneumo/kernels/node';
 import * as ref from '../packages/tensor/src/backend/cpu-nn.js';
@@ -84,6 +84,9 @@ GEOMS.forEach(([k, s, p], i) => {
     CONV_CASES.push({ n, ci, co, h, w, kh: k, kw: k, sh: s, sw: s, ph: p, pw: p });
   }
 });
+// Output widths divisible by 4 (the aligned vec4 paths), as in the blog CNN.
+CONV_CASES.push({ n: 2, ci: 3, co: 5, h: 8, w: 8, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
+CONV_CASES.push({ n: 3, ci: 4, co: 17, h: 6, w: 12, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 });
 // Non-square kernel and mixed strides.
 CONV_CASES.push({ n: 2, ci: 3, co: 5, h: 8, w: 7, kh: 3, kw: 1, sh: 2, sw: 1, ph: 1, pw: 0 });
 
@@ -115,7 +118,7 @@ describe('conv2d kernels, every variant vs the reference', () => {
       expect(maxRelDiff(await read(dx, wantDx.length), wantDx), `dInput ${JSON.stringify(variant)}`).toBeLessThanOrEqual(TOL);
       ctx.free(dx);
     }
-    for (const tile of WEIGHT_GRAD_TILES) {
+    for (const tile of weightGradVariants(s)) {
       for (const splits of [1, 2, s.n + 1]) {
         const size = wantDw.length;
         const partial = poisoned(splits * size);

@@ -31,7 +31,7 @@ export interface TunerHost {
 export interface TuneResult {
   key: string;
   choice: string;
-  /** Median ms per candidate, in candidate order. */
+  /** Fastest ms per candidate, in candidate order. */
   timings: number[];
 }
 
@@ -47,7 +47,7 @@ export class Tuner {
     private readonly adapterKey: string,
     private readonly store: TuneStore | null,
     readonly enabled: boolean,
-    private readonly reps = 3,
+    private readonly reps = 5,
   ) {
     if (enabled && store) {
       for (const [k, v] of Object.entries(store.load(adapterKey))) this.choices.set(k, v);
@@ -100,8 +100,8 @@ export class Tuner {
               await this.host.waitIdle();
               ts.push(performance.now() - t0);
             }
-            ts.sort((a, b) => a - b);
-            timings.push(ts[Math.floor(ts.length / 2)]!);
+            // The minimum: interference from other processes only ever adds time.
+            timings.push(Math.min(...ts));
           }
         } finally {
           bench.dispose();
@@ -118,7 +118,13 @@ export class Tuner {
   }
 }
 
-/** The key tuning choices are stored under: the adapter and its driver. */
+/**
+ * Version of the kernel generators. Bump it whenever a tuned kernel's code
+ * changes: cached choices measured on older code are then ignored.
+ */
+export const KERNELS_VERSION = 6;
+
+/** The key tuning choices are stored under: kernel version, adapter and driver. */
 export function adapterKey(a: { vendor: string; architecture: string; device: string; description: string; backend: string }): string {
-  return [a.backend, a.vendor, a.architecture, a.device, a.description].join('|');
+  return [`v${KERNELS_VERSION}`, a.backend, a.vendor, a.architecture, a.device, a.description].join('|');
 }

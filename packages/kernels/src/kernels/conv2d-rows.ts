@@ -131,14 +131,17 @@ fn store(n: u32, co: u32, oy: i32, ox0: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let tile = wid.x * ${wg}u + lid;
-  if (tile >= p.tiles) { return; }
+  // x enumerates (image, tile) so that small planes still fill a workgroup;
+  // y is the output-channel block, uniform in the workgroup.
+  let t = wid.x * ${wg}u + lid;
+  if (t >= p.tiles * p.n) { return; }
+  let n = t / p.tiles;
+  let tile = t % p.tiles;
   let oy0 = i32((tile / p.tilesX) * ${r}u);
   let ox0 = (tile % p.tilesX) * 4u;
   let ix0 = i32(ox0) - i32(p.pw);
   let iw1 = i32(p.w) - 1;
   let co0 = wid.y * ${tco}u;
-  let n = wid.z;
   ${coOffsets.join('\n  ')}
   ${acc.join('\n  ')}
   for (var ci = 0u; ci < p.ci; ci++) {
@@ -152,12 +155,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   });
 }
 
-/** Workgroup size for a plane of `tiles` invocations: small planes get small workgroups. */
-function workgroupFor(tiles: number): number {
-  let wg = 4;
-  while (wg < tiles && wg < 64) wg *= 2;
-  return wg;
-}
+const WG = 64;
 
 /** One stride-1 convolution pass (forward, or input gradient via the weight strides). */
 export function conv2dRows(
@@ -172,12 +170,11 @@ export function conv2dRows(
 ): void {
   const tilesX = Math.ceil(g.ow / 4);
   const tiles = tilesX * Math.ceil(g.oh / tile.r);
-  const wg = workgroupFor(tiles);
   ctx.dispatch(
-    rowsKernel(tile, g.kh, g.kw, wg),
+    rowsKernel(tile, g.kh, g.kw, WG),
     [x, w, bias ?? w, y],
     { ...g, tilesX, tiles, hasBias: bias ? 1 : 0 },
-    [Math.ceil(tiles / wg), Math.ceil(g.co / tile.tco), g.n],
+    [Math.ceil((tiles * g.n) / WG), Math.ceil(g.co / tile.tco), 1],
     label,
   );
 }

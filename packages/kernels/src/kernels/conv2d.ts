@@ -1,6 +1,7 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { defineKernel } from '../kernel.js';
 import { CONV_ROWS_TILES, conv2dRows, type ConvRowsTile } from './conv2d-rows.js';
+import { conv2dWeightGradRows, WEIGHT_ROWS_TILES, type WeightRowsTile, weightRowsThreads } from './conv2d-weight-rows.js';
 
 /** Geometry of a 2-D convolution (NCHW input, OIHW weight; dilation 1, groups 1). */
 export interface Conv2dShape {
@@ -220,6 +221,14 @@ export const WEIGHT_GRAD_TILES: readonly WeightGradTile[] = [
   { tco: 1, wg: 64 },
 ];
 
+/** A weight-gradient variant: the general kernel, or the stride-1 rows kernel. */
+export type WeightGradVariant = ({ kind: 'direct' } & WeightGradTile) | ({ kind: 'rows' } & WeightRowsTile);
+
+export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
+  const rows = s.sh === 1 && s.sw === 1 ? WEIGHT_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
+  return [...rows, ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t }))];
+}
+
 function weightGradKernel(t: WeightGradTile, kw: number) {
   const { tco, wg } = t;
   const acc = range(tco).flatMap((c) => range(kw).map((k) => `var a${c}_${k} = 0.0;`));
@@ -382,8 +391,8 @@ export function conv2dInputGrad(
  * How many batch chunks the weight gradient splits into: enough invocations
  * to occupy the device, no more (each split adds a partial buffer to sum).
  */
-export function weightGradSplits(s: Conv2dShape, tile: WeightGradTile, targetThreads: number): number {
-  const base = Math.ceil(s.co / tile.tco) * s.ci * s.kh;
+export function weightGradSplits(s: Conv2dShape, v: WeightGradVariant, targetThreads: number): number {
+  const base = v.kind === 'rows' ? weightRowsThreads(s, v) : Math.ceil(s.co / v.tco) * s.ci * s.kh;
   return Math.max(1, Math.min(s.n, Math.ceil(targetThreads / base)));
 }
 
@@ -399,9 +408,14 @@ export function conv2dWeightGrad(
   partial: BufferBinding,
   s: Conv2dShape,
   splits: number,
-  tile: WeightGradTile = WEIGHT_GRAD_TILES[0]!,
+  variant: WeightGradVariant = weightGradVariants(s)[0]!,
 ): void {
   checkConv('conv2d backward (weight)', s);
+  if (variant.kind === 'rows') {
+    conv2dWeightGradRows(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
+    return;
+  }
+  const tile = variant;
   const g = geometry(s, 1, true);
   const perSplit = Math.ceil(s.n / splits);
   const threads = splits * Math.ceil(s.co / tile.tco) * s.ci * s.kh;

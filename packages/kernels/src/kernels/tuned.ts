@@ -14,9 +14,9 @@ import {
   convInputGradVariants,
   convOutSize,
   type ConvVariant,
-  WEIGHT_GRAD_TILES,
-  type WeightGradTile,
+  type WeightGradVariant,
   weightGradSplits,
+  weightGradVariants,
 } from './conv2d.js';
 import { defaultMatmulConfig, MATMUL_CONFIGS, matmul, type MatmulConfig, type MatmulShape, vec4Allowed } from './matmul.js';
 import { reduce } from './reduce.js';
@@ -53,7 +53,7 @@ export function pickConvInputGrad(ctx: GpuContext, s: Conv2dShape): ConvVariant 
  * The weight gradient into `dw`, with the tuned tile and batch split (the
  * partial gradients of a split are summed by one reduce).
  */
-export function convWeightGrad(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, s: Conv2dShape, tile: WeightGradTile): void {
+export function convWeightGrad(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, s: Conv2dShape, tile: WeightGradVariant): void {
   const size = s.co * s.ci * s.kh * s.kw;
   const splits = weightGradSplits(s, tile, WEIGHT_GRAD_TARGET_THREADS);
   if (splits === 1) {
@@ -66,8 +66,8 @@ export function convWeightGrad(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dw:
   ctx.free(partial);
 }
 
-export function pickConvWeightGrad(ctx: GpuContext, s: Conv2dShape): WeightGradTile {
-  return ctx.tuner.pick('conv2d.dweight', convKey(s), WEIGHT_GRAD_TILES, (): TuneBench<WeightGradTile> => {
+export function pickConvWeightGrad(ctx: GpuContext, s: Conv2dShape): WeightGradVariant {
+  return ctx.tuner.pick('conv2d.dweight', convKey(s), weightGradVariants(s), (): TuneBench<WeightGradVariant> => {
     const { oh, ow } = convOutSize(s);
     const sc = scratch(ctx, s.n * s.ci * s.h * s.w, s.n * s.co * oh * ow, s.co * s.ci * s.kh * s.kw);
     const [x, dy, dw] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer];
