@@ -55,6 +55,72 @@ fn pow_scalar(x: f32, e: f32) -> f32 {
   return f32_nan();
 }`;
 
+const LANES = ['x', 'y', 'z', 'w'];
+// vec4s per invocation in the contiguous kernels.
+const V = 4;
+
+/**
+ * Contiguous ops on sizes divisible by 4: whole vec4 loads and stores (what
+ * CPU adapters vectorize best), the scalar op expression applied per lane.
+ */
+function unaryVec4Kernel(op: UnaryOp) {
+  return defineKernel({
+    name: `unary4_${op}`,
+    bindings: [
+      { name: 'X', type: 'vec4<f32>', access: 'read' },
+      { name: 'Y', type: 'vec4<f32>', access: 'read_write' },
+    ],
+    params: [
+      ['n4', 'u32'],
+      ['s', 'f32'],
+    ],
+    workgroupSize: WG,
+    body: `${POW_SCALAR}
+fn f(x: f32) -> f32 { return ${UNARY_OPS[op]}; }
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  // ${V} vec4 per invocation, ${WG} apart, so a workgroup covers one contiguous block.
+  let base = wg_linear * ${WG * V}u + lid;
+  for (var k = 0u; k < ${V}u; k++) {
+    let i = base + k * ${WG}u;
+    if (i < p.n4) {
+      let v = X[i];
+      Y[i] = vec4<f32>(${LANES.map((l) => `f(v.${l})`).join(', ')});
+    }
+  }
+}`,
+  });
+}
+
+function binaryVec4Kernel(op: BinaryOp) {
+  return defineKernel({
+    name: `binary4_${op}`,
+    bindings: [
+      { name: 'A', type: 'vec4<f32>', access: 'read' },
+      { name: 'B', type: 'vec4<f32>', access: 'read' },
+      { name: 'Y', type: 'vec4<f32>', access: 'read_write' },
+    ],
+    params: [['n4', 'u32']],
+    workgroupSize: WG,
+    body: `${SPECIAL_FLOATS}
+fn f(a: f32, b: f32) -> f32 { return ${BINARY_OPS[op]}; }
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let base = wg_linear * ${WG * V}u + lid;
+  for (var k = 0u; k < ${V}u; k++) {
+    let i = base + k * ${WG}u;
+    if (i < p.n4) {
+      let a = A[i];
+      let b = B[i];
+      Y[i] = vec4<f32>(${LANES.map((l) => `f(a.${l}, b.${l})`).join(', ')});
+    }
+  }
+}`,
+  });
+}
+
 function unaryKernel(op: UnaryOp, contiguous: boolean) {
   const index = contiguous ? 'let ix = i + p.xo;' : `${unravel(['x'])}\n  ix += p.xo;`;
   return defineKernel({
@@ -158,7 +224,12 @@ export function unary(
   const n = numel(shape);
   if (n === 0) return;
   const r = rankParams(`unary ${op}`, shape);
-  const kernel = unaryKernel(op, isContiguous(shape, xStrides));
+  const contiguous = isContiguous(shape, xStrides);
+  if (contiguous && n % 4 === 0 && xOffset === 0) {
+    ctx.dispatch(unaryVec4Kernel(op), [x, y], { n4: n / 4, s: scalar }, Math.ceil(n / 4 / (WG * V)), `${op} [${shape}]`);
+    return;
+  }
+  const kernel = unaryKernel(op, contiguous);
   ctx.dispatch(kernel, [x, y], { n, rank: r.rank, s: scalar, xo: xOffset, shape: r.shape, xs: [...xStrides] }, Math.ceil(n / WG), `${op} [${shape}]`);
 }
 
@@ -176,7 +247,12 @@ export function binary(
   const n = numel(shape);
   if (n === 0) return;
   const r = rankParams(`binary ${op}`, shape);
-  const kernel = binaryKernel(op, isContiguous(shape, aStrides) && isContiguous(shape, bStrides));
+  const contiguous = isContiguous(shape, aStrides) && isContiguous(shape, bStrides);
+  if (contiguous && n % 4 === 0) {
+    ctx.dispatch(binaryVec4Kernel(op), [a, b, y], { n4: n / 4 }, Math.ceil(n / 4 / (WG * V)), `${op} [${shape}]`);
+    return;
+  }
+  const kernel = binaryKernel(op, contiguous);
   ctx.dispatch(
     kernel,
     [a, b, y],
