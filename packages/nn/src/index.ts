@@ -1,3 +1,18 @@
-// One import for library users: the whole tensor API, and (as they land)
-// modules, losses and optimizers.
+// One import for library users: the whole tensor API, plus modules, layers,
+// initialization, losses, optimizers, schedulers and safetensors.
 export * from '@pneumo/tensor';
+export { Module } from './module.js';
+export * from './layers/index.js';
+export * as weightInit from './init.js';
+export { crossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, type CrossEntropyLossOptions } from './losses.js';
+export * from './optim/index.js';
+export {
+  parseSafetensors,
+  serializeSafetensors,
+  stateDictToSafetensors,
+  safetensorsToStateDict,
+  MAX_HEADER_BYTES,
+  type SafetensorsEntry,
+  type SafetensorsFile,
+} from './safetensors.js';
+export { summary } from './summary.js';

@@ -32,6 +32,6 @@ export { conv2d, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d } from './ops/pool.js';
 export { crossEntropy, type CrossEntropyOptions } from './ops/loss.js';
 export { sgdStep, adamStep } from './ops/optim.js';
-export type { SgdOptions, AdamOptions } from './backend/backend.js';
+export type { SgdOptions as SgdStepOptions, AdamOptions as AdamStepOptions } from './backend/backend.js';
 export { relu, softmax, logSoftmax } from './ops/activation.js';
 export { floatInputs, result, sumTo } from './ops/util.js';

@@ -1,0 +1,7 @@
+export { Linear } from './linear.js';
+export { Conv2d } from './conv2d.js';
+export { ReLU, MaxPool2d, Flatten } from './simple.js';
+export { Sequential } from './sequential.js';
+export { Dropout } from './dropout.js';
+export { BatchNorm2d } from './batchnorm.js';
+export type { LayerOptions } from './options.js';

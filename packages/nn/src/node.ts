@@ -1,0 +1,26 @@
+/** Node-only helpers: state dicts to and from safetensors files. */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { DeviceName, Tensor } from '@pneumo/tensor';
+import { safetensorsToStateDict, stateDictToSafetensors } from './safetensors.js';
+
+/** Writes atomically (a temporary file renamed into place). */
+export async function saveSafetensors(path: string, dict: Map<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {
+  const bytes = await stateDictToSafetensors(dict, metadata);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+export function loadSafetensors(path: string, device?: DeviceName): { dict: Map<string, Tensor>; metadata: Record<string, string> } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return safetensorsToStateDict(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), device);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+}

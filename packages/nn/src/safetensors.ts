@@ -1,0 +1,172 @@
+/**
+ * The safetensors format: an 8-byte little-endian header length N, N bytes
+ * of JSON {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__:
+ * {string: string}}, then the data. Readable by PyTorch's `safetensors`
+ * package, and files it writes read here.
+ *
+ * Reading trusts nothing: the header length is bounded, every entry must
+ * have a known dtype, a shape whose size matches its byte range, and offsets
+ * inside the data that neither overlap nor leave gaps.
+ */
+import { type DeviceName, type Tensor, tensor } from '@pneumo/tensor';
+
+/** Headers above this are rejected before anything is allocated. */
+export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I32: 4, I64: 8, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
+export interface SafetensorsEntry {
+  dtype: string;
+  shape: number[];
+  /** Values as float32 (F*) or int32 (I*, U8, BOOL), converted from the stored dtype. */
+  data: Float32Array | Int32Array;
+}
+
+export interface SafetensorsFile {
+  tensors: Map<string, SafetensorsEntry>;
+  metadata: Record<string, string>;
+}
+
+function fail(msg: string): never {
+  throw new Error(`safetensors: ${msg}`);
+}
+
+export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
+  if (bytes.byteLength < 8) fail(`file too short (${bytes.byteLength} bytes): no header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  const headerLen = Number(n);
+  if (8 + headerLen > bytes.byteLength) fail(`header length ${headerLen} runs past the end of the file (${bytes.byteLength} bytes)`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+  } catch (e) {
+    fail(`header is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.byteLength - dataStart;
+  const metadata: Record<string, string> = {};
+  const ranges: [number, number, string][] = [];
+  const tensors = new Map<string, SafetensorsEntry>();
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__.${k} is not a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (!e || typeof e !== 'object') fail(`entry '${name}' is not an object`);
+    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) fail(`tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+      fail(`tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
+    }
+    const offs = e.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || offs.some((o) => !Number.isSafeInteger(o) || o < 0)) {
+      fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
+    }
+    const [begin, end] = offs as [number, number];
+    if (begin > end || end > dataLen) fail(`tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLen} data bytes`);
+    const shape = e.shape as number[];
+    const count = shape.reduce((a, b) => a * b, 1);
+    const size = DTYPE_BYTES[e.dtype]!;
+    if (count * size !== end - begin) {
+      fail(`tensor '${name}' of shape [${shape.join(', ')}] and dtype ${e.dtype} needs ${count * size} bytes, its offsets give ${end - begin}`);
+    }
+    ranges.push([begin, end, name]);
+    tensors.set(name, { dtype: e.dtype, shape, data: decode(bytes, dataStart + begin, count, e.dtype) });
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  let at = 0;
+  for (const [begin, end, name] of ranges) {
+    if (begin < at) fail(`tensor '${name}' overlaps the tensor before it`);
+    if (begin > at) fail(`gap in the data before tensor '${name}' (bytes ${at}..${begin})`);
+    at = end;
+  }
+  if (at !== dataLen) fail(`${dataLen - at} bytes of data after the last tensor belong to no tensor`);
+  return { tensors, metadata };
+}
+
+function decode(bytes: Uint8Array, at: number, count: number, dtype: string): Float32Array | Int32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + at, count * DTYPE_BYTES[dtype]!);
+  const isFloat = dtype.startsWith('F') || dtype === 'BF16';
+  const out = isFloat ? new Float32Array(count) : new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    switch (dtype) {
+      case 'F32': out[i] = view.getFloat32(4 * i, true); break;
+      case 'F64': out[i] = view.getFloat64(8 * i, true); break;
+      case 'F16': out[i] = halfToFloat(view.getUint16(2 * i, true)); break;
+      case 'BF16': out[i] = new Float32Array(new Uint32Array([view.getUint16(2 * i, true) << 16]).buffer)[0]!; break;
+      case 'I32': out[i] = view.getInt32(4 * i, true); break;
+      case 'I64': {
+        const v = view.getBigInt64(8 * i, true);
+        if (v > 2147483647n || v < -2147483648n) fail(`an int64 value (${v}) does not fit in int32`);
+        out[i] = Number(v);
+        break;
+      }
+      case 'I16': out[i] = view.getInt16(2 * i, true); break;
+      case 'I8': out[i] = view.getInt8(i); break;
+      default: out[i] = view.getUint8(i);
+    }
+  }
+  return out;
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+/** Serializes named values (float32 -> F32, int32 -> I32). */
+export function serializeSafetensors(
+  entries: Iterable<[string, { shape: readonly number[]; data: Float32Array | Int32Array }]>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, { shape, data }] of entries) {
+    if (name === '__metadata__') fail("'__metadata__' cannot name a tensor");
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    header[name] = { dtype: data instanceof Int32Array ? 'I32' : 'F32', shape: [...shape], data_offsets: [offset, offset + bytes.byteLength] };
+    chunks.push(bytes);
+    offset += bytes.byteLength;
+  }
+  let json = JSON.stringify(header);
+  // Pad the header with spaces to keep the data 8-byte aligned, as the reference writer does.
+  json += ' '.repeat((8 - ((8 + new TextEncoder().encode(json).byteLength) % 8)) % 8);
+  const head = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + head.byteLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.byteLength), true);
+  out.set(head, 8);
+  let at = 8 + head.byteLength;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** A state dict (reads every tensor back from its device) as safetensors bytes. */
+export async function stateDictToSafetensors(dict: Map<string, Tensor>, metadata: Record<string, string> = {}): Promise<Uint8Array> {
+  const entries: [string, { shape: readonly number[]; data: Float32Array | Int32Array }][] = [];
+  for (const [name, t] of dict) entries.push([name, { shape: t.shape, data: await t.data() }]);
+  return serializeSafetensors(entries, metadata);
+}
+
+/** Tensors (on `device`) from safetensors bytes. */
+export function safetensorsToStateDict(bytes: Uint8Array, device?: DeviceName): { dict: Map<string, Tensor>; metadata: Record<string, string> } {
+  const file = parseSafetensors(bytes);
+  const dict = new Map<string, Tensor>();
+  for (const [name, e] of file.tensors) dict.set(name, tensor(e.data, { shape: e.shape, device }));
+  return { dict, metadata: file.metadata };
+}
