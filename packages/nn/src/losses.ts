@@ -1,4 +1,4 @@
-import { crossEntropy as fusedCrossEntropy, type CrossEntropyOptions, formatShape, logSoftmax, type Tensor, tidy, zerosLike } from '@pneumo/tensor';
+import { crossEntropy as fusedCrossEntropy, type CrossEntropyOptions, formatShape, logSoftmax, oneHot, type Tensor, tidy, zerosLike } from '@pneumo/tensor';
 
 export interface CrossEntropyLossOptions extends CrossEntropyOptions {
   /** PyTorch's label_smoothing: the target is (1 - s) one-hot + s / classes. */
@@ -34,10 +34,17 @@ export function crossEntropy(logits: Tensor, labels: Tensor, o: CrossEntropyLoss
   });
 }
 
-/** Negative log-likelihood of log-probabilities [batch, classes] and int32 labels. */
+/** Negative log-likelihood of log-probabilities [batch, classes] and int32 labels (torch.nn.functional.nll_loss). */
 export function nllLoss(logProbs: Tensor, labels: Tensor, reduction: 'mean' | 'sum' | 'none' = 'mean'): Tensor {
-  // -logp[y] = cross-entropy of logits whose log-softmax is logp (already normalized).
-  return fusedCrossEntropy(logProbs, labels, { reduction });
+  if (logProbs.ndim !== 2) throw new Error(`nllLoss: expected log-probabilities [batch, classes], got ${formatShape(logProbs.shape)}`);
+  if (labels.ndim !== 1 || labels.shape[0] !== logProbs.shape[0]) {
+    throw new Error(`nllLoss: labels of shape ${formatShape(labels.shape)} do not match ${formatShape(logProbs.shape)}`);
+  }
+  return tidy(() => {
+    // -logp[y], picked with a one-hot mask built on the device.
+    const picked = logProbs.mul(oneHot(labels, logProbs.shape[1]!)).sum(1).neg();
+    return reduction === 'none' ? picked : reduction === 'sum' ? picked.sum() : picked.mean();
+  });
 }
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: 'mean' | 'sum' | 'none' = 'mean'): Tensor {

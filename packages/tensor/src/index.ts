@@ -21,6 +21,8 @@ export {
   randn,
   randint,
   arange,
+  toDType,
+  oneHot,
   type TensorOptions,
   type RandomOptions,
 } from './ops/creation.js';

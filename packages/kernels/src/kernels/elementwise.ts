@@ -294,3 +294,28 @@ export function fill(ctx: GpuContext, y: BufferBinding, n: number, bits: number)
 export function f32Bits(v: number): number {
   return new Uint32Array(new Float32Array([v]).buffer)[0]!;
 }
+
+const castKernel = (dir: 'i32_to_f32' | 'f32_to_i32') =>
+  defineKernel({
+    name: `cast_${dir}`,
+    bindings: [
+      { name: 'X', type: dir === 'i32_to_f32' ? 'i32' : 'f32', access: 'read' },
+      { name: 'Y', type: dir === 'i32_to_f32' ? 'f32' : 'i32', access: 'read_write' },
+    ],
+    params: [['n', 'u32']],
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let i = wg_linear * ${WG}u + lid;
+  if (i >= p.n) { return; }
+  Y[i] = ${dir === 'i32_to_f32' ? 'f32(X[i])' : 'i32(X[i])'};
+}`,
+  });
+
+/** Elementwise int32 <-> float32 conversion (float to int truncates). */
+export function cast(ctx: GpuContext, x: BufferBinding, y: BufferBinding, n: number, dir: 'i32_to_f32' | 'f32_to_i32'): void {
+  if (n === 0) return;
+  ctx.dispatch(castKernel(dir), [x, y], { n }, Math.ceil(n / WG), `cast ${dir} [${n}]`);
+}

@@ -1,4 +1,4 @@
-export { unary, binary, fill, f32Bits, UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from './elementwise.js';
+export { unary, binary, fill, f32Bits, cast, UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from './elementwise.js';
 export { reduce, type ReduceOp } from './reduce.js';
 export { matmul, matmulLabel, defaultMatmulConfig, vec4Allowed, MATMUL_CONFIGS, type MatmulShape, type MatmulConfig } from './matmul.js';
 export * from './conv2d.js';

@@ -105,11 +105,14 @@ fn main(${ENTRY_BUILTINS}) {
 }`,
   });
 
-export function sgdStep(ctx: GpuContext, param: BufferBinding, grad: BufferBinding, buf: BufferBinding, n: number, o: SgdOptions): void {
+export function sgdStep(ctx: GpuContext, param: BufferBinding, grad: BufferBinding, buf: BufferBinding | null, n: number, o: SgdOptions): void {
   if (n === 0) return;
+  if (!buf && o.momentum !== 0) throw new Error('sgd step: momentum needs a momentum buffer');
+  // Without momentum the kernel never touches the buffer; a scratch one fills the binding.
+  const scratch = buf ? null : ctx.alloc(16, 'sgd scratch');
   ctx.dispatch(
     sgdKernel(),
-    [param, grad, buf],
+    [param, grad, buf ?? scratch!],
     {
       n,
       lr: o.lr,
@@ -122,6 +125,7 @@ export function sgdStep(ctx: GpuContext, param: BufferBinding, grad: BufferBindi
     Math.ceil(n / WG),
     `sgd step [${n}]`,
   );
+  if (scratch) ctx.free(scratch);
 }
 
 export function adamStep(

@@ -1,4 +1,4 @@
-import { keep, sgdStep, type Tensor, zeros } from '@pneumo/tensor';
+import { sgdStep, type Tensor } from '@pneumo/tensor';
 import { Optimizer } from './optimizer.js';
 
 export interface SGDOptions {
@@ -15,7 +15,6 @@ export class SGD extends Optimizer {
   dampening: number;
   nesterov: boolean;
   weightDecay: number;
-  private dummy: Tensor | null = null;
 
   constructor(params: Iterable<Tensor>, o: SGDOptions) {
     super(params, o.lr);
@@ -44,15 +43,12 @@ export class SGD extends Optimizer {
   step(): void {
     for (const p of this.params) {
       if (!p.grad) continue;
-      let buf: Tensor;
+      let buf: Tensor | null = null;
       let first = false;
       if (this.momentum !== 0) {
         const s = this.stateTensor(p, 'momentum_buffer');
         buf = s.t;
         first = s.fresh;
-      } else {
-        // The kernel does not touch the buffer without momentum.
-        buf = this.dummy ??= keep(zeros([1], { device: p.device }));
       }
       sgdStep(p, p.grad, buf, {
         lr: this.lr,
@@ -64,11 +60,5 @@ export class SGD extends Optimizer {
       });
       this.steps.set(p, (this.steps.get(p) ?? 0) + 1);
     }
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.dummy?.dispose();
-    this.dummy = null;
   }
 }

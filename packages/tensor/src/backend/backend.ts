@@ -51,7 +51,9 @@ export interface Backend<H = unknown> {
   /** Logit gradients; `scale` holds one float, or one per row when `perRowScale`. */
   crossEntropyBackward(x: H, labels: H, weight: H | null, scale: H, rows: number, cols: number, perRowScale: boolean): H;
   /** In-place SGD update of `param` (and its momentum buffer). */
-  sgdStep(param: H, grad: H, buf: H, n: number, o: SgdOptions): void;
+  sgdStep(param: H, grad: H, buf: H | null, n: number, o: SgdOptions): void;
+  /** int32 -> float32 or float32 -> int32 (truncating), elementwise. */
+  cast(x: H, n: number, to: DType): H;
   /** In-place Adam / AdamW update of `param`, `m`, `v`. */
   adamStep(param: H, grad: H, m: H, v: H, n: number, o: AdamOptions): void;
   softmax(x: H, rows: number, cols: number, log: boolean): H;

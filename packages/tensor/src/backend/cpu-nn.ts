@@ -155,13 +155,13 @@ export function crossEntropyBackward(
   return dx;
 }
 
-export function sgdStep(p: TypedArray, g: TypedArray, buf: TypedArray, n: number, o: SgdOptions): void {
+export function sgdStep(p: TypedArray, g: TypedArray, buf: TypedArray | null, n: number, o: SgdOptions): void {
   for (let i = 0; i < n; i++) {
     let d = g[i]!;
     if (o.weightDecay !== 0) d += o.weightDecay * p[i]!;
     if (o.momentum !== 0) {
-      const b = o.firstStep ? d : o.momentum * buf[i]! + (1 - o.dampening) * d;
-      buf[i] = b;
+      const b = o.firstStep ? d : o.momentum * buf![i]! + (1 - o.dampening) * d;
+      buf![i] = b;
       d = o.nesterov ? d + o.momentum * b : b;
     }
     p[i] = p[i]! - o.lr * d;

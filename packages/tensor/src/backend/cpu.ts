@@ -145,7 +145,13 @@ export class CpuBackend implements Backend<TypedArray> {
     return nn.crossEntropyBackward(x, labels, weight, scale, rows, cols, perRowScale);
   }
 
-  sgdStep(p: TypedArray, g: TypedArray, buf: TypedArray, n: number, o: SgdOptions): void {
+  cast(x: TypedArray, n: number, to: DType): TypedArray {
+    const out = arrayFor(to, n);
+    for (let i = 0; i < n; i++) out[i] = to === 'int32' ? Math.trunc(x[i]!) : x[i]!;
+    return out;
+  }
+
+  sgdStep(p: TypedArray, g: TypedArray, buf: TypedArray | null, n: number, o: SgdOptions): void {
     nn.sgdStep(p, g, buf, n, o);
   }
 

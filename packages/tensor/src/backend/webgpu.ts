@@ -1,5 +1,6 @@
 import {
   adamStep,
+  cast,
   adapterName,
   conv2dForward,
   conv2dInputGrad,
@@ -157,7 +158,13 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     return dx;
   }
 
-  sgdStep(p: GPUBuffer, g: GPUBuffer, buf: GPUBuffer, n: number, o: SgdOptions): void {
+  cast(x: GPUBuffer, n: number, to: DType): GPUBuffer {
+    const y = this.alloc(n);
+    cast(this.ctx, x, y, n, to === 'float32' ? 'i32_to_f32' : 'f32_to_i32');
+    return y;
+  }
+
+  sgdStep(p: GPUBuffer, g: GPUBuffer, buf: GPUBuffer | null, n: number, o: SgdOptions): void {
     sgdStep(this.ctx, p, g, buf, n, o);
   }
 

@@ -141,3 +141,22 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   for (let i = 0; i < n; i++) values[i] = start + i * step;
   return make(values, [n], opts);
 }
+
+/** A copy converted to `dtype` (float32 -> int32 truncates); no gradient flows through it. */
+export function toDType(x: Tensor, dtype: DType): Tensor {
+  const s = x.storageFor('toDType');
+  if (x.dtype === dtype) return x.detach();
+  return Tensor.fromHandle(x.device, s.backend.cast(s.handle, x.size, dtype), x.shape, dtype);
+}
+
+/** One-hot float32 rows [..., classes] from int32 class indices (out-of-range indices give all-zero rows). */
+export function oneHot(labels: Tensor, classes: number): Tensor {
+  if (labels.dtype !== 'int32') throw new Error(`oneHot: labels must be int32, got ${labels.dtype}`);
+  if (!Number.isInteger(classes) || classes <= 0) throw new Error(`oneHot: classes must be a positive integer, got ${classes}`);
+  const f = toDType(labels, 'float32');
+  const col = f.reshape([...labels.shape, 1]);
+  const ids = arange(0, classes, 1, { device: labels.device });
+  const out = col.eq(ids);
+  for (const t of [f, col, ids]) t.dispose();
+  return out;
+}

@@ -12,10 +12,11 @@ function checkState(op: string, param: Tensor, others: Tensor[]): void {
   }
 }
 
-/** PyTorch's SGD update, in place on `param` and `momentumBuffer` (no autograd). */
-export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor, options: SgdOptions): void {
-  checkState('sgdStep', param, [grad, momentumBuffer]);
-  param.storage.backend.sgdStep(param.handle('sgdStep'), grad.handle('sgdStep'), momentumBuffer.handle('sgdStep'), param.size, options);
+/** PyTorch's SGD update, in place on `param` and `momentumBuffer` (null without momentum; no autograd). */
+export function sgdStep(param: Tensor, grad: Tensor, momentumBuffer: Tensor | null, options: SgdOptions): void {
+  checkState('sgdStep', param, momentumBuffer ? [grad, momentumBuffer] : [grad]);
+  if (!momentumBuffer && options.momentum !== 0) throw new Error('sgdStep: momentum needs a momentum buffer');
+  param.storage.backend.sgdStep(param.handle('sgdStep'), grad.handle('sgdStep'), momentumBuffer ? momentumBuffer.handle('sgdStep') : null, param.size, options);
 }
 
 /** PyTorch's Adam / AdamW update, in place on `param`, `m` and `v` (no autograd). */
