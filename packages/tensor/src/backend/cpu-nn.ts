@@ -10,14 +10,18 @@ export function convOut(s: Conv2dShape | Pool2dShape): { oh: number; ow: number 
   return { oh: Math.floor((s.h + 2 * s.ph - s.kh) / s.sh) + 1, ow: Math.floor((s.w + 2 * s.pw - s.kw) / s.sw) + 1 };
 }
 
-export function conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, s: Conv2dShape): Float32Array {
+/**
+ * Calls fn(xIndex, wIndex, yIndex) for every (input element, weight element,
+ * output element) triple a convolution multiplies: the one definition the
+ * forward and both gradients share.
+ */
+function forEachTap(s: Conv2dShape, fn: (xi: number, wi: number, yi: number) => void): void {
   const { oh, ow } = convOut(s);
-  const y = new Float32Array(s.n * s.co * oh * ow);
   for (let n = 0; n < s.n; n++)
     for (let co = 0; co < s.co; co++)
       for (let oy = 0; oy < oh; oy++)
         for (let ox = 0; ox < ow; ox++) {
-          let acc = 0;
+          const yi = ((n * s.co + co) * oh + oy) * ow + ox;
           for (let ci = 0; ci < s.ci; ci++)
             for (let ky = 0; ky < s.kh; ky++) {
               const iy = oy * s.sh - s.ph + ky;
@@ -25,55 +29,30 @@ export function conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, s:
               for (let kx = 0; kx < s.kw; kx++) {
                 const ix = ox * s.sw - s.pw + kx;
                 if (ix < 0 || ix >= s.w) continue;
-                acc += x[((n * s.ci + ci) * s.h + iy) * s.w + ix]! * w[((co * s.ci + ci) * s.kh + ky) * s.kw + kx]!;
+                fn(((n * s.ci + ci) * s.h + iy) * s.w + ix, ((co * s.ci + ci) * s.kh + ky) * s.kw + kx, yi);
               }
             }
-          y[((n * s.co + co) * oh + oy) * ow + ox] = acc + (bias ? bias[co]! : 0);
         }
-  return y;
+}
+
+export function conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, s: Conv2dShape): Float32Array {
+  const { oh, ow } = convOut(s);
+  const y = new Float64Array(s.n * s.co * oh * ow);
+  forEachTap(s, (xi, wi, yi) => (y[yi]! += x[xi]! * w[wi]!));
+  const plane = oh * ow;
+  if (bias) for (let i = 0; i < y.length; i++) y[i]! += bias[Math.floor(i / plane) % s.co]!;
+  return Float32Array.from(y);
 }
 
 export function conv2dInputGrad(dy: TypedArray, w: TypedArray, s: Conv2dShape): Float32Array {
-  const { oh, ow } = convOut(s);
   const dx = new Float64Array(s.n * s.ci * s.h * s.w);
-  for (let n = 0; n < s.n; n++)
-    for (let co = 0; co < s.co; co++)
-      for (let oy = 0; oy < oh; oy++)
-        for (let ox = 0; ox < ow; ox++) {
-          const g = dy[((n * s.co + co) * oh + oy) * ow + ox]!;
-          for (let ci = 0; ci < s.ci; ci++)
-            for (let ky = 0; ky < s.kh; ky++) {
-              const iy = oy * s.sh - s.ph + ky;
-              if (iy < 0 || iy >= s.h) continue;
-              for (let kx = 0; kx < s.kw; kx++) {
-                const ix = ox * s.sw - s.pw + kx;
-                if (ix < 0 || ix >= s.w) continue;
-                dx[((n * s.ci + ci) * s.h + iy) * s.w + ix]! += g * w[((co * s.ci + ci) * s.kh + ky) * s.kw + kx]!;
-              }
-            }
-        }
+  forEachTap(s, (xi, wi, yi) => (dx[xi]! += dy[yi]! * w[wi]!));
   return Float32Array.from(dx);
 }
 
 export function conv2dWeightGrad(x: TypedArray, dy: TypedArray, s: Conv2dShape): Float32Array {
-  const { oh, ow } = convOut(s);
   const dw = new Float64Array(s.co * s.ci * s.kh * s.kw);
-  for (let n = 0; n < s.n; n++)
-    for (let co = 0; co < s.co; co++)
-      for (let oy = 0; oy < oh; oy++)
-        for (let ox = 0; ox < ow; ox++) {
-          const g = dy[((n * s.co + co) * oh + oy) * ow + ox]!;
-          for (let ci = 0; ci < s.ci; ci++)
-            for (let ky = 0; ky < s.kh; ky++) {
-              const iy = oy * s.sh - s.ph + ky;
-              if (iy < 0 || iy >= s.h) continue;
-              for (let kx = 0; kx < s.kw; kx++) {
-                const ix = ox * s.sw - s.pw + kx;
-                if (ix < 0 || ix >= s.w) continue;
-                dw[((co * s.ci + ci) * s.kh + ky) * s.kw + kx]! += g * x[((n * s.ci + ci) * s.h + iy) * s.w + ix]!;
-              }
-            }
-        }
+  forEachTap(s, (xi, wi, yi) => (dw[wi]! += dy[yi]! * x[xi]!));
   return Float32Array.from(dw);
 }
 
