@@ -164,6 +164,9 @@ export function fileTuneStore(path = process.env.PNEUMO_TUNE_FILE ?? join(proces
     save: (key, choices) => {
       try {
         const all = readAll();
+        // Entries of older kernel versions for this adapter are stale: drop them.
+        const adapterPart = key.slice(key.indexOf('|'));
+        for (const k of Object.keys(all)) if (k !== key && k.slice(k.indexOf('|')) === adapterPart) delete all[k];
         all[key] = choices;
         mkdirSync(dirname(path), { recursive: true });
         // Written whole and renamed, so a crash never leaves half a file.

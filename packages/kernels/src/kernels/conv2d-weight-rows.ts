@@ -14,7 +14,7 @@ export interface WeightRowsTile {
   tco: number;
 }
 
-export const WEIGHT_ROWS_TILES: readonly WeightRowsTile[] = [{ tco: 8 }, { tco: 4 }, { tco: 16 }, { tco: 2 }];
+export const WEIGHT_ROWS_TILES: readonly WeightRowsTile[] = [{ tco: 8 }, { tco: 16 }, { tco: 4 }, { tco: 2 }];
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const WG = 64;

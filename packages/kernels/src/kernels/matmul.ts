@@ -29,8 +29,8 @@ export interface MatmulConfig {
 }
 
 export const MATMUL_CONFIGS: readonly MatmulConfig[] = [
-  { kind: 'vec4', tm: 16, tn: 8, wg: 64 },
   { kind: 'vec4', tm: 16, tn: 16, wg: 16 },
+  { kind: 'vec4', tm: 16, tn: 8, wg: 64 },
   { kind: 'vec4', tm: 8, tn: 8, wg: 64 },
   { kind: 'vec4', tm: 4, tn: 8, wg: 64 },
   { kind: 'vec4', tm: 8, tn: 4, wg: 64 },

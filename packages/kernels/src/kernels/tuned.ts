@@ -24,15 +24,33 @@ import { reduce } from './reduce.js';
 /** Invocations the conv weight gradient aims for before it splits the batch over partial buffers. */
 export const WEIGHT_GRAD_TARGET_THREADS = 2048;
 
+/**
+ * On CPU adapters the general kernels never beat the CPU-shaped ones where
+ * those apply (see benchmarks/), so only the first few CPU-shaped variants
+ * are timed: tuning then costs seconds, not minutes, on first use.
+ */
+function candidates<V extends { kind: string }>(ctx: GpuContext, all: V[], preferred: string, keep = 3): V[] {
+  if (!ctx.software) return all;
+  const fast = all.filter((v) => v.kind === preferred);
+  return fast.length > 0 ? fast.slice(0, keep) : all;
+}
+
 function scratch(ctx: GpuContext, ...elements: number[]): { bufs: GPUBuffer[]; dispose: () => void } {
   const bufs = elements.map((n) => ctx.alloc(Math.max(16, n * 4), 'tuning scratch'));
   return { bufs, dispose: () => bufs.forEach((b) => ctx.free(b)) };
 }
 
-const convKey = (s: Conv2dShape) => `${s.n},${s.ci},${s.h},${s.w},${s.co},${s.kh},${s.kw},${s.sh},${s.sw},${s.ph},${s.pw}`;
+/**
+ * Batch-like dimensions enter the tuning key rounded up to a power of two:
+ * the best variant barely changes between nearby sizes, and a last partial
+ * batch should not trigger a new round of timing.
+ */
+export const sizeClass = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+const convKey = (s: Conv2dShape) => `${sizeClass(s.n)},${s.ci},${s.h},${s.w},${s.co},${s.kh},${s.kw},${s.sh},${s.sw},${s.ph},${s.pw}`;
 
 export function pickConvForward(ctx: GpuContext, s: Conv2dShape): ConvVariant {
-  return ctx.tuner.pick('conv2d', convKey(s), convForwardVariants(s), (): TuneBench<ConvVariant> => {
+  return ctx.tuner.pick('conv2d', convKey(s), candidates(ctx, convForwardVariants(s), 'rows'), (): TuneBench<ConvVariant> => {
     const { oh, ow } = convOutSize(s);
     const sc = scratch(ctx, s.n * s.ci * s.h * s.w, s.co * s.ci * s.kh * s.kw, s.co, s.n * s.co * oh * ow);
     const [x, w, b, y] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
@@ -41,7 +59,7 @@ export function pickConvForward(ctx: GpuContext, s: Conv2dShape): ConvVariant {
 }
 
 export function pickConvInputGrad(ctx: GpuContext, s: Conv2dShape): ConvVariant {
-  return ctx.tuner.pick('conv2d.dinput', convKey(s), convInputGradVariants(s), (): TuneBench<ConvVariant> => {
+  return ctx.tuner.pick('conv2d.dinput', convKey(s), candidates(ctx, convInputGradVariants(s), 'rows'), (): TuneBench<ConvVariant> => {
     const { oh, ow } = convOutSize(s);
     const sc = scratch(ctx, s.n * s.co * oh * ow, s.co * s.ci * s.kh * s.kw, s.n * s.ci * s.h * s.w);
     const [dy, w, dx] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer];
@@ -67,7 +85,7 @@ export function convWeightGrad(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dw:
 }
 
 export function pickConvWeightGrad(ctx: GpuContext, s: Conv2dShape): WeightGradVariant {
-  return ctx.tuner.pick('conv2d.dweight', convKey(s), weightGradVariants(s), (): TuneBench<WeightGradVariant> => {
+  return ctx.tuner.pick('conv2d.dweight', convKey(s), candidates(ctx, weightGradVariants(s), 'rows'), (): TuneBench<WeightGradVariant> => {
     const { oh, ow } = convOutSize(s);
     const sc = scratch(ctx, s.n * s.ci * s.h * s.w, s.n * s.co * oh * ow, s.co * s.ci * s.kh * s.kw);
     const [x, dy, dw] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer];
@@ -76,10 +94,10 @@ export function pickConvWeightGrad(ctx: GpuContext, s: Conv2dShape): WeightGradV
 }
 
 export function pickMatmul(ctx: GpuContext, s: MatmulShape, withBias: boolean): MatmulConfig {
-  const candidates = MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c));
-  const key = `${s.batch},${s.m},${s.n},${s.k},${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'},${s.aBatchStride ? 1 : 0}${s.bBatchStride ? 1 : 0}`;
-  if (candidates.length === 0) return defaultMatmulConfig(s);
-  return ctx.tuner.pick('matmul', key, candidates, (): TuneBench<MatmulConfig> => {
+  const fitting = candidates(ctx, MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c)), 'vec4');
+  const key = `${sizeClass(s.batch)},${sizeClass(s.m)},${s.n},${s.k},${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'},${s.aBatchStride ? 1 : 0}${s.bBatchStride ? 1 : 0}`;
+  if (fitting.length === 0) return defaultMatmulConfig(s);
+  return ctx.tuner.pick('matmul', key, fitting, (): TuneBench<MatmulConfig> => {
     const aN = (s.aBatchStride ? s.batch : 1) * s.m * s.k;
     const bN = (s.bBatchStride ? s.batch : 1) * s.k * s.n;
     const sc = scratch(ctx, aN, bN, s.n, s.batch * s.m * s.n);

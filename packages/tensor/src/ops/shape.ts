@@ -70,3 +70,20 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const y = result(backend, backend.unary('copy', x.handle('expand'), target, broadcastStrides(x.shape, target)), target);
   return record('ExpandBackward', y, [x], [], (g) => [sumTo(g, x.shape)]);
 }
+
+/**
+ * Elements start..start+length-1 along `dim` (a copy). It records no
+ * gradient: use it to read results, e.g. the first k outputs of a head.
+ */
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const backend = floatInputs('narrow', x);
+  const d = normalizeDim('narrow', dim, x.ndim);
+  const size = x.shape[d]!;
+  if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > size) {
+    throw new Error(`narrow: range ${start}..${start + length} out of bounds for dimension ${d} of size ${size}`);
+  }
+  const strides = contiguousStrides(x.shape);
+  const shape = x.shape.map((s, i) => (i === d ? length : s));
+  const h = backend.unary('copy', x.handle('narrow'), shape, strides, 0, start * strides[d]!);
+  return result(backend, h, shape, x.dtype);
+}

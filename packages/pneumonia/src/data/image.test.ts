@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { decodeGrey, fitSquare, resizeArea, sniffFormat } from './image.js';
+import { encodeJpeg, encodePng } from './synthetic.js';
+
+const img = (w: number, h: number, f: (x: number, y: number) => number) => {
+  const data = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = f(x, y);
+  return { width: w, height: h, data };
+};
+
+describe('resizeArea', () => {
+  it('averages exact blocks when the factor is an integer', () => {
+    const src = img(4, 4, (x, y) => x + 4 * y);
+    const out = resizeArea(src, 2, 2);
+    expect(Array.from(out.data)).toEqual([2.5, 4.5, 10.5, 12.5]);
+  });
+
+  it('weights partial pixels by coverage for fractional factors', () => {
+    // 3 -> 2: output 0 covers source [0, 1.5): (v0 + 0.5 v1) / 1.5.
+    const out = resizeArea(img(3, 1, (x) => [3, 6, 9][x]!), 2, 1);
+    expect(out.data[0]).toBeCloseTo((3 + 0.5 * 6) / 1.5, 6);
+    expect(out.data[1]).toBeCloseTo((0.5 * 6 + 9) / 1.5, 6);
+  });
+
+  it('keeps the mean of the image and does not alias a fine stripe pattern', () => {
+    const stripes = img(256, 256, (x) => x % 2);
+    const out = resizeArea(stripes, 32, 32);
+    for (const v of out.data) expect(v).toBeCloseTo(0.5, 5);
+    const odd = img(97, 61, (x, y) => Math.sin(x * 0.3) * Math.cos(y * 0.2) + 1);
+    const small = resizeArea(odd, 32, 32);
+    const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    expect(mean(small.data)).toBeCloseTo(mean(odd.data), 4);
+  });
+
+  it('pads or crops to a square', () => {
+    const wide = img(4, 2, () => 1);
+    const padded = fitSquare(wide, 'pad');
+    expect([padded.width, padded.height]).toEqual([4, 4]);
+    expect(Array.from(padded.data)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+    const cropped = fitSquare(img(4, 2, (x) => x), 'crop');
+    expect(Array.from(cropped.data)).toEqual([1, 2, 1, 2]);
+  });
+});
+
+describe('decodeGrey', () => {
+  const gradient = img(20, 12, (x, y) => (x + y) / 30);
+
+  it('decodes JPEG and 8- and 16-bit grey PNG to [0, 1]', () => {
+    for (const bytes of [encodeJpeg(gradient, 95), encodePng(gradient, 8), encodePng(gradient, 16)]) {
+      const d = decodeGrey(bytes);
+      expect([d.width, d.height]).toEqual([20, 12]);
+      let err = 0;
+      for (let i = 0; i < d.data.length; i++) err = Math.max(err, Math.abs(d.data[i]! - gradient.data[i]!));
+      expect(err).toBeLessThan(0.03);
+    }
+  });
+
+  it('says why a file cannot be read', () => {
+    expect(() => decodeGrey(new Uint8Array(0))).toThrow('empty file');
+    expect(() => decodeGrey(new TextEncoder().encode('hello, not an image'))).toThrow('not a JPEG or PNG image');
+    const jpeg = encodeJpeg(gradient);
+    expect(() => decodeGrey(jpeg.subarray(0, 40))).toThrow();
+    const png = encodePng(gradient);
+    expect(() => decodeGrey(png.subarray(0, 60))).toThrow();
+    expect(sniffFormat(png)).toBe('png');
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * Decoding X-ray files to grey float images, and resizing them with area
+ * averaging. JPEG (baseline and progressive, 1 or 3 channels) through
+ * jpeg-js; PNG (8/16-bit, grey / RGB / alpha) through pngjs.
+ */
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+
+/** A grey image with values in [0, 1], row-major. */
+export interface GreyImage {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+/** Images larger than this many pixels are refused (a corrupt header can claim anything). */
+export const MAX_PIXELS = 64 * 1024 * 1024;
+
+export function sniffFormat(bytes: Uint8Array): 'jpeg' | 'png' | null {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
+  return null;
+}
+
+/** Decodes JPEG or PNG bytes to grey; throws an Error saying why it cannot. */
+export function decodeGrey(bytes: Uint8Array): GreyImage {
+  if (bytes.length === 0) throw new Error('empty file');
+  const format = sniffFormat(bytes);
+  if (!format) throw new Error('not a JPEG or PNG image');
+  let width: number;
+  let height: number;
+  let rgba: Uint8Array;
+  if (format === 'jpeg') {
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
+    ({ width, height } = img);
+    rgba = img.data;
+  } else {
+    const img = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    ({ width, height } = img);
+    rgba = img.data;
+  }
+  if (width <= 0 || height <= 0 || width * height > MAX_PIXELS) throw new Error(`unsupported image size ${width}x${height}`);
+  if (rgba.length < width * height * 4) throw new Error('truncated image data');
+  const data = new Float32Array(width * height);
+  for (let i = 0; i < data.length; i++) {
+    // BT.601 luma; X-rays are grey, so the weights barely matter.
+    data[i] = (0.299 * rgba[4 * i]! + 0.587 * rgba[4 * i + 1]! + 0.114 * rgba[4 * i + 2]!) / 255;
+  }
+  return { width, height, data };
+}
+
+/**
+ * For each output index along one axis, the source indices it covers and
+ * the fraction of each (an output pixel is the mean of the source area
+ * under it, so downscaling is antialiased).
+ */
+function areaWeights(src: number, dst: number): { start: number; weights: number[] }[] {
+  const scale = src / dst;
+  const out: { start: number; weights: number[] }[] = [];
+  for (let o = 0; o < dst; o++) {
+    const a = o * scale;
+    const b = a + scale;
+    const start = Math.floor(a);
+    const weights: number[] = [];
+    for (let s = start; s < Math.min(src, Math.ceil(b)); s++) {
+      const cover = Math.min(b, s + 1) - Math.max(a, s);
+      weights.push(cover / scale);
+    }
+    out.push({ start, weights });
+  }
+  return out;
+}
+
+/** Area-averaging resize (also correct when enlarging: nearest-area). */
+export function resizeArea(img: GreyImage, width: number, height: number): GreyImage {
+  const wx = areaWeights(img.width, width);
+  const wy = areaWeights(img.height, height);
+  // Rows first (width), then columns.
+  const tmp = new Float32Array(width * img.height);
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < width; x++) {
+      const { start, weights } = wx[x]!;
+      let acc = 0;
+      for (let k = 0; k < weights.length; k++) acc += weights[k]! * img.data[y * img.width + start + k]!;
+      tmp[y * width + x] = acc;
+    }
+  }
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const { start, weights } = wy[y]!;
+    for (let x = 0; x < width; x++) {
+      let acc = 0;
+      for (let k = 0; k < weights.length; k++) acc += weights[k]! * tmp[(start + k) * width + x]!;
+      out[y * width + x] = acc;
+    }
+  }
+  return { width, height, data: out };
+}
+
+export type Fit = 'stretch' | 'pad' | 'crop';
+
+/** Makes an image square before resizing: pad (black borders, keeps everything) or crop (the centre). */
+export function fitSquare(img: GreyImage, fit: Fit): GreyImage {
+  if (fit === 'stretch' || img.width === img.height) return img;
+  const side = fit === 'pad' ? Math.max(img.width, img.height) : Math.min(img.width, img.height);
+  const out = new Float32Array(side * side);
+  const ox = Math.floor((side - img.width) / 2);
+  const oy = Math.floor((side - img.height) / 2);
+  for (let y = 0; y < side; y++) {
+    const sy = y - oy;
+    if (sy < 0 || sy >= img.height) continue;
+    for (let x = 0; x < side; x++) {
+      const sx = x - ox;
+      if (sx >= 0 && sx < img.width) out[y * side + x] = img.data[sy * img.width + sx]!;
+    }
+  }
+  return { width: side, height: side, data: out };
+}
+
+/** Decode, square (per `fit`) and resize to size x size. */
+export function preprocess(bytes: Uint8Array, size: number, fit: Fit = 'stretch'): GreyImage {
+  return resizeArea(fitSquare(decodeGrey(bytes), fit), size, size);
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import type { Sequential } from '@pneumo/nn';
+import { loadCheckpointWeights, readCheckpointInfo, type CheckpointInfo } from './checkpoint.js';
+import { preprocess } from './data/image.js';
+import { discover, type Skipped, type SplitName } from './data/layout.js';
+import { loadImages } from './data/load.js';
+import { predictProbs } from './infer.js';
+import { computeMetrics, type Metrics } from './metrics.js';
+import { blogCnn } from './model.js';
+
+/** A trained model and its checkpoint description. */
+export function loadModel(weights: string): { model: Sequential; info: CheckpointInfo } {
+  const info = readCheckpointInfo(weights);
+  if (info.architecture !== 'blog-cnn') throw new Error(`unknown architecture '${info.architecture}' in ${weights}`);
+  const model = blogCnn({ outputs: info.outputs });
+  loadCheckpointWeights(weights, model);
+  model.eval();
+  return { model, info };
+}
+
+export async function evaluate(weights: string, data: string, split: SplitName = 'test', cacheDir?: string | null): Promise<{ metrics: Metrics; skipped: Skipped[]; info: CheckpointInfo }> {
+  const { model, info } = loadModel(weights);
+  try {
+    const found = discover(data, info.mode, [split]);
+    const loaded = loadImages(found.records, { size: info.inputSize, fit: info.fit, cacheDir });
+    const idx = loaded.records.map((_, i) => i);
+    const probs = await predictProbs(model, loaded.pixels, info.inputSize, idx, info.normalization, info.classes.length);
+    return { metrics: computeMetrics(probs, loaded.labels, info.classes), skipped: [...found.skipped, ...loaded.skipped], info };
+  } finally {
+    model.dispose();
+  }
+}
+
+export interface Prediction {
+  path: string;
+  class: string | null;
+  probabilities: Record<string, number>;
+  error?: string;
+}
+
+/** Class and probabilities for each image file (unreadable files get an error instead). */
+export async function predict(weights: string, paths: string[]): Promise<Prediction[]> {
+  const { model, info } = loadModel(weights);
+  try {
+    const size = info.inputSize;
+    const pixels = new Float32Array(paths.length * size * size);
+    const ok: number[] = [];
+    const out: Prediction[] = paths.map((path) => ({ path, class: null, probabilities: {} }));
+    paths.forEach((path, i) => {
+      try {
+        const bytes = readFileSync(path);
+        pixels.set(preprocess(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), size, info.fit).data, ok.length * size * size);
+        ok.push(i);
+      } catch (e) {
+        out[i]!.error = (e as Error).message;
+      }
+    });
+    const k = info.classes.length;
+    const probs = await predictProbs(model, pixels, size, ok.map((_, j) => j), info.normalization, k);
+    ok.forEach((i, j) => {
+      let best = 0;
+      for (let c = 0; c < k; c++) {
+        out[i]!.probabilities[info.classes[c]!] = probs[j * k + c]!;
+        if (probs[j * k + c]! > probs[j * k + best]!) best = c;
+      }
+      out[i]!.class = info.classes[best]!;
+    });
+    return out;
+  } finally {
+    model.dispose();
+  }
+}

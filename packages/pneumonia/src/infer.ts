@@ -1,0 +1,40 @@
+import { narrow, noGrad, type Sequential, tensor, tidy } from '@pneumo/nn';
+import { type Augment, fillBatch, type Normalization } from './data/batches.js';
+import { Generator } from '@pneumo/nn';
+
+/**
+ * Class probabilities [n, classes] for images `indices` of `pixels`. The
+ * head may have more outputs than classes (the blog's 10): predictions read
+ * the first `classes` logits and take their softmax.
+ */
+export async function predictProbs(
+  model: Sequential,
+  pixels: Float32Array,
+  size: number,
+  indices: readonly number[],
+  norm: Normalization,
+  classes: number,
+  batchSize = 32,
+): Promise<Float32Array> {
+  const wasTraining = model.training;
+  model.eval();
+  const out = new Float32Array(indices.length * classes);
+  const buf = new Float32Array(batchSize * 3 * size * size);
+  const g = new Generator(0);
+  for (let start = 0; start < indices.length; start += batchSize) {
+    const batch = indices.slice(start, start + batchSize);
+    fillBatch(buf, pixels, size, batch, norm, null as Augment | null, g);
+    const x = tensor(buf.subarray(0, batch.length * 3 * size * size), { shape: [batch.length, 3, size, size] });
+    const probs = noGrad(() =>
+      tidy(() => {
+        const logits = model.forward(x);
+        return narrow(logits, 1, 0, classes).softmax();
+      }),
+    );
+    out.set(await probs.data(), start * classes);
+    probs.dispose();
+    x.dispose();
+  }
+  model.train(wasTraining);
+  return out;
+}

@@ -1,0 +1,293 @@
+/**
+ * Training the blog CNN on a chest X-ray dataset: patient-level validation
+ * split, class weights for the imbalance, augmentation prepared while the
+ * GPU runs the previous step, validation and checkpoints (best and last)
+ * every epoch, a cosine learning-rate schedule, early stopping, exact
+ * resume, and a clear stop on a NaN or infinite loss.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  Adam,
+  CosineAnnealingLR,
+  crossEntropy,
+  Generator,
+  manualSeed,
+  narrow,
+  noGrad,
+  type Optimizer,
+  SGD,
+  tensor,
+  tidy,
+  type Tensor,
+} from '@pneumo/nn';
+import { checkpointBase, type CheckpointInfo, loadCheckpointWeights, loadOptimizerTensors, readCheckpointInfo, saveCheckpoint } from './checkpoint.js';
+import { classNames, type TaskMode } from './classes.js';
+import { type Augment, DEFAULT_AUGMENT, fillBatch } from './data/batches.js';
+import type { Fit } from './data/image.js';
+import { discover, type ImageRecord, patientSplit, type Skipped } from './data/layout.js';
+import { loadImages, pixelStats } from './data/load.js';
+import { predictProbs } from './infer.js';
+import { computeMetrics, type Metrics } from './metrics.js';
+import { blogCnn, BLOG_OUTPUTS, INPUT_SIZE } from './model.js';
+
+export interface TrainOptions {
+  data: string;
+  out: string;
+  epochs?: number;
+  batchSize?: number;
+  optimizer?: 'sgd' | 'adam';
+  lr?: number;
+  weightDecay?: number;
+  seed?: number;
+  resume?: boolean;
+  mode?: TaskMode;
+  /** Head outputs (default the blog's 10). */
+  outputs?: number;
+  /** Fraction of training patients held out for validation. */
+  valFraction?: number;
+  /** Epochs without a better validation macro-F1 before stopping. */
+  patience?: number;
+  fit?: Fit;
+  augment?: Augment | null;
+  /** Weight classes by inverse frequency in the loss. */
+  classWeights?: boolean;
+  /** Image cache directory (null: none). */
+  cacheDir?: string | null;
+  /** Stop after this many batches per epoch (for quick runs and tests). */
+  maxBatches?: number;
+}
+
+export interface EpochLog {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  valMacroF1: number;
+  lr: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+export interface TrainEvents {
+  log?: (line: string) => void;
+  /** Called during an epoch with progress, for a progress bar. */
+  progress?: (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number; etaSeconds: number }) => void;
+}
+
+export interface TrainResult {
+  history: EpochLog[];
+  best: { epoch: number; score: number; path: string };
+  last: string;
+  stoppedEarly: boolean;
+  skipped: Skipped[];
+  counts: { train: number; val: number };
+}
+
+function meanLossFromProbs(probs: Float32Array, labels: ArrayLike<number>, k: number): number {
+  let s = 0;
+  for (let i = 0; i < labels.length; i++) s -= Math.log(Math.max(probs[i * k + labels[i]!]!, 1e-12));
+  return s / Math.max(1, labels.length);
+}
+
+export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<TrainResult> {
+  const log = ev.log ?? (() => {});
+  const mode = o.mode ?? 'three-class';
+  const names = classNames(mode);
+  const k = names.length;
+  const outputs = o.outputs ?? BLOG_OUTPUTS;
+  if (outputs < k) throw new Error(`the head has ${outputs} outputs, fewer than the ${k} classes`);
+  const epochs = o.epochs ?? 10;
+  const batchSize = o.batchSize ?? 32;
+  const seed = o.seed ?? 1;
+  const size = INPUT_SIZE;
+  const fit = o.fit ?? 'stretch';
+  const augment = o.augment === undefined ? DEFAULT_AUGMENT : o.augment;
+  mkdirSync(o.out, { recursive: true });
+  const lastBase = join(o.out, 'last');
+  const bestBase = join(o.out, 'best');
+
+  // Data: train and the official val pool together, split again by patient
+  // (the official val split has 16 images: too few to select a model on).
+  const found = discover(o.data, mode, ['train', 'val']);
+  const rng = new Generator(seed);
+  const split = patientSplit(found.records, o.valFraction ?? 0.15, (xs) => new Generator(seed + 1).shuffle(xs));
+  const records: ImageRecord[] = [...split.train, ...split.val];
+  log(`data: ${found.root}: ${found.records.length} images (${split.train.length} train, ${split.val.length} validation, split by patient)`);
+  const loaded = loadImages(records, { size, fit, cacheDir: o.cacheDir, onProgress: (d, t) => d === t && log(`decoded ${t} images`) });
+  const skipped = [...found.skipped, ...loaded.skipped];
+  for (const s of skipped) log(`warning: skipped ${s.path}: ${s.reason}`);
+  const valSet = new Set(split.val.map((r) => r.path));
+  const trainIdx: number[] = [];
+  const valIdx: number[] = [];
+  loaded.records.forEach((r, i) => (valSet.has(r.path) ? valIdx : trainIdx).push(i));
+  if (trainIdx.length === 0) throw new Error('no training images left after the validation split');
+  const labels = loaded.labels;
+  const trainPixels = new Float32Array(trainIdx.length * size * size);
+  trainIdx.forEach((idx, j) => trainPixels.set(loaded.pixels.subarray(idx * size * size, (idx + 1) * size * size), j * size * size));
+  let norm = pixelStats(trainPixels);
+
+  // Model, optimizer, schedule (or the state to resume from).
+  const model = blogCnn({ outputs, generator: new Generator(seed + 2) });
+  const lr = o.lr ?? (o.optimizer === 'sgd' ? 0.01 : 1e-3);
+  const opt: Optimizer =
+    o.optimizer === 'sgd'
+      ? new SGD(model.parameters(), { lr, momentum: 0.9, weightDecay: o.weightDecay ?? 5e-4 })
+      : new Adam(model.parameters(), { lr, weightDecay: o.weightDecay ?? 0 });
+  const sched = new CosineAnnealingLR(opt, epochs, lr * 0.01);
+  let startEpoch = 1;
+  let history: EpochLog[] = [];
+  let best = { epoch: 0, score: -Infinity };
+  if (o.resume && existsSync(`${lastBase}.json`)) {
+    const info = readCheckpointInfo(lastBase);
+    loadCheckpointWeights(lastBase, model);
+    const tensors = loadOptimizerTensors(lastBase);
+    opt.loadStateDict({ hyper: info.optimizer!.hyper, steps: info.optimizer!.steps, tensors });
+    for (const t of Object.values(tensors)) t.dispose();
+    sched.loadStateDict(info.scheduler!);
+    rng.setState(info.rng!);
+    norm = info.normalization;
+    history = info.history as unknown as EpochLog[];
+    best = info.best ?? best;
+    startEpoch = info.epoch + 1;
+    log(`resuming from ${lastBase} after epoch ${info.epoch}`);
+  }
+
+  // Inverse-frequency class weights for the imbalance.
+  const counts = new Array<number>(outputs).fill(0);
+  for (const i of trainIdx) counts[labels[i]!]!++;
+  const weightValues = counts.map((c, i) => (i >= k || c === 0 ? 1 : trainIdx.length / (k * c)));
+  const classWeight = o.classWeights === false ? null : tensor(Float32Array.from(weightValues));
+
+  const info = (epoch: number, metrics: Record<string, unknown>): CheckpointInfo => ({
+    format: 'pneumo-checkpoint',
+    version: 1,
+    architecture: 'blog-cnn',
+    outputs,
+    mode,
+    classes: [...names],
+    inputSize: size,
+    fit,
+    normalization: norm,
+    epoch,
+    metrics,
+    history: history as unknown as Record<string, unknown>[],
+    optimizer: { type: o.optimizer ?? 'adam', hyper: opt.stateDict().hyper, steps: opt.stateDict().steps },
+    scheduler: sched.stateDict(),
+    rng: rng.getState(),
+    best,
+    options: { epochs, batchSize, seed, lr, valFraction: o.valFraction ?? 0.15 },
+  });
+
+  manualSeed(seed);
+  const patience = o.patience ?? 5;
+  let stoppedEarly = false;
+  const per = 3 * size * size;
+  const bufs = [new Float32Array(batchSize * per), new Float32Array(batchSize * per)];
+  for (let epoch = startEpoch; epoch <= epochs; epoch++) {
+    const t0 = performance.now();
+    model.train();
+    const order = rng.shuffle([...trainIdx.keys()]);
+    // Whole batches only (the last partial one is dropped; the shuffle moves
+    // different images into it each epoch), unless all data fits in less.
+    const whole = Math.floor(order.length / batchSize);
+    const nb = Math.min(whole > 0 ? whole : 1, o.maxBatches ?? Infinity);
+    const batchAt = (b: number) => order.slice(b * batchSize, (b + 1) * batchSize);
+    fillBatch(bufs[0]!, trainPixels, size, batchAt(0), norm, augment, rng);
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let b = 0; b < nb; b++) {
+      const batch = batchAt(b);
+      const x = tensor(bufs[b % 2]!.subarray(0, batch.length * per), { shape: [batch.length, 3, size, size] });
+      const y = tensor(Int32Array.from(batch, (j) => labels[trainIdx[j]!]!));
+      opt.zeroGrad();
+      const logits = tidy(() => model.forward(x));
+      const loss = crossEntropy(logits, y, { weight: classWeight });
+      loss.backward();
+      opt.step();
+      // The GPU works on this step while the next batch is prepared.
+      if (b + 1 < nb) fillBatch(bufs[(b + 1) % 2]!, trainPixels, size, batchAt(b + 1), norm, augment, rng);
+      const lossValue = await loss.item();
+      const head = noGrad(() => narrow(logits, 1, 0, k));
+      const lv = await head.data();
+      for (let i = 0; i < batch.length; i++) {
+        let arg = 0;
+        for (let c = 1; c < k; c++) if (lv[i * k + c]! > lv[i * k + arg]!) arg = c;
+        if (arg === labels[trainIdx[batch[i]!]!]) correct++;
+      }
+      for (const t of [x, y, logits, loss, head] as Tensor[]) t.dispose();
+      if (!Number.isFinite(lossValue)) {
+        model.dispose();
+        opt.dispose();
+        classWeight?.dispose();
+        throw new Error(
+          `training stopped: the loss became ${lossValue} at epoch ${epoch}, batch ${b + 1}; the last good checkpoint is ${lastBase}.safetensors (try a lower --lr)`,
+        );
+      }
+      lossSum += lossValue * batch.length;
+      seen += batch.length;
+      const elapsed = (performance.now() - t0) / 1000;
+      ev.progress?.({
+        epoch,
+        epochs,
+        batch: b + 1,
+        batches: nb,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        imagesPerSecond: seen / elapsed,
+        etaSeconds: (elapsed / (b + 1)) * (nb - b - 1),
+      });
+    }
+    sched.step();
+    const trainSeconds = (performance.now() - t0) / 1000;
+    let metrics: Metrics | null = null;
+    let valLoss = NaN;
+    if (valIdx.length > 0) {
+      const probs = await predictProbs(model, loaded.pixels, size, valIdx, norm, k, batchSize);
+      const valLabels = valIdx.map((i) => labels[i]!);
+      metrics = computeMetrics(probs, valLabels, names);
+      valLoss = meanLossFromProbs(probs, valLabels, k);
+    }
+    const entry: EpochLog = {
+      epoch,
+      trainLoss: lossSum / seen,
+      trainAccuracy: correct / seen,
+      valLoss,
+      valAccuracy: metrics?.accuracy ?? NaN,
+      valMacroF1: metrics?.macroF1 ?? NaN,
+      lr: sched.getLastLr(),
+      seconds: (performance.now() - t0) / 1000,
+      imagesPerSecond: seen / trainSeconds,
+    };
+    history.push(entry);
+    const score = metrics ? metrics.macroF1 : -entry.trainLoss;
+    const improved = score > best.score;
+    if (improved) best = { epoch, score };
+    const summary = { train: { loss: entry.trainLoss, accuracy: entry.trainAccuracy }, validation: metrics };
+    await saveCheckpoint(lastBase, model, info(epoch, summary), opt.stateDict());
+    if (improved) await saveCheckpoint(bestBase, model, info(epoch, summary));
+    log(
+      `epoch ${epoch}/${epochs}  loss ${entry.trainLoss.toFixed(4)}  acc ${(100 * entry.trainAccuracy).toFixed(1)}%  ` +
+        `val loss ${valLoss.toFixed(4)}  val acc ${(100 * entry.valAccuracy).toFixed(1)}%  val macro-F1 ${(100 * entry.valMacroF1).toFixed(1)}%  ` +
+        `lr ${entry.lr.toExponential(2)}  ${entry.imagesPerSecond.toFixed(1)} img/s  ${entry.seconds.toFixed(1)} s${improved ? '  (best)' : ''}`,
+    );
+    if (epoch - best.epoch >= patience) {
+      log(`early stop: no better validation macro-F1 for ${patience} epochs (best: epoch ${best.epoch})`);
+      stoppedEarly = true;
+      break;
+    }
+  }
+  model.dispose();
+  opt.dispose();
+  classWeight?.dispose();
+  return {
+    history,
+    best: { ...best, path: `${checkpointBase(bestBase)}.safetensors` },
+    last: `${lastBase}.safetensors`,
+    stoppedEarly,
+    skipped,
+    counts: { train: trainIdx.length, val: valIdx.length },
+  };
+}
