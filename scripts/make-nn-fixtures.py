@@ -136,6 +136,24 @@ def lr_sequence(make, steps=12, metrics=None):
         out.append(opt.param_groups[0]["lr"])
     return out
 
+def momentum_sequence(make, steps=12):
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = make([p])
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=13)
+    key = "momentum" if "momentum" in opt.param_groups[0] else "betas"
+    read = lambda: opt.param_groups[0][key] if key == "momentum" else opt.param_groups[0][key][0]
+    out = [[opt.param_groups[0]["lr"], read()]]
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        out.append([opt.param_groups[0]["lr"], read()])
+    return out
+
+onecycle_momentum = {
+    "sgd": momentum_sequence(lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9)),
+    "adam": momentum_sequence(lambda ps: torch.optim.Adam(ps, lr=0.1)),
+}
+
 schedulers = {
     "step": lr_sequence(lambda o: torch.optim.lr_scheduler.StepLR(o, 3, 0.5)),
     "multistep": lr_sequence(lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [2, 5, 9], 0.3)),
@@ -182,6 +200,6 @@ losses["nll"]["labels"] = lab.tolist()
 
 out = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "nn.json")
 with open(out, "w") as f:
-    json.dump({"torch": torch.__version__, "cnn": cnn, "optimizers": optimizers, "schedulers": schedulers,
+    json.dump({"torch": torch.__version__, "cnn": cnn, "optimizers": optimizers, "schedulers": schedulers, "onecycle_momentum": onecycle_momentum,
                "batchnorm_train": bn_train, "batchnorm_eval": bn_eval, "losses": losses}, f, separators=(",", ":"))
 print(f"wrote {os.path.normpath(out)} ({os.path.getsize(out)} bytes)")

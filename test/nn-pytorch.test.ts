@@ -54,6 +54,7 @@ interface Fixture {
   };
   optimizers: Record<string, number[][]>;
   schedulers: Record<string, number[]>;
+  onecycle_momentum: Record<string, number[][]>;
   batchnorm_train: LayerCase;
   batchnorm_eval: LayerCase;
   losses: Record<string, LayerCase>;
@@ -214,8 +215,8 @@ describe('schedulers follow PyTorch', () => {
     step: (o) => new StepLR(o, 3, 0.5),
     multistep: (o) => new MultiStepLR(o, [2, 5, 9], 0.3),
     cosine: (o) => new CosineAnnealingLR(o, 10, 0.001),
-    onecycle: (o) => new OneCycleLR(o, { maxLr: 0.5, totalSteps: 13 }),
-    onecycle_linear_3phase: (o) => new OneCycleLR(o, { maxLr: 0.5, totalSteps: 13, annealStrategy: 'linear', threePhase: true }),
+    onecycle: (o) => new OneCycleLR(o, { maxLr: 0.5, totalSteps: 13, cycleMomentum: false }),
+    onecycle_linear_3phase: (o) => new OneCycleLR(o, { maxLr: 0.5, totalSteps: 13, annealStrategy: 'linear', threePhase: true, cycleMomentum: false }),
     plateau: (o) => new ReduceLROnPlateau(o, { patience: 1, factor: 0.5, cooldown: 1 }),
   };
   for (const [name, ref] of Object.entries(fx.schedulers)) {
@@ -229,6 +230,27 @@ describe('schedulers follow PyTorch', () => {
         lrs.push(opt.lr);
       }
       lrs.forEach((lr, i) => expect(lr, `step ${i}`).toBeCloseTo(ref[i]!, 12));
+      p.dispose();
+    });
+  }
+});
+
+describe('OneCycleLR cycles momentum like PyTorch', () => {
+  for (const [name, ref] of Object.entries(fx.onecycle_momentum)) {
+    it(name, () => {
+      const p = tensor([0], { device: 'cpu', requiresGrad: true });
+      const opt = name === 'sgd' ? new SGD([p], { lr: 0.1, momentum: 0.9 }) : new Adam([p], { lr: 0.1 });
+      const sched = new OneCycleLR(opt, { maxLr: 0.5, totalSteps: 13 });
+      const read = () => [opt.lr, name === 'sgd' ? (opt as SGD).momentum : (opt as Adam).beta1];
+      const got = [read()];
+      for (let s = 0; s < ref.length - 1; s++) {
+        sched.step();
+        got.push(read());
+      }
+      got.forEach(([lr, m], i) => {
+        expect(lr, `lr at step ${i}`).toBeCloseTo(ref[i]![0]!, 12);
+        expect(m, `momentum at step ${i}`).toBeCloseTo(ref[i]![1]!, 12);
+      });
       p.dispose();
     });
   }

@@ -89,11 +89,24 @@ export interface OneCycleOptions {
   divFactor?: number;
   finalDivFactor?: number;
   threePhase?: boolean;
+  /** Cycle SGD's momentum / Adam's beta1 inversely to the learning rate (PyTorch's default: true). */
+  cycleMomentum?: boolean;
+  baseMomentum?: number;
+  maxMomentum?: number;
 }
 
-/** torch.optim.lr_scheduler.OneCycleLR (learning rate only; momentum is not cycled). */
+/** The momentum-like hyper-parameter OneCycleLR cycles: SGD's momentum, Adam's beta1. */
+function momentumOf(o: Optimizer): { get(): number; set(v: number): void } | null {
+  const x = o as unknown as { momentum?: number; beta1?: number };
+  if (typeof x.momentum === 'number') return { get: () => x.momentum!, set: (v) => (x.momentum = v) };
+  if (typeof x.beta1 === 'number') return { get: () => x.beta1!, set: (v) => (x.beta1 = v) };
+  return null;
+}
+
+/** torch.optim.lr_scheduler.OneCycleLR, momentum cycling included. */
 export class OneCycleLR extends LRScheduler {
-  private readonly phases: { end: number; start: number; stop: number }[];
+  private readonly phases: { end: number; start: number; stop: number; mStart: number; mStop: number }[];
+  private readonly momentum: { get(): number; set(v: number): void } | null;
   readonly totalSteps: number;
   private readonly anneal: (start: number, end: number, pct: number) => number;
 
@@ -105,16 +118,23 @@ export class OneCycleLR extends LRScheduler {
     this.totalSteps = o.totalSteps;
     if (!(Number.isInteger(o.totalSteps) && o.totalSteps > 0)) throw new Error(`OneCycleLR: totalSteps must be a positive integer`);
     const n = o.totalSteps;
+    const lo = o.baseMomentum ?? 0.85;
+    const hi = o.maxMomentum ?? 0.95;
     this.phases = o.threePhase
       ? [
-          { end: pct * n - 1, start: initial, stop: o.maxLr },
-          { end: 2 * pct * n - 2, start: o.maxLr, stop: initial },
-          { end: n - 1, start: initial, stop: min },
+          { end: pct * n - 1, start: initial, stop: o.maxLr, mStart: hi, mStop: lo },
+          { end: 2 * pct * n - 2, start: o.maxLr, stop: initial, mStart: lo, mStop: hi },
+          { end: n - 1, start: initial, stop: min, mStart: hi, mStop: hi },
         ]
       : [
-          { end: pct * n - 1, start: initial, stop: o.maxLr },
-          { end: n - 1, start: o.maxLr, stop: min },
+          { end: pct * n - 1, start: initial, stop: o.maxLr, mStart: hi, mStop: lo },
+          { end: n - 1, start: o.maxLr, stop: min, mStart: lo, mStop: hi },
         ];
+    this.momentum = o.cycleMomentum === false ? null : momentumOf(optimizer);
+    if (o.cycleMomentum !== false && !this.momentum) {
+      throw new Error('OneCycleLR: the optimizer has no momentum or beta1 to cycle (pass cycleMomentum: false)');
+    }
+    this.momentum?.set(hi);
     this.anneal =
       (o.annealStrategy ?? 'cos') === 'cos'
         ? (a, b, p) => b + ((a - b) / 2) * (Math.cos(Math.PI * p) + 1)
@@ -127,7 +147,9 @@ export class OneCycleLR extends LRScheduler {
     let start = 0;
     for (const [i, ph] of this.phases.entries()) {
       if (step <= ph.end || i === this.phases.length - 1) {
-        return this.anneal(ph.start, ph.stop, (step - start) / (ph.end - start));
+        const pct = (step - start) / (ph.end - start);
+        this.momentum?.set(this.anneal(ph.mStart, ph.mStop, pct));
+        return this.anneal(ph.start, ph.stop, pct);
       }
       start = ph.end;
     }
