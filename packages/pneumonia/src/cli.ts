@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { init } from '@pneumo/nn';
 import { writeSyntheticDataset } from './data/synthetic.js';
 import { evaluate, predict } from './evaluate.js';
+import { explainToFile } from './explain.js';
 import { formatMetrics } from './metrics.js';
 import { train } from './train.js';
 import type { SplitName } from './data/layout.js';
@@ -25,6 +26,8 @@ const HELP = `pneumo: pneumonia in chest X-rays with the blog CNN on WebGPU
       Without --data: a synthetic dataset in ${DEFAULT_DATA} (generated on first use).
   pneumo evaluate --weights FILE [--data DIR] [--split test|val|train] [--json]
   pneumo predict --weights FILE IMAGE... [--json]
+  pneumo explain --weights FILE IMAGE --out heat.png [--class NAME]
+      Grad-CAM on the last conv layer, overlaid on the X-ray.
   pneumo synth [--out DIR] [--per-class N] [--seed N]
       Writes a synthetic dataset in the Kaggle layout.
 
@@ -157,6 +160,15 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     return preds.some((p) => p.error) ? 1 : 0;
+  }
+  if (cmd === 'explain') {
+    const weights = str(args, 'weights');
+    const image = args._[1];
+    const out = str(args, 'out');
+    if (!weights || !image || !out) throw new Error('explain needs --weights FILE, an IMAGE and --out FILE.png');
+    const e = await explainToFile(weights, image, out, str(args, 'class'));
+    console.log(`${image}: ${e.class}  (${Object.entries(e.probabilities).map(([c, v]) => `${c} ${(100 * v).toFixed(1)}%`).join(', ')}); Grad-CAM written to ${out}`);
+    return 0;
   }
   console.error(`unknown command '${cmd}'\n\n${HELP}`);
   return 2;

@@ -10,3 +10,4 @@ export { train, type TrainOptions, type TrainResult, type EpochLog } from './tra
 export { evaluate, predict, loadModel, type Prediction } from './evaluate.js';
 export { predictProbs } from './infer.js';
 export { saveCheckpoint, readCheckpointInfo, type CheckpointInfo } from './checkpoint.js';
+export { gradCam, overlayPng, explainToFile, type Explanation } from './explain.js';
