@@ -9,7 +9,9 @@ import { init } from '@pneumo/nn';
 import { writeSyntheticDataset } from './data/synthetic.js';
 import { evaluate, predict } from './evaluate.js';
 import { explainToFile } from './explain.js';
-import { formatMetrics } from './metrics.js';
+import { formatMetrics, type Metrics } from './metrics.js';
+import { writeReport } from './report/report.js';
+import { readCheckpointInfo } from './checkpoint.js';
 import { train } from './train.js';
 import type { SplitName } from './data/layout.js';
 
@@ -131,12 +133,19 @@ async function main(argv: string[]): Promise<number> {
     );
     console.log(`best: epoch ${result.best.epoch} (validation macro-F1 ${(100 * result.best.score).toFixed(1)}%) -> ${result.best.path}`);
     if (result.skipped.length) console.log(`skipped ${result.skipped.length} files (see the warnings above)`);
+    let shown: Metrics | null = null;
+    let title = 'validation';
     try {
       const ev = await evaluate(result.best.path, data, 'test');
       console.log(`\ntest split (${resolve(data)}):\n${formatMetrics(ev.metrics)}`);
+      shown = ev.metrics;
+      title = 'test';
     } catch (e) {
       console.log(`no test evaluation: ${(e as Error).message.split('\n')[0]}`);
+      shown = readCheckpointInfo(result.best.path).metrics.validation as Metrics | null;
     }
+    const files = writeReport(out, result.history, shown, `pneumo training report (${title} metrics of the best epoch, ${result.best.epoch})`);
+    console.log(`report: ${files.join(', ')}`);
     return 0;
   }
   if (cmd === 'evaluate') {
