@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeGrey, fitSquare, resizeArea, sniffFormat } from './image.js';
 import { encodeJpeg, encodePng } from './synthetic.js';
@@ -63,5 +64,25 @@ describe('decodeGrey', () => {
     const png = encodePng(gradient);
     expect(() => decodeGrey(png.subarray(0, 60))).toThrow();
     expect(sniffFormat(png)).toBe('png');
+  });
+});
+
+describe('decodeGrey on files written by another encoder (Pillow: scripts/make-image-fixtures.py)', () => {
+  const ramp = Array.from({ length: 24 }, (_, x) => Math.min(255, x * 10 + 5) / 255);
+  it.each([
+    ['grey-baseline.jpeg', 0.03],
+    ['grey-progressive.jpeg', 0.03],
+    ['rgb-progressive.jpeg', 0.03],
+    ['grey.png', 1e-6],
+    ['rgb.png', 1e-6],
+    ['rgba.png', 1e-6],
+    ['grey16.png', 1e-6],
+  ])('%s', (name, tol) => {
+    const bytes = readFileSync(new URL(`../../../../test/fixtures/images/${name}`, import.meta.url));
+    const d = decodeGrey(new Uint8Array(bytes));
+    expect([d.width, d.height]).toEqual([24, 16]);
+    let err = 0;
+    for (let y = 0; y < 16; y++) for (let x = 0; x < 24; x++) err = Math.max(err, Math.abs(d.data[y * 24 + x]! - ramp[x]!));
+    expect(err).toBeLessThanOrEqual(tol);
   });
 });
