@@ -1,5 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+import { ROW_STATS } from './softmax.js';
 
 const WG = 64;
 
@@ -24,17 +25,16 @@ const forwardKernel = () =>
       ['hasWeight', 'u32'],
     ],
     workgroupSize: WG,
-    body: `${SPECIAL_FLOATS}
+    body: `${SPECIAL_FLOATS}${ROW_STATS}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   ${LINEAR_WORKGROUP}
   let r = wg_linear * ${WG}u + lid;
   if (r >= p.rows) { return; }
   let off = r * p.cols;
-  var mx = -f32_inf();
-  for (var j = 0u; j < p.cols; j++) { mx = max(mx, X[off + j]); }
-  var sum = 0.0;
-  for (var j = 0u; j < p.cols; j++) { sum += exp(X[off + j] - mx); }
+  let st = row_stats(off, p.cols);
+  let mx = st.x;
+  let sum = st.y;
   let label = Labels[r];
   // An out-of-range label gives NaN, never a read outside the row.
   let ok = label >= 0 && u32(label) < p.cols;
@@ -64,17 +64,16 @@ const backwardKernel = () =>
       ['perRowScale', 'u32'],
     ],
     workgroupSize: WG,
-    body: `${SPECIAL_FLOATS}
+    body: `${SPECIAL_FLOATS}${ROW_STATS}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   ${LINEAR_WORKGROUP}
   let r = wg_linear * ${WG}u + lid;
   if (r >= p.rows) { return; }
   let off = r * p.cols;
-  var mx = -f32_inf();
-  for (var j = 0u; j < p.cols; j++) { mx = max(mx, X[off + j]); }
-  var sum = 0.0;
-  for (var j = 0u; j < p.cols; j++) { sum += exp(X[off + j] - mx); }
+  let st = row_stats(off, p.cols);
+  let mx = st.x;
+  let sum = st.y;
   let y = u32(clamp(Labels[r], 0, i32(p.cols) - 1));
   let w = select(1.0, Weight[y], p.hasWeight != 0u);
   let s = Scale[select(0u, r, p.perRowScale != 0u)] * w / sum;

@@ -3,6 +3,20 @@ import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '
 
 const WG = 64;
 
+/**
+ * WGSL: the max and the sum of exp(x - max) of row elements X[off..off+cols),
+ * the numerically stable core of softmax and cross-entropy (every kernel that
+ * includes it names its input binding X).
+ */
+export const ROW_STATS = `
+fn row_stats(off: u32, cols: u32) -> vec2<f32> {
+  var mx = -f32_inf();
+  for (var j = 0u; j < cols; j++) { mx = max(mx, X[off + j]); }
+  var sum = 0.0;
+  for (var j = 0u; j < cols; j++) { sum += exp(X[off + j] - mx); }
+  return vec2<f32>(mx, sum);
+}`;
+
 const softmaxKernel = (log: boolean) =>
   defineKernel({
     name: log ? 'log_softmax_rows' : 'softmax_rows',
@@ -15,7 +29,7 @@ const softmaxKernel = (log: boolean) =>
       ['cols', 'u32'],
     ],
     workgroupSize: WG,
-    body: `${SPECIAL_FLOATS}
+    body: `${SPECIAL_FLOATS}${ROW_STATS}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   ${LINEAR_WORKGROUP}
@@ -23,10 +37,9 @@ fn main(${ENTRY_BUILTINS}) {
   if (r >= p.rows) { return; }
   let off = r * p.cols;
   // Subtracting the row max keeps exp() in range for any logits.
-  var mx = -f32_inf();
-  for (var j = 0u; j < p.cols; j++) { mx = max(mx, X[off + j]); }
-  var sum = 0.0;
-  for (var j = 0u; j < p.cols; j++) { sum += exp(X[off + j] - mx); }
+  let st = row_stats(off, p.cols);
+  let mx = st.x;
+  let sum = st.y;
   ${
     log
       ? 'let lse = mx + log(sum);\n  for (var j = 0u; j < p.cols; j++) { Y[off + j] = X[off + j] - lse; }'
