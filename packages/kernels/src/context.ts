@@ -361,14 +361,18 @@ function describeBatch(labels: string[]): string {
   return `running a batch of ${labels.length} dispatches (${labels.slice(0, 6).join(', ')}, …); set PNEUMO_DEBUG=1 to pin down which one`;
 }
 
-function envOff(name: string): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const v = env?.[name];
+function envValue(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+/** An explicit off switch: '0', 'false' or 'off'. */
+export function envOff(name: string): boolean {
+  const v = envValue(name);
   return v === '0' || v === 'false' || v === 'off';
 }
 
-function envFlag(name: string): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const v = env?.[name];
+/** Set to anything but '', '0' or 'false'. */
+export function envFlag(name: string): boolean {
+  const v = envValue(name);
   return v !== undefined && v !== '' && v !== '0' && v !== 'false';
 }

@@ -7,7 +7,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { type AdapterDescription, adapterLimits, adapterName, describeAdapter, isSoftwareAdapter } from './adapter.js';
-import { type ContextOptions, GpuContext } from './context.js';
+import { type ContextOptions, envFlag, GpuContext } from './context.js';
 import type { TuneStore } from './tuner.js';
 
 // WebGPU constants (GPUBufferUsage, GPUMapMode, …) are globals in browsers.
@@ -180,9 +180,5 @@ export function fileTuneStore(path = process.env.PNEUMO_TUNE_FILE ?? join(proces
   };
 }
 
-function envFlag(name: string): boolean {
-  const v = process.env[name];
-  return v !== undefined && v !== '' && v !== '0' && v !== 'false';
-}
 
 export { GpuContext };

@@ -2,20 +2,13 @@ import type { Conv2dShape } from '../backend/backend.js';
 import { record } from '../autograd.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { floatInputs, result } from './util.js';
+import { floatInputs, pair, result } from './util.js';
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];
 }
 
-const pair = (op: string, name: string, v: number | [number, number] | undefined, dflt: number, min: number): [number, number] => {
-  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
-  if (p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
-    throw new Error(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
-  }
-  return p;
-};
 
 /**
  * 2-D convolution, NCHW input [n, ci, h, w], OIHW weight [co, ci, kh, kw],

@@ -2,15 +2,8 @@ import type { Pool2dShape } from '../backend/backend.js';
 import { record } from '../autograd.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { floatInputs, result } from './util.js';
+import { floatInputs, pair, result } from './util.js';
 
-const pair = (name: string, v: number | [number, number], min: number): [number, number] => {
-  const p: [number, number] = typeof v === 'number' ? [v, v] : v;
-  if (p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
-    throw new Error(`maxPool2d: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
-  }
-  return p;
-};
 
 /**
  * 2-D max pooling over [n, c, h, w] (or [c, h, w]), like
@@ -24,9 +17,9 @@ export function maxPool2d(
   padding: number | [number, number] = 0,
 ): Tensor {
   const backend = floatInputs('maxPool2d', x);
-  const [kh, kw] = pair('kernelSize', kernelSize, 1);
-  const [sh, sw] = pair('stride', stride ?? kernelSize, 1);
-  const [ph, pw] = pair('padding', padding, 0);
+  const [kh, kw] = pair('maxPool2d', 'kernelSize', kernelSize, 1, 1);
+  const [sh, sw] = pair('maxPool2d', 'stride', stride ?? kernelSize, 1, 1);
+  const [ph, pw] = pair('maxPool2d', 'padding', padding, 0, 0);
   if (x.ndim !== 4 && x.ndim !== 3) throw new Error(`maxPool2d: expected a 3-D or 4-D input, got shape ${formatShape(x.shape)}`);
   if (2 * ph > kh || 2 * pw > kw) {
     throw new Error(`maxPool2d: padding ${ph}x${pw} should be at most half of the kernel size ${kh}x${kw}`);

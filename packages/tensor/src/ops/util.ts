@@ -46,3 +46,12 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array (wrap it with tensor())';
   return typeof v;
 }
+
+/** A size given as one number or an [h, w] pair, validated: integers >= min. */
+export function pair(op: string, name: string, v: number | readonly [number, number] | undefined, dflt: number, min: number): [number, number] {
+  const p = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [...v];
+  if (p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
+    throw new Error(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p as [number, number];
+}
