@@ -45,6 +45,25 @@ fn f32_nan() -> f32 { return bitcast<f32>(0x7fc00000u + zero_bits); }
 // x != x is folded to false by some shader compilers (SwiftShader): test the bits.
 fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }`;
 
+/**
+ * WGSL's `a && b` short-circuits, so the shader compiler turns every one into
+ * a branch. In an unrolled kernel body that means hundreds of tiny blocks,
+ * and SwiftShader's JIT, which emulates divergent control flow with lane
+ * masks per block, then needs minutes and gigabytes to compile the shader
+ * (a 3x3 convolution with 24 guarded loads never finished). Generated
+ * kernels therefore combine conditions with the non-short-circuit `&`,
+ * which stays one straight-line boolean expression. Use this for every
+ * condition a generator emits.
+ */
+export function allOf(...terms: string[]): string {
+  return terms.length === 1 ? `(${terms[0]})` : terms.map((t) => `(${t})`).join(' & ');
+}
+
+/** The `||` counterpart of `allOf` (non-short-circuit `|`). */
+export function anyOf(...terms: string[]): string {
+  return terms.length === 1 ? `(${terms[0]})` : terms.map((t) => `(${t})`).join(' | ');
+}
+
 const cache = new Map<string, Kernel>();
 
 /**

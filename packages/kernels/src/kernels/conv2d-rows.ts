@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel } from '../kernel.js';
+import { allOf, defineKernel } from '../kernel.js';
 
 /**
  * Stride-1 direct convolution for CPU-like adapters. One invocation computes
@@ -60,12 +60,12 @@ function rowsKernel(t: ConvRowsTile, kh: number, kw: number, wg: number) {
   const loads = range(rowsIn).map((d) => {
     const vals = range(span).map(
       (j) =>
-        `let v${d}_${j} = select(0.0, X[rb${d} + u32(clamp(ix0 + ${j}, 0, iw1))], ok${d} && ix0 + ${j} >= 0 && ix0 + ${j} <= iw1);`,
+        `let v${d}_${j} = select(0.0, X[rb${d} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${d}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)});`,
     );
     const wins = range(kw).map((kx) => `let s${d}_${kx} = vec4<f32>(v${d}_${kx}, v${d}_${kx + 1}, v${d}_${kx + 2}, v${d}_${kx + 3});`);
     return [
       `let iy${d} = oy0 + ${d} - i32(p.ph);`,
-      `let ok${d} = iy${d} >= 0 && iy${d} < i32(p.h);`,
+      `let ok${d} = ${allOf(`iy${d} >= 0`, `iy${d} < i32(p.h)`)};`,
       `let rb${d} = xplane + u32(clamp(iy${d}, 0, i32(p.h) - 1)) * p.w;`,
       ...vals,
       ...wins,

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel } from '../kernel.js';
+import { allOf, defineKernel } from '../kernel.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -33,7 +33,7 @@ function kernel(t: WeightRowsTile, kh: number, kw: number, aligned: boolean) {
   );
   const rows = range(kh).map((ky) => {
     const vals = range(span).map(
-      (j) => `let v${ky}_${j} = select(0.0, X[rb${ky} + u32(clamp(ix0 + ${j}, 0, iw1))], ok${ky} && ix0 + ${j} >= 0 && ix0 + ${j} <= iw1);`,
+      (j) => `let v${ky}_${j} = select(0.0, X[rb${ky} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${ky}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)});`,
     );
     const fmas = range(kw).flatMap((kx) => [
       `let s${ky}_${kx} = vec4<f32>(v${ky}_${kx}, v${ky}_${kx + 1}, v${ky}_${kx + 2}, v${ky}_${kx + 3});`,
@@ -41,7 +41,7 @@ function kernel(t: WeightRowsTile, kh: number, kw: number, aligned: boolean) {
     ]);
     return [
       `let iy${ky} = i32(oy + ${ky}u) - i32(p.ph);`,
-      `let ok${ky} = iy${ky} >= 0 && iy${ky} < i32(p.h);`,
+      `let ok${ky} = ${allOf(`iy${ky} >= 0`, `iy${ky} < i32(p.h)`)};`,
       `let rb${ky} = xplane + u32(clamp(iy${ky}, 0, i32(p.h) - 1)) * p.w;`,
       ...vals,
       ...fmas,

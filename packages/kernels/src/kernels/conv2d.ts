@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel } from '../kernel.js';
+import { allOf, defineKernel } from '../kernel.js';
 import { CONV_ROWS_TILES, conv2dRows, type ConvRowsTile } from './conv2d-rows.js';
 import { conv2dWeightGradRows, WEIGHT_ROWS_TILES, type WeightRowsTile, weightRowsThreads } from './conv2d-weight-rows.js';
 
@@ -93,14 +93,14 @@ function forwardKernel(t: ConvTile) {
   const loadX = range(tp).map(
     (j) =>
       `let ix${j} = i32((ox0 + ${j}u) * p.sw + kx) - i32(p.pw);
-        let x${j} = select(0.0, X[xrow + u32(clamp(ix${j}, 0, i32(p.w) - 1))], ix${j} >= 0 && ix${j} < i32(p.w));`,
+        let x${j} = select(0.0, X[xrow + u32(clamp(ix${j}, 0, i32(p.w) - 1))], ${allOf(`ix${j} >= 0`, `ix${j} < i32(p.w)`)});`,
   );
   const loadW = range(tc).map((c) => `let w${c} = Wt[wbase + min(co0 + ${c}u, p.co - 1u) * wco];`);
   const fma = range(tc).flatMap((c) => range(tp).map((j) => `a${c}_${j} = fma(w${c}, x${j}, a${c}_${j});`));
   const store = range(tc).flatMap((c) =>
     range(tp).map(
       (j) =>
-        `if (co0 + ${c}u < p.co && ox0 + ${j}u < p.ow) { Y[((n * p.co + co0 + ${c}u) * p.oh + oy) * p.ow + ox0 + ${j}u] = a${c}_${j} + select(0.0, Bias[co0 + ${c}u], p.hasBias != 0u); }`,
+        `if ${allOf(`co0 + ${c}u < p.co`, `ox0 + ${j}u < p.ow`)} { Y[((n * p.co + co0 + ${c}u) * p.oh + oy) * p.ow + ox0 + ${j}u] = a${c}_${j} + select(0.0, Bias[co0 + ${c}u], p.hasBias != 0u); }`,
     ),
   );
   return defineKernel({
@@ -153,14 +153,14 @@ function inputGradKernel(t: ConvTile) {
     (j) =>
       `let tx${j} = i32(ix0 + ${j}u + p.pw) - i32(kx);
         let ox${j} = u32(max(tx${j}, 0)) / p.sw;
-        let g${j} = select(0.0, G[grow + min(ox${j}, p.ow - 1u)], tx${j} >= 0 && u32(tx${j}) % p.sw == 0u && ox${j} < p.ow);`,
+        let g${j} = select(0.0, G[grow + min(ox${j}, p.ow - 1u)], ${allOf(`tx${j} >= 0`, `u32(tx${j}) % p.sw == 0u`, `ox${j} < p.ow`)});`,
   );
   const loadW = range(tc).map((c) => `let w${c} = Wt[wbase + min(ci0 + ${c}u, p.ci - 1u) * p.kh * p.kw];`);
   const fma = range(tc).flatMap((c) => range(tp).map((j) => `a${c}_${j} = fma(w${c}, g${j}, a${c}_${j});`));
   const store = range(tc).flatMap((c) =>
     range(tp).map(
       (j) =>
-        `if (ci0 + ${c}u < p.ci && ix0 + ${j}u < p.w) { DX[((n * p.ci + ci0 + ${c}u) * p.h + iy) * p.w + ix0 + ${j}u] = a${c}_${j}; }`,
+        `if ${allOf(`ci0 + ${c}u < p.ci`, `ix0 + ${j}u < p.w`)} { DX[((n * p.ci + ci0 + ${c}u) * p.h + iy) * p.w + ix0 + ${j}u] = a${c}_${j}; }`,
     ),
   );
   return defineKernel({
@@ -236,7 +236,7 @@ function weightGradKernel(t: WeightGradTile, kw: number) {
   const loadX = range(kw).map(
     (k) =>
       `let ix${k} = i32(ox * p.sw + ${k}u) - i32(p.pw);
-          let x${k} = select(0.0, X[xrow + u32(clamp(ix${k}, 0, i32(p.w) - 1))], ix${k} >= 0 && ix${k} < i32(p.w));`,
+          let x${k} = select(0.0, X[xrow + u32(clamp(ix${k}, 0, i32(p.w) - 1))], ${allOf(`ix${k} >= 0`, `ix${k} < i32(p.w)`)});`,
   );
   const fma = range(tco).flatMap((c) => range(kw).map((k) => `a${c}_${k} = fma(g${c}, x${k}, a${c}_${k});`));
   const store = range(tco).flatMap((c) =>

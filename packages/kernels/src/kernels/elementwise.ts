@@ -30,8 +30,8 @@ export const BINARY_OPS = {
   mul: 'a * b',
   div: 'a / b',
   // WGSL's max/min may drop a NaN; PyTorch's maximum/minimum propagate it.
-  maximum: 'select(max(a, b), a + b, is_nan(a) || is_nan(b))',
-  minimum: 'select(min(a, b), a + b, is_nan(a) || is_nan(b))',
+  maximum: 'select(max(a, b), a + b, is_nan(a) | is_nan(b))',
+  minimum: 'select(min(a, b), a + b, is_nan(a) | is_nan(b))',
   eq: 'select(0.0, 1.0, a == b)',
   gt: 'select(0.0, 1.0, a > b)',
   // relu backward: a is the forward input, b the incoming gradient.

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP } from '../kernel.js';
+import { allOf, defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP } from '../kernel.js';
 
 export interface MatmulShape {
   batch: number;
@@ -87,7 +87,7 @@ function scalarKernel(c: MatmulConfig) {
   const store = range(tm).flatMap((i) =>
     range(tn).map(
       (j) =>
-        `if (row0 + ${i}u < p.m && col0 + ${j}u < p.n) { C[cOff + (row0 + ${i}u) * p.n + col0 + ${j}u] = c${i}_${j} + select(0.0, Bias[col0 + ${j}u], p.hasBias != 0u); }`,
+        `if ${allOf(`row0 + ${i}u < p.m`, `col0 + ${j}u < p.n`)} { C[cOff + (row0 + ${i}u) * p.n + col0 + ${j}u] = c${i}_${j} + select(0.0, Bias[col0 + ${j}u], p.hasBias != 0u); }`,
     ),
   );
   return defineKernel({
@@ -134,7 +134,7 @@ function vec4NN(c: MatmulConfig) {
   const store = range(tm).flatMap((i) =>
     range(tn4).map(
       (j) =>
-        `if (row0 + ${i}u < p.m && col4 + ${j}u < n4) { C[(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u] = c${i}_${j} + select(vec4<f32>(0.0), Bias[col4 + ${j}u], p.hasBias != 0u); }`,
+        `if ${allOf(`row0 + ${i}u < p.m`, `col4 + ${j}u < n4`)} { C[(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u] = c${i}_${j} + select(vec4<f32>(0.0), Bias[col4 + ${j}u], p.hasBias != 0u); }`,
     ),
   );
   return defineKernel({
@@ -177,7 +177,7 @@ function vec4NT(c: MatmulConfig) {
   const store = range(tm).flatMap((i) =>
     range(tn).map(
       (j) =>
-        `if (row0 + ${i}u < p.m && col0 + ${j}u < p.n) { C[cOff + (row0 + ${i}u) * p.n + col0 + ${j}u] = c${i}_${j} + select(0.0, Bias[col0 + ${j}u], p.hasBias != 0u); }`,
+        `if ${allOf(`row0 + ${i}u < p.m`, `col0 + ${j}u < p.n`)} { C[cOff + (row0 + ${i}u) * p.n + col0 + ${j}u] = c${i}_${j} + select(0.0, Bias[col0 + ${j}u], p.hasBias != 0u); }`,
     ),
   );
   return defineKernel({
@@ -221,7 +221,7 @@ function vec4TN(c: MatmulConfig) {
   const store = range(tm).flatMap((i) =>
     range(tn4).map(
       (j) =>
-        `if (row0 + ${i}u < p.m && col4 + ${j}u < n4) { C[(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u] = c${i}_${j} + select(vec4<f32>(0.0), Bias[col4 + ${j}u], p.hasBias != 0u); }`,
+        `if ${allOf(`row0 + ${i}u < p.m`, `col4 + ${j}u < n4`)} { C[(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u] = c${i}_${j} + select(vec4<f32>(0.0), Bias[col4 + ${j}u], p.hasBias != 0u); }`,
     ),
   );
   return defineKernel({
