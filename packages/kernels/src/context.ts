@@ -2,6 +2,7 @@ import { BufferPool, type PoolStats } from './buffer-pool.js';
 import type { Kernel } from './kernel.js';
 import { type ParamValues, paramBytes, writeParams } from './params.js';
 import { type AdapterDescription, isSoftwareAdapter } from './adapter.js';
+import { CLASS_POLICIES, type ClassPolicy, type KernelClass, kernelClassOf, parseKernelClass } from './kernel-class.js';
 import { adapterKey, Tuner, type TuneStore } from './tuner.js';
 
 /** A storage binding: a whole buffer, or a byte range of one. */
@@ -23,6 +24,12 @@ export interface ContextOptions {
   tune?: boolean;
   /** Where tuning choices persist across processes (Node: a JSON file in the user's cache directory). */
   tuneStore?: TuneStore | null;
+  /**
+   * Which kernel shapes to use, instead of the adapter's own class (env
+   * PNEUMO_KERNEL_CLASS=llvmpipe|swiftshader|gpu): forcing 'gpu' runs the
+   * workgroup-memory tiled kernels anywhere, for tests and benchmarks.
+   */
+  kernelClass?: KernelClass;
 }
 
 export interface ContextStats extends PoolStats {
@@ -51,8 +58,11 @@ export class GpuContext {
   readonly device: GPUDevice;
   readonly adapter: AdapterDescription;
   readonly debug: boolean;
-  /** True on CPU-emulated adapters (llvmpipe, SwiftShader): kernels pick CPU-friendly variants. */
+  /** True on CPU-emulated adapters (llvmpipe, SwiftShader). */
   readonly software: boolean;
+  /** Which kernel shapes this context's ops choose from (the adapter's class unless forced). */
+  readonly kernelClass: KernelClass;
+  readonly policy: ClassPolicy;
   readonly limits: GPUSupportedLimits;
   readonly pool: BufferPool;
   readonly tuner: Tuner;
@@ -81,6 +91,8 @@ export class GpuContext {
     this.keepAlive = options.keepAlive;
     this.debug = options.debug ?? envFlag('PNEUMO_DEBUG');
     this.software = isSoftwareAdapter(adapter);
+    this.kernelClass = options.kernelClass ?? parseKernelClass(envValue('PNEUMO_KERNEL_CLASS')) ?? kernelClassOf(adapter);
+    this.policy = CLASS_POLICIES[this.kernelClass];
     this.limits = device.limits;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.pool = new BufferPool(device, usage);
@@ -94,7 +106,8 @@ export class GpuContext {
     const tune = options.tune ?? !envOff('PNEUMO_TUNE');
     this.tuner = new Tuner(
       { flush: () => this.flush(), waitIdle: () => device.queue.onSubmittedWorkDone() },
-      adapterKey(adapter),
+      // Choices made over another class's candidates are not this class's.
+      `${adapterKey(adapter)}|${this.kernelClass}`,
       options.tuneStore ?? null,
       tune,
     );

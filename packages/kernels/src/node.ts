@@ -2,7 +2,7 @@
  * Node entry: device creation through Dawn's Node bindings (the `webgpu`
  * package). Everything else in @pneumo/kernels is browser-safe.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { create, globals } from 'webgpu';
@@ -63,6 +63,9 @@ async function tryBackend(backend: AdapterBackend): Promise<Attempt> {
       if (process.platform === 'linux' && !hasVulkanLoader()) {
         return { backend, adapter: null, gpu: null, error: 'no Vulkan loader (libvulkan.so.1) installed' };
       }
+      if (process.platform === 'linux' && !hasVulkanDriver()) {
+        return { backend, adapter: null, gpu: null, error: 'no Vulkan driver (ICD manifest) installed' };
+      }
       gpu = create([]);
       adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
       // A software adapter here is handled by its own (faster or explicit) step.
@@ -93,6 +96,23 @@ const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/u
 function hasVulkanLoader(): boolean {
   const extra = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== '');
   return [...extra, ...LIB_DIRS].some((d) => existsSync(join(d, 'libvulkan.so.1')));
+}
+
+// Likewise a loader with no driver manifest (e.g. libvulkan1 installed for
+// SwiftShader only) has no hardware adapter to offer. The SwiftShader ICD is
+// not a hardware driver: it is reached by its own step.
+const ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/local/etc/vulkan/icd.d'];
+function hasVulkanDriver(): boolean {
+  const env = process.env;
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return true;
+  const dirs = [...ICD_DIRS, ...(env.XDG_DATA_DIRS ?? '').split(':').filter((d) => d !== '').map((d) => join(d, 'vulkan', 'icd.d'))];
+  return dirs.some((d) => {
+    try {
+      return readdirSync(d).some((f) => f.endsWith('.json') && !/lvp|swiftshader/i.test(f));
+    } catch {
+      return false;
+    }
+  });
 }
 
 function matchesName(adapter: GPUAdapter, backend: string, wanted: string | undefined): boolean {

@@ -2,6 +2,9 @@ import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel } from '../kernel.js';
 import { CONV_ROWS_TILES, conv2dRows, type ConvRowsTile } from './conv2d-rows.js';
 import { conv2dWeightGradRows, WEIGHT_ROWS_TILES, type WeightRowsTile, weightRowsThreads } from './conv2d-weight-rows.js';
+import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
+import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
+import type { CandidateInfo } from '../kernel-class.js';
 
 /** Geometry of a 2-D convolution (NCHW input, OIHW weight; dilation 1, groups 1). */
 export interface Conv2dShape {
@@ -41,20 +44,43 @@ export const CONV_TILES: readonly ConvTile[] = [
   { tc: 1, tp: 1, wg: 64 },
 ];
 
-/** A forward or input-gradient variant: the general direct kernel, or the stride-1 rows kernel. */
-export type ConvVariant = ({ kind: 'direct' } & ConvTile) | ({ kind: 'rows' } & ConvRowsTile);
+/**
+ * A forward or input-gradient variant: the general direct kernel, the
+ * stride-1 rows kernel (both register-only, CPU-shaped), or the
+ * workgroup-memory tiled implicit GEMM (GPU-shaped, any geometry).
+ */
+export type ConvVariant = ({ kind: 'direct' } & ConvTile) | ({ kind: 'rows' } & ConvRowsTile) | TiledGemmConfig;
 
-/** The variants that can run a forward convolution of this geometry, most promising first. */
+/** The variants that can run a forward convolution of this geometry: CPU-shaped, most promising first, then GPU-shaped. */
 export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
   const rows = s.sh === 1 && s.sw === 1 ? CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
-  return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t }))];
+  return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
 /** Likewise for the input gradient (the rows kernel needs padding <= kernel - 1). */
 export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
   const ok = s.sh === 1 && s.sw === 1 && s.ph <= s.kh - 1 && s.pw <= s.kw - 1;
   const rows = ok ? CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
-  return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t }))];
+  return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
+}
+
+/**
+ * What the candidate filter needs of a conv variant: whether it is tiled,
+ * and how many FMA statements its generated loop body unrolls (the rows
+ * kernels unroll every tap; the direct and tiled ones loop over taps).
+ */
+export function convVariantInfo(v: ConvVariant | WeightGradVariant, s: Conv2dShape, pass: 'forward' | 'weight'): CandidateInfo {
+  if (v.kind === 'tiled') return { tiled: true, unroll: (v.tm * v.tn) / 4 };
+  if (pass === 'weight') {
+    const t = v as { tco: number };
+    return { tiled: false, unroll: v.kind === 'rows' ? t.tco * s.kh * s.kw : t.tco * s.kw };
+  }
+  if (v.kind === 'rows') {
+    const t = v as ConvRowsTile;
+    return { tiled: false, unroll: t.r * t.tco * s.kh * s.kw };
+  }
+  const t = v as ConvTile;
+  return { tiled: false, unroll: t.tc * t.tp };
 }
 
 const GEOMETRY = [
@@ -221,12 +247,12 @@ export const WEIGHT_GRAD_TILES: readonly WeightGradTile[] = [
   { tco: 1, wg: 64 },
 ];
 
-/** A weight-gradient variant: the general kernel, or the stride-1 rows kernel. */
-export type WeightGradVariant = ({ kind: 'direct' } & WeightGradTile) | ({ kind: 'rows' } & WeightRowsTile);
+/** A weight-gradient variant: the general kernel, the stride-1 rows kernel, or the tiled implicit GEMM. */
+export type WeightGradVariant = ({ kind: 'direct' } & WeightGradTile) | ({ kind: 'rows' } & WeightRowsTile) | TiledGemmConfig;
 
 export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
   const rows = s.sh === 1 && s.sw === 1 ? WEIGHT_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
-  return [...rows, ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t }))];
+  return [...rows, ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
 function weightGradKernel(t: WeightGradTile, kw: number) {
@@ -312,6 +338,11 @@ export function conv2dForward(
   variant: ConvVariant = convForwardVariants(s)[0]!,
 ): void {
   checkConv('conv2d', s);
+  if (variant.kind === 'tiled') {
+    const { oh, ow } = convOutSize(s);
+    conv2dGemmForward(ctx, x, w, bias, y, s, oh, ow, variant, label('conv2d', s));
+    return;
+  }
   if (variant.kind === 'rows') {
     if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label('conv2d', s)}: the rows variant needs stride 1`);
     const { oh, ow } = convOutSize(s);
@@ -340,6 +371,11 @@ export function conv2dInputGrad(
   variant: ConvVariant = convInputGradVariants(s)[0]!,
 ): void {
   checkConv('conv2d backward (input)', s);
+  if (variant.kind === 'tiled') {
+    const { oh, ow } = convOutSize(s);
+    conv2dGemmInputGrad(ctx, dy, w, dx, s, oh, ow, variant, label('conv2d backward (input)', s));
+    return;
+  }
   if (variant.kind === 'rows') {
     if (!convInputGradVariants(s).some((v) => v.kind === 'rows')) {
       throw new Error(`${label('conv2d backward (input)', s)}: the rows variant needs stride 1 and padding < kernel`);
@@ -388,10 +424,19 @@ export function conv2dInputGrad(
 }
 
 /**
- * How many batch chunks the weight gradient splits into: enough invocations
- * to occupy the device, no more (each split adds a partial buffer to sum).
+ * How many chunks the weight gradient splits into (batch chunks for the
+ * register kernels, chunks of n·oh·ow for the tiled GEMM): enough
+ * invocations to occupy the device, no more (each split adds a partial
+ * buffer to sum).
  */
 export function weightGradSplits(s: Conv2dShape, v: WeightGradVariant, targetThreads: number): number {
+  if (v.kind === 'tiled') {
+    const { oh, ow } = convOutSize(s);
+    const perBlock = (v.bm / v.tm) * (v.bn / v.tn);
+    // Each chunk keeps at least 8 slices of K so the tiles stay busy.
+    const maxSplits = Math.max(1, Math.floor((s.n * oh * ow) / (8 * v.bk)));
+    return Math.max(1, Math.min(maxSplits, Math.ceil(targetThreads / (gemmWeightGradBlocks(s, v) * perBlock))));
+  }
   const base = v.kind === 'rows' ? weightRowsThreads(s, v) : Math.ceil(s.co / v.tco) * s.ci * s.kh;
   return Math.max(1, Math.min(s.n, Math.ceil(targetThreads / base)));
 }
@@ -411,6 +456,11 @@ export function conv2dWeightGrad(
   variant: WeightGradVariant = weightGradVariants(s)[0]!,
 ): void {
   checkConv('conv2d backward (weight)', s);
+  if (variant.kind === 'tiled') {
+    const { oh, ow } = convOutSize(s);
+    conv2dGemmWeightGrad(ctx, x, dy, partial, s, oh, ow, splits, variant, label('conv2d backward (weight)', s));
+    return;
+  }
   if (variant.kind === 'rows') {
     conv2dWeightGradRows(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
     return;

@@ -1,5 +1,8 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP } from '../kernel.js';
+import { matmulTiled } from './matmul-tiled.js';
+import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
+import type { CandidateInfo } from '../kernel-class.js';
 
 export interface MatmulShape {
   batch: number;
@@ -16,19 +19,22 @@ export interface MatmulShape {
 }
 
 /**
- * A matmul variant: each invocation computes a tm x tn register tile, no
- * workgroup memory. 'vec4' variants load 4 floats at a time along each
- * operand's contiguous dimension (so they need those dims divisible by 4);
- * 'scalar' runs on any shape.
+ * A register-tiled matmul variant (the CPU-shaped ones): each invocation
+ * computes a tm x tn tile, no workgroup memory. 'vec4' variants load 4
+ * floats at a time along each operand's contiguous dimension (so they need
+ * those dims divisible by 4); 'scalar' runs on any shape.
  */
-export interface MatmulConfig {
+export interface RegisterMatmulConfig {
   kind: 'vec4' | 'scalar';
   tm: number;
   tn: number;
   wg: number;
 }
 
-export const MATMUL_CONFIGS: readonly MatmulConfig[] = [
+/** A matmul variant: register-tiled, or the workgroup-memory tiled GEMM (any shape). */
+export type MatmulConfig = RegisterMatmulConfig | TiledGemmConfig;
+
+export const REGISTER_MATMUL_CONFIGS: readonly RegisterMatmulConfig[] = [
   { kind: 'vec4', tm: 16, tn: 16, wg: 16 },
   { kind: 'vec4', tm: 16, tn: 8, wg: 64 },
   { kind: 'vec4', tm: 8, tn: 8, wg: 64 },
@@ -36,6 +42,9 @@ export const MATMUL_CONFIGS: readonly MatmulConfig[] = [
   { kind: 'vec4', tm: 8, tn: 4, wg: 64 },
   { kind: 'scalar', tm: 4, tn: 4, wg: 64 },
 ];
+
+/** Every matmul variant: the register-tiled ones, then the workgroup-memory tiled ones. */
+export const MATMUL_CONFIGS: readonly MatmulConfig[] = [...REGISTER_MATMUL_CONFIGS, ...TILED_GEMM_CONFIGS];
 
 const PARAMS = [
   ['batch', 'u32'],
@@ -50,6 +59,11 @@ const PARAMS = [
 ] as const;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** What the candidate filter needs of a matmul variant (see kernel-class.ts). */
+export function matmulVariantInfo(c: MatmulConfig): CandidateInfo {
+  return { tiled: c.kind === 'tiled', unroll: c.kind === 'tiled' ? (c.tm * c.tn) / 4 : c.tm * c.tn };
+}
 
 /** Which vec4 variants a shape allows: the vectorized dims must be multiples of 4. */
 export function vec4Allowed(s: MatmulShape, c: MatmulConfig): boolean {
@@ -76,7 +90,7 @@ fn main(${ENTRY_BUILTINS}) {
   let cOff = b * p.m * p.n;`;
 
 /** Scalar loads, any shape and transposes. */
-function scalarKernel(c: MatmulConfig) {
+function scalarKernel(c: RegisterMatmulConfig) {
   const { tm, tn, wg } = c;
   const acc = range(tm).flatMap((i) => range(tn).map((j) => `var c${i}_${j} = 0.0;`));
   const rowBase = range(tm).map((i) => `let ar${i} = aOff + min(row0 + ${i}u, p.m - 1u) * ars;`);
@@ -120,7 +134,7 @@ function scalarKernel(c: MatmulConfig) {
 }
 
 /** A [m, k] · B [k, n]: a_i = A[i, k..k+3], b_kk = B[k+kk, j..j+3]; vec4 accumulators along n. */
-function vec4NN(c: MatmulConfig) {
+function vec4NN(c: RegisterMatmulConfig) {
   const { tm, tn, wg } = c;
   const tn4 = tn / 4;
   const acc = range(tm).flatMap((i) => range(tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`));
@@ -166,7 +180,7 @@ function vec4NN(c: MatmulConfig) {
 }
 
 /** A [m, k] · (B [n, k])ᵀ: both operands vec4 along k; scalar accumulators as dot products. */
-function vec4NT(c: MatmulConfig) {
+function vec4NT(c: RegisterMatmulConfig) {
   const { tm, tn, wg } = c;
   const acc = range(tm).flatMap((i) => range(tn).map((j) => `var c${i}_${j} = 0.0;`));
   const rowBase = range(tm).map((i) => `let ar${i} = (aOff + min(row0 + ${i}u, p.m - 1u) * p.k) / 4u;`);
@@ -206,7 +220,7 @@ function vec4NT(c: MatmulConfig) {
 }
 
 /** (A [k, m])ᵀ · B [k, n]: rank-1 updates per k, vec4 along m for A and along n for B. */
-function vec4TN(c: MatmulConfig) {
+function vec4TN(c: RegisterMatmulConfig) {
   const { tm, tn, wg } = c;
   const tm4 = tm / 4;
   const tn4 = tn / 4;
@@ -253,7 +267,7 @@ function vec4TN(c: MatmulConfig) {
   });
 }
 
-function kernelFor(s: MatmulShape, c: MatmulConfig) {
+function kernelFor(s: MatmulShape, c: RegisterMatmulConfig) {
   if (c.kind === 'scalar') return scalarKernel(c);
   if (!s.transA && !s.transB) return vec4NN(c);
   if (!s.transA && s.transB) return vec4NT(c);
@@ -262,7 +276,7 @@ function kernelFor(s: MatmulShape, c: MatmulConfig) {
 
 /** The first config of `configs` the shape allows (scalar always does). */
 export function defaultMatmulConfig(s: MatmulShape, configs: readonly MatmulConfig[] = MATMUL_CONFIGS): MatmulConfig {
-  return configs.find((c) => vec4Allowed(s, c)) ?? MATMUL_CONFIGS[MATMUL_CONFIGS.length - 1]!;
+  return configs.find((c) => vec4Allowed(s, c)) ?? REGISTER_MATMUL_CONFIGS[REGISTER_MATMUL_CONFIGS.length - 1]!;
 }
 
 export function matmulLabel(s: MatmulShape): string {
@@ -285,6 +299,10 @@ export function matmul(
 ): void {
   if (s.batch === 0 || s.m === 0 || s.n === 0) return;
   if (!vec4Allowed(s, config)) throw new Error(`${matmulLabel(s)}: variant ${JSON.stringify(config)} does not fit this shape`);
+  if (config.kind === 'tiled') {
+    matmulTiled(ctx, a, b, c, s, bias, config, matmulLabel(s));
+    return;
+  }
   const vecAligned = config.kind === 'vec4';
   if (vecAligned && (s.aBatchStride % 4 !== 0 || s.bBatchStride % 4 !== 0)) {
     throw new Error(`${matmulLabel(s)}: vec4 variants need batch strides divisible by 4`);

@@ -14,26 +14,37 @@ import {
   convInputGradVariants,
   convOutSize,
   type ConvVariant,
+  convVariantInfo,
   type WeightGradVariant,
   weightGradSplits,
   weightGradVariants,
 } from './conv2d.js';
-import { defaultMatmulConfig, MATMUL_CONFIGS, matmul, type MatmulConfig, type MatmulShape, vec4Allowed } from './matmul.js';
+import { defaultMatmulConfig, MATMUL_CONFIGS, matmul, type MatmulConfig, type MatmulShape, matmulVariantInfo, vec4Allowed } from './matmul.js';
+import { type TiledGemmConfig, tiledFits } from './tiled-gemm.js';
+import { type CandidateInfo, classCandidates } from '../kernel-class.js';
 import { reduce } from './reduce.js';
 
-/** Invocations the conv weight gradient aims for before it splits the batch over partial buffers. */
-export const WEIGHT_GRAD_TARGET_THREADS = 2048;
-
 /**
- * On CPU adapters the general kernels never beat the CPU-shaped ones where
- * those apply (see benchmarks/), so only the first few CPU-shaped variants
- * are timed: tuning then costs seconds, not minutes, on first use.
+ * The variants the context's kernel class times (kernel-class.ts). On CPU
+ * classes the general kernels never beat the CPU-shaped ones where those
+ * apply (see benchmarks/), so only the first few of those are timed and
+ * tuning costs seconds, not minutes, on first use. Tiled variants must fit
+ * the device's workgroup limits.
  */
-function candidates<V extends { kind: string }>(ctx: GpuContext, all: V[], preferred: string, keep = 3): V[] {
-  if (!ctx.software) return all;
-  const fast = all.filter((v) => v.kind === preferred);
-  return fast.length > 0 ? fast.slice(0, keep) : all;
+function candidates<V extends { kind: string }>(ctx: GpuContext, all: V[], info: (v: V) => CandidateInfo, preferred: string): V[] {
+  const fitting = all.filter((v) => v.kind !== 'tiled' || tiledFits(v as unknown as TiledGemmConfig, ctx.limits));
+  return classCandidates(ctx.policy, fitting, info, (v) => v.kind === preferred);
 }
+
+/** The candidates for each op, as the tuner sees them (also for benchmarks and reports). */
+export const convForwardCandidates = (ctx: GpuContext, s: Conv2dShape) =>
+  candidates(ctx, convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), 'rows');
+export const convInputGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
+  candidates(ctx, convInputGradVariants(s), (v) => convVariantInfo(v, s, 'forward'), 'rows');
+export const convWeightGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
+  candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), 'rows');
+export const matmulCandidates = (ctx: GpuContext, s: MatmulShape) =>
+  candidates(ctx, MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c)), matmulVariantInfo, 'vec4');
 
 function scratch(ctx: GpuContext, ...elements: number[]): { bufs: GPUBuffer[]; dispose: () => void } {
   const bufs = elements.map((n) => ctx.alloc(Math.max(16, n * 4), 'tuning scratch'));
@@ -50,7 +61,7 @@ export const sizeClass = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n))
 const convKey = (s: Conv2dShape) => `${sizeClass(s.n)},${s.ci},${s.h},${s.w},${s.co},${s.kh},${s.kw},${s.sh},${s.sw},${s.ph},${s.pw}`;
 
 export function pickConvForward(ctx: GpuContext, s: Conv2dShape): ConvVariant {
-  return ctx.tuner.pick('conv2d', convKey(s), candidates(ctx, convForwardVariants(s), 'rows'), (): TuneBench<ConvVariant> => {
+  return ctx.tuner.pick('conv2d', convKey(s), convForwardCandidates(ctx, s), (): TuneBench<ConvVariant> => {
     const { oh, ow } = convOutSize(s);
     const sc = scratch(ctx, s.n * s.ci * s.h * s.w, s.co * s.ci * s.kh * s.kw, s.co, s.n * s.co * oh * ow);
     const [x, w, b, y] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
@@ -59,7 +70,7 @@ export function pickConvForward(ctx: GpuContext, s: Conv2dShape): ConvVariant {
 }
 
 export function pickConvInputGrad(ctx: GpuContext, s: Conv2dShape): ConvVariant {
-  return ctx.tuner.pick('conv2d.dinput', convKey(s), candidates(ctx, convInputGradVariants(s), 'rows'), (): TuneBench<ConvVariant> => {
+  return ctx.tuner.pick('conv2d.dinput', convKey(s), convInputGradCandidates(ctx, s), (): TuneBench<ConvVariant> => {
     const { oh, ow } = convOutSize(s);
     const sc = scratch(ctx, s.n * s.co * oh * ow, s.co * s.ci * s.kh * s.kw, s.n * s.ci * s.h * s.w);
     const [dy, w, dx] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer];
@@ -73,7 +84,7 @@ export function pickConvInputGrad(ctx: GpuContext, s: Conv2dShape): ConvVariant 
  */
 export function convWeightGrad(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, s: Conv2dShape, tile: WeightGradVariant): void {
   const size = s.co * s.ci * s.kh * s.kw;
-  const splits = weightGradSplits(s, tile, WEIGHT_GRAD_TARGET_THREADS);
+  const splits = weightGradSplits(s, tile, ctx.policy.targetThreads);
   if (splits === 1) {
     conv2dWeightGrad(ctx, x, dy, dw, s, 1, tile);
     return;
@@ -85,7 +96,7 @@ export function convWeightGrad(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dw:
 }
 
 export function pickConvWeightGrad(ctx: GpuContext, s: Conv2dShape): WeightGradVariant {
-  return ctx.tuner.pick('conv2d.dweight', convKey(s), candidates(ctx, weightGradVariants(s), 'rows'), (): TuneBench<WeightGradVariant> => {
+  return ctx.tuner.pick('conv2d.dweight', convKey(s), convWeightGradCandidates(ctx, s), (): TuneBench<WeightGradVariant> => {
     const { oh, ow } = convOutSize(s);
     const sc = scratch(ctx, s.n * s.ci * s.h * s.w, s.n * s.co * oh * ow, s.co * s.ci * s.kh * s.kw);
     const [x, dy, dw] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer];
@@ -94,7 +105,7 @@ export function pickConvWeightGrad(ctx: GpuContext, s: Conv2dShape): WeightGradV
 }
 
 export function pickMatmul(ctx: GpuContext, s: MatmulShape, withBias: boolean): MatmulConfig {
-  const fitting = candidates(ctx, MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c)), 'vec4');
+  const fitting = matmulCandidates(ctx, s);
   const key = `${sizeClass(s.batch)},${sizeClass(s.m)},${s.n},${s.k},${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'},${s.aBatchStride ? 1 : 0}${s.bBatchStride ? 1 : 0}`;
   if (fitting.length === 0) return defaultMatmulConfig(s);
   return ctx.tuner.pick('matmul', key, fitting, (): TuneBench<MatmulConfig> => {
