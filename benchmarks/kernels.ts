@@ -3,24 +3,28 @@
  * against TensorFlow.js's webgpu backend on the same adapter in the same
  * process.
  *
- *   npm run bench                      # llvmpipe (or PNEUMO_ADAPTER=...)
- *   npm run bench -- --no-tfjs         # pneumo only
- *   npm run bench -- --only conv       # ops whose name contains "conv"
+ *   npm run bench                               # llvmpipe (or PNEUMO_ADAPTER=...)
+ *   npm run bench -- --adapter swiftshader      # llvmpipe | swiftshader | native
+ *   npm run bench -- --kernel-class gpu         # force a kernel class's candidates (here: the GPU-shaped ones)
+ *   npm run bench -- --no-tfjs                  # pneumo only
+ *   npm run bench -- --only conv                # ops whose name contains "conv"
  *
- * Prints a table (median ms, GFLOP/s or GB/s, the variant the tuner chose,
- * the TF.js time and the ratio) and writes it as JSON to
- * benchmarks/results/kernels-<adapter>.json.
+ * Prints the adapter, its kernel class and the candidates tuned over, then a
+ * table (median ms, GFLOP/s or GB/s, the variant the tuner chose, the TF.js
+ * time and the ratio), and writes it as JSON to
+ * benchmarks/results/kernels-<adapter>-<class>.json. Ops faster than a few
+ * ms are run several times per sync, so submit and wait do not dominate.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   adapterName,
   type Conv2dShape,
   conv2dForward,
   conv2dInputGrad,
+  convForwardCandidates,
+  convInputGradCandidates,
   convOutSize,
   convWeightGrad,
+  convWeightGradCandidates,
   crossEntropyBackward,
   crossEntropyForward,
   type GpuContext,
@@ -31,18 +35,20 @@ import {
   pickConvForward,
   pickConvInputGrad,
   pickConvWeightGrad,
+  matmulCandidates,
   pickMatmul,
   unary,
   binary,
 } from '@pneumo/kernels';
 import { createDevice } from '@pneumo/kernels/node';
 import type { Tensor as TfTensor, Tensor4D } from '@tensorflow/tfjs-core';
+import { BLOG_CONV_LAYERS, blogConvShape, parseBenchArgs, variantName, writeResults } from './common.js';
 import { gbps, gflops, medianMs } from './stats.js';
 import { loadTfjs, type Tf, type TfHandle } from './tfjs.js';
 
-const args = process.argv.slice(2);
-const withTfjs = !args.includes('--no-tfjs');
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : '';
+const args = parseBenchArgs(process.argv.slice(2));
+const withTfjs = !args.flag('no-tfjs');
+const only = args.value('only') ?? '';
 const BATCH = 32;
 
 interface Bench {
@@ -64,13 +70,9 @@ function buf(ctx: GpuContext, elements: number): GPUBuffer {
   return b;
 }
 
-const variantName = (v: object) =>
-  Object.entries(v)
-    .map(([k, x]) => (k === 'kind' ? x : `${k}${x}`))
-    .join(' ');
-
-function convBenches(ctx: GpuContext, tf: TfHandle | null, ci: number, co: number, hw: number): Bench[] {
-  const s: Conv2dShape = { n: BATCH, ci, h: hw, w: hw, co, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+function convBenches(ctx: GpuContext, tf: TfHandle | null, layer: readonly [number, number, number]): Bench[] {
+  const s: Conv2dShape = blogConvShape(layer, BATCH);
+  const { ci, co, h: hw } = s;
   const { oh, ow } = convOutSize(s);
   const x = buf(ctx, BATCH * ci * hw * hw);
   const w = buf(ctx, co * ci * 9);
@@ -288,17 +290,27 @@ interface Row {
   speedup: number | null;
 }
 
+/** The candidate sets the tuner times, for the log: per op, at the blog's 64->128 layer and linear 4096->1024. */
+function describeCandidates(ctx: GpuContext): string[] {
+  const s = blogConvShape([64, 128, 16], BATCH);
+  const lin: MatmulShape = { batch: 1, m: BATCH, n: 1024, k: 4096, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 };
+  const list = (vs: object[]) => vs.map(variantName).join(' | ');
+  const p = ctx.policy;
+  return [
+    `kernel class: ${ctx.kernelClass} (tiled kernels ${p.tiled ? 'first' : 'off'}, register tiles unrolling <= ${p.maxUnroll} FMAs, <= ${p.maxCandidates} candidates)`,
+    `  conv forward:  ${list(convForwardCandidates(ctx, s))}`,
+    `  conv dInput:   ${list(convInputGradCandidates(ctx, s))}`,
+    `  conv dWeight:  ${list(convWeightGradCandidates(ctx, s))}`,
+    `  matmul (A·Bᵀ): ${list(matmulCandidates(ctx, lin))}`,
+  ];
+}
+
 async function main(): Promise<void> {
-  const adapter = (process.env.PNEUMO_ADAPTER as 'llvmpipe' | 'swiftshader' | 'native' | undefined) ?? 'llvmpipe';
+  const adapter = args.adapter;
   const ctx = await createDevice({ adapter, tune: true });
   const tf = withTfjs ? await loadTfjs(adapter) : null;
   const benches: Bench[] = [
-    ...convBenches(ctx, tf, 3, 32, 32),
-    ...convBenches(ctx, tf, 32, 64, 32),
-    ...convBenches(ctx, tf, 64, 128, 16),
-    ...convBenches(ctx, tf, 128, 128, 16),
-    ...convBenches(ctx, tf, 128, 256, 8),
-    ...convBenches(ctx, tf, 256, 256, 8),
+    ...BLOG_CONV_LAYERS.flatMap((layer) => convBenches(ctx, tf, layer)),
     ...poolBenches(ctx, tf, 64, 32),
     ...poolBenches(ctx, tf, 128, 16),
     ...poolBenches(ctx, tf, 256, 8),
@@ -308,7 +320,8 @@ async function main(): Promise<void> {
     ...otherBenches(ctx, tf),
   ];
   const rows: Row[] = [];
-  console.log(`adapter: ${adapterName(ctx.adapter)}${tf ? '   baseline: TF.js webgpu on the same adapter' : ''}\n`);
+  console.log(`adapter: ${adapterName(ctx.adapter)}${tf ? '   baseline: TF.js webgpu on the same adapter' : ''}`);
+  console.log(`${describeCandidates(ctx).join('\n')}\n`);
   const header = `${'op'.padEnd(40)} ${'ms'.padStart(8)} ${'rate'.padStart(14)}  ${'variant'.padEnd(22)} ${'TF.js ms'.padStart(9)} ${'x faster'.padStart(8)}`;
   console.log(header);
   console.log('-'.repeat(header.length));
@@ -321,16 +334,20 @@ async function main(): Promise<void> {
     b.pneumo();
     await ctx.sync();
     let variant = '';
-    const ms = await medianMs(async () => {
-      variant = b.pneumo();
+    const ms = await medianMs(async (times) => {
+      for (let i = 0; i < times; i++) variant = b.pneumo();
       await ctx.sync();
     });
     let tfjsMs: number | null = null;
     if (tf && b.tfjs) {
-      tfjsMs = await medianMs(async () => {
-        const out = b.tfjs!(tf.tf);
+      tfjsMs = await medianMs(async (times) => {
+        const outs: TfTensor[] = [];
+        for (let i = 0; i < times; i++) {
+          const out = b.tfjs!(tf.tf);
+          outs.push(...(Array.isArray(out) ? out : [out]));
+        }
         await tf.sync();
-        for (const t of Array.isArray(out) ? out : [out]) t.dispose();
+        for (const t of outs) t.dispose();
       });
     }
     const rate = b.flops ? `${gflops(b.flops, ms).toFixed(1)} GFLOP/s` : `${gbps(b.bytes!, ms).toFixed(1)} GB/s`;
@@ -341,10 +358,14 @@ async function main(): Promise<void> {
     );
     b.cleanup?.();
   }
-  const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', `kernels-${ctx.adapter.backend}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ adapter: ctx.adapter, date: new Date().toISOString(), batch: BATCH, rows }, null, 1));
-  console.log(`\nwritten to ${out}`);
+  writeResults(`kernels-${ctx.adapter.backend}-${ctx.kernelClass}`, {
+    adapter: ctx.adapter,
+    kernelClass: ctx.kernelClass,
+    candidates: describeCandidates(ctx),
+    batch: BATCH,
+    rows,
+    tuning: ctx.tuner.history,
+  });
   ctx.destroy();
 }
 

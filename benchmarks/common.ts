@@ -1,0 +1,69 @@
+/** What the benchmarks share: flags, the blog CNN's conv layers, result files. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Conv2dShape } from '@pneumo/kernels';
+
+export type AdapterChoice = 'llvmpipe' | 'swiftshader' | 'native';
+const ADAPTERS: readonly AdapterChoice[] = ['llvmpipe', 'swiftshader', 'native'];
+const CLASSES = ['llvmpipe', 'swiftshader', 'gpu'];
+
+export interface BenchArgs {
+  adapter: AdapterChoice;
+  /** Value of a flag (`--name value`), if given. */
+  value(name: string): string | undefined;
+  flag(name: string): boolean;
+}
+
+/**
+ * `--adapter llvmpipe|swiftshader|native` (default $PNEUMO_ADAPTER, else
+ * llvmpipe) and `--kernel-class llvmpipe|swiftshader|gpu` (default the
+ * adapter's own). Both are passed on through the environment, so pneumo's
+ * device, TF.js's and any child process agree.
+ */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const value = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
+    return v;
+  };
+  const adapter = (value('adapter') ?? process.env.PNEUMO_ADAPTER ?? 'llvmpipe') as AdapterChoice;
+  if (!ADAPTERS.includes(adapter)) throw new Error(`--adapter must be one of ${ADAPTERS.join(', ')}, not '${adapter}'`);
+  process.env.PNEUMO_ADAPTER = adapter;
+  const cls = value('kernel-class');
+  if (cls !== undefined) {
+    if (!CLASSES.includes(cls)) throw new Error(`--kernel-class must be one of ${CLASSES.join(', ')}, not '${cls}'`);
+    process.env.PNEUMO_KERNEL_CLASS = cls;
+  }
+  return { adapter, value, flag: (name) => argv.includes(`--${name}`) };
+}
+
+/** The blog CNN's convolutions: [in channels, out channels, input size]. */
+export const BLOG_CONV_LAYERS: readonly (readonly [number, number, number])[] = [
+  [3, 32, 32],
+  [32, 64, 32],
+  [64, 128, 16],
+  [128, 128, 16],
+  [128, 256, 8],
+  [256, 256, 8],
+];
+
+export function blogConvShape([ci, co, hw]: readonly [number, number, number], batch: number): Conv2dShape {
+  return { n: batch, ci, co, h: hw, w: hw, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+}
+
+/** A variant as a short label: `rows r8 tco8`, `tiled bm64 bn64 bk16 tm4 tn4`. */
+export const variantName = (v: object) =>
+  Object.entries(v)
+    .map(([k, x]) => (k === 'kind' ? String(x) : `${k}${String(x)}`))
+    .join(' ');
+
+/** Writes a result object to benchmarks/results/<name>.json and says where. */
+export function writeResults(name: string, data: object): void {
+  const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', `${name}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), ...data }, null, 1));
+  console.log(`\nwritten to ${out}`);
+}

@@ -1,0 +1,147 @@
+/**
+ * End-to-end throughput of the blog CNN: training steps (forward, loss,
+ * backward, optimizer, the loss read back every step as a real loop does)
+ * and inference, after the tuner has settled, with TensorFlow.js's webgpu
+ * backend on the same adapter as the in-process baseline.
+ *
+ *   npm run bench:train                                   # llvmpipe
+ *   npm run bench:train -- --adapter swiftshader --quick  # SGD at batch 32 and inference only
+ *   npm run bench:train -- --kernel-class gpu             # the GPU-shaped kernels
+ *   npm run bench:train -- --steps 20 --no-tfjs
+ *
+ * Prints img/s per configuration and the peak resident memory; JSON in
+ * benchmarks/results/train-<adapter>-<class>.json.
+ */
+import { Adam, crossEntropy, gpuContext, init, memory, noGrad, type Optimizer, SGD, type Tensor, tensor, tidy } from '@pneumo/nn';
+import { blogCnn } from '@pneumo/pneumonia';
+import { parseBenchArgs, writeResults } from './common.js';
+import { loadTfjs, type TfHandle } from './tfjs.js';
+import { tfjsBlogCnn } from './tfjs-blog-cnn.js';
+
+const args = parseBenchArgs(process.argv.slice(2));
+const quick = args.flag('quick');
+const steps = Number(args.value('steps') ?? (args.adapter === 'swiftshader' ? 3 : 10));
+const tfjsSteps = Number(args.value('tfjs-steps') ?? 2);
+
+interface Config {
+  mode: 'train' | 'infer';
+  batch: number;
+  optimizer?: 'sgd' | 'adam';
+}
+
+const CONFIGS: Config[] = quick
+  ? [
+      { mode: 'train', batch: 32, optimizer: 'sgd' },
+      { mode: 'infer', batch: 64 },
+    ]
+  : [
+      { mode: 'train', batch: 32, optimizer: 'sgd' },
+      { mode: 'train', batch: 32, optimizer: 'adam' },
+      { mode: 'train', batch: 16, optimizer: 'sgd' },
+      { mode: 'train', batch: 16, optimizer: 'adam' },
+      { mode: 'infer', batch: 64 },
+    ];
+
+const label = (c: Config) => (c.mode === 'train' ? `train ${c.optimizer} batch ${c.batch}` : `inference batch ${c.batch}`);
+
+function randomBatch(batch: number): { x: Tensor; y: Tensor } {
+  const xs = new Float32Array(batch * 3 * 32 * 32);
+  for (let i = 0; i < xs.length; i++) xs[i] = Math.sin(i * 0.37) * 0.8;
+  const ys = Int32Array.from({ length: batch }, (_, i) => i % 3);
+  return { x: tensor(xs, { shape: [batch, 3, 32, 32] }), y: tensor(ys, { shape: [batch] }) };
+}
+
+/** Median seconds per step, after warm-up steps that also let the tuner time its candidates. */
+async function timeSteps(step: () => Promise<void>, n: number, warmup: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await step();
+  const ts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await step();
+    ts.push(performance.now() - t0);
+  }
+  ts.sort((a, b) => a - b);
+  return ts[Math.floor(ts.length / 2)]! / 1000;
+}
+
+async function pneumoRun(c: Config): Promise<number> {
+  const model = blogCnn();
+  const { x, y } = randomBatch(c.batch);
+  let opt: Optimizer | null = null;
+  let step: () => Promise<void>;
+  if (c.mode === 'train') {
+    opt = c.optimizer === 'sgd' ? new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 }) : new Adam(model.parameters(), { lr: 1e-4 });
+    const o = opt;
+    step = async () => {
+      o.zeroGrad();
+      const loss = tidy(() => crossEntropy(model.forward(x), y));
+      loss.backward();
+      o.step();
+      await loss.item();
+      loss.dispose();
+    };
+  } else {
+    model.eval();
+    step = async () => {
+      const out = noGrad(() => tidy(() => model.forward(x)));
+      await out.data();
+      out.dispose();
+    };
+  }
+  // Two warm-up steps: the first queues tuning jobs, the second's readback runs them.
+  const s = await timeSteps(step, steps, 3);
+  opt?.zeroGrad();
+  model.dispose();
+  x.dispose();
+  y.dispose();
+  return c.batch / s;
+}
+
+async function tfjsRun(tf: TfHandle, c: Config): Promise<number> {
+  const net = tfjsBlogCnn(tf.tf, c.mode === 'train' ? c.optimizer! : null);
+  const x = tf.tf.randomNormal([c.batch, 32, 32, 3]);
+  const y = tf.tf.oneHot(tf.tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % 3), 'int32'), 10);
+  const step = c.mode === 'train' ? () => net.trainStep(x, y) : () => net.infer(x);
+  // TF.js is slow here: one warm-up, then a couple of steps.
+  const s = await timeSteps(async () => {
+    await step();
+    await tf.sync();
+  }, tfjsSteps, 1);
+  net.dispose();
+  x.dispose();
+  y.dispose();
+  return c.batch / s;
+}
+
+interface Row {
+  config: string;
+  pneumoImgS: number;
+  tfjsImgS: number | null;
+  ratio: number | null;
+}
+
+async function main(): Promise<void> {
+  await init({ device: 'webgpu', adapter: args.adapter });
+  const ctx = gpuContext()!;
+  const tf = args.flag('no-tfjs') ? null : await loadTfjs(args.adapter);
+  console.log(`kernel class: ${ctx.kernelClass}; ${steps} timed steps per configuration after warm-up${tf ? `; TF.js webgpu on the same adapter, ${tfjsSteps} steps` : ''}\n`);
+  const header = `${'configuration'.padEnd(26)} ${'pneumo img/s'.padStart(13)} ${'TF.js img/s'.padStart(12)} ${'x faster'.padStart(9)}`;
+  console.log(header);
+  console.log('-'.repeat(header.length));
+  const rows: Row[] = [];
+  for (const c of CONFIGS) {
+    const pneumoImgS = await pneumoRun(c);
+    const tfjsImgS = tf ? await tfjsRun(tf, c) : null;
+    const ratio = tfjsImgS === null ? null : pneumoImgS / tfjsImgS;
+    rows.push({ config: label(c), pneumoImgS, tfjsImgS, ratio });
+    console.log(
+      `${label(c).padEnd(26)} ${pneumoImgS.toFixed(2).padStart(13)} ${(tfjsImgS?.toFixed(2) ?? '-').padStart(12)} ${(ratio?.toFixed(1) ?? '-').padStart(9)}`,
+    );
+  }
+  const peakMb = process.resourceUsage().maxRSS / 1024;
+  const mem = memory();
+  console.log(`\npeak resident memory ${peakMb.toFixed(0)} MB; live tensors at the end ${mem.tensors}`);
+  writeResults(`train-${args.adapter}-${ctx.kernelClass}`, { adapter: ctx.adapter, kernelClass: ctx.kernelClass, steps, rows, peakMb });
+}
+
+await main();
