@@ -91,6 +91,7 @@ async function pneumoRun(c: Config): Promise<number> {
   // Two warm-up steps: the first queues tuning jobs, the second's readback runs them.
   const s = await timeSteps(step, steps, 3);
   opt?.zeroGrad();
+  opt?.dispose();
   model.dispose();
   x.dispose();
   y.dispose();
