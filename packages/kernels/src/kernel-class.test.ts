@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { AdapterDescription } from './adapter.js';
+import { CLASS_POLICIES, classCandidates, kernelClassOf, parseKernelClass } from './kernel-class.js';
+import { type Conv2dShape, convForwardVariants, convVariantInfo, weightGradVariants } from './kernels/conv2d.js';
+import { MATMUL_CONFIGS, matmulVariantInfo } from './kernels/matmul.js';
+import { tiledFits, TILED_GEMM_CONFIGS, tiledWorkgroupBytes, tiledWorkgroupSize } from './kernels/tiled-gemm.js';
+
+const adapter = (over: Partial<AdapterDescription>): AdapterDescription => ({
+  vendor: '',
+  architecture: '',
+  device: '',
+  description: '',
+  backend: 'native',
+  isFallbackAdapter: false,
+  ...over,
+});
+
+const blog: Conv2dShape = { n: 32, ci: 64, co: 128, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+const fwd = (cls: keyof typeof CLASS_POLICIES, s = blog) =>
+  classCandidates(CLASS_POLICIES[cls], convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), (v) => v.kind === 'rows');
+
+describe('kernel classes', () => {
+  it('classify adapters by their description', () => {
+    expect(kernelClassOf(adapter({ device: 'llvmpipe-llvm-15-0-6-256-bits-', backend: 'llvmpipe' }))).toBe('llvmpipe');
+    expect(kernelClassOf(adapter({ architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true }))).toBe(
+      'swiftshader',
+    );
+    expect(kernelClassOf(adapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3' }))).toBe('gpu');
+    expect(kernelClassOf(adapter({ description: 'Microsoft Basic Render Driver (WARP)' }))).toBe('llvmpipe');
+  });
+
+  it('parse a forced class, and refuse an unknown one', () => {
+    expect(parseKernelClass(undefined)).toBeNull();
+    expect(parseKernelClass('auto')).toBeNull();
+    expect(parseKernelClass('gpu')).toBe('gpu');
+    expect(() => parseKernelClass('tpu')).toThrow(/PNEUMO_KERNEL_CLASS='tpu' is not a kernel class: use auto, llvmpipe, swiftshader, gpu/);
+  });
+
+  it('give CPU classes the stride-1 rows kernels within their unroll budget, and GPUs the tiled kernels first', () => {
+    const llvm = fwd('llvmpipe');
+    expect(llvm.every((v) => v.kind === 'rows')).toBe(true);
+    expect(llvm).toHaveLength(3);
+    const swift = fwd('swiftshader');
+    expect(swift.every((v) => v.kind === 'rows' && convVariantInfo(v, blog, 'forward').unroll <= 576)).toBe(true);
+    expect(swift[0]).toEqual({ kind: 'rows', r: 8, tco: 8 });
+    const gpu = fwd('gpu');
+    expect(gpu.slice(0, TILED_GEMM_CONFIGS.length)).toEqual([...TILED_GEMM_CONFIGS]);
+    // Register kernels stay candidates on GPUs only while small (rows r8 tco8 unrolls 576 FMAs).
+    expect(gpu.filter((v) => v.kind !== 'tiled').every((v) => convVariantInfo(v, blog, 'forward').unroll <= 256)).toBe(true);
+    expect(gpu).not.toContainEqual({ kind: 'rows', r: 8, tco: 8 });
+    expect(gpu.length).toBeLessThanOrEqual(CLASS_POLICIES.gpu.maxCandidates);
+  });
+
+  it('fall back to the general kernels where the rows kernels do not apply (stride 2)', () => {
+    const s = { ...blog, sh: 2, sw: 2 };
+    expect(fwd('llvmpipe', s).every((v) => v.kind === 'direct')).toBe(true);
+    expect(fwd('swiftshader', s).length).toBeGreaterThan(0);
+  });
+
+  it('bound the weight-gradient and matmul candidates too', () => {
+    const dw = classCandidates(CLASS_POLICIES.swiftshader, weightGradVariants(blog), (v) => convVariantInfo(v, blog, 'weight'), (v) => v.kind === 'rows');
+    expect(dw.every((v) => convVariantInfo(v, blog, 'weight').unroll <= 576)).toBe(true);
+    const mm = classCandidates(CLASS_POLICIES.gpu, MATMUL_CONFIGS, matmulVariantInfo, (c) => c.kind === 'vec4');
+    expect(mm[0]!.kind).toBe('tiled');
+    expect(classCandidates(CLASS_POLICIES.llvmpipe, MATMUL_CONFIGS, matmulVariantInfo, (c) => c.kind === 'vec4').every((c) => c.kind === 'vec4')).toBe(
+      true,
+    );
+  });
+
+  it('keep the tiled configs within 256 invocations and 32 KiB of workgroup memory, and drop those a device cannot fit', () => {
+    const defaults = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384 };
+    for (const c of TILED_GEMM_CONFIGS) {
+      expect(tiledWorkgroupSize(c)).toBeLessThanOrEqual(256);
+      expect(tiledWorkgroupBytes(c)).toBeLessThanOrEqual(32768);
+    }
+    // The 16 KiB compat default leaves out the configs that need more.
+    const fitting = TILED_GEMM_CONFIGS.filter((c) => tiledFits(c, defaults as GPUSupportedLimits));
+    expect(fitting.length).toBeGreaterThan(0);
+    expect(fitting.every((c) => tiledWorkgroupBytes(c) <= 16384)).toBe(true);
+  });
+});
