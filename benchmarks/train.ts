@@ -8,11 +8,25 @@
  *   npm run bench:train -- --adapter swiftshader --quick  # SGD at batch 32 and inference only
  *   npm run bench:train -- --kernel-class gpu             # the GPU-shaped kernels
  *   npm run bench:train -- --steps 20 --no-tfjs
+ *   npm run bench:train -- --verify                       # first: one step checked against the cpu backend
  *
  * Prints img/s per configuration and the peak resident memory; JSON in
  * benchmarks/results/train-<adapter>-<class>.json.
  */
-import { Adam, crossEntropy, gpuContext, init, memory, noGrad, type Optimizer, SGD, type Tensor, tensor, tidy } from '@pneumo/nn';
+import {
+  Adam,
+  crossEntropy,
+  Generator,
+  gpuContext,
+  init,
+  memory,
+  noGrad,
+  type Optimizer,
+  SGD,
+  type Tensor,
+  tensor,
+  tidy,
+} from '@pneumo/nn';
 import { blogCnn } from '@pneumo/pneumonia';
 import { parseBenchArgs, writeResults } from './common.js';
 import { loadTfjs, type TfHandle } from './tfjs.js';
@@ -44,11 +58,49 @@ const CONFIGS: Config[] = quick
 
 const label = (c: Config) => (c.mode === 'train' ? `train ${c.optimizer} batch ${c.batch}` : `inference batch ${c.batch}`);
 
-function randomBatch(batch: number): { x: Tensor; y: Tensor } {
+function randomBatch(batch: number, device: 'webgpu' | 'cpu' = 'webgpu'): { x: Tensor; y: Tensor } {
   const xs = new Float32Array(batch * 3 * 32 * 32);
   for (let i = 0; i < xs.length; i++) xs[i] = Math.sin(i * 0.37) * 0.8;
   const ys = Int32Array.from({ length: batch }, (_, i) => i % 3);
-  return { x: tensor(xs, { shape: [batch, 3, 32, 32] }), y: tensor(ys, { shape: [batch] }) };
+  return { x: tensor(xs, { shape: [batch, 3, 32, 32], device }), y: tensor(ys, { shape: [batch], device }) };
+}
+
+/**
+ * One forward and backward pass of the blog CNN on the GPU and on the cpu
+ * backend from the same weights: the largest relative difference of the
+ * loss and of every gradient. Proves the kernels the class chose compute the
+ * right thing on this adapter before their speed means anything.
+ */
+async function verify(batch: number): Promise<{ loss: number; worstGrad: number; worstName: string }> {
+  const run = async (device: 'webgpu' | 'cpu') => {
+    const model = blogCnn({ device, generator: new Generator(7) });
+    const { x, y } = randomBatch(batch, device);
+    const loss = tidy(() => crossEntropy(model.forward(x), y));
+    loss.backward();
+    const grads = new Map<string, Float32Array>();
+    for (const [name, p] of model.namedParameters()) grads.set(name, (await p.grad!.data()) as Float32Array);
+    const value = await loss.item();
+    for (const t of [loss, x, y]) t.dispose();
+    model.zeroGrad();
+    model.dispose();
+    return { value, grads };
+  };
+  const gpu = await run('webgpu');
+  const cpu = await run('cpu');
+  let worstGrad = 0;
+  let worstName = '';
+  for (const [name, want] of cpu.grads) {
+    const got = gpu.grads.get(name)!;
+    let scale = 0;
+    for (const v of want) scale = Math.max(scale, Math.abs(v));
+    let diff = 0;
+    for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    // Relative to the gradient's own magnitude: elements near zero are
+    // sums of many cancelling terms in either order.
+    const rel = Number.isNaN(diff) ? Infinity : diff / Math.max(scale, 1e-12);
+    if (rel > worstGrad) [worstGrad, worstName] = [rel, name];
+  }
+  return { loss: Math.abs(gpu.value - cpu.value) / Math.abs(cpu.value), worstGrad, worstName };
 }
 
 /** Median seconds per step, after warm-up steps that also let the tuner time its candidates. */
@@ -125,6 +177,17 @@ async function main(): Promise<void> {
   await init({ device: 'webgpu', adapter: args.adapter });
   const ctx = gpuContext()!;
   const tf = args.flag('no-tfjs') ? null : await loadTfjs(args.adapter);
+  let check: Awaited<ReturnType<typeof verify>> | null = null;
+  if (args.flag('verify')) {
+    check = await verify(4);
+    console.log(
+      `verify (batch 4, vs the cpu backend): loss rel. diff ${check.loss.toExponential(2)}, worst gradient ${check.worstName} ${check.worstGrad.toExponential(2)} (of its max)`,
+    );
+    if (!(check.loss < 1e-4 && check.worstGrad < 1e-3)) {
+      console.error('verify FAILED: the GPU result does not match the cpu backend');
+      process.exitCode = 1;
+    }
+  }
   console.log(`kernel class: ${ctx.kernelClass}; ${steps} timed steps per configuration after warm-up${tf ? `; TF.js webgpu on the same adapter, ${tfjsSteps} steps` : ''}\n`);
   const header = `${'configuration'.padEnd(26)} ${'pneumo img/s'.padStart(13)} ${'TF.js img/s'.padStart(12)} ${'x faster'.padStart(9)}`;
   console.log(header);
@@ -142,7 +205,7 @@ async function main(): Promise<void> {
   const peakMb = process.resourceUsage().maxRSS / 1024;
   const mem = memory();
   console.log(`\npeak resident memory ${peakMb.toFixed(0)} MB; live tensors at the end ${mem.tensors}`);
-  writeResults(`train-${args.adapter}-${ctx.kernelClass}`, { adapter: ctx.adapter, kernelClass: ctx.kernelClass, steps, rows, peakMb });
+  writeResults(`train-${args.adapter}-${ctx.kernelClass}`, { adapter: ctx.adapter, kernelClass: ctx.kernelClass, steps, verify: check, rows, peakMb });
 }
 
 await main();

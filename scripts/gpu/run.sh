@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The GPU benchmark, on a bare machine with a real GPU (e.g. an NVIDIA H100):
+# unpacks gpu-bundle/bundle.tar.xz (see bundle.sh), reaches the GPU through
+# Dawn's Vulkan back-end, checks one blog-CNN training step against the cpu
+# backend, then runs the kernel benchmark and the training-throughput
+# benchmark with TF.js's webgpu backend on the same GPU as the baseline.
+# Results (tables and JSON) go to $OUT (default gpu-results/).
+#
+#   bash scripts/gpu/run.sh                 # everything
+#   ADAPTER=llvmpipe bash scripts/gpu/run.sh  # a dry run on a machine without a GPU
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${OUT:-gpu-results}
+adapter=${ADAPTER:-native}
+mkdir -p "$out"
+log() { echo "== $*" | tee -a "$out/run.log"; }
+
+# 1. Unpack: built code and node_modules in place; Node and the loader aside.
+b=gpu-bundle
+if [ -f "$b/bundle.tar.xz" ]; then
+  mkdir -p "$b/x" && tar -xJf "$b/bundle.tar.xz" -C "$b/x"
+  cp -a "$b/x/root/." .
+  # npm's workspace links, which the bundle cannot carry as links.
+  mkdir -p node_modules/@pneumo
+  for p in kernels tensor nn pneumonia; do ln -sfn "../../packages/$p" "node_modules/@pneumo/$p"; done
+  ln -sfn ../../benchmarks node_modules/@pneumo/benchmarks
+fi
+node_ok() { command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] < 20)'; }
+if ! node_ok && [ -x "$b/x/node/bin/node" ]; then export PATH="$PWD/$b/x/node/bin:$PATH"; fi
+node_ok || { log "no Node >= 20 here and none in the bundle (bundle.sh --node)"; exit 1; }
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' && [ -d "$b/x/lib" ]; then
+  export LD_LIBRARY_PATH="$PWD/$b/x/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+
+# 2. The NVIDIA Vulkan driver: its ICD manifest, or one written for the
+# library the driver installed (containers often mount the library only).
+if [ "$adapter" = native ] && [ -z "${VK_ICD_FILENAMES:-}" ]; then
+  icd=$(ls /etc/vulkan/icd.d/nvidia*.json /usr/share/vulkan/icd.d/nvidia*.json 2>/dev/null | head -n 1)
+  if [ -z "$icd" ]; then
+    lib=$(ldconfig -p 2>/dev/null | awk '/libGLX_nvidia.so.0/ {print $NF; exit}')
+    [ -z "$lib" ] && lib=$(ls /usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.0 /usr/lib64/libGLX_nvidia.so.0 2>/dev/null | head -n 1)
+    if [ -n "$lib" ]; then
+      icd="$PWD/$out/nvidia_icd.json"
+      printf '{"file_format_version":"1.0.0","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$lib" >"$icd"
+    fi
+  fi
+  [ -n "$icd" ] && export VK_ICD_FILENAMES="$icd"
+  log "Vulkan ICD: ${VK_ICD_FILENAMES:-none found}"
+fi
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+export PNEUMO_TUNE_FILE="$PWD/$out/tuning.json"
+(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 || true) | tee -a "$out/run.log"
+node --version | tee -a "$out/run.log"
+
+# 3. Correctness first, then speed. Each step is bounded so one hang cannot
+# eat the machine's time.
+status=0
+run() {
+  local name=$1 limit=$2; shift 2
+  log "$name: $*"
+  timeout "$limit" "$@" 2>&1 | grep -v '^Warning: maxDynamic' | tee "$out/$name.txt"
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" -eq 0 ] || { log "$name exited $rc"; status=1; }
+}
+run train node benchmarks/dist/train.js --adapter "$adapter" --verify --steps 20 --tfjs-steps 5
+run kernels node benchmarks/dist/kernels.js --adapter "$adapter"
+# The CPU-shaped kernels on the same GPU, for comparison with the tiled ones.
+run kernels-register node benchmarks/dist/kernels.js --adapter "$adapter" --kernel-class llvmpipe --no-tfjs --only conv
+cp benchmarks/results/*.json "$out/" 2>/dev/null || true
+log "done (status $status); results in $out/"
+exit "$status"
