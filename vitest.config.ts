@@ -9,6 +9,8 @@ export default defineConfig({
     // between an edit and a test run.
     alias: [
       { find: /^@pneumo\/kernels\/node$/, replacement: src('kernels', 'node.ts') },
+      { find: /^@pneumo\/kernels\/browser$/, replacement: src('kernels', 'browser.ts') },
+      { find: /^@pneumo\/tensor\/node$/, replacement: src('tensor', 'node.ts') },
       { find: /^@pneumo\/kernels$/, replacement: src('kernels') },
       { find: /^@pneumo\/tensor$/, replacement: src('tensor') },
       { find: /^@pneumo\/nn\/node$/, replacement: src("nn", "node.ts") },

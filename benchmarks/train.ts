@@ -26,7 +26,7 @@ import {
   type Tensor,
   tensor,
   tidy,
-} from '@pneumo/nn';
+} from '@pneumo/nn/node';
 import { blogCnn } from '@pneumo/pneumonia';
 import { parseBenchArgs, writeResults } from './common.js';
 import { loadTfjs, type TfHandle } from './tfjs.js';

@@ -4,7 +4,7 @@
  *
  *   npm run demo
  */
-import { init, manualSeed, randn, tidy, type Tensor } from '@pneumo/nn';
+import { init, manualSeed, randn, tidy, type Tensor } from '@pneumo/nn/node';
 
 const device = await init();
 

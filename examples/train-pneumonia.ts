@@ -8,7 +8,7 @@
  * data/synthetic; with the Kaggle dataset, pass its directory.
  */
 import { existsSync } from 'node:fs';
-import { init } from '@pneumo/nn';
+import { init } from '@pneumo/nn/node';
 import { evaluate, formatMetrics, train, writeSyntheticDataset } from '@pneumo/pneumonia';
 
 await init();

@@ -17,7 +17,7 @@ import {
   Sequential,
   tensor,
   tidy,
-} from '@pneumo/nn';
+} from '@pneumo/nn/node';
 
 await init();
 manualSeed(0);

@@ -1,4 +1,4 @@
-import { gpuContext, init } from '@pneumo/tensor';
+import { gpuContext, init } from '@pneumo/tensor/node';
 
 /**
  * Creates the WebGPU device for a test file. There is no skip: a machine

@@ -1,18 +1,34 @@
 /**
  * Node entry: device creation through Dawn's Node bindings (the `webgpu`
- * package). Everything else in @pneumo/kernels is browser-safe.
+ * package, an optional peer dependency: browser installs never fetch it),
+ * and tuning choices kept in a file. Everything else in @pneumo/kernels is
+ * browser-safe.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { create, globals } from 'webgpu';
 import { type AdapterDescription, adapterLimits, adapterName, describeAdapter, isSoftwareAdapter } from './adapter.js';
 import { type ContextOptions, envFlag, GpuContext } from './context.js';
 import type { TuneStore } from './tuner.js';
 
-// WebGPU constants (GPUBufferUsage, GPUMapMode, …) are globals in browsers.
-for (const [k, v] of Object.entries(globals)) {
-  if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+type Dawn = typeof import('webgpu');
+let dawn: Dawn | null = null;
+
+/** Loads Dawn once; says how to install it when it is missing. */
+async function loadDawn(): Promise<Dawn> {
+  if (dawn) return dawn;
+  try {
+    dawn = await import('webgpu');
+  } catch (e) {
+    throw new Error(
+      `@pneumo/kernels/node needs the 'webgpu' package (Dawn's Node bindings): npm install webgpu\n(${(e as Error).message})`,
+    );
+  }
+  // WebGPU constants (GPUBufferUsage, GPUMapMode, …) are globals in browsers.
+  for (const [k, v] of Object.entries(dawn.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  return dawn;
 }
 
 /** Ways to reach an adapter, tried in this order by 'auto'. */
@@ -54,6 +70,7 @@ interface Attempt {
 
 async function tryBackend(backend: AdapterBackend): Promise<Attempt> {
   const env = process.env;
+  const { create } = await loadDawn();
   // Vulkan loaders complain on stderr without a runtime dir; any writable one does.
   env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'pneumo-xdg-'));
   try {

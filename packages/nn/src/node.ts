@@ -1,7 +1,14 @@
-/** Node-only helpers: state dicts to and from safetensors files. */
+/**
+ * Node entry: everything in `@pneumo/nn`, with `init` creating the WebGPU
+ * device through Dawn (`@pneumo/tensor/node`), and state dicts to and from
+ * safetensors files.
+ */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DeviceName, Tensor } from '@pneumo/tensor';
 import { safetensorsToStateDict, stateDictToSafetensors } from './safetensors.js';
+
+export * from './index.js';
+export { init } from '@pneumo/tensor/node';
 
 /** Writes atomically (a temporary file renamed into place). */
 export async function saveSafetensors(path: string, dict: Map<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { init } from '@pneumo/nn';
+import { init } from '@pneumo/nn/node';
 import { writeSyntheticDataset } from './data/synthetic.js';
 import { evaluate, predict } from './evaluate.js';
 import { explainToFile } from './explain.js';

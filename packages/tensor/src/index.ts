@@ -2,7 +2,8 @@ import './methods.js';
 
 export { Tensor } from './tensor.js';
 export type { DType, DeviceName, TypedArray } from './dtype.js';
-export { init, useGpuContext, gpuContext, setDefaultDevice, getDefaultDevice, backendFor, type InitOptions } from './backend/registry.js';
+export { initWith, useGpuContext, gpuContext, setDefaultDevice, getDefaultDevice, backendFor, type InitOptions, type ContextFactory } from './backend/registry.js';
+export { init } from './init.js';
 export type { Backend } from './backend/backend.js';
 export { CpuBackend } from './backend/cpu.js';
 export { noGrad, isGradEnabled, record, GradNode, type BackwardFn } from './autograd.js';

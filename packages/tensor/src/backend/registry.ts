@@ -23,20 +23,24 @@ export interface InitOptions {
   debug?: boolean;
 }
 
+/** How a platform entry creates its WebGPU context (browser: navigator.gpu; Node: Dawn). */
+export type ContextFactory = (options: InitOptions) => Promise<GpuContext>;
+
 /**
- * Picks the default device for new tensors, creating the WebGPU device on
- * first call. Safe to call more than once; later calls return the first
- * result.
+ * Picks the default device for new tensors, creating the WebGPU device with
+ * `create` on first call. Safe to call more than once; later calls return
+ * the first result. Each platform entry's `init` is this with its factory
+ * (`@pneumo/tensor` for browsers, `@pneumo/tensor/node` for Node).
  */
-export function init(options: InitOptions = {}): Promise<DeviceName> {
-  initializing ??= doInit(options).catch((e) => {
+export function initWith(create: ContextFactory, options: InitOptions = {}): Promise<DeviceName> {
+  initializing ??= doInit(create, options).catch((e) => {
     initializing = null;
     throw e;
   });
   return initializing;
 }
 
-async function doInit(options: InitOptions): Promise<DeviceName> {
+async function doInit(create: ContextFactory, options: InitOptions): Promise<DeviceName> {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
   const wanted = options.device ?? (env.PNEUMO_DEVICE as InitOptions['device']) ?? 'auto';
   if (!['auto', 'webgpu', 'cpu'].includes(wanted)) {
@@ -47,7 +51,7 @@ async function doInit(options: InitOptions): Promise<DeviceName> {
     return 'cpu';
   }
   try {
-    const ctx = await createContext(options);
+    const ctx = await create(options);
     useGpuContext(ctx);
     return 'webgpu';
   } catch (e) {
@@ -58,22 +62,6 @@ async function doInit(options: InitOptions): Promise<DeviceName> {
     defaultDevice = 'cpu';
     return 'cpu';
   }
-}
-
-async function createContext(options: InitOptions): Promise<GpuContext> {
-  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
-  if (nav?.gpu && !isNode) {
-    const { GpuContext, describeAdapter, adapterLimits } = await import('@pneumo/kernels');
-    const adapter = await nav.gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) throw new Error('navigator.gpu returned no adapter');
-    const device = await adapter.requestDevice({ requiredLimits: adapterLimits(adapter) });
-    return new GpuContext(device, describeAdapter(adapter, 'browser'), { debug: options.debug });
-  }
-  // Kept out of the static import graph so browsers never load the Node entry.
-  const node = '@pneumo/kernels/node';
-  const { createDevice } = (await import(node)) as typeof import('@pneumo/kernels/node');
-  return createDevice({ adapter: options.adapter, adapterName: options.adapterName, debug: options.debug });
 }
 
 /** Uses an existing GpuContext for webgpu tensors and makes webgpu the default device. */

@@ -1,0 +1,15 @@
+/**
+ * Node entry: everything in `@pneumo/tensor`, with an `init` whose WebGPU
+ * device comes from Dawn's Node bindings (a hardware adapter, else Mesa
+ * llvmpipe, else SwiftShader; see `@pneumo/kernels/node`).
+ */
+import { createDevice } from '@pneumo/kernels/node';
+import type { DeviceName } from './dtype.js';
+import { type InitOptions, initWith } from './backend/registry.js';
+
+export * from './index.js';
+
+/** Picks the default device for new tensors, creating the WebGPU device through Dawn on first call. */
+export function init(options: InitOptions = {}): Promise<DeviceName> {
+  return initWith((o) => createDevice({ adapter: o.adapter, adapterName: o.adapterName, debug: o.debug }), options);
+}
