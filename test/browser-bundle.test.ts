@@ -4,6 +4,7 @@
  * The Node entries, bundled the same way, must be refused, which proves the
  * check can fail.
  */
+import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +17,9 @@ function nodeImportTrap(found: string[]): Plugin {
   return {
     name: 'node-import-trap',
     setup(b) {
-      b.onResolve({ filter: /^(node:|webgpu$|fs$|path$|os$|url$|child_process$)/ }, (args) => {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        const bare = args.path.replace(/^node:/, '');
+        if (!args.path.startsWith('node:') && !builtinModules.includes(bare) && args.path !== 'webgpu') return undefined;
         found.push(`${args.path} (from ${args.importer.slice(root.length)})`);
         return { path: args.path, external: true };
       });
@@ -54,8 +57,15 @@ describe('browser entries', () => {
     console.log(`@pneumo/nn browser bundle: ${(r.bytes / 1024).toFixed(0)} KiB minified`);
   });
 
+  it("@pneumo/pneumonia/browser (the app's browser-safe part) bundles with no Node module", async () => {
+    const r = await bundle(src('pneumonia', 'browser.ts'));
+    expect(r.nodeImports).toEqual([]);
+    console.log(`@pneumo/pneumonia/browser bundle (with the library, jpeg-js, fast-png): ${(r.bytes / 1024).toFixed(0)} KiB minified`);
+  });
+
   it('the Node entries are caught by the same check', async () => {
     expect((await bundle(src('nn', 'node.ts'))).nodeImports.some((m) => m.startsWith('node:fs'))).toBe(true);
     expect((await bundle(src('kernels', 'node.ts'))).nodeImports.some((m) => m.startsWith('webgpu'))).toBe(true);
+    expect((await bundle(src('pneumonia', 'index.ts'))).nodeImports.length).toBeGreaterThan(0);
   });
 });

@@ -7,7 +7,7 @@
 # Results (tables and JSON) go to $OUT (default gpu-results/).
 #
 #   bash scripts/gpu/run.sh                 # everything
-#   ADAPTER=llvmpipe bash scripts/gpu/run.sh  # a dry run on a machine without a GPU
+#   ADAPTER=llvmpipe QUICK=1 bash scripts/gpu/run.sh   # a short dry run on a machine without a GPU
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-gpu-results}
@@ -62,10 +62,15 @@ run() {
   local rc=${PIPESTATUS[0]}
   [ "$rc" -eq 0 ] || { log "$name exited $rc"; status=1; }
 }
-run train node benchmarks/dist/train.js --adapter "$adapter" --verify --steps 20 --tfjs-steps 5
-run kernels node benchmarks/dist/kernels.js --adapter "$adapter"
+if [ "${QUICK:-0}" = 1 ]; then
+  train_args=(--quick --steps 2 --tfjs-steps 1); kernel_args=(--only 'conv 64->128')
+else
+  train_args=(--steps 20 --tfjs-steps 5); kernel_args=()
+fi
+run train node benchmarks/dist/train.js --adapter "$adapter" --verify "${train_args[@]}"
+run kernels node benchmarks/dist/kernels.js --adapter "$adapter" "${kernel_args[@]}"
 # The CPU-shaped kernels on the same GPU, for comparison with the tiled ones.
-run kernels-register node benchmarks/dist/kernels.js --adapter "$adapter" --kernel-class llvmpipe --no-tfjs --only conv
+run kernels-register node benchmarks/dist/kernels.js --adapter "$adapter" --kernel-class llvmpipe --no-tfjs --only "${kernel_args[1]:-conv}"
 cp benchmarks/results/*.json "$out/" 2>/dev/null || true
 log "done (status $status); results in $out/"
 exit "$status"

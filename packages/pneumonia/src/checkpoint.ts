@@ -7,29 +7,9 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DeviceName, Module, OptimizerState, Tensor } from '@pneumo/nn';
 import { loadSafetensors, saveSafetensors } from '@pneumo/nn/node';
-import type { TaskMode } from './classes.js';
-import type { Fit } from './data/image.js';
-import type { Normalization } from './data/batches.js';
+import { type CheckpointInfo, checkCheckpointInfo } from './checkpoint-format.js';
 
-export interface CheckpointInfo {
-  format: 'pneumo-checkpoint';
-  version: 1;
-  architecture: 'blog-cnn';
-  outputs: number;
-  mode: TaskMode;
-  classes: string[];
-  inputSize: number;
-  fit: Fit;
-  normalization: Normalization;
-  epoch: number;
-  metrics: Record<string, unknown>;
-  history: Record<string, unknown>[];
-  optimizer?: { type: string; hyper: Record<string, number | boolean>; steps: number[] };
-  scheduler?: Record<string, unknown>;
-  rng?: number[];
-  best?: { epoch: number; score: number };
-  options?: Record<string, unknown>;
-}
+export type { CheckpointInfo };
 
 function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -54,9 +34,13 @@ export function checkpointBase(path: string): string {
 export function readCheckpointInfo(path: string): CheckpointInfo {
   const base = checkpointBase(path);
   if (!existsSync(`${base}.json`)) throw new Error(`no checkpoint description ${base}.json next to the weights`);
-  const info = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as CheckpointInfo;
-  if (info.format !== 'pneumo-checkpoint') throw new Error(`${base}.json is not a pneumo checkpoint`);
-  return info;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(`${base}.json`, 'utf8'));
+  } catch (e) {
+    throw new Error(`${base}.json: ${(e as Error).message}`);
+  }
+  return checkCheckpointInfo(parsed, `${base}.json`);
 }
 
 export function loadCheckpointWeights(path: string, model: Module, device?: DeviceName): void {

@@ -1,129 +1,26 @@
-/**
- * Grad-CAM on the blog CNN's last convolution: the gradient of the class
- * score with respect to that layer's (post-ReLU) activations, averaged over
- * space, weights the activation maps; their ReLU'd sum, upsampled to the
- * X-ray, shows where the network looked. Written as a PNG overlay.
- */
+/** `pneumo explain`: Grad-CAM (gradcam.ts) of an image file, written as a PNG overlay. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Conv2d, narrow, noGrad, tensor, tidy, type Tensor } from '@pneumo/nn';
 import { PNG } from 'pngjs';
-import { fillBatch } from './data/batches.js';
-import { decodeGrey, fitSquare, resizeArea, type GreyImage } from './data/image.js';
+import type { GreyImage } from './data/image.js';
 import { loadModel } from './evaluate.js';
-import { Generator } from '@pneumo/nn';
+import { type Explanation, gradCamOf, overlayRgba } from './gradcam.js';
 
-export interface Explanation {
-  class: string;
-  probabilities: Record<string, number>;
-  /** The class-activation map at the last conv layer's resolution, in [0, 1]. */
-  cam: Float32Array;
-  camSize: number;
-}
+export type { Explanation };
 
-/** Grad-CAM for one image (for `target` class, default the predicted one). */
+/** Grad-CAM for one image with a checkpoint's model (for `target` class, default the predicted one). */
 export async function gradCam(weights: string, imageBytes: Uint8Array, target?: string): Promise<Explanation & { image: GreyImage }> {
   const { model, info } = loadModel(weights);
   try {
-    const layers = model.layers;
-    // The last convolution and the ReLU after it: activations are taken there.
-    let cut = -1;
-    layers.forEach((l, i) => {
-      if (l instanceof Conv2d) cut = i + 1;
-    });
-    if (cut < 0) throw new Error('explain: the model has no convolution');
-    const size = info.inputSize;
-    const original = fitSquare(decodeGrey(imageBytes), info.fit);
-    const small = resizeArea(original, size, size);
-    const input = new Float32Array(3 * size * size);
-    fillBatch(input, small.data, size, [0], info.normalization, null, new Generator(0));
-    const x = tensor(input, { shape: [1, 3, size, size] });
-    const k = info.classes.length;
-    // Forward to the cut without gradients, then from a leaf at the cut.
-    const acts = noGrad(() =>
-      tidy(() => {
-        let h = x;
-        for (let i = 0; i <= cut; i++) h = layers[i]!.forward(h);
-        return h;
-      }),
-    );
-    acts.requiresGrad = true;
-    const logits = tidy(() => {
-      let h: Tensor = acts;
-      for (let i = cut + 1; i < layers.length; i++) h = layers[i]!.forward(h);
-      return h;
-    });
-    const probsT = noGrad(() => tidy(() => narrow(logits, 1, 0, k).softmax()));
-    const probs = await probsT.data();
-    let cls = 0;
-    for (let c = 1; c < k; c++) if (probs[c]! > probs[cls]!) cls = c;
-    if (target !== undefined) {
-      cls = info.classes.indexOf(target.toUpperCase());
-      if (cls < 0) throw new Error(`explain: unknown class '${target}' (classes: ${info.classes.join(', ')})`);
-    }
-    const onehot = new Float32Array(logits.shape[1]!);
-    onehot[cls] = 1;
-    const g = tensor(onehot, { shape: logits.shape });
-    logits.backward(g);
-    const [, channels, h, w] = acts.shape as [number, number, number, number];
-    const a = await acts.data();
-    const grad = await acts.grad!.data();
-    const cam = new Float32Array(h * w);
-    for (let c = 0; c < channels; c++) {
-      let alpha = 0;
-      for (let i = 0; i < h * w; i++) alpha += grad[c * h * w + i]!;
-      alpha /= h * w;
-      for (let i = 0; i < h * w; i++) cam[i]! += alpha * a[c * h * w + i]!;
-    }
-    let max = 0;
-    for (let i = 0; i < cam.length; i++) max = Math.max(max, (cam[i] = Math.max(0, cam[i]!)));
-    if (max > 0) for (let i = 0; i < cam.length; i++) cam[i]! /= max;
-    for (const t of [x, acts, logits, probsT, g]) t.dispose();
-    return {
-      class: info.classes[cls]!,
-      probabilities: Object.fromEntries(info.classes.map((c, i) => [c, probs[i]!])),
-      cam,
-      camSize: h,
-      image: original,
-    };
+    return await gradCamOf(model, info, imageBytes, target);
   } finally {
     model.dispose();
   }
 }
 
-/** A jet-like colour for t in [0, 1]. */
-function heat(t: number): [number, number, number] {
-  const r = Math.min(1, Math.max(0, 1.5 - Math.abs(4 * t - 3)));
-  const g = Math.min(1, Math.max(0, 1.5 - Math.abs(4 * t - 2)));
-  const b = Math.min(1, Math.max(0, 1.5 - Math.abs(4 * t - 1)));
-  return [r, g, b];
-}
-
-/** The X-ray with the class-activation map, bilinearly upsampled, blended over it. */
+/** The overlay (see overlayRgba) as PNG bytes. */
 export function overlayPng(image: GreyImage, cam: Float32Array, camSize: number, alpha = 0.45): Uint8Array {
   const png = new PNG({ width: image.width, height: image.height });
-  for (let y = 0; y < image.height; y++) {
-    for (let x = 0; x < image.width; x++) {
-      const cx = Math.min(camSize - 1, Math.max(0, ((x + 0.5) / image.width) * camSize - 0.5));
-      const cy = Math.min(camSize - 1, Math.max(0, ((y + 0.5) / image.height) * camSize - 0.5));
-      const x0 = Math.floor(cx);
-      const y0 = Math.floor(cy);
-      const x1 = Math.min(camSize - 1, x0 + 1);
-      const y1 = Math.min(camSize - 1, y0 + 1);
-      const fx = cx - x0;
-      const fy = cy - y0;
-      const v =
-        (cam[y0 * camSize + x0]! * (1 - fx) + cam[y0 * camSize + x1]! * fx) * (1 - fy) +
-        (cam[y1 * camSize + x0]! * (1 - fx) + cam[y1 * camSize + x1]! * fx) * fy;
-      const grey = image.data[y * image.width + x]!;
-      const [r, g, b] = heat(v);
-      const k = alpha * v;
-      const o = 4 * (y * image.width + x);
-      png.data[o] = Math.round(255 * ((1 - k) * grey + k * r));
-      png.data[o + 1] = Math.round(255 * ((1 - k) * grey + k * g));
-      png.data[o + 2] = Math.round(255 * ((1 - k) * grey + k * b));
-      png.data[o + 3] = 255;
-    }
-  }
+  png.data.set(overlayRgba(image, cam, camSize, alpha));
   return new Uint8Array(PNG.sync.write(png));
 }
 

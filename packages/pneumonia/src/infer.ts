@@ -1,6 +1,7 @@
-import { narrow, noGrad, type Sequential, tensor, tidy } from '@pneumo/nn';
+import { Generator, narrow, noGrad, type Sequential, tensor, tidy } from '@pneumo/nn';
+import type { CheckpointInfo } from './checkpoint-format.js';
 import { type Augment, fillBatch, type Normalization } from './data/batches.js';
-import { Generator } from '@pneumo/nn';
+import { preprocess } from './data/image.js';
 
 /**
  * Class probabilities [n, classes] for images `indices` of `pixels`. The
@@ -37,4 +38,21 @@ export async function predictProbs(
   }
   model.train(wasTraining);
   return out;
+}
+
+/** What classifying an image needs of a checkpoint's description. */
+export type ClassifyInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'normalization' | 'classes'>;
+
+/** The predicted class and the class probabilities of one image file's bytes (JPEG or PNG). */
+export async function classifyImage(
+  model: Sequential,
+  info: ClassifyInfo,
+  bytes: Uint8Array,
+): Promise<{ class: string; probabilities: Record<string, number> }> {
+  const img = preprocess(bytes, info.inputSize, info.fit);
+  const k = info.classes.length;
+  const probs = await predictProbs(model, img.data, info.inputSize, [0], info.normalization, k);
+  let best = 0;
+  for (let c = 1; c < k; c++) if (probs[c]! > probs[best]!) best = c;
+  return { class: info.classes[best]!, probabilities: Object.fromEntries(info.classes.map((c, i) => [c, probs[i]!])) };
 }

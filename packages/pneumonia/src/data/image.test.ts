@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { decodeGrey, fitSquare, resizeArea, sniffFormat } from './image.js';
 import { encodeJpeg, encodePng } from './synthetic.js';
@@ -64,6 +65,25 @@ describe('decodeGrey', () => {
     const png = encodePng(gradient);
     expect(() => decodeGrey(png.subarray(0, 60))).toThrow();
     expect(sniffFormat(png)).toBe('png');
+  });
+});
+
+describe('decodeGrey on PNG variants', () => {
+  it('unpacks 1-bit grey and resolves a palette', () => {
+    const one = encode({ width: 10, height: 2, depth: 1, channels: 1, data: new Uint8Array([0b10101010, 0b10000000, 0xff, 0xc0]) });
+    expect(Array.from(decodeGrey(one).data)).toEqual([1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const pal = encode({ width: 3, height: 1, depth: 8, channels: 1, data: new Uint8Array([2, 0, 1]), palette: [[0, 0, 0], [51, 51, 51], [255, 255, 255]] });
+    expect(Array.from(decodeGrey(pal).data)).toEqual([1, 0, 0.2].map((v) => Math.fround(v)));
+  });
+
+  it('refuses a header claiming more than MAX_PIXELS before decoding anything', () => {
+    const png = encode({ width: 4, height: 4, depth: 8, channels: 1, data: new Uint8Array(16) });
+    const view = new DataView(png.buffer, png.byteOffset);
+    view.setUint32(16, 20000);
+    view.setUint32(20, 20000);
+    const before = process.memoryUsage().rss;
+    expect(() => decodeGrey(png)).toThrow('unsupported image size 20000x20000');
+    expect(process.memoryUsage().rss - before).toBeLessThan(100 << 20);
   });
 });
 

@@ -1,10 +1,12 @@
 /**
  * Decoding X-ray files to grey float images, and resizing them with area
  * averaging. JPEG (baseline and progressive, 1 or 3 channels) through
- * jpeg-js; PNG (8/16-bit, grey / RGB / alpha) through pngjs.
+ * jpeg-js; PNG (1-16 bit, grey / RGB / alpha / palette) through fast-png.
+ * Both are plain JavaScript, so the browser app preprocesses an image to
+ * exactly the same numbers as the Node pipeline.
  */
+import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 
 /** A grey image with values in [0, 1], row-major. */
 export interface GreyImage {
@@ -35,18 +37,63 @@ export function decodeGrey(bytes: Uint8Array): GreyImage {
     ({ width, height } = img);
     rgba = img.data;
   } else {
-    const img = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    ({ width, height } = img);
-    rgba = img.data;
+    return decodePngGrey(bytes);
   }
   if (width <= 0 || height <= 0 || width * height > MAX_PIXELS) throw new Error(`unsupported image size ${width}x${height}`);
   if (rgba.length < width * height * 4) throw new Error('truncated image data');
   const data = new Float32Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = luma(rgba[4 * i]!, rgba[4 * i + 1]!, rgba[4 * i + 2]!) / 255;
+  return { width, height, data };
+}
+
+/** BT.601 luma; X-rays are grey, so the weights barely matter. */
+const luma = (r: number, g: number, b: number) => 0.299 * r + 0.587 * g + 0.114 * b;
+
+/** The size a PNG's header claims (IHDR follows the signature), read before anything is allocated. */
+function pngSize(bytes: Uint8Array): { width: number; height: number } {
+  if (bytes.length < 24) throw new Error('truncated PNG header');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+function decodePngGrey(bytes: Uint8Array): GreyImage {
+  const { width, height } = pngSize(bytes);
+  if (width <= 0 || height <= 0 || width * height > MAX_PIXELS) throw new Error(`unsupported image size ${width}x${height}`);
+  const png = decodePng(bytes);
+  let { data: samples, channels, depth } = png;
+  if (png.palette) {
+    samples = convertIndexedToRgb(png);
+    channels = png.palette[0]?.length ?? 3;
+    depth = 8;
+  } else if (depth < 8) {
+    samples = unpackBits(samples as Uint8Array, width, height, channels, depth);
+  }
+  // Alpha (channel 2 of grey+alpha, 4 of RGBA) is ignored, as a viewer on black would not.
+  const colour = channels >= 3;
+  const max = 2 ** depth - 1;
+  if (samples.length < width * height * channels) throw new Error('truncated image data');
+  const data = new Float32Array(width * height);
   for (let i = 0; i < data.length; i++) {
-    // BT.601 luma; X-rays are grey, so the weights barely matter.
-    data[i] = (0.299 * rgba[4 * i]! + 0.587 * rgba[4 * i + 1]! + 0.114 * rgba[4 * i + 2]!) / 255;
+    const o = i * channels;
+    data[i] = (colour ? luma(samples[o]!, samples[o + 1]!, samples[o + 2]!) : samples[o]!) / max;
   }
   return { width, height, data };
+}
+
+/** 1, 2 or 4-bit samples, packed per row, to one sample per byte. */
+function unpackBits(packed: Uint8Array, width: number, height: number, channels: number, depth: number): Uint8Array {
+  const perRow = width * channels;
+  const rowBytes = Math.ceil((perRow * depth) / 8);
+  const out = new Uint8Array(perRow * height);
+  const mask = 2 ** depth - 1;
+  for (let y = 0; y < height; y++) {
+    for (let i = 0; i < perRow; i++) {
+      const bit = i * depth;
+      const byte = packed[y * rowBytes + (bit >> 3)] ?? 0;
+      out[y * perRow + i] = (byte >> (8 - depth - (bit & 7))) & mask;
+    }
+  }
+  return out;
 }
 
 /**

@@ -1,0 +1,70 @@
+/**
+ * What a checkpoint is, independent of where its bytes come from (files in
+ * Node, a file picker or a URL in the browser): the JSON description and
+ * the safetensors weights, turned into a ready model.
+ */
+import { type DeviceName, type Sequential, safetensorsToStateDict } from '@pneumo/nn';
+import type { TaskMode } from './classes.js';
+import type { Normalization } from './data/batches.js';
+import type { Fit } from './data/image.js';
+import { blogCnn } from './model.js';
+
+export interface CheckpointInfo {
+  format: 'pneumo-checkpoint';
+  version: 1;
+  architecture: 'blog-cnn';
+  outputs: number;
+  mode: TaskMode;
+  classes: string[];
+  inputSize: number;
+  fit: Fit;
+  normalization: Normalization;
+  epoch: number;
+  metrics: Record<string, unknown>;
+  history: Record<string, unknown>[];
+  optimizer?: { type: string; hyper: Record<string, number | boolean>; steps: number[] };
+  scheduler?: Record<string, unknown>;
+  rng?: number[];
+  best?: { epoch: number; score: number };
+  options?: Record<string, unknown>;
+}
+
+const FITS: readonly Fit[] = ['stretch', 'pad', 'crop'];
+
+/** Checks a parsed checkpoint description; `name` says where it came from in errors. */
+export function checkCheckpointInfo(value: unknown, name: string): CheckpointInfo {
+  const info = value as Partial<CheckpointInfo> | null;
+  if (!info || typeof info !== 'object' || info.format !== 'pneumo-checkpoint') throw new Error(`${name} is not a pneumo checkpoint`);
+  if (info.architecture !== 'blog-cnn') throw new Error(`${name}: unknown architecture '${String(info.architecture)}'`);
+  const n = info.normalization;
+  const ok =
+    Array.isArray(info.classes) &&
+    info.classes.length >= 2 &&
+    Number.isInteger(info.outputs) &&
+    info.outputs! >= info.classes.length &&
+    Number.isInteger(info.inputSize) &&
+    info.inputSize! > 0 &&
+    FITS.includes(info.fit as Fit) &&
+    !!n &&
+    Number.isFinite(n.mean) &&
+    Number.isFinite(n.std) &&
+    n.std > 0;
+  if (!ok) throw new Error(`${name}: the checkpoint description is incomplete or invalid (classes, outputs, inputSize, fit, normalization)`);
+  return info as CheckpointInfo;
+}
+
+/** The blog CNN of a checkpoint, with its weights loaded, in eval mode. */
+export function modelFromCheckpoint(info: CheckpointInfo, weights: Uint8Array, device?: DeviceName): Sequential {
+  const model = blogCnn({ outputs: info.outputs, device });
+  const { dict } = safetensorsToStateDict(weights, device);
+  try {
+    model.loadStateDict(dict);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    for (const t of dict.values()) t.dispose();
+  }
+  model.eval();
+  return model;
+}
