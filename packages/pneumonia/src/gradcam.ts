@@ -95,7 +95,7 @@ function heat(t: number): [number, number, number] {
 }
 
 /** The X-ray with the class-activation map, bilinearly upsampled, blended over it: RGBA bytes (canvas ImageData, PNG). */
-export function overlayRgba(image: GreyImage, cam: Float32Array, camSize: number, alpha = 0.45): Uint8ClampedArray {
+export function overlayRgba(image: GreyImage, cam: Float32Array, camSize: number, alpha = 0.45): Uint8ClampedArray<ArrayBuffer> {
   const rgba = new Uint8ClampedArray(image.width * image.height * 4);
   for (let y = 0; y < image.height; y++) {
     for (let x = 0; x < image.width; x++) {

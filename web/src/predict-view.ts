@@ -1,0 +1,114 @@
+/**
+ * The Predict view: X-rays dropped or picked are classified with the loaded
+ * checkpoint (the same preprocessing and model as `pneumo predict`), and
+ * Grad-CAM is drawn over each.
+ */
+import { classifyImage, gradCamOf } from '@pneumo/pneumonia/browser';
+import { overlayRgba } from '@pneumo/pneumonia/browser';
+import { $, el, errorText, fileBytes } from './dom.js';
+import { type LoadedModel, modelFromFiles, modelFromUrl, shippedModel } from './model-source.js';
+
+let current: LoadedModel | null = null;
+/** Images are classified one after another: the GPU is one queue anyway. */
+let queue: Promise<void> = Promise.resolve();
+
+function setModel(m: LoadedModel): void {
+  current?.model.dispose();
+  current = m;
+  const name = $('model-name');
+  const trained = m.info.metrics && typeof m.info.metrics === 'object' ? m.info.options?.['data'] : undefined;
+  name.textContent = `${m.name} (${m.info.classes.join(' / ')}, epoch ${m.info.epoch})`;
+  name.title = typeof trained === 'string' ? `trained on ${trained}` : '';
+  name.dataset.loaded = '1';
+}
+
+function showLoadError(e: unknown): void {
+  const name = $('model-name');
+  name.textContent = `could not load: ${errorText(e)}`;
+  name.dataset.loaded = '0';
+}
+
+function bars(probabilities: Record<string, number>): HTMLElement {
+  const box = el('div');
+  for (const [cls, p] of Object.entries(probabilities)) {
+    const fill = el('span', { className: 'fill' });
+    fill.style.width = `${(100 * p).toFixed(1)}%`;
+    box.append(el('div', { className: 'bar' }, cls, el('div', {}, fill), `${(100 * p).toFixed(1)}%`));
+  }
+  return box;
+}
+
+async function classify(file: File): Promise<void> {
+  const card = el('div', { className: 'card' }, el('h3', {}, file.name));
+  card.dataset.file = file.name;
+  $('results').prepend(card);
+  if (!current) {
+    card.classList.add('failed');
+    card.append('Load a checkpoint first.');
+    card.dataset.error = 'no model';
+    return;
+  }
+  const m = current;
+  try {
+    const bytes = await fileBytes(file);
+    const t0 = performance.now();
+    const result = await classifyImage(m.model, m.info, bytes);
+    const ms = performance.now() - t0;
+    const cam = await gradCamOf(m.model, m.info, bytes, result.class);
+    const canvas = el('canvas', { className: 'cam', width: cam.image.width, height: cam.image.height });
+    canvas.getContext('2d')!.putImageData(new ImageData(overlayRgba(cam.image, cam.cam, cam.camSize), cam.image.width, cam.image.height), 0, 0);
+    canvas.dataset.drawn = '1';
+    card.append(
+      el('div', { className: 'verdict' }, result.class),
+      bars(result.probabilities),
+      canvas,
+      el('p', { className: 'meta' }, `${ms.toFixed(0)} ms to classify; Grad-CAM for ${result.class} on the last convolution`),
+    );
+    card.dataset.probs = JSON.stringify(result.probabilities);
+    card.dataset.ms = ms.toFixed(1);
+  } catch (e) {
+    card.classList.add('failed');
+    card.append(errorText(e));
+    card.dataset.error = errorText(e);
+  }
+}
+
+function enqueue(files: Iterable<File>): void {
+  for (const f of files) queue = queue.then(() => classify(f));
+}
+
+export async function setUpPredictView(): Promise<void> {
+  const modelFiles = $<HTMLInputElement>('model-files');
+  modelFiles.addEventListener('change', () => {
+    modelFromFiles([...(modelFiles.files ?? [])]).then(setModel, showLoadError);
+    modelFiles.value = '';
+  });
+  $('model-url-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    modelFromUrl($<HTMLInputElement>('model-url').value.trim()).then(setModel, showLoadError);
+  });
+  const images = $<HTMLInputElement>('images');
+  images.addEventListener('change', () => {
+    enqueue([...(images.files ?? [])]);
+    images.value = '';
+  });
+  const drop = $('drop');
+  drop.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    drop.classList.remove('over');
+    enqueue([...(ev.dataTransfer?.files ?? [])]);
+  });
+  // ?model=<url> opens that checkpoint; else the shipped model, if the server has one.
+  const wanted = new URLSearchParams(location.search).get('model');
+  try {
+    const m = wanted ? await modelFromUrl(wanted) : await shippedModel();
+    if (m) setModel(m);
+  } catch (e) {
+    showLoadError(e);
+  }
+}
