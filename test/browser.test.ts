@@ -1,0 +1,172 @@
+/**
+ * The web app in a real browser: Debian's Chromium, driven by
+ * playwright-core, WebGPU on SwiftShader (the adapter of a browser without a
+ * GPU), the page served on 127.0.0.1. Never skipped: without Chromium the
+ * tests fail and say how to install it.
+ *
+ * - a checkpoint and an X-ray give the page the probabilities `pneumo
+ *   predict` gives (within 1e-4), and the Grad-CAM canvas is drawn;
+ * - a few training steps in the page lower the loss, and the page's WebGPU
+ *   gradients of a small conv net equal Node's cpu backend;
+ * - a page without WebGPU says so.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Generator } from '@pneumo/nn';
+import { blogCnn, encodeJpeg, predict, renderXray, resizeArea, saveCheckpoint } from '@pneumo/pneumonia';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gradientCheck, worstDifference } from '../web/src/gradient-check.js';
+import { requireWebGpu } from './support/webgpu.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM = process.env.PNEUMO_CHROMIUM ?? '/usr/lib/chromium/chromium';
+const ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-angle=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+/** Screenshots for the README land here (ignored by git; copied by hand). */
+export const SCREENSHOTS = join(root, 'web', 'dist', 'screenshots');
+
+let server: Server;
+let url: string;
+let browser: BrowserContext;
+let dir: string;
+let weights: string;
+let xray: string;
+
+async function openPage(init?: () => void): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  if (init) await page.addInitScript(init);
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"], body[data-webgpu="none"]', { state: 'attached', timeout: 60_000 });
+  return page;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the browser tests need Chromium at ${CHROMIUM}: apt-get install -y chromium (or set PNEUMO_CHROMIUM)`);
+  }
+  await requireWebGpu();
+  execFileSync(process.execPath, [join(root, 'web', 'build.mjs')], { stdio: 'inherit' });
+  const { startServer } = (await import(join(root, 'web', 'serve.mjs'))) as { startServer(port: number): Promise<Server> };
+  server = await startServer(0);
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'pneumo-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1100, height: 760 },
+  });
+  // A checkpoint (random weights: only agreement matters) and an X-ray.
+  dir = mkdtempSync(join(tmpdir(), 'pneumo-web-'));
+  const model = blogCnn({ generator: new Generator(21) });
+  const base = join(dir, 'model');
+  await saveCheckpoint(base, model, {
+    format: 'pneumo-checkpoint',
+    version: 1,
+    architecture: 'blog-cnn',
+    outputs: 10,
+    mode: 'three-class',
+    classes: ['NORMAL', 'BACTERIA', 'VIRUS'],
+    inputSize: 32,
+    fit: 'stretch',
+    normalization: { mean: 0.42, std: 0.21 },
+    epoch: 1,
+    metrics: {},
+    history: [],
+  });
+  model.dispose();
+  weights = `${base}.safetensors`;
+  xray = join(dir, 'person7_bacteria_1.jpeg');
+  writeFileSync(xray, encodeJpeg(resizeArea(renderXray(1, new Generator(5), 160, 128), 160, 128)));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+describe('the web app in Chromium (SwiftShader)', () => {
+  it("gives pneumo predict's probabilities for a checkpoint and an X-ray, and draws Grad-CAM", async () => {
+    const page = await openPage();
+    expect(await page.textContent('#adapter')).toMatch(/swiftshader/i);
+    await page.setInputFiles('#model-files', [weights, weights.replace(/\.safetensors$/, '.json')]);
+    await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
+    await page.setInputFiles('#images', [xray]);
+    const card = await page.waitForSelector('.card[data-probs], .card[data-error]', { timeout: 240_000 });
+    expect(await card.getAttribute('data-error')).toBeNull();
+    const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
+    const [inNode] = await predict(weights, [xray]);
+    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
+    // The overlay is drawn: the canvas has the X-ray's size and is not blank.
+    const drawn = await page.$eval('.card canvas.cam', (c) => {
+      const canvas = c as HTMLCanvasElement;
+      const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let min = 255;
+      let max = 0;
+      for (let i = 0; i < px.length; i += 4) {
+        min = Math.min(min, px[i]!);
+        max = Math.max(max, px[i]!);
+      }
+      return { w: canvas.width, h: canvas.height, range: max - min, flag: canvas.dataset.drawn };
+    });
+    expect(drawn).toMatchObject({ w: 160, h: 128, flag: '1' });
+    expect(drawn.range).toBeGreaterThan(50);
+    console.log(`page: classified in ${await card.getAttribute('data-ms')} ms (first image: includes compiling the kernels)`);
+    // A second image shows the steady-state time.
+    await page.setInputFiles('#images', [xray]);
+    await page.waitForFunction(() => document.querySelectorAll('.card[data-probs]').length === 2, null, { timeout: 120_000 });
+    console.log(`page: second image classified in ${await page.getAttribute('.card[data-probs]', 'data-ms')} ms`);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'predict.png') });
+    await page.close();
+  });
+
+  it('trains in the tab with a falling loss, and its gradients equal the cpu backend in Node', async () => {
+    const page = await openPage();
+    await page.click('button[data-view="train"]');
+    await page.fill('#train-per-class', '16');
+    await page.fill('#train-batch', '8');
+    await page.fill('#train-steps', '40');
+    await page.click('#train-start');
+    await page.waitForSelector('#train-status[data-done="1"], #train-status[data-done="error"]', { state: 'attached', timeout: 240_000 });
+    expect(await page.getAttribute('#train-status', 'data-done')).toBe('1');
+    const losses = JSON.parse((await page.getAttribute('#train-status', 'data-losses'))!) as number[];
+    expect(losses).toHaveLength(40);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-10))).toBeLessThan(0.9 * mean(losses.slice(0, 10)));
+    console.log(`page: small CNN training at ${await page.getAttribute('#train-status', 'data-img-per-s')} img/s (batch 8)`);
+    await page.screenshot({ path: join(SCREENSHOTS, 'train.png') });
+
+    await page.click('button[data-view="check"]');
+    await page.click('#check-run');
+    await page.waitForSelector('#check-status[data-done]', { state: 'attached', timeout: 120_000 });
+    const result = JSON.parse((await page.textContent('#check-json'))!) as { webgpu: Parameters<typeof worstDifference>[0]; worst: number };
+    expect(result.worst).toBeLessThan(1e-4);
+    const cpu = await gradientCheck('cpu');
+    expect(worstDifference(result.webgpu, cpu)).toBeLessThan(1e-4);
+    await page.close();
+  });
+
+  it('says so, and disables the app, in a browser without WebGPU', async () => {
+    const page = await openPage(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+    expect(await page.getAttribute('body', 'data-webgpu')).toBe('none');
+    expect(await page.isVisible('#no-webgpu')).toBe(true);
+    expect(await page.textContent('#no-webgpu')).toMatch(/needs WebGPU.*navigator\.gpu is missing/);
+    expect(await page.isDisabled('#train-start')).toBe(true);
+    await page.close();
+  });
+});
