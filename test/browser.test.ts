@@ -11,7 +11,7 @@
  * - a page without WebGPU says so.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,16 +41,18 @@ export const SCREENSHOTS = join(root, 'web', 'dist', 'screenshots');
 
 let server: Server;
 let url: string;
+let shippedServer: Server;
+let shippedUrl: string;
 let browser: BrowserContext;
 let dir: string;
 let weights: string;
 let xray: string;
 
-async function openPage(init?: () => void): Promise<Page> {
+async function openPage(init?: () => void, at = url): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   if (init) await page.addInitScript(init);
-  await page.goto(url);
+  await page.goto(at);
   await page.waitForSelector('body[data-ready="1"], body[data-webgpu="none"]', { state: 'attached', timeout: 60_000 });
   return page;
 }
@@ -61,8 +63,11 @@ beforeAll(async () => {
   }
   await requireWebGpu();
   execFileSync(process.execPath, [join(root, 'web', 'build.mjs')], { stdio: 'inherit' });
-  const { startServer } = (await import(join(root, 'web', 'serve.mjs'))) as { startServer(port: number): Promise<Server> };
-  server = await startServer(0);
+  const { startServer } = (await import(join(root, 'web', 'serve.mjs'))) as {
+    startServer(port: number, o?: { models?: string }): Promise<Server>;
+  };
+  const empty = mkdtempSync(join(tmpdir(), 'pneumo-no-models-'));
+  server = await startServer(0, { models: empty });
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
   browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'pneumo-chromium-')), {
     executablePath: CHROMIUM,
@@ -90,6 +95,12 @@ beforeAll(async () => {
   });
   model.dispose();
   weights = `${base}.safetensors`;
+  // A second server ships that checkpoint as the project's model.
+  const models = join(dir, 'models');
+  mkdirSync(models);
+  for (const ext of ['json', 'safetensors']) copyFileSync(`${base}.${ext}`, join(models, `pneumo-blog-cnn.${ext}`));
+  shippedServer = await startServer(0, { models });
+  shippedUrl = `http://127.0.0.1:${(shippedServer.address() as { port: number }).port}/`;
   xray = join(dir, 'person7_bacteria_1.jpeg');
   writeFileSync(xray, encodeJpeg(resizeArea(renderXray(1, new Generator(5), 160, 128), 160, 128)));
 }, 180_000);
@@ -97,6 +108,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   server?.close();
+  shippedServer?.close();
 });
 
 describe('the web app in Chromium (SwiftShader)', () => {
@@ -133,6 +145,16 @@ describe('the web app in Chromium (SwiftShader)', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'predict.png') });
     await page.close();
+  });
+
+  it('opens with the model the server ships, and with none when it ships none', async () => {
+    const page = await openPage(undefined, shippedUrl);
+    await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
+    expect(await page.textContent('#model-name')).toMatch(/^pneumo-blog-cnn \(NORMAL \/ BACTERIA \/ VIRUS/);
+    await page.close();
+    const bare = await openPage();
+    expect(await bare.textContent('#model-name')).toBe('none loaded');
+    await bare.close();
   });
 
   it('trains in the tab with a falling loss, and its gradients equal the cpu backend in Node', async () => {
