@@ -4,12 +4,15 @@
  * and tuning choices kept in a file. Everything else in @pneumo/kernels is
  * browser-safe.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type AdapterDescription, adapterLimits, adapterName, describeAdapter, isSoftwareAdapter } from './adapter.js';
 import { type ContextOptions, envFlag, GpuContext } from './context.js';
+import { writeFileAtomic } from './files.js';
 import type { TuneStore } from './tuner.js';
+
+export { fsyncDir, writeFileAtomic, writeFileDurable } from './files.js';
 
 type Dawn = typeof import('webgpu');
 let dawn: Dawn | null = null;
@@ -206,10 +209,7 @@ export function fileTuneStore(path = process.env.PNEUMO_TUNE_FILE ?? join(proces
         for (const k of Object.keys(all)) if (k !== key && k.slice(k.indexOf('|')) === adapterPart) delete all[k];
         all[key] = choices;
         mkdirSync(dirname(path), { recursive: true });
-        // Written whole and renamed, so a crash never leaves half a file.
-        const tmp = `${path}.${process.pid}.tmp`;
-        writeFileSync(tmp, JSON.stringify(all, null, 1));
-        renameSync(tmp, path);
+        writeFileAtomic(path, JSON.stringify(all, null, 1));
       } catch (e) {
         console.error(`pneumo: could not save kernel tuning to ${path}: ${(e as Error).message}`);
       }

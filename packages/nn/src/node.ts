@@ -3,19 +3,18 @@
  * device through Dawn (`@pneumo/tensor/node`), and state dicts to and from
  * safetensors files.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '@pneumo/kernels/node';
 import type { DeviceName, Tensor } from '@pneumo/tensor';
 import { safetensorsToStateDict, stateDictToSafetensors } from './safetensors.js';
 
 export * from './index.js';
 export { init } from '@pneumo/tensor/node';
+export { fsyncDir, writeFileAtomic, writeFileDurable } from '@pneumo/kernels/node';
 
-/** Writes atomically (a temporary file renamed into place). */
+/** Writes atomically (a temporary file, fsynced, renamed into place). */
 export async function saveSafetensors(path: string, dict: Map<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {
-  const bytes = await stateDictToSafetensors(dict, metadata);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  writeFileAtomic(path, await stateDictToSafetensors(dict, metadata));
 }
 
 export function loadSafetensors(path: string, device?: DeviceName): { dict: Map<string, Tensor>; metadata: Record<string, string> } {

@@ -9,6 +9,13 @@ import type { Normalization } from './data/batches.js';
 import type { Fit } from './data/image.js';
 import { blogCnn } from './model.js';
 
+/** One file of a checkpoint set, as its manifest records it. */
+export interface CheckpointPart {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
 export interface CheckpointInfo {
   format: 'pneumo-checkpoint';
   version: 1;
@@ -27,6 +34,8 @@ export interface CheckpointInfo {
   rng?: number[];
   best?: { epoch: number; score: number };
   options?: Record<string, unknown>;
+  /** The set's files (checkpoints written before manifests have none: `<base>.safetensors`). */
+  parts?: { weights: CheckpointPart; optimizer?: CheckpointPart };
 }
 
 const FITS: readonly Fit[] = ['stretch', 'pad', 'crop'];

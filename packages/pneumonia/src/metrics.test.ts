@@ -24,4 +24,11 @@ describe('metrics', () => {
     expect(rocAuc([0.5, 0.5], [false, true])).toBeCloseTo(0.5);
     expect(rocAuc([1, 2], [true, true])).toBeNaN();
   });
+
+  it('refuse NaN or infinite probabilities and bad labels instead of looping or guessing', () => {
+    expect(() => rocAuc([0.2, NaN, 0.4], [true, false, true])).toThrow('rocAuc: score 1 is NaN');
+    expect(() => computeMetrics([NaN, NaN, NaN, NaN], [0, 1], ['NORMAL', 'PNEUMONIA'])).toThrow(/4 of 4 predicted probabilities are not finite/);
+    expect(() => computeMetrics([0.5, 0.5, Infinity, 0], [0, 1], ['NORMAL', 'PNEUMONIA'])).toThrow(/1 of 4/);
+    expect(() => computeMetrics([0.5, 0.5], [3], ['NORMAL', 'PNEUMONIA'])).toThrow(/label 3 of image 0/);
+  });
 });

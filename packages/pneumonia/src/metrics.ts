@@ -26,6 +26,9 @@ const safeDiv = (a: number, b: number) => (b === 0 ? 0 : a / b);
 
 /** Area under the ROC curve by the rank statistic (ties count half). */
 export function rocAuc(scores: readonly number[], positive: readonly boolean[]): number {
+  // A NaN never equals itself: the tie scan below would never advance.
+  const bad = scores.findIndex((x) => Number.isNaN(x));
+  if (bad >= 0) throw new Error(`rocAuc: score ${bad} is NaN`);
   const pos = scores.filter((_, i) => positive[i]);
   const neg = scores.filter((_, i) => !positive[i]);
   if (pos.length === 0 || neg.length === 0) return NaN;
@@ -45,6 +48,13 @@ export function rocAuc(scores: readonly number[], positive: readonly boolean[]):
 export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<number>, classNames: readonly string[]): Metrics {
   const k = classNames.length;
   const n = labels.length;
+  if (probs.length !== n * k) throw new Error(`metrics: ${probs.length} probabilities for ${n} images and ${k} classes`);
+  let nonFinite = 0;
+  for (let i = 0; i < probs.length; i++) if (!Number.isFinite(probs[i]!)) nonFinite++;
+  if (nonFinite > 0) throw new Error(`metrics: ${nonFinite} of ${probs.length} predicted probabilities are not finite (the model's weights or inputs are broken)`);
+  for (let i = 0; i < n; i++) {
+    if (!Number.isInteger(labels[i]) || labels[i]! < 0 || labels[i]! >= k) throw new Error(`metrics: label ${labels[i]} of image ${i} is not a class index in [0, ${k})`);
+  }
   const pred: number[] = [];
   for (let i = 0; i < n; i++) {
     let best = 0;

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,8 @@ import { requireWebGpu } from '../../../test/support/webgpu.js';
 import { writeSyntheticDataset } from './data/synthetic.js';
 import { evaluate, loadModel, predict } from './evaluate.js';
 import { discover } from './data/layout.js';
+import { readCheckpointInfo } from './checkpoint.js';
+import { lockRunDir } from './run-lock.js';
 import { train, type TrainOptions } from './train.js';
 
 let data: string;
@@ -64,6 +66,30 @@ describe('training the blog CNN', () => {
 
   it('stops with a clear message when the loss is not finite', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pneumo-nan-'));
-    await expect(train(quick(out, { lr: 1e12, epochs: 3 }))).rejects.toThrow(/training stopped: the loss became (NaN|Infinity|-Infinity) .* last good checkpoint/);
+    await expect(train(quick(out, { lr: 1e12, epochs: 3 }))).rejects.toThrow(/training stopped: the (loss became (NaN|Infinity|-Infinity)|weights became non-finite) .*(last good checkpoint is|no checkpoint was written)/);
+  });
+
+  it('refuses an --out that another run holds, or that holds another run unless resumed or forced', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pneumo-two-'));
+    const lock = lockRunDir(out);
+    await expect(train(quick(out, { epochs: 1, maxBatches: 1 }))).rejects.toThrow(/in use by another training run/);
+    lock.release();
+    await train(quick(out, { epochs: 1, maxBatches: 1 }));
+    await expect(train(quick(out, { epochs: 1, maxBatches: 1, outputs: 3 }))).rejects.toThrow(/already holds the checkpoints of a training run .*--resume.*--force/);
+    const forced = await train(quick(out, { epochs: 1, maxBatches: 1, outputs: 3, force: true }));
+    expect(readCheckpointInfo(forced.last).outputs).toBe(3);
+    await expect(train(quick(mkdtempSync(join(tmpdir(), 'pneumo-none-')), { resume: true }))).rejects.toThrow(/nothing to resume/);
+    expect(existsSync(join(out, '.pneumo.lock'))).toBe(false);
+  });
+
+  it('never writes a checkpoint with non-finite weights (SGD at lr 1e6 used to exit 0 with them)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pneumo-diverge-'));
+    await expect(train(quick(out, { optimizer: 'sgd', lr: 1e6, epochs: 3, maxBatches: 1 }))).rejects.toThrow(/training stopped/);
+    for (const name of ['last', 'best']) {
+      if (!existsSync(join(out, `${name}.json`))) continue;
+      const { model } = loadModel(join(out, name));
+      for (const p of model.parameters()) expect((await p.data()).every(Number.isFinite)).toBe(true);
+      model.dispose();
+    }
   });
 });

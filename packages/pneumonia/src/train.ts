@@ -5,7 +5,7 @@
  * every epoch, a cosine learning-rate schedule, early stopping, exact
  * resume, and a clear stop on a NaN or infinite loss.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Adam,
@@ -21,7 +21,17 @@ import {
   tidy,
   type Tensor,
 } from '@pneumo/nn';
-import { checkpointBase, type CheckpointInfo, loadCheckpointWeights, loadOptimizerTensors, readCheckpointInfo, saveCheckpoint } from './checkpoint.js';
+import {
+  checkpointBase,
+  type CheckpointInfo,
+  cleanCheckpointDir,
+  loadCheckpointWeights,
+  loadOptimizerTensors,
+  NonFiniteWeightsError,
+  readCheckpointInfo,
+  saveCheckpoint,
+} from './checkpoint.js';
+import { lockRunDir } from './run-lock.js';
 import { classNames, type TaskMode } from './classes.js';
 import { type Augment, DEFAULT_AUGMENT, fillBatch } from './data/batches.js';
 import type { Fit } from './data/image.js';
@@ -58,6 +68,8 @@ export interface TrainOptions {
   maxBatches?: number;
   /** End the run after this epoch, as an interruption would (the schedule still spans `epochs`). */
   stopAfterEpoch?: number;
+  /** Replace the checkpoints of an earlier run in `out` (without it, such a directory is refused unless resuming). */
+  force?: boolean;
 }
 
 export interface EpochLog {
@@ -93,7 +105,37 @@ function meanLossFromProbs(probs: Float32Array, labels: ArrayLike<number>, k: nu
   return s / Math.max(1, labels.length);
 }
 
+/**
+ * Trains (see the file comment) with `o.out` locked for this run: a second
+ * run on the same directory is refused, as is one that would replace an
+ * earlier run's checkpoints without `resume` or `force`.
+ */
 export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<TrainResult> {
+  const lock = lockRunDir(o.out);
+  try {
+    const removed = cleanCheckpointDir(o.out);
+    if (removed.length > 0) ev.log?.(`removed ${removed.length} file(s) an interrupted save left in ${o.out}`);
+    const existing = ['last', 'best'].filter((n) => existsSync(join(o.out, `${n}.json`)));
+    if (o.resume && !existing.includes('last')) throw new Error(`nothing to resume: ${o.out} has no last checkpoint (last.json)`);
+    if (!o.resume && existing.length > 0) {
+      if (!o.force) {
+        throw new Error(
+          `${o.out} already holds the checkpoints of a training run (${existing.map((n) => `${n}.json`).join(', ')}): ` +
+            `continue it with --resume, replace it with --force, or choose another --out`,
+        );
+      }
+      for (const n of existing) {
+        for (const f of [`${n}.json`, `${n}.safetensors`]) rmSync(join(o.out, f), { force: true });
+      }
+      cleanCheckpointDir(o.out);
+    }
+    return await trainIn(o, ev);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   const log = ev.log ?? (() => {});
   const mode = o.mode ?? 'three-class';
   const names = classNames(mode);
@@ -106,7 +148,6 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   const size = INPUT_SIZE;
   const fit = o.fit ?? 'stretch';
   const augment = o.augment === undefined ? DEFAULT_AUGMENT : o.augment;
-  mkdirSync(o.out, { recursive: true });
   const lastBase = join(o.out, 'last');
   const bestBase = join(o.out, 'best');
 
@@ -143,7 +184,7 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
   let startEpoch = 1;
   let history: EpochLog[] = [];
   let best = { epoch: 0, score: -Infinity };
-  if (o.resume && existsSync(`${lastBase}.json`)) {
+  if (o.resume) {
     const info = readCheckpointInfo(lastBase);
     loadCheckpointWeights(lastBase, model);
     const tensors = loadOptimizerTensors(lastBase);
@@ -183,6 +224,18 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
     best,
     options: { epochs, batchSize, seed, lr, valFraction: o.valFraction ?? 0.15 },
   });
+
+  /** Where training can restart from, for the messages of a stop. */
+  const lastGood = () =>
+    existsSync(`${lastBase}.json`)
+      ? `the last good checkpoint is ${lastBase} (epoch ${readCheckpointInfo(lastBase).epoch})`
+      : 'no checkpoint was written (no epoch finished)';
+  const diverged = (epoch: number, why: string): never => {
+    model.dispose();
+    opt.dispose();
+    classWeight?.dispose();
+    throw new Error(`training stopped: the weights became non-finite in epoch ${epoch} (${why}); nothing was saved for it; ${lastGood()} (try a lower --lr)`);
+  };
 
   manualSeed(seed);
   const patience = o.patience ?? 5;
@@ -226,9 +279,7 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
         model.dispose();
         opt.dispose();
         classWeight?.dispose();
-        throw new Error(
-          `training stopped: the loss became ${lossValue} at epoch ${epoch}, batch ${b + 1}; the last good checkpoint is ${lastBase}.safetensors (try a lower --lr)`,
-        );
+        throw new Error(`training stopped: the loss became ${lossValue} at epoch ${epoch}, batch ${b + 1}; ${lastGood()} (try a lower --lr)`);
       }
       lossSum += lossValue * batch.length;
       seen += batch.length;
@@ -250,6 +301,7 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
     let valLoss = NaN;
     if (valIdx.length > 0) {
       const probs = await predictProbs(model, loaded.pixels, size, valIdx, norm, k, batchSize);
+      if (!probs.every(Number.isFinite)) diverged(epoch, 'the validation outputs are not finite');
       const valLabels = valIdx.map((i) => labels[i]!);
       metrics = computeMetrics(probs, valLabels, names);
       valLoss = meanLossFromProbs(probs, valLabels, k);
@@ -270,8 +322,13 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
     const improved = score > best.score;
     if (improved) best = { epoch, score };
     const summary = { train: { loss: entry.trainLoss, accuracy: entry.trainAccuracy }, validation: metrics };
-    await saveCheckpoint(lastBase, model, info(epoch, summary), opt.stateDict());
-    if (improved) await saveCheckpoint(bestBase, model, info(epoch, summary));
+    try {
+      await saveCheckpoint(lastBase, model, info(epoch, summary), opt.stateDict());
+      if (improved) await saveCheckpoint(bestBase, model, info(epoch, summary));
+    } catch (e) {
+      if (e instanceof NonFiniteWeightsError) diverged(epoch, e.message);
+      throw e;
+    }
     log(
       `epoch ${epoch}/${epochs}  loss ${entry.trainLoss.toFixed(4)}  acc ${(100 * entry.trainAccuracy).toFixed(1)}%  ` +
         `val loss ${valLoss.toFixed(4)}  val acc ${(100 * entry.valAccuracy).toFixed(1)}%  val macro-F1 ${(100 * entry.valMacroF1).toFixed(1)}%  ` +
