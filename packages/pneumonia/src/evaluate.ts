@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Sequential } from '@pneumo/nn';
 import { loadCheckpointWeights, readCheckpointInfo, type CheckpointInfo } from './checkpoint.js';
 import { preprocess } from './data/image.js';
 import { discover, type Skipped, type SplitName } from './data/layout.js';
 import { loadImages } from './data/load.js';
+import { readImageFile } from './data/read-image.js';
 import { predictProbs } from './infer.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { blogCnn } from './model.js';
@@ -48,8 +48,7 @@ export async function predict(weights: string, paths: string[]): Promise<Predict
     const out: Prediction[] = paths.map((path) => ({ path, class: null, probabilities: {} }));
     paths.forEach((path, i) => {
       try {
-        const bytes = readFileSync(path);
-        pixels.set(preprocess(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), size, info.fit).data, ok.length * size * size);
+        pixels.set(preprocess(readImageFile(path), size, info.fit).data, ok.length * size * size);
         ok.push(i);
       } catch (e) {
         out[i]!.error = (e as Error).message;

@@ -1,6 +1,7 @@
 /** `pneumo explain`: Grad-CAM (gradcam.ts) of an image file, written as a PNG overlay. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '@pneumo/nn/node';
 import { PNG } from 'pngjs';
+import { readImageFile } from './data/read-image.js';
 import type { GreyImage } from './data/image.js';
 import { loadModel } from './evaluate.js';
 import { type Explanation, gradCamOf, overlayRgba } from './gradcam.js';
@@ -26,8 +27,13 @@ export function overlayPng(image: GreyImage, cam: Float32Array, camSize: number,
 
 /** `pneumo explain`: Grad-CAM of one image, written to `out` as a PNG. */
 export async function explainToFile(weights: string, imagePath: string, out: string, target?: string): Promise<Explanation> {
-  const bytes = readFileSync(imagePath);
-  const e = await gradCam(weights, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), target);
-  writeFileSync(out, overlayPng(e.image, e.cam, e.camSize));
+  let bytes: Uint8Array;
+  try {
+    bytes = readImageFile(imagePath);
+  } catch (e) {
+    throw new Error(`${imagePath}: ${(e as Error).message}`);
+  }
+  const e = await gradCam(weights, bytes, target);
+  writeFileAtomic(out, overlayPng(e.image, e.cam, e.camSize));
   return e;
 }

@@ -154,6 +154,11 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   // Data: train and the official val pool together, split again by patient
   // (the official val split has 16 images: too few to select a model on).
   const found = discover(o.data, mode, ['train', 'val']);
+  const present = new Set(found.records.map((r) => r.label));
+  const missing = names.filter((_, c) => !present.has(c));
+  if (missing.length > 0) {
+    throw new Error(`${found.root} has no ${missing.join(' or ')} images in train/ and val/: every class needs examples to train on`);
+  }
   const rng = new Generator(seed);
   const split = patientSplit(found.records, o.valFraction ?? 0.15, (xs) => new Generator(seed + 1).shuffle(xs));
   const records: ImageRecord[] = [...split.train, ...split.val];

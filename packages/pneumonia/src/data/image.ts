@@ -32,12 +32,16 @@ export function decodeGrey(bytes: Uint8Array): GreyImage {
   let width: number;
   let height: number;
   let rgba: Uint8Array;
-  if (format === 'jpeg') {
+  try {
+    if (format === 'png') return decodePngGrey(bytes);
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
     ({ width, height } = img);
     rgba = img.data;
-  } else {
-    return decodePngGrey(bytes);
+  } catch (e) {
+    const msg = (e as Error).message || String(e);
+    // Our own size and truncation checks already say what is wrong.
+    if (/^(unsupported image size|truncated)/.test(msg)) throw e;
+    throw new Error(`corrupt or truncated ${format.toUpperCase()} (${msg})`);
   }
   if (width <= 0 || height <= 0 || width * height > MAX_PIXELS) throw new Error(`unsupported image size ${width}x${height}`);
   if (rgba.length < width * height * 4) throw new Error('truncated image data');

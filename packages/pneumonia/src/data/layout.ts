@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { labelFor, patientId, type TaskMode } from '../classes.js';
+import { fileProblem } from './read-image.js';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
@@ -48,10 +49,34 @@ export function discover(root: string, mode: TaskMode, splits: readonly SplitNam
     for (const folder of CLASS_FOLDERS) {
       const dir = join(base, split, folder);
       if (!existsSync(dir)) continue;
-      for (const file of readdirSync(dir).sort()) {
+      let raw: Buffer[];
+      try {
+        raw = readdirSync(dir, { encoding: 'buffer' });
+      } catch (e) {
+        skipped.push({ path: dir, reason: `cannot list the folder: ${fileProblem(e)}` });
+        continue;
+      }
+      const names: string[] = [];
+      for (const r of raw) {
+        const name = r.toString('utf8');
+        // A name that is not UTF-8 cannot be opened through a string path.
+        if (Buffer.from(name, 'utf8').equals(r)) names.push(name);
+        else skipped.push({ path: join(dir, name), reason: 'the file name is not valid UTF-8' });
+      }
+      for (const file of names.sort()) {
         const path = join(dir, file);
         if (file.startsWith('.')) continue;
-        if (!statSync(path).isFile()) continue;
+        let st;
+        try {
+          st = statSync(path);
+        } catch (e) {
+          skipped.push({ path, reason: fileProblem(e) });
+          continue;
+        }
+        if (!st.isFile()) {
+          skipped.push({ path, reason: st.isDirectory() ? 'a directory, not an image file (sub-folders are not searched)' : 'not a regular file' });
+          continue;
+        }
         const ext = file.slice(file.lastIndexOf('.')).toLowerCase();
         if (!IMAGE_EXTENSIONS.includes(ext)) {
           skipped.push({ path, reason: `not an image file (extension ${ext || 'none'})` });

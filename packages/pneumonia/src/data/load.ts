@@ -4,10 +4,12 @@
  * so later runs skip decoding.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '@pneumo/nn/node';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Fit, preprocess } from './image.js';
+import { readImageFile } from './read-image.js';
 import type { ImageRecord, Skipped } from './layout.js';
 
 export interface LoadOptions {
@@ -37,8 +39,13 @@ function cacheKey(records: ImageRecord[], o: LoadOptions): string {
   const h = createHash('sha256');
   h.update(`v${CACHE_VERSION}|${o.size}|${o.fit}\n`);
   for (const r of records) {
-    const st = statSync(r.path);
-    h.update(`${r.path}|${st.size}|${st.mtimeMs}\n`);
+    // A file that cannot be stat'ed is skipped by the load itself.
+    let stamp = 'unreadable';
+    try {
+      const st = statSync(r.path);
+      stamp = `${st.size}|${st.mtimeMs}`;
+    } catch {}
+    h.update(`${r.path}|${stamp}\n`);
   }
   return h.digest('hex').slice(0, 32);
 }
@@ -67,8 +74,7 @@ export function loadImages(records: ImageRecord[], o: LoadOptions): LoadedImages
   const skipped: Skipped[] = [];
   records.forEach((r, i) => {
     try {
-      const bytes = readFileSync(r.path);
-      const img = preprocess(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), o.size, o.fit);
+      const img = preprocess(readImageFile(r.path), o.size, o.fit);
       pixels.set(img.data, kept.length * px);
       kept.push(i);
     } catch (e) {
@@ -80,9 +86,8 @@ export function loadImages(records: ImageRecord[], o: LoadOptions): LoadedImages
   if (cacheDir) {
     try {
       mkdirSync(cacheDir, { recursive: true });
-      writeFileSync(`${file}.tmp`, new Uint8Array(out.buffer));
-      renameSync(`${file}.tmp`, file);
-      writeFileSync(`${file}.json`, JSON.stringify({ kept, skipped }));
+      writeFileAtomic(file, new Uint8Array(out.buffer));
+      writeFileAtomic(`${file}.json`, JSON.stringify({ kept, skipped }));
     } catch (e) {
       console.warn(`pneumo: could not write the image cache in ${cacheDir}: ${(e as Error).message}`);
     }

@@ -1,0 +1,56 @@
+/**
+ * Reading an image file defensively: only a regular file (a FIFO would
+ * block forever, a directory or device is no image), and no larger than a
+ * cap (a mislabelled 1.5 GB file is not read whole). Errors say which rule
+ * the file broke; callers skip it with a warning.
+ */
+import { readFileSync, statSync } from 'node:fs';
+
+/** Default cap on an image file's size; PNEUMO_MAX_IMAGE_MB overrides it. */
+export const DEFAULT_MAX_IMAGE_MB = 64;
+
+export function maxImageBytes(): number {
+  const env = process.env.PNEUMO_MAX_IMAGE_MB;
+  if (env === undefined || env === '') return DEFAULT_MAX_IMAGE_MB * 2 ** 20;
+  const mb = Number(env);
+  if (!(mb > 0)) throw new Error(`PNEUMO_MAX_IMAGE_MB='${env}' is not a positive number of megabytes`);
+  return mb * 2 ** 20;
+}
+
+const KIND: [string, (s: import('node:fs').Stats) => boolean][] = [
+  ['a directory', (s) => s.isDirectory()],
+  ['a FIFO', (s) => s.isFIFO()],
+  ['a socket', (s) => s.isSocket()],
+  ['a device', (s) => s.isCharacterDevice() || s.isBlockDevice()],
+];
+
+/** Why a path cannot be read as a file, in words. */
+export function fileProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return 'a symbolic link loop';
+  if (code === 'ENOENT') return 'no such file (or a dangling symbolic link)';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'a directory, not an image file';
+  return (e as Error).message;
+}
+
+/** The bytes of an image file, or an Error saying why not. */
+export function readImageFile(path: string, maxBytes = maxImageBytes()): Uint8Array {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new Error(fileProblem(e));
+  }
+  if (!st.isFile()) throw new Error(`${KIND.find(([, is]) => is(st))?.[0] ?? 'not a regular file'}, not an image file`);
+  if (st.size > maxBytes) {
+    throw new Error(`the file is ${(st.size / 2 ** 20).toFixed(0)} MB, over the ${(maxBytes / 2 ** 20).toFixed(0)} MB limit for an image (PNEUMO_MAX_IMAGE_MB)`);
+  }
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch (e) {
+    throw new Error(fileProblem(e));
+  }
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
