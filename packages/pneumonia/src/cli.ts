@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
- * The pneumo command line: train, evaluate, predict, and make a synthetic
- * dataset. `pneumo help` lists the options.
+ * The pneumo command line: train, evaluate, predict, explain, and make a
+ * synthetic dataset. The grammar lives in cli-args.ts; `pneumo --help` and
+ * `pneumo COMMAND --help` print it. Exit codes: 0 success, 1 failure, 2 a
+ * usage error (reported before any GPU work).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { COMMANDS, commandHelp, DEFAULT_DATA, globalHelp, parseCommand, UsageError, type Values } from './cli-args.js';
 import { init } from '@pneumo/nn/node';
 import { writeSyntheticDataset } from './data/synthetic.js';
 import { evaluate, predict } from './evaluate.js';
@@ -15,60 +18,6 @@ import { readCheckpointInfo } from './checkpoint.js';
 import { train } from './train.js';
 import type { SplitName } from './data/layout.js';
 
-export const DEFAULT_DATA = 'data/synthetic';
-
-const HELP = `pneumo: pneumonia in chest X-rays with the blog CNN on WebGPU
-
-  pneumo train [--data DIR] [--epochs N] [--batch-size 32] [--optimizer adam|sgd] [--lr X]
-               [--weight-decay X] [--seed N] [--out DIR] [--resume] [--binary] [--outputs 10]
-               [--val-fraction 0.15] [--patience 5] [--fit stretch|pad|crop] [--no-augment]
-               [--no-class-weights] [--max-batches N]
-      Trains, validates every epoch on a patient-level split, writes best and last
-      checkpoints to --out (default runs/latest), then evaluates the best on the test split.
-      Without --data: a synthetic dataset in ${DEFAULT_DATA} (generated on first use).
-  pneumo evaluate --weights FILE [--data DIR] [--split test|val|train] [--json]
-  pneumo predict --weights FILE IMAGE... [--json]
-  pneumo explain --weights FILE IMAGE --out heat.png [--class NAME]
-      Grad-CAM on the last conv layer, overlaid on the X-ray.
-  pneumo synth [--out DIR] [--per-class N] [--seed N]
-      Writes a synthetic dataset in the Kaggle layout.
-
-Environment: PNEUMO_DEVICE=webgpu|cpu, PNEUMO_ADAPTER=llvmpipe|swiftshader|native (see README).`;
-
-interface Args {
-  _: string[];
-  [k: string]: string | boolean | string[];
-}
-
-function parse(argv: string[]): Args {
-  const args: Args = { _: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
-      if (inline !== undefined) args[key] = inline;
-      else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--') && !['resume', 'binary', 'json', 'no-augment', 'no-class-weights'].includes(key)) args[key] = argv[++i]!;
-      else args[key] = true;
-    } else args._.push(a);
-  }
-  return args;
-}
-
-function num(args: Args, key: string, dflt?: number): number | undefined {
-  const v = args[key];
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(n)) throw new Error(`--${key} needs a number, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function str(args: Args, key: string): string | undefined {
-  const v = args[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new Error(`--${key} needs a value`);
-  return v;
-}
-
 function ensureDefaultData(dir: string): void {
   if (existsSync(dir)) return;
   console.log(`generating the synthetic dataset in ${dir} ...`);
@@ -76,12 +25,23 @@ function ensureDefaultData(dir: string): void {
   console.log(`wrote ${n} images`);
 }
 
+/**
+ * A progress line for training: redrawn in place on a terminal (the line is
+ * cleared first, so a shorter line leaves nothing behind), every 15 s
+ * otherwise; the ETA covers the whole run, not just the epoch.
+ */
 function progressBar(tty: boolean) {
   let lastLine = 0;
-  return (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number; etaSeconds: number }) => {
-    const text = `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(Math.round((20 * p.batch) / p.batches)).padEnd(20)}] ${p.batch}/${p.batches}  loss ${p.loss.toFixed(4)}  acc ${(100 * p.accuracy).toFixed(1)}%  ${p.imagesPerSecond.toFixed(1)} img/s  ETA ${Math.ceil(p.etaSeconds)} s`;
+  const started = Date.now();
+  let done = 0;
+  return (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number }) => {
+    done++;
+    const left = (p.epochs - p.epoch) * p.batches + (p.batches - p.batch);
+    const eta = ((Date.now() - started) / 1000 / done) * left;
+    const etaText = eta >= 3600 ? `${Math.floor(eta / 3600)} h ${Math.round((eta % 3600) / 60)} min` : eta >= 60 ? `${Math.round(eta / 60)} min` : `${Math.ceil(eta)} s`;
+    const text = `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(Math.round((20 * p.batch) / p.batches)).padEnd(20)}] ${p.batch}/${p.batches}  loss ${p.loss.toFixed(4)}  acc ${(100 * p.accuracy).toFixed(1)}%  ${p.imagesPerSecond.toFixed(1)} img/s  run ETA ${etaText}`;
     if (tty) {
-      process.stdout.write(`\r${text}${p.batch === p.batches ? '\n' : ''}`);
+      process.stdout.write(`\r\x1b[K${text}${p.batch === p.batches ? '\n' : ''}`);
     } else if (p.batch === p.batches || Date.now() - lastLine > 15000) {
       lastLine = Date.now();
       console.log(text);
@@ -89,103 +49,125 @@ function progressBar(tty: boolean) {
   };
 }
 
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const probabilities = (p: Record<string, number>) =>
+  Object.entries(p)
+    .map(([c, v]) => `${c} ${(100 * v).toFixed(1)}%`)
+    .join(', ');
+
+async function trainCommand(v: Values): Promise<number> {
+  const data = v.data as string;
+  if (data === DEFAULT_DATA) ensureDefaultData(data);
+  const out = v.out as string;
+  const result = await train(
+    {
+      data,
+      out,
+      epochs: v.epochs as number,
+      batchSize: v['batch-size'] as number,
+      optimizer: v.optimizer as 'adam' | 'sgd',
+      lr: v.lr as number | undefined,
+      weightDecay: v['weight-decay'] as number | undefined,
+      seed: v.seed as number,
+      resume: v.resume as boolean,
+      force: v.force as boolean,
+      mode: v.binary ? 'binary' : 'three-class',
+      outputs: v.outputs as number,
+      valFraction: v['val-fraction'] as number,
+      patience: v.patience as number,
+      fit: v.fit as 'stretch' | 'pad' | 'crop',
+      augment: v['no-augment'] ? null : undefined,
+      classWeights: !v['no-class-weights'],
+      maxBatches: v['max-batches'] as number | undefined,
+    },
+    { log: (l) => console.log(l), progress: progressBar(Boolean(process.stdout.isTTY)) },
+  );
+  console.log(`best: epoch ${result.best.epoch} (validation macro-F1 ${(100 * result.best.score).toFixed(1)}%) -> ${result.best.path}`);
+  if (result.skipped.length) console.log(`skipped ${result.skipped.length} files (see the warnings above)`);
+  let shown: Metrics | null = null;
+  let title = 'validation';
+  try {
+    const ev = await evaluate(result.best.path, data, 'test');
+    console.log(`\ntest split (${resolve(data)}):\n${formatMetrics(ev.metrics)}`);
+    shown = ev.metrics;
+    title = 'test';
+  } catch (e) {
+    console.log(`no test evaluation: ${(e as Error).message.split('\n')[0]}`);
+    shown = readCheckpointInfo(result.best.path).metrics.validation as Metrics | null;
+  }
+  const files = writeReport(out, result.history, shown, `pneumo training report (${title} metrics of the best epoch, ${result.best.epoch})`);
+  console.log(`report: ${files.join(', ')}`);
+  return 0;
+}
+
+function required(command: string, v: Values, name: string): string {
+  const x = v[name];
+  if (typeof x !== 'string') throw new UsageError(`pneumo ${command}: --${name} is required (see pneumo ${command} --help)`);
+  return x;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const args = parse(argv);
-  const cmd = args._[0];
-  if (!cmd || cmd === 'help' || args.help) {
-    console.log(HELP);
-    return cmd ? 0 : 1;
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    const topic = cmd === 'help' ? rest[0] : undefined;
+    if (topic && COMMANDS[topic]) console.log(commandHelp(topic));
+    else console.log(globalHelp(version()));
+    // No command at all is a usage error; asking for help is not.
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    console.log(version());
+    return 0;
+  }
+  if (!COMMANDS[cmd]) throw new UsageError(`pneumo: unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')}; see pneumo --help)`);
+  const { values: v, positionals, help } = parseCommand(cmd, rest);
+  if (help) {
+    console.log(commandHelp(cmd));
+    return 0;
   }
   if (cmd === 'synth') {
-    const out = str(args, 'out') ?? DEFAULT_DATA;
-    const per = num(args, 'per-class', 120)!;
-    const n = writeSyntheticDataset(out, { seed: num(args, 'seed', 7), perClass: { train: per, val: Math.ceil(per / 6), test: Math.ceil(per / 3) } });
-    console.log(`wrote ${n} images to ${out}`);
+    const per = v['per-class'] as number;
+    const n = writeSyntheticDataset(v.out as string, { seed: v.seed as number, perClass: { train: per, val: Math.ceil(per / 6), test: Math.ceil(per / 3) } });
+    console.log(`wrote ${n} images to ${v.out as string}`);
     return 0;
   }
+  // Everything else needs its arguments checked before the GPU starts.
+  const weights = cmd === 'train' ? '' : required(cmd, v, 'weights');
+  const explainOut = cmd === 'explain' ? required(cmd, v, 'out') : '';
   await init();
-  if (cmd === 'train') {
-    const data = str(args, 'data') ?? DEFAULT_DATA;
-    if (!args.data) ensureDefaultData(data);
-    const out = str(args, 'out') ?? 'runs/latest';
-    const tty = Boolean(process.stdout.isTTY);
-    const result = await train(
-      {
-        data,
-        out,
-        epochs: num(args, 'epochs'),
-        batchSize: num(args, 'batch-size'),
-        optimizer: (str(args, 'optimizer') as 'adam' | 'sgd' | undefined) ?? 'adam',
-        lr: num(args, 'lr'),
-        weightDecay: num(args, 'weight-decay'),
-        seed: num(args, 'seed'),
-        resume: Boolean(args.resume),
-        mode: args.binary ? 'binary' : 'three-class',
-        outputs: num(args, 'outputs'),
-        valFraction: num(args, 'val-fraction'),
-        patience: num(args, 'patience'),
-        fit: str(args, 'fit') as 'stretch' | 'pad' | 'crop' | undefined,
-        augment: args['no-augment'] ? null : undefined,
-        classWeights: !args['no-class-weights'],
-        maxBatches: num(args, 'max-batches'),
-      },
-      { log: (l) => console.log(l), progress: progressBar(tty) },
-    );
-    console.log(`best: epoch ${result.best.epoch} (validation macro-F1 ${(100 * result.best.score).toFixed(1)}%) -> ${result.best.path}`);
-    if (result.skipped.length) console.log(`skipped ${result.skipped.length} files (see the warnings above)`);
-    let shown: Metrics | null = null;
-    let title = 'validation';
-    try {
-      const ev = await evaluate(result.best.path, data, 'test');
-      console.log(`\ntest split (${resolve(data)}):\n${formatMetrics(ev.metrics)}`);
-      shown = ev.metrics;
-      title = 'test';
-    } catch (e) {
-      console.log(`no test evaluation: ${(e as Error).message.split('\n')[0]}`);
-      shown = readCheckpointInfo(result.best.path).metrics.validation as Metrics | null;
-    }
-    const files = writeReport(out, result.history, shown, `pneumo training report (${title} metrics of the best epoch, ${result.best.epoch})`);
-    console.log(`report: ${files.join(', ')}`);
-    return 0;
-  }
+  if (cmd === 'train') return trainCommand(v);
   if (cmd === 'evaluate') {
-    const weights = str(args, 'weights');
-    if (!weights) throw new Error('evaluate needs --weights FILE');
-    const ev = await evaluate(weights, str(args, 'data') ?? DEFAULT_DATA, (str(args, 'split') ?? 'test') as SplitName);
+    const ev = await evaluate(weights, v.data as string, v.split as SplitName);
     for (const s of ev.skipped) console.error(`warning: skipped ${s.path}: ${s.reason}`);
-    console.log(args.json ? JSON.stringify(ev.metrics, null, 1) : formatMetrics(ev.metrics));
+    console.log(v.json ? JSON.stringify(ev.metrics, null, 1) : formatMetrics(ev.metrics));
     return 0;
   }
   if (cmd === 'predict') {
-    const weights = str(args, 'weights');
-    const images = args._.slice(1);
-    if (!weights || images.length === 0) throw new Error('predict needs --weights FILE and at least one image');
-    const preds = await predict(weights, images);
-    if (args.json) console.log(JSON.stringify(preds, null, 1));
-    else {
-      for (const p of preds) {
-        if (p.error) console.log(`${p.path}: cannot read: ${p.error}`);
-        else console.log(`${p.path}: ${p.class}  (${Object.entries(p.probabilities).map(([c, v]) => `${c} ${(100 * v).toFixed(1)}%`).join(', ')})`);
-      }
-    }
+    const preds = await predict(weights, positionals);
+    if (v.json) console.log(JSON.stringify(preds, null, 1));
+    else for (const p of preds) console.log(p.error ? `${p.path}: cannot read: ${p.error}` : `${p.path}: ${p.class}  (${probabilities(p.probabilities)})`);
     return preds.some((p) => p.error) ? 1 : 0;
   }
-  if (cmd === 'explain') {
-    const weights = str(args, 'weights');
-    const image = args._[1];
-    const out = str(args, 'out');
-    if (!weights || !image || !out) throw new Error('explain needs --weights FILE, an IMAGE and --out FILE.png');
-    const e = await explainToFile(weights, image, out, str(args, 'class'));
-    console.log(`${image}: ${e.class}  (${Object.entries(e.probabilities).map(([c, v]) => `${c} ${(100 * v).toFixed(1)}%`).join(', ')}); Grad-CAM written to ${out}`);
-    return 0;
-  }
-  console.error(`unknown command '${cmd}'\n\n${HELP}`);
-  return 2;
+  const image = positionals[0]!;
+  const e = await explainToFile(weights, image, explainOut, v.class as string | undefined);
+  console.log(`${image}: ${e.class}  (${probabilities(e.probabilities)}); Grad-CAM written to ${explainOut}`);
+  return 0;
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error) => {
+    if (e instanceof UsageError) {
+      console.error(e.message);
+      process.exit(2);
+    }
     console.error(`pneumo: ${e.message}`);
     process.exit(1);
   },

@@ -1,0 +1,194 @@
+/**
+ * The pneumo command line's grammar, one table: every command's options
+ * with their types, ranges and help. Parsing is node:util's parseArgs in
+ * strict mode (unknown options, missing values and values given to flags
+ * are errors), then each value is checked against its rule, so a bad
+ * command line fails in one line, before any GPU work.
+ */
+import { parseArgs } from 'node:util';
+
+type Rule =
+  | { kind: 'flag' }
+  | { kind: 'string'; meta: string }
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'number'; min: number; max: number; minExclusive?: boolean; maxExclusive?: boolean }
+  | { kind: 'choice'; values: readonly string[] };
+
+interface OptionSpec {
+  rule: Rule;
+  help: string;
+  default?: string;
+}
+
+export interface CommandSpec {
+  usage: string;
+  summary: string;
+  /** Positional arguments: their name and how many (min, max). */
+  positionals?: { name: string; min: number; max: number };
+  options: Record<string, OptionSpec>;
+}
+
+const flag = (help: string): OptionSpec => ({ rule: { kind: 'flag' }, help });
+const str = (meta: string, help: string, dflt?: string): OptionSpec => ({ rule: { kind: 'string', meta }, help, default: dflt });
+const int = (min: number, max: number, help: string, dflt?: string): OptionSpec => ({ rule: { kind: 'int', min, max }, help, default: dflt });
+const choice = (values: readonly string[], help: string, dflt?: string): OptionSpec => ({ rule: { kind: 'choice', values }, help, default: dflt });
+
+export const DEFAULT_DATA = 'data/synthetic';
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  train: {
+    usage: 'pneumo train [options]',
+    summary:
+      'Trains the blog CNN, validating every epoch on a patient-level split; writes best and last checkpoints to --out,\n' +
+      `then evaluates the best on the test split. Without --data: a synthetic dataset in ${DEFAULT_DATA} (made on first use).`,
+    options: {
+      data: str('DIR', 'dataset root in the Kaggle layout', DEFAULT_DATA),
+      out: str('DIR', 'where checkpoints and the report go', 'runs/latest'),
+      epochs: int(1, 10_000, 'epochs to train', '10'),
+      'batch-size': int(1, 4096, 'images per step', '32'),
+      optimizer: choice(['adam', 'sgd'], 'optimizer', 'adam'),
+      lr: { rule: { kind: 'number', min: 0, max: 10, minExclusive: true }, help: 'learning rate (default 3e-4 for adam, 0.01 for sgd)' },
+      'weight-decay': { rule: { kind: 'number', min: 0, max: 1 }, help: 'weight decay (default 0 for adam, 5e-4 for sgd)' },
+      seed: int(0, 2 ** 31 - 1, 'random seed', '1'),
+      resume: flag('continue the run in --out from its last checkpoint'),
+      force: flag('replace the checkpoints of an earlier run in --out'),
+      binary: flag('two classes (normal, pneumonia) instead of three'),
+      outputs: int(2, 1000, 'head outputs (the blog: 10)', '10'),
+      'val-fraction': { rule: { kind: 'number', min: 0, max: 0.9 }, help: 'fraction of training patients held out', default: '0.15' },
+      patience: int(1, 10_000, 'epochs without a better validation macro-F1 before stopping', '5'),
+      fit: choice(['stretch', 'pad', 'crop'], 'how a non-square X-ray becomes square', 'stretch'),
+      'no-augment': flag('no augmentation'),
+      'no-class-weights': flag('no inverse-frequency class weights'),
+      'max-batches': int(1, 10_000_000, 'stop each epoch after this many batches (quick runs)'),
+    },
+  },
+  evaluate: {
+    usage: 'pneumo evaluate --weights FILE [options]',
+    summary: 'Accuracy, per-class precision / recall / F1, sensitivity and specificity, ROC AUC on a split.',
+    options: {
+      weights: str('FILE', 'checkpoint (.safetensors, .json or its base name)'),
+      data: str('DIR', 'dataset root', DEFAULT_DATA),
+      split: choice(['test', 'val', 'train'], 'which split', 'test'),
+      json: flag('print the metrics as JSON'),
+    },
+  },
+  predict: {
+    usage: 'pneumo predict --weights FILE IMAGE...',
+    summary: 'The class and class probabilities of each X-ray.',
+    positionals: { name: 'IMAGE', min: 1, max: Infinity },
+    options: { weights: str('FILE', 'checkpoint'), json: flag('print JSON') },
+  },
+  explain: {
+    usage: 'pneumo explain --weights FILE IMAGE --out heat.png [--class NAME]',
+    summary: 'Grad-CAM on the last convolution, overlaid on the X-ray, written as a PNG.',
+    positionals: { name: 'IMAGE', min: 1, max: 1 },
+    options: { weights: str('FILE', 'checkpoint'), out: str('FILE', 'the PNG to write'), class: str('NAME', 'explain this class (default: the predicted one)') },
+  },
+  synth: {
+    usage: 'pneumo synth [--out DIR] [--per-class N] [--seed N]',
+    summary: 'Writes a synthetic X-ray dataset in the Kaggle layout.',
+    options: {
+      out: str('DIR', 'dataset root to write', DEFAULT_DATA),
+      'per-class': int(1, 100_000, 'training images per class (val and test get fewer)', '120'),
+      seed: int(0, 2 ** 31 - 1, 'random seed', '7'),
+    },
+  },
+};
+
+/** A usage error: printed in one line, exit code 2. */
+export class UsageError extends Error {}
+
+export type Values = Record<string, string | number | boolean | undefined>;
+
+function check(command: string, name: string, spec: OptionSpec, raw: string): string | number {
+  const r = spec.rule;
+  const bad = (why: string) => new UsageError(`pneumo ${command}: --${name} ${why}, got '${raw}'`);
+  if (r.kind === 'string') {
+    if (raw === '') throw bad('needs a value');
+    return raw;
+  }
+  if (r.kind === 'choice') {
+    if (!r.values.includes(raw)) throw bad(`must be one of ${r.values.join(', ')}`);
+    return raw;
+  }
+  const n = raw.trim() === '' ? NaN : Number(raw);
+  if (r.kind === 'int') {
+    if (!Number.isInteger(n) || n < r.min || n > r.max) throw bad(`must be a whole number from ${r.min} to ${r.max}`);
+    return n;
+  }
+  if (r.kind === 'number') {
+    const low = r.minExclusive ? n <= r.min : n < r.min;
+    const high = r.maxExclusive ? n >= r.max : n > r.max;
+    if (!Number.isFinite(n) || low || high) throw bad(`must be a number ${r.minExclusive ? '>' : '>='} ${r.min} and ${r.maxExclusive ? '<' : '<='} ${r.max}`);
+    return n;
+  }
+  return raw;
+}
+
+/** Parses one command's arguments (after the command name). */
+export function parseCommand(command: string, argv: string[]): { values: Values; positionals: string[]; help: boolean } {
+  const spec = COMMANDS[command]!;
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, o] of Object.entries(spec.options)) options[name] = { type: o.rule.kind === 'flag' ? 'boolean' : 'string' };
+  // parseArgs reads `--lr -0.5` as a missing value followed by an option;
+  // a negative number after an option that takes a value is that value.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : '';
+    if (options[name]?.type === 'string' && /^-\d|^-\.\d/.test(argv[i + 1] ?? '')) args.push(`--${name}=${argv[++i]!}`);
+    else args.push(argv[i]!);
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
+  } catch (e) {
+    // parseArgs says e.g. "Unknown option '--frobnicate'. To specify a positional argument starting with a '-', …"
+    const first = (e as Error).message.split(/\.\s|\n/)[0]!;
+    throw new UsageError(`pneumo ${command}: ${first.charAt(0).toLowerCase()}${first.slice(1)} (see pneumo ${command} --help)`);
+  }
+  if (parsed.values.help) return { values: {}, positionals: [], help: true };
+  const values: Values = {};
+  for (const [name, o] of Object.entries(spec.options)) {
+    const raw = parsed.values[name];
+    if (o.rule.kind === 'flag') values[name] = raw === true;
+    else if (typeof raw === 'string') values[name] = check(command, name, o, raw);
+    else if (o.default !== undefined) values[name] = check(command, name, o, o.default);
+  }
+  const positionals = parsed.positionals;
+  const p = spec.positionals;
+  if (!p && positionals.length > 0) throw new UsageError(`pneumo ${command}: unexpected argument '${positionals[0]}' (see pneumo ${command} --help)`);
+  if (p && (positionals.length < p.min || positionals.length > p.max)) {
+    const count = p.max === p.min ? (p.min === 1 ? 'exactly one' : `exactly ${p.min}`) : p.min === 1 ? 'at least one' : `at least ${p.min}`;
+    throw new UsageError(`pneumo ${command}: needs ${count} ${p.name} argument${p.min > 1 ? 's' : ''}, got ${positionals.length} (see pneumo ${command} --help)`);
+  }
+  return { values, positionals, help: false };
+}
+
+/** Help for one command, from its table. */
+export function commandHelp(command: string): string {
+  const spec = COMMANDS[command]!;
+  const rows = Object.entries(spec.options).map(([name, o]) => {
+    const r = o.rule;
+    const arg = r.kind === 'flag' ? '' : r.kind === 'choice' ? ` ${r.values.join('|')}` : r.kind === 'string' ? ` ${r.meta}` : ' N';
+    return [`  --${name}${arg}`, `${o.help}${o.default !== undefined ? ` (default ${o.default})` : ''}`] as const;
+  });
+  const width = Math.max(...rows.map(([a]) => a.length)) + 2;
+  return `usage: ${spec.usage}\n\n${spec.summary}\n\n${rows.map(([a, b]) => a.padEnd(width) + b).join('\n')}\n  -h, --help`.padEnd(0);
+}
+
+export function globalHelp(version: string): string {
+  const list = Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary.split('\n')[0]}`)
+    .join('\n');
+  return `pneumo ${version}: pneumonia in chest X-rays with the blog CNN on WebGPU
+
+usage: pneumo COMMAND [options]     (pneumo COMMAND --help for its options)
+
+${list}
+
+  --version   print the version
+  --help, -h  this text
+
+Environment: PNEUMO_DEVICE=webgpu|cpu|auto, PNEUMO_ADAPTER=auto|native|llvmpipe|swiftshader,
+PNEUMO_MAX_IMAGE_MB (default 64), PNEUMO_DEBUG=1, PNEUMO_QUIET=1 (see the README).`;
+}

@@ -1,0 +1,59 @@
+/**
+ * The pneumo command line as a user meets it: a table of command lines
+ * with the exit code and the message each must give. Usage errors exit 2
+ * in one line, before any GPU work (these run in well under a second).
+ * Runs the built CLI (npm ci builds it).
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const run = (args: string[], env: Record<string, string> = {}) => {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+};
+
+const TABLE: [string, string[], number, RegExp][] = [
+  ['no command', [], 2, /usage: pneumo COMMAND/],
+  ['--help', ['--help'], 0, /usage: pneumo COMMAND/],
+  ['-h', ['-h'], 0, /usage: pneumo COMMAND/],
+  ['help train', ['help', 'train'], 0, /usage: pneumo train/],
+  ['--version', ['--version'], 0, /^\d+\.\d+\.\d+\n$/],
+  ['train --help', ['train', '--help'], 0, /--batch-size N +images per step \(default 32\)/],
+  ['predict -h', ['predict', '-h'], 0, /usage: pneumo predict --weights FILE IMAGE\.\.\./],
+  ['unknown command', ['frob'], 2, /unknown command 'frob'/],
+  ['unknown option', ['train', '--frobnicate', '3'], 2, /^pneumo train: unknown option '--frobnicate'/],
+  ['misspelt option', ['train', '--epoch', '1'], 2, /unknown option '--epoch'/],
+  ['bad choice', ['train', '--optimizer', 'rmsprop'], 2, /--optimizer must be one of adam, sgd, got 'rmsprop'/],
+  ['bad fit', ['train', '--fit', 'zoom'], 2, /--fit must be one of stretch, pad, crop/],
+  ['negative fraction', ['train', '--val-fraction', '-0.5'], 2, /--val-fraction must be a number >= 0/],
+  ['zero batches', ['train', '--max-batches', '0'], 2, /--max-batches must be a whole number from 1/],
+  ['a flag with a value', ['train', '--resume=false'], 2, /'--resume' does not take an argument/],
+  ['negative count', ['synth', '--per-class', '-5'], 2, /--per-class must be a whole number from 1/],
+  ['batch 0', ['train', '--batch-size', '0'], 2, /--batch-size must be a whole number from 1 to 4096, got '0'/],
+  ['epochs 0', ['train', '--epochs', '0'], 2, /--epochs must be a whole number/],
+  ['batch 1e9', ['train', '--batch-size', '1e9'], 2, /--batch-size must be a whole number from 1 to 4096, got '1e9'/],
+  ['not a number', ['train', '--lr', 'fast'], 2, /--lr must be a number > 0/],
+  ['missing value', ['predict', '--weights'], 2, /'--weights <value>' argument missing/],
+  ['no image', ['predict', '--weights', 'x'], 2, /needs at least one IMAGE argument, got 0/],
+  ['two images to explain', ['explain', '--weights', 'w', '--out', 'o.png', 'a', 'b'], 2, /needs exactly one IMAGE argument, got 2/],
+  ['missing --weights', ['evaluate'], 2, /--weights is required/],
+  ['stray argument', ['synth', 'extra'], 2, /unexpected argument 'extra'/],
+];
+
+describe('the pneumo CLI', () => {
+  it.each(TABLE)('%s', (_, args, code, message) => {
+    const r = run(args);
+    expect(r.out).toMatch(message);
+    expect(r.code).toBe(code);
+    // Usage errors are one line.
+    if (code === 2 && args.length > 0) expect(r.out.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses an unknown PNEUMO_ADAPTER instead of running on the cpu backend', () => {
+    const r = run(['predict', '--weights', 'x.safetensors', 'y.jpeg'], { PNEUMO_ADAPTER: 'nonsense' });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/unknown adapter 'nonsense' \(PNEUMO_ADAPTER\)/);
+  });
+});
