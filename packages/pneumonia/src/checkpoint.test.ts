@@ -4,7 +4,7 @@
  * per output directory. On the cpu backend: the files are what is tested.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +125,19 @@ describe('checkpoint sets', () => {
     }
     expect(committed).toBeGreaterThan(4);
   }, 60_000);
+});
+
+describe('checkpoint descriptions', () => {
+  it('are refused when incomplete or invalid (a zero std would make every input infinite)', async () => {
+    const dir = tmp();
+    const base = join(dir, 'best');
+    await saveCheckpoint(base, net(1), info(1));
+    const good = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as CheckpointInfo;
+    writeFileSync(`${base}.json`, JSON.stringify({ ...good, normalization: { mean: 0.4, std: 0 } }));
+    expect(() => readCheckpointInfo(base)).toThrow(/incomplete or invalid/);
+    writeFileSync(`${base}.json`, '{"format": "pneumo-checkpoint", ');
+    expect(() => readCheckpointInfo(base)).toThrow(/best\.json: /);
+  });
 });
 
 describe('the run lock', () => {

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { runQuietly } from './dawn-quiet.js';
 import { COMMANDS, commandHelp, DEFAULT_DATA, globalHelp, parseCommand, UsageError, type Values } from './cli-args.js';
 import { init } from '@pneumo/nn/node';
 import { writeSyntheticDataset } from './data/synthetic.js';
@@ -161,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
+if (!runQuietly()) main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error) => {
     if (e instanceof UsageError) {

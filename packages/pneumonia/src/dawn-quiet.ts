@@ -1,0 +1,55 @@
+/**
+ * Dawn, the WebGPU implementation under the `webgpu` package, prints its
+ * own warnings from native code straight to the process's stderr (a limit
+ * "artificially reduced", a Vulkan loader that found no driver, with C++
+ * source paths). JavaScript cannot intercept those writes, so the CLI runs
+ * itself as a child with stderr piped through this filter, which drops
+ * Dawn's warning blocks and passes everything else through unchanged.
+ * PNEUMO_DEBUG=1 shows them.
+ */
+import { spawn } from 'node:child_process';
+
+/** A Dawn warning block: "Warning: …", then "    at …" lines, then a blank line. */
+export function dawnNoiseFilter(): (chunk: string) => string {
+  let pending = '';
+  let inBlock = false;
+  return (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    const kept: string[] = [];
+    for (const line of lines) {
+      if (/^Warning: /.test(line)) {
+        inBlock = true;
+        continue;
+      }
+      if (inBlock && (/^\s+at /.test(line) || /^\s*- While /.test(line) || line.trim() === '')) continue;
+      inBlock = false;
+      kept.push(line);
+    }
+    return kept.length ? `${kept.join('\n')}\n` : '';
+  };
+}
+
+/**
+ * Re-runs this script as a child with stderr filtered, and exits with its
+ * code; returns false (run normally) inside the child or with PNEUMO_DEBUG.
+ */
+export function runQuietly(): boolean {
+  const env = process.env;
+  if (env.PNEUMO_QUIET_CHILD === '1' || (env.PNEUMO_DEBUG && env.PNEUMO_DEBUG !== '0')) return false;
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'inherit', 'pipe'],
+    env: { ...env, PNEUMO_QUIET_CHILD: '1' },
+  });
+  const filter = dawnNoiseFilter();
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => process.stderr.write(filter(d)));
+  // The terminal sends Ctrl-C to the whole process group; the parent waits for the child.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    process.stderr.write(filter('\n').trimEnd());
+    process.exit(code ?? (signal ? 128 + 2 : 1));
+  });
+  return true;
+}
