@@ -1,4 +1,4 @@
-import { crossEntropy as fusedCrossEntropy, type CrossEntropyOptions, formatShape, logSoftmax, oneHot, type Tensor, tidy, zerosLike } from '@pneumo/tensor';
+import { checkLabelRange, crossEntropy as fusedCrossEntropy, type CrossEntropyOptions, formatShape, logSoftmax, oneHot, type Tensor, tidy, zerosLike } from '@pneumo/tensor';
 
 export interface CrossEntropyLossOptions extends CrossEntropyOptions {
   /** PyTorch's label_smoothing: the target is (1 - s) one-hot + s / classes. */
@@ -40,6 +40,7 @@ export function nllLoss(logProbs: Tensor, labels: Tensor, reduction: 'mean' | 's
   if (labels.ndim !== 1 || labels.shape[0] !== logProbs.shape[0]) {
     throw new Error(`nllLoss: labels of shape ${formatShape(labels.shape)} do not match ${formatShape(logProbs.shape)}`);
   }
+  checkLabelRange('nllLoss', labels, logProbs.shape[1]!);
   return tidy(() => {
     // -logp[y], picked with a one-hot mask built on the device.
     const picked = logProbs.mul(oneHot(labels, logProbs.shape[1]!)).sum(1).neg();

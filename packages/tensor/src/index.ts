@@ -33,7 +33,7 @@ export { reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, narro
 export { matmul, bmm, linear } from './ops/matmul.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d } from './ops/pool.js';
-export { crossEntropy, type CrossEntropyOptions } from './ops/loss.js';
+export { crossEntropy, checkLabelRange, type CrossEntropyOptions } from './ops/loss.js';
 export { sgdStep, adamStep } from './ops/optim.js';
 export type { SgdOptions as SgdStepOptions, AdamOptions as AdamStepOptions } from './backend/backend.js';
 export { relu, softmax, logSoftmax } from './ops/activation.js';

@@ -10,6 +10,12 @@ const counters = { storages: 0, bytes: 0 };
  */
 export class Storage {
   private refs = 1;
+  /**
+   * For int32 data uploaded from the host: its smallest and largest value,
+   * so ops that take indices (class labels) can refuse out-of-range ones
+   * without a readback. Unknown (undefined) for data a kernel wrote.
+   */
+  intRange?: readonly [number, number];
 
   constructor(
     readonly backend: Backend,

@@ -20,6 +20,15 @@ function make(values: TypedArray, shape: readonly number[], opts: TensorOptions)
   const device = opts.device ?? getDefaultDevice();
   const dtype = values instanceof Int32Array ? 'int32' : 'float32';
   const t = Tensor.fromHandle(device, backendFor(device).upload(values), shape, dtype);
+  if (values instanceof Int32Array && values.length > 0) {
+    let lo = values[0]!;
+    let hi = lo;
+    for (const v of values) {
+      if (v < lo) lo = v;
+      else if (v > hi) hi = v;
+    }
+    t.storageFor('tensor').intRange = [lo, hi];
+  }
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }

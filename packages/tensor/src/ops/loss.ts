@@ -11,6 +11,19 @@ export interface CrossEntropyOptions {
   reduction?: 'mean' | 'sum' | 'none';
 }
 
+/**
+ * Refuses labels known (from their upload) to fall outside [0, classes).
+ * Labels a kernel computed have no known range; the loss kernel turns an
+ * out-of-range one into NaN rather than read outside the row.
+ */
+export function checkLabelRange(op: string, labels: Tensor, classes: number): void {
+  const storage = labels.storageFor(op);
+  const range = storage.intRange;
+  if (!range || storage.size !== labels.size) return;
+  const bad = range[0] < 0 ? range[0] : range[1] >= classes ? range[1] : null;
+  if (bad !== null) throw new Error(`${op}: label ${bad} is out of range for ${classes} classes (labels must be in [0, ${classes - 1}])`);
+}
+
 /** Elements c, c + 2, c + 4, … of a tensor of interleaved pairs, as `shape`. */
 function column(backend: Backend, pairs: Tensor, c: number, shape: number[]): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -38,6 +51,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
   if (weight && (weight.ndim !== 1 || weight.shape[0] !== cols)) {
     throw new Error(`crossEntropy: weight must have shape [${cols}], got ${formatShape(weight.shape)}`);
   }
+  checkLabelRange('crossEntropy', labels, cols);
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`crossEntropy: unknown reduction '${reduction}'`);
 
   // Per row [weighted loss, weight]; an out-of-range label gives a NaN loss.
