@@ -239,7 +239,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     model.dispose();
     opt.dispose();
     classWeight?.dispose();
-    throw new Error(`training stopped: the weights became non-finite in epoch ${epoch} (${why}); nothing was saved for it; ${lastGood()} (try a lower --lr)`);
+    throw new Error(`training stopped in epoch ${epoch}: the weights or the optimizer state became non-finite (${why}); nothing was saved for this epoch; ${lastGood()} (try a lower --lr)`);
   };
 
   manualSeed(seed);
