@@ -42,7 +42,9 @@ fn main(${ENTRY_BUILTINS}) {
   let sum = st.y;
   ${
     log
-      ? 'let lse = mx + log(sum);\n  for (var j = 0u; j < p.cols; j++) { Y[off + j] = X[off + j] - lse; }'
+      ? // (x - max) - log(sum), not x - (max + log(sum)): for large x the
+        // latter rounds max + log(sum) to x's magnitude and loses log(sum)'s digits.
+        'let ls = log(sum);\n  for (var j = 0u; j < p.cols; j++) { Y[off + j] = (X[off + j] - mx) - ls; }'
       : 'let inv = 1.0 / sum;\n  for (var j = 0u; j < p.cols; j++) { Y[off + j] = exp(X[off + j] - mx) * inv; }'
   }
 }`,

@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { conv2d } from './conv.js';
 import { linear } from './matmul.js';
 import { maxPool2d } from './pool.js';
+import { narrow } from './shape.js';
 
 export interface InputSpec {
   shape: number[];
@@ -70,6 +71,8 @@ export const OP_CASES: OpCase[] = [
   { op: 'transpose', name: 'transpose [5,3]', inputs: [n(5, 3)], fn: (a) => a.t().mul(a.t()) },
   { op: 'permute', name: 'permute [2,3,4]->(2,0,1)', inputs: [n(2, 3, 4)], fn: (a) => a.permute([2, 0, 1]).exp() },
   { op: 'expand', name: 'expand [3,1]->[2,3,5]', inputs: [n(3, 1)], fn: (a) => a.expand([2, 3, 5]).exp() },
+  { op: 'narrow', name: 'narrow [5,7] dim 1, 2..5', inputs: [n(5, 7)], fn: (a) => narrow(a, 1, 2, 3).exp() },
+  { op: 'narrow', name: 'narrow [4,3,5] dim 0, 1..3 and dim 2, 4..5', inputs: [n(4, 3, 5)], fn: (a) => narrow(narrow(a, 0, 1, 2), 2, 4, 1).mul(3) },
   { op: 'matmul', name: 'matmul [1,1]x[1,1]', inputs: [n(1, 1), n(1, 1)], fn: (a, b) => a.matmul(b) },
   { op: 'matmul', name: 'matmul [7,13]x[13,5]', inputs: [n(7, 13), n(13, 5)], fn: (a, b) => a.matmul(b) },
   { op: 'matmul', name: 'matmul [37,65]x[65,33] (no tile divides)', inputs: [n(37, 65), n(65, 33)], fn: (a, b) => a.matmul(b), noGradCheck: true },

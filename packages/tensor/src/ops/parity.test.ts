@@ -83,6 +83,13 @@ describe('edge values', () => {
     y.dispose();
   });
 
+  it('logSoftmax keeps its precision for inputs around 500 (within 1e-6 of the cpu backend)', async () => {
+    const values = Float32Array.from({ length: 64 }, (_, i) => 500 + Math.sin(i * 1.7) * 3);
+    const want = await tensor(values, { shape: [4, 16], device: 'cpu' }).logSoftmax().data();
+    const got = await tensor(values, { shape: [4, 16], device: 'webgpu' }).logSoftmax().data();
+    expect(maxRelDiff(got, want)).toBeLessThan(1e-6);
+  });
+
   it('max propagates NaN and splits the gradient between ties', async () => {
     for (const device of ['cpu', 'webgpu'] as const) {
       const x = tensor([[1, 3, 3], [NaN, 0, 1]], { device, requiresGrad: true });
