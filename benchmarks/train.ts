@@ -9,6 +9,7 @@
  *   npm run bench:train -- --kernel-class gpu             # the GPU-shaped kernels
  *   npm run bench:train -- --steps 20 --no-tfjs
  *   npm run bench:train -- --verify                       # first: one step checked against the cpu backend
+ *   npm run bench:train -- --profile                      # also: where one SGD batch-32 step's time goes, per op
  *
  * Prints img/s per configuration and the peak resident memory; JSON in
  * benchmarks/results/train-<adapter>-<class>.json.
@@ -27,6 +28,9 @@ import {
   tensor,
   tidy,
 } from '@pneumo/nn/node';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Profiler } from '@pneumo/kernels';
 import { blogCnn } from '@pneumo/pneumonia';
 import { parseBenchArgs, writeResults } from './common.js';
 import { loadTfjs, type TfHandle } from './tfjs.js';
@@ -116,6 +120,39 @@ async function timeSteps(step: () => Promise<void>, n: number, warmup: number): 
   return ts[Math.floor(ts.length / 2)]! / 1000;
 }
 
+interface ProfileGroup {
+  op: string;
+  dispatches: number;
+  ms: number;
+}
+
+/** One more step with every dispatch timed (see Profiler), grouped by op. */
+async function profileStep(step: () => Promise<void>): Promise<{ groups: ProfileGroup[]; stepMs: number }> {
+  const ctx = gpuContext()!;
+  const profiler = new Profiler();
+  await ctx.sync();
+  ctx.profiler = profiler;
+  profiler.reset();
+  const t0 = performance.now();
+  try {
+    await step();
+  } finally {
+    ctx.profiler = null;
+  }
+  const stepMs = performance.now() - t0;
+  const byOp = new Map<string, ProfileGroup>();
+  for (const r of await profiler.rows()) {
+    const op = r.label === r.kernel ? r.kernel : r.label.split(' [')[0]!;
+    const g = byOp.get(op) ?? { op, dispatches: 0, ms: 0 };
+    g.dispatches++;
+    g.ms += r.ms;
+    byOp.set(op, g);
+  }
+  return { groups: [...byOp.values()].sort((a, b) => b.ms - a.ms), stepMs };
+}
+
+let profile: Awaited<ReturnType<typeof profileStep>> | null = null;
+
 async function pneumoRun(c: Config): Promise<number> {
   const model = blogCnn();
   const { x, y } = randomBatch(c.batch);
@@ -142,6 +179,7 @@ async function pneumoRun(c: Config): Promise<number> {
   }
   // Two warm-up steps: the first queues tuning jobs, the second's readback runs them.
   const s = await timeSteps(step, steps, 3);
+  if (args.flag('profile') && c.mode === 'train' && c.optimizer === 'sgd' && c.batch === 32) profile = await profileStep(step);
   opt?.zeroGrad();
   opt?.dispose();
   model.dispose();
@@ -171,6 +209,20 @@ interface Row {
   pneumoImgS: number;
   tfjsImgS: number | null;
   ratio: number | null;
+  torchImgS: number | null;
+}
+
+/**
+ * PyTorch on the CPU, same model and batches (benchmarks/torch_train.py),
+ * when /usr/bin/python3 has torch (Debian: python3-torch); else null with why.
+ */
+function torchRun(configs: Config[]): { imgPerS: number[]; version: string; threads: number } | string {
+  const python = process.env.PNEUMO_PYTHON ?? '/usr/bin/python3';
+  const script = fileURLToPath(new URL('../torch_train.py', import.meta.url));
+  const r = spawnSync(python, [script, JSON.stringify(configs), String(Math.max(5, steps))], { encoding: 'utf8', timeout: 600_000 });
+  if (r.error || r.status !== 0) return `PyTorch not measured: ${r.error?.message ?? r.stderr.trim().split('\n').pop()} (apt-get install -y python3-torch)`;
+  const out = JSON.parse(r.stdout) as { imgPerS: number[]; torch: string; threads: number };
+  return { imgPerS: out.imgPerS, version: out.torch, threads: out.threads };
 }
 
 async function main(): Promise<void> {
@@ -189,23 +241,35 @@ async function main(): Promise<void> {
     }
   }
   console.log(`kernel class: ${ctx.kernelClass}; ${steps} timed steps per configuration after warm-up${tf ? `; TF.js webgpu on the same adapter, ${tfjsSteps} steps` : ''}\n`);
-  const header = `${'configuration'.padEnd(26)} ${'pneumo img/s'.padStart(13)} ${'TF.js img/s'.padStart(12)} ${'x faster'.padStart(9)}`;
+  const torch = args.flag('no-torch') ? 'PyTorch not measured (--no-torch)' : torchRun(CONFIGS);
+  console.log(typeof torch === 'string' ? torch : `PyTorch ${torch.version} on the CPU (${torch.threads} threads) in the same run`);
+  const header = `${'configuration'.padEnd(26)} ${'pneumo img/s'.padStart(13)} ${'TF.js img/s'.padStart(12)} ${'x faster'.padStart(9)} ${'PyTorch img/s'.padStart(14)} ${'x PyTorch'.padStart(10)}`;
   console.log(header);
   console.log('-'.repeat(header.length));
   const rows: Row[] = [];
-  for (const c of CONFIGS) {
+  for (const [i, c] of CONFIGS.entries()) {
     const pneumoImgS = await pneumoRun(c);
     const tfjsImgS = tf ? await tfjsRun(tf, c) : null;
     const ratio = tfjsImgS === null ? null : pneumoImgS / tfjsImgS;
-    rows.push({ config: label(c), pneumoImgS, tfjsImgS, ratio });
+    const torchImgS = typeof torch === 'string' ? null : torch.imgPerS[i]!;
+    rows.push({ config: label(c), pneumoImgS, tfjsImgS, ratio, torchImgS });
     console.log(
-      `${label(c).padEnd(26)} ${pneumoImgS.toFixed(2).padStart(13)} ${(tfjsImgS?.toFixed(2) ?? '-').padStart(12)} ${(ratio?.toFixed(1) ?? '-').padStart(9)}`,
+      `${label(c).padEnd(26)} ${pneumoImgS.toFixed(2).padStart(13)} ${(tfjsImgS?.toFixed(2) ?? '-').padStart(12)} ${(ratio?.toFixed(1) ?? '-').padStart(9)} ` +
+        `${(torchImgS?.toFixed(1) ?? '-').padStart(14)} ${(torchImgS ? (pneumoImgS / torchImgS).toFixed(2) : '-').padStart(10)}`,
     );
+  }
+  if (profile) {
+    const total = profile.groups.reduce((a, g) => a + g.ms, 0);
+    console.log(`\nprofile of one SGD batch-32 step, each dispatch submitted alone (${profile.stepMs.toFixed(0)} ms that way):`);
+    console.log(`${'op'.padEnd(30)} ${'dispatches'.padStart(10)} ${'ms'.padStart(9)} ${'share'.padStart(7)}`);
+    for (const g of profile.groups) {
+      console.log(`${g.op.padEnd(30)} ${String(g.dispatches).padStart(10)} ${g.ms.toFixed(1).padStart(9)} ${`${((100 * g.ms) / total).toFixed(1)}%`.padStart(7)}`);
+    }
   }
   const peakMb = process.resourceUsage().maxRSS / 1024;
   const mem = memory();
   console.log(`\npeak resident memory ${peakMb.toFixed(0)} MB; live tensors at the end ${mem.tensors}`);
-  writeResults(`train-${args.adapter}-${ctx.kernelClass}`, { adapter: ctx.adapter, kernelClass: ctx.kernelClass, steps, verify: check, rows, peakMb });
+  writeResults(`train-${args.adapter}-${ctx.kernelClass}`, { adapter: ctx.adapter, kernelClass: ctx.kernelClass, steps, verify: check, rows, profile, peakMb });
 }
 
 await main();

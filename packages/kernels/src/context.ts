@@ -3,6 +3,7 @@ import type { Kernel } from './kernel.js';
 import { type ParamValues, paramBytes, writeParams } from './params.js';
 import { type AdapterDescription, isSoftwareAdapter } from './adapter.js';
 import { CLASS_POLICIES, type ClassPolicy, type KernelClass, kernelClassOf, parseKernelClass } from './kernel-class.js';
+import type { Profiler } from './profiler.js';
 import { adapterKey, Tuner, type TuneStore } from './tuner.js';
 
 /** A storage binding: a whole buffer, or a byte range of one. */
@@ -24,6 +25,8 @@ export interface ContextOptions {
   tune?: boolean;
   /** Where tuning choices persist across processes (Node: a JSON file in the user's cache directory). */
   tuneStore?: TuneStore | null;
+  /** Time every dispatch (slow: one submit per dispatch); see Profiler. */
+  profiler?: Profiler;
   /**
    * Which kernel shapes to use, instead of the adapter's own class (env
    * PNEUMO_KERNEL_CLASS=llvmpipe|swiftshader|gpu): forcing 'gpu' runs the
@@ -66,6 +69,8 @@ export class GpuContext {
   readonly limits: GPUSupportedLimits;
   readonly pool: BufferPool;
   readonly tuner: Tuner;
+  /** Set to time every dispatch (one submit each); null for normal batching. */
+  profiler: Profiler | null;
 
   private readonly staging: BufferPool;
   private readonly keepAlive: unknown;
@@ -90,6 +95,7 @@ export class GpuContext {
     this.adapter = adapter;
     this.keepAlive = options.keepAlive;
     this.debug = options.debug ?? envFlag('PNEUMO_DEBUG');
+    this.profiler = options.profiler ?? null;
     this.software = isSoftwareAdapter(adapter);
     this.kernelClass = options.kernelClass ?? parseKernelClass(envValue('PNEUMO_KERNEL_CLASS')) ?? kernelClassOf(adapter);
     this.policy = CLASS_POLICIES[this.kernelClass];
@@ -195,7 +201,10 @@ export class GpuContext {
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     this.counters.dispatches++;
     this.batchLabels.push(label);
-    if (this.debug) this.flush();
+    if (this.profiler) {
+      this.flush();
+      this.profiler.submitted(kernel.name, label, this.device.queue.onSubmittedWorkDone());
+    } else if (this.debug) this.flush();
   }
 
   /** Splits a linear workgroup count into a grid within the per-dimension limit. */
