@@ -2,6 +2,7 @@ import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel } from '../kernel.js';
 import { CONV_ROWS_TILES, conv2dRows, type ConvRowsTile } from './conv2d-rows.js';
 import { conv2dWeightGradRows, WEIGHT_ROWS_TILES, type WeightRowsTile, weightRowsThreads } from './conv2d-weight-rows.js';
+import { conv2dWeightGradUniform, WEIGHT_UNIFORM_TILES, type WeightUniformTile, weightUniformThreads } from './conv2d-weight-uniform.js';
 import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
@@ -72,8 +73,9 @@ export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
 export function convVariantInfo(v: ConvVariant | WeightGradVariant, s: Conv2dShape, pass: 'forward' | 'weight'): CandidateInfo {
   if (v.kind === 'tiled') return { tiled: true, unroll: (v.tm * v.tn) / 4 };
   if (pass === 'weight') {
-    const t = v as { tco: number };
-    return { tiled: false, unroll: v.kind === 'rows' ? t.tco * s.kh * s.kw : t.tco * s.kw };
+    const t = v as { tco: number; r?: number };
+    const unroll = v.kind === 'uniform' ? t.tco * s.kh * s.kw * t.r! : v.kind === 'rows' ? t.tco * s.kh * s.kw : t.tco * s.kw;
+    return { tiled: false, unroll };
   }
   if (v.kind === 'rows') {
     const t = v as ConvRowsTile;
@@ -247,12 +249,25 @@ export const WEIGHT_GRAD_TILES: readonly WeightGradTile[] = [
   { tco: 1, wg: 64 },
 ];
 
-/** A weight-gradient variant: the general kernel, the stride-1 rows kernel, or the tiled implicit GEMM. */
-export type WeightGradVariant = ({ kind: 'direct' } & WeightGradTile) | ({ kind: 'rows' } & WeightRowsTile) | TiledGemmConfig;
+/**
+ * A weight-gradient variant: the general kernel, the stride-1 rows kernel
+ * (lanes over channel pairs), the stride-1 uniform kernel (lanes over input
+ * channels, dy uniform), or the tiled implicit GEMM.
+ */
+export type WeightGradVariant =
+  | ({ kind: 'direct' } & WeightGradTile)
+  | ({ kind: 'rows' } & WeightRowsTile)
+  | ({ kind: 'uniform' } & WeightUniformTile)
+  | TiledGemmConfig;
 
 export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
-  const rows = s.sh === 1 && s.sw === 1 ? WEIGHT_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
-  return [...rows, ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
+  const stride1 = s.sh === 1 && s.sw === 1;
+  const uniform = stride1 ? WEIGHT_UNIFORM_TILES.map((t) => ({ kind: 'uniform' as const, ...t })) : [];
+  const rows = stride1 ? WEIGHT_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
+  // The two stride-1 families alternate, so a class timing its first few
+  // candidates times the best of each (they are within a few % of each other).
+  const both = rows.flatMap((r, i) => (uniform[i] ? [r, uniform[i]!] : [r]));
+  return [...both, ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
 function weightGradKernel(t: WeightGradTile, kw: number) {
@@ -437,7 +452,8 @@ export function weightGradSplits(s: Conv2dShape, v: WeightGradVariant, targetThr
     const maxSplits = Math.max(1, Math.floor((s.n * oh * ow) / (8 * v.bk)));
     return Math.max(1, Math.min(maxSplits, Math.ceil(targetThreads / (gemmWeightGradBlocks(s, v) * perBlock))));
   }
-  const base = v.kind === 'rows' ? weightRowsThreads(s, v) : Math.ceil(s.co / v.tco) * s.ci * s.kh;
+  const base =
+    v.kind === 'rows' ? weightRowsThreads(s, v) : v.kind === 'uniform' ? weightUniformThreads(s, v) : Math.ceil(s.co / v.tco) * s.ci * s.kh;
   return Math.max(1, Math.min(s.n, Math.ceil(targetThreads / base)));
 }
 
@@ -463,6 +479,10 @@ export function conv2dWeightGrad(
   }
   if (variant.kind === 'rows') {
     conv2dWeightGradRows(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
+    return;
+  }
+  if (variant.kind === 'uniform') {
+    conv2dWeightGradUniform(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
     return;
   }
   const tile = variant;

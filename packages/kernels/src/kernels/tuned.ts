@@ -31,20 +31,20 @@ import { reduce } from './reduce.js';
  * tuning costs seconds, not minutes, on first use. Tiled variants must fit
  * the device's workgroup limits.
  */
-function candidates<V extends { kind: string }>(ctx: GpuContext, all: V[], info: (v: V) => CandidateInfo, preferred: string): V[] {
+function candidates<V extends { kind: string }>(ctx: GpuContext, all: V[], info: (v: V) => CandidateInfo, preferred: readonly string[]): V[] {
   const fitting = all.filter((v) => v.kind !== 'tiled' || tiledFits(v as unknown as TiledGemmConfig, ctx.limits));
-  return classCandidates(ctx.policy, fitting, info, (v) => v.kind === preferred);
+  return classCandidates(ctx.policy, fitting, info, (v) => preferred.includes(v.kind));
 }
 
 /** The candidates for each op, as the tuner sees them (also for benchmarks and reports). */
 export const convForwardCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), 'rows');
+  candidates(ctx, convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows']);
 export const convInputGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, convInputGradVariants(s), (v) => convVariantInfo(v, s, 'forward'), 'rows');
+  candidates(ctx, convInputGradVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows']);
 export const convWeightGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), 'rows');
+  candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), ['uniform', 'rows']);
 export const matmulCandidates = (ctx: GpuContext, s: MatmulShape) =>
-  candidates(ctx, MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c)), matmulVariantInfo, 'vec4');
+  candidates(ctx, MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c)), matmulVariantInfo, ['vec4']);
 
 function scratch(ctx: GpuContext, ...elements: number[]): { bufs: GPUBuffer[]; dispose: () => void } {
   const bufs = elements.map((n) => ctx.alloc(Math.max(16, n * 4), 'tuning scratch'));
