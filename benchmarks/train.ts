@@ -126,13 +126,12 @@ interface ProfileGroup {
   ms: number;
 }
 
-/** One more step with every dispatch timed (see Profiler), grouped by op. */
-async function profileStep(step: () => Promise<void>): Promise<{ groups: ProfileGroup[]; stepMs: number }> {
+/** One more step recorded, then every dispatch of it replayed and timed alone (see Profiler), grouped by op. */
+async function profileStep(step: () => Promise<void>): Promise<{ groups: ProfileGroup[]; stepMs: number; kernelMs: number }> {
   const ctx = gpuContext()!;
   const profiler = new Profiler();
   await ctx.sync();
   ctx.profiler = profiler;
-  profiler.reset();
   const t0 = performance.now();
   try {
     await step();
@@ -141,14 +140,16 @@ async function profileStep(step: () => Promise<void>): Promise<{ groups: Profile
   }
   const stepMs = performance.now() - t0;
   const byOp = new Map<string, ProfileGroup>();
-  for (const r of await profiler.rows()) {
+  let kernelMs = 0;
+  for (const r of await ctx.replayProfile(profiler)) {
     const op = r.label === r.kernel ? r.kernel : r.label.split(' [')[0]!;
     const g = byOp.get(op) ?? { op, dispatches: 0, ms: 0 };
     g.dispatches++;
     g.ms += r.ms;
+    kernelMs += r.ms;
     byOp.set(op, g);
   }
-  return { groups: [...byOp.values()].sort((a, b) => b.ms - a.ms), stepMs };
+  return { groups: [...byOp.values()].sort((a, b) => b.ms - a.ms), stepMs, kernelMs };
 }
 
 let profile: Awaited<ReturnType<typeof profileStep>> | null = null;
@@ -260,7 +261,10 @@ async function main(): Promise<void> {
   }
   if (profile) {
     const total = profile.groups.reduce((a, g) => a + g.ms, 0);
-    console.log(`\nprofile of one SGD batch-32 step, each dispatch submitted alone (${profile.stepMs.toFixed(0)} ms that way):`);
+    console.log(
+      `\nprofile of one SGD batch-32 step (${profile.stepMs.toFixed(0)} ms): its ${profile.groups.reduce((a, g) => a + g.dispatches, 0)} dispatches replayed one at a time, ` +
+        `${profile.kernelMs.toFixed(0)} ms in kernels, ${Math.max(0, profile.stepMs - profile.kernelMs).toFixed(0)} ms elsewhere`,
+    );
     console.log(`${'op'.padEnd(30)} ${'dispatches'.padStart(10)} ${'ms'.padStart(9)} ${'share'.padStart(7)}`);
     for (const g of profile.groups) {
       console.log(`${g.op.padEnd(30)} ${String(g.dispatches).padStart(10)} ${g.ms.toFixed(1).padStart(9)} ${`${((100 * g.ms) / total).toFixed(1)}%`.padStart(7)}`);

@@ -3,7 +3,7 @@ import type { Kernel } from './kernel.js';
 import { type ParamValues, paramBytes, writeParams } from './params.js';
 import { type AdapterDescription, isSoftwareAdapter } from './adapter.js';
 import { CLASS_POLICIES, type ClassPolicy, type KernelClass, kernelClassOf, parseKernelClass } from './kernel-class.js';
-import type { Profiler } from './profiler.js';
+import type { ProfileRow, Profiler } from './profiler.js';
 import { adapterKey, Tuner, type TuneStore } from './tuner.js';
 
 /** A storage binding: a whole buffer, or a byte range of one. */
@@ -201,10 +201,16 @@ export class GpuContext {
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     this.counters.dispatches++;
     this.batchLabels.push(label);
-    if (this.profiler) {
-      this.flush();
-      this.profiler.submitted(kernel.name, label, this.device.queue.onSubmittedWorkDone());
-    } else if (this.debug) this.flush();
+    this.profiler?.record({
+      kernel: kernel.name,
+      label,
+      pipeline,
+      bindGroup,
+      grid,
+      uniformOffset,
+      params: this.uniformHost.slice(uniformOffset, uniformOffset + bytes),
+    });
+    if (this.debug) this.flush();
   }
 
   /** Splits a linear workgroup count into a grid within the per-dimension limit. */
@@ -269,6 +275,36 @@ export class GpuContext {
     await this.throwPendingErrors();
     await this.tuner.runPending();
     return out;
+  }
+
+  /**
+   * Runs every dispatch a profiler recorded again, one submit each, and
+   * returns its wall time (the fastest of `reps` runs). Call after the
+   * recorded work finished (await a sync) and before the buffers it used
+   * are trimmed.
+   */
+  async replayProfile(profiler: Profiler, reps = 2): Promise<ProfileRow[]> {
+    await this.sync();
+    const rows: ProfileRow[] = [];
+    for (const d of profiler.dispatches) {
+      let best = Infinity;
+      for (let i = 0; i < reps; i++) {
+        this.device.queue.writeBuffer(this.uniforms, d.uniformOffset, d.params);
+        const enc = this.device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        pass.setPipeline(d.pipeline);
+        pass.setBindGroup(0, d.bindGroup);
+        pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
+        pass.end();
+        const t0 = performance.now();
+        this.device.queue.submit([enc.finish()]);
+        await this.device.queue.onSubmittedWorkDone();
+        best = Math.min(best, performance.now() - t0);
+      }
+      rows.push({ kernel: d.kernel, label: d.label, ms: best });
+    }
+    await this.throwPendingErrors();
+    return rows;
   }
 
   stats(): ContextStats {

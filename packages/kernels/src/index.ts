@@ -5,4 +5,4 @@ export { defineKernel, type Kernel, type BindingSpec, ENTRY_BUILTINS, LINEAR_WOR
 export { paramBytes, paramStruct, writeParams, MAX_PARAM_RANK, type ParamSpec, type ParamValues } from './params.js';
 export * from './kernels/index.js';
 export { Tuner, adapterKey, type TuneStore, type TuneBench, type TuneResult } from './tuner.js';
-export { Profiler, type ProfileRow } from './profiler.js';
+export { Profiler, type ProfileRow, type RecordedDispatch } from './profiler.js';

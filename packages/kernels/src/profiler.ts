@@ -1,10 +1,11 @@
 /**
- * Per-dispatch profile: with a profiler attached, the context submits every
- * dispatch on its own and notes when the queue finishes it. The GPU runs
- * submissions in order and, while profiling, is never left idle (encoding is
- * far faster than running), so the time between two completions is the
- * later dispatch's run time. Coarse (it includes a submit's own overhead,
- * ~0.05 ms here) but needs no timestamp queries, which llvmpipe lacks.
+ * Per-dispatch profile. While a profiler is attached, the context records
+ * every dispatch it encodes (pipeline, bind group, grid, and a copy of its
+ * parameter bytes) and runs normally. `GpuContext.replayProfile` then runs
+ * each recorded dispatch again on its own, waiting for it, and times it:
+ * wall time per dispatch with no timestamp queries (llvmpipe has none). The
+ * buffers are the same ones (the pool never destroys a buffer it may hand
+ * out again), so sizes, layouts and caches are the real step's.
  */
 export interface ProfileRow {
   /** The kernel's name (its WGSL program). */
@@ -14,30 +15,20 @@ export interface ProfileRow {
   ms: number;
 }
 
+export interface RecordedDispatch {
+  kernel: string;
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  grid: readonly [number, number, number];
+  uniformOffset: number;
+  params: ArrayBuffer;
+}
+
 export class Profiler {
-  private readonly pending: Promise<[string, string, number]>[] = [];
-  private start = performance.now();
+  readonly dispatches: RecordedDispatch[] = [];
 
-  /** Called by the context right after it submitted one dispatch. */
-  submitted(kernel: string, label: string, done: Promise<unknown>): void {
-    this.pending.push(done.then(() => [kernel, label, performance.now()]));
-  }
-
-  /** Starts a new measurement window (call after a sync, before the work to profile). */
-  reset(): void {
-    this.pending.length = 0;
-    this.start = performance.now();
-  }
-
-  /** The dispatches submitted since the last reset, with their run times; waits for them. */
-  async rows(): Promise<ProfileRow[]> {
-    const done = await Promise.all(this.pending);
-    const rows: ProfileRow[] = [];
-    let prev = this.start;
-    for (const [kernel, label, t] of done) {
-      rows.push({ kernel, label, ms: Math.max(0, t - prev) });
-      prev = Math.max(prev, t);
-    }
-    return rows;
+  record(d: RecordedDispatch): void {
+    this.dispatches.push(d);
   }
 }
