@@ -1,6 +1,7 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel } from '../kernel.js';
-import { CONV_ROWS_TILES, conv2dRows, type ConvRowsTile } from './conv2d-rows.js';
+import { CONV_ROWS_TILES, conv2dRows, type ConvRowsGeometry, type ConvRowsTile } from './conv2d-rows.js';
+import { CONV_ROWS_CO_TILES, conv2dRowsCo, type ConvRowsCoTile } from './conv2d-rows-co.js';
 import { conv2dWeightGradRows, WEIGHT_ROWS_TILES, type WeightRowsTile, weightRowsThreads } from './conv2d-weight-rows.js';
 import { conv2dWeightGradUniform, WEIGHT_UNIFORM_TILES, type WeightUniformTile, weightUniformThreads } from './conv2d-weight-uniform.js';
 import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
@@ -50,19 +51,36 @@ export const CONV_TILES: readonly ConvTile[] = [
  * stride-1 rows kernel (both register-only, CPU-shaped), or the
  * workgroup-memory tiled implicit GEMM (GPU-shaped, any geometry).
  */
-export type ConvVariant = ({ kind: 'direct' } & ConvTile) | ({ kind: 'rows' } & ConvRowsTile) | TiledGemmConfig;
+export type ConvVariant =
+  | ({ kind: 'direct' } & ConvTile)
+  | ({ kind: 'rows' } & ConvRowsTile)
+  | ({ kind: 'rowsco' } & ConvRowsCoTile)
+  | TiledGemmConfig;
+
+/** The stride-1 register kernels, the two families alternating (a class times its first few). */
+function strideOneVariants(): ConvVariant[] {
+  const rows = CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t }));
+  const co = CONV_ROWS_CO_TILES.map((t) => ({ kind: 'rowsco' as const, ...t }));
+  return rows.flatMap((r, i) => (co[i] ? [co[i]!, r] : [r]));
+}
 
 /** The variants that can run a forward convolution of this geometry: CPU-shaped, most promising first, then GPU-shaped. */
 export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
-  const rows = s.sh === 1 && s.sw === 1 ? CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
+  const rows = s.sh === 1 && s.sw === 1 ? strideOneVariants() : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
-/** Likewise for the input gradient (the rows kernel needs padding <= kernel - 1). */
+/** Likewise for the input gradient (the rows kernels need padding <= kernel - 1). */
 export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
   const ok = s.sh === 1 && s.sw === 1 && s.ph <= s.kh - 1 && s.pw <= s.kw - 1;
-  const rows = ok ? CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
+  const rows = ok ? strideOneVariants() : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
+}
+
+/** Runs a stride-1 pass with one of the two rows kernels. */
+function rowsPass(ctx: GpuContext, x: BufferBinding, w: BufferBinding, bias: BufferBinding | null, y: BufferBinding, g: ConvRowsGeometry, v: ConvVariant, label: string): void {
+  if (v.kind === 'rowsco') conv2dRowsCo(ctx, x, w, bias, y, g, v, label);
+  else conv2dRows(ctx, x, w, bias, y, g, v as ConvRowsTile, label);
 }
 
 /**
@@ -77,7 +95,7 @@ export function convVariantInfo(v: ConvVariant | WeightGradVariant, s: Conv2dSha
     const unroll = v.kind === 'uniform' ? t.tco * s.kh * s.kw * t.r! : v.kind === 'rows' ? t.tco * s.kh * s.kw : t.tco * s.kw;
     return { tiled: false, unroll };
   }
-  if (v.kind === 'rows') {
+  if (v.kind === 'rows' || v.kind === 'rowsco') {
     const t = v as ConvRowsTile;
     return { tiled: false, unroll: t.r * t.tco * s.kh * s.kw };
   }
@@ -358,11 +376,11 @@ export function conv2dForward(
     conv2dGemmForward(ctx, x, w, bias, y, s, oh, ow, variant, label('conv2d', s));
     return;
   }
-  if (variant.kind === 'rows') {
-    if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label('conv2d', s)}: the rows variant needs stride 1`);
+  if (variant.kind === 'rows' || variant.kind === 'rowsco') {
+    if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label('conv2d', s)}: the rows variants need stride 1`);
     const { oh, ow } = convOutSize(s);
     const k = s.kh * s.kw;
-    conv2dRows(ctx, x, w, bias, y, { ...s, oh, ow, wBase: 0, wO: s.ci * k, wI: k, wKy: s.kw, wKx: 1 }, variant, label('conv2d', s));
+    rowsPass(ctx, x, w, bias, y, { ...s, oh, ow, wBase: 0, wO: s.ci * k, wI: k, wKy: s.kw, wKx: 1 }, variant, label('conv2d', s));
     return;
   }
   const tile = variant;
@@ -391,14 +409,14 @@ export function conv2dInputGrad(
     conv2dGemmInputGrad(ctx, dy, w, dx, s, oh, ow, variant, label('conv2d backward (input)', s));
     return;
   }
-  if (variant.kind === 'rows') {
+  if (variant.kind === 'rows' || variant.kind === 'rowsco') {
     if (!convInputGradVariants(s).some((v) => v.kind === 'rows')) {
       throw new Error(`${label('conv2d backward (input)', s)}: the rows variant needs stride 1 and padding < kernel`);
     }
     // dx = conv(dy, w flipped with in/out swapped, padding k - 1 - p).
     const { oh, ow } = convOutSize(s);
     const k = s.kh * s.kw;
-    conv2dRows(
+    rowsPass(
       ctx,
       dy,
       w,

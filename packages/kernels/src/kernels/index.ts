@@ -3,6 +3,7 @@ export { reduce, type ReduceOp } from './reduce.js';
 export { matmul, matmulLabel, defaultMatmulConfig, vec4Allowed, MATMUL_CONFIGS, type MatmulShape, type MatmulConfig } from './matmul.js';
 export * from './conv2d.js';
 export { CONV_ROWS_TILES, type ConvRowsTile } from './conv2d-rows.js';
+export { CONV_ROWS_CO_TILES, type ConvRowsCoTile } from './conv2d-rows-co.js';
 export { WEIGHT_ROWS_TILES, type WeightRowsTile } from './conv2d-weight-rows.js';
 export * from './pool.js';
 export * from './cross-entropy.js';

@@ -38,9 +38,9 @@ function candidates<V extends { kind: string }>(ctx: GpuContext, all: V[], info:
 
 /** The candidates for each op, as the tuner sees them (also for benchmarks and reports). */
 export const convForwardCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows']);
+  candidates(ctx, convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows', 'rowsco']);
 export const convInputGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, convInputGradVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows']);
+  candidates(ctx, convInputGradVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows', 'rowsco']);
 export const convWeightGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
   candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), ['uniform', 'rows']);
 export const matmulCandidates = (ctx: GpuContext, s: MatmulShape) =>
