@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     for (const [pass, variants] of sets) {
       for (const variant of variants) {
         // dInput runs the forward kernels on other strides: same code as forward.
-        const kernelPass = pass === 'dInput' && (variant as { kind: string }).kind === 'rows' ? 'forward' : pass;
+        const kernelPass = pass === 'dInput' && ['rows', 'rowsco'].includes((variant as { kind: string }).kind) ? 'forward' : pass;
         const key = `${kernelPass}|${JSON.stringify(variant)}`;
         if (!jobs.has(key)) jobs.set(key, { pass, shape, variant });
       }
