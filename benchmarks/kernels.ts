@@ -157,7 +157,7 @@ function poolBenches(ctx: GpuContext, tf: TfHandle | null, c: number, hw: number
       bytes: 4 * (n + n / 2),
       pneumo: () => {
         maxPool2dBackward(ctx, y, idx, dx, s);
-        return 'gather';
+        return 'windows';
       },
       tfjs: (tf) =>
         tf.engine().runKernel('MaxPoolGrad', { dy: ty!, input: tx!, output: ty! }, { filterSize: 2, strides: 2, pad: 'valid' } as never) as TfTensor,

@@ -117,6 +117,48 @@ fn main(${ENTRY_BUILTINS}) {
 }`,
   });
 
+/**
+ * The backward for windows that tile the input exactly (kernel = stride, no
+ * padding, sizes divisible: the blog's 2x2 / 2): one invocation per window
+ * reads its gradient and argmax once and writes the whole window, the
+ * gradient at the argmax and zeros elsewhere. Windows are disjoint, so no
+ * element is written twice; no search over covering windows per element.
+ */
+const backwardTilesKernel = () =>
+  defineKernel({
+    name: 'maxpool2d_backward_tiles',
+    bindings: [
+      { name: 'G', type: 'f32', access: 'read' },
+      { name: 'Idx', type: 'i32', access: 'read' },
+      { name: 'DX', type: 'f32', access: 'read_write' },
+    ],
+    params: GEOMETRY,
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let o = wg_linear * ${WG}u + lid;
+  if (o >= p.total) { return; }
+  let ox = o % p.ow;
+  let oy = (o / p.ow) % p.oh;
+  let plane = o / (p.ow * p.oh);
+  let g = G[o];
+  let arg = Idx[o];
+  let base = plane * p.h * p.w;
+  for (var ky = 0u; ky < p.kh; ky++) {
+    let row = (oy * p.kh + ky) * p.w + ox * p.kw;
+    for (var kx = 0u; kx < p.kw; kx++) {
+      DX[base + row + kx] = select(0.0, g, i32(row + kx) == arg);
+    }
+  }
+}`,
+  });
+
+/** Windows that cover the input exactly once each. */
+const tilesExactly = (s: Pool2dShape, oh: number, ow: number) =>
+  s.kh === s.sh && s.kw === s.sw && s.ph === 0 && s.pw === 0 && oh * s.kh === s.h && ow * s.kw === s.w;
+
 function check(s: Pool2dShape): { oh: number; ow: number } {
   const out = poolOutSize(s);
   if (2 * s.ph > s.kh || 2 * s.pw > s.kw) {
@@ -141,6 +183,12 @@ export function maxPool2dForward(ctx: GpuContext, x: BufferBinding, y: BufferBin
 /** dx from dy and the forward's indices. */
 export function maxPool2dBackward(ctx: GpuContext, dy: BufferBinding, idx: BufferBinding, dx: BufferBinding, s: Pool2dShape): void {
   const { oh, ow } = check(s);
+  if (tilesExactly(s, oh, ow)) {
+    const windows = s.planes * oh * ow;
+    if (windows === 0) return;
+    ctx.dispatch(backwardTilesKernel(), [dy, idx, dx], { ...s, oh, ow, total: windows }, Math.ceil(windows / WG), label('maxPool2d backward', s));
+    return;
+  }
   const total = s.planes * s.h * s.w;
   if (total === 0) return;
   ctx.dispatch(backwardKernel(), [dy, idx, dx], { ...s, oh, ow, total }, Math.ceil(total / WG), label('maxPool2d backward', s));
