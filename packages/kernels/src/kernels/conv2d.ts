@@ -3,6 +3,7 @@ import { allOf, defineKernel } from '../kernel.js';
 import { CONV_ROWS_TILES, conv2dRows, type ConvRowsGeometry, type ConvRowsTile } from './conv2d-rows.js';
 import { CONV_ROWS_CO_TILES, conv2dRowsCo, type ConvRowsCoTile } from './conv2d-rows-co.js';
 import { conv2dWeightGradRows, WEIGHT_ROWS_TILES, type WeightRowsTile, weightRowsThreads } from './conv2d-weight-rows.js';
+import { conv2dWeightGradCo, WEIGHT_CO_TILES, type WeightCoTile, weightCoThreads } from './conv2d-weight-co.js';
 import { conv2dWeightGradUniform, WEIGHT_UNIFORM_TILES, type WeightUniformTile, weightUniformThreads } from './conv2d-weight-uniform.js';
 import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
@@ -92,7 +93,8 @@ export function convVariantInfo(v: ConvVariant | WeightGradVariant, s: Conv2dSha
   if (v.kind === 'tiled') return { tiled: true, unroll: (v.tm * v.tn) / 4 };
   if (pass === 'weight') {
     const t = v as { tco: number; r?: number };
-    const unroll = v.kind === 'uniform' ? t.tco * s.kh * s.kw * t.r! : v.kind === 'rows' ? t.tco * s.kh * s.kw : t.tco * s.kw;
+    const unroll =
+      v.kind === 'uniform' ? t.tco * s.kh * s.kw * t.r! : v.kind === 'rows' || v.kind === 'wco' ? t.tco * s.kh * s.kw : t.tco * s.kw;
     return { tiled: false, unroll };
   }
   if (v.kind === 'rows' || v.kind === 'rowsco') {
@@ -276,6 +278,7 @@ export type WeightGradVariant =
   | ({ kind: 'direct' } & WeightGradTile)
   | ({ kind: 'rows' } & WeightRowsTile)
   | ({ kind: 'uniform' } & WeightUniformTile)
+  | ({ kind: 'wco' } & WeightCoTile)
   | TiledGemmConfig;
 
 export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
@@ -285,7 +288,8 @@ export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
   // The two stride-1 families alternate, so a class timing its first few
   // candidates times the best of each (they are within a few % of each other).
   const both = rows.flatMap((r, i) => (uniform[i] ? [r, uniform[i]!] : [r]));
-  return [...both, ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
+  const co = stride1 ? WEIGHT_CO_TILES.map((t) => ({ kind: 'wco' as const, ...t })) : [];
+  return [...co.slice(0, 1), ...both, ...co.slice(1), ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
 function weightGradKernel(t: WeightGradTile, kw: number) {
@@ -471,7 +475,13 @@ export function weightGradSplits(s: Conv2dShape, v: WeightGradVariant, targetThr
     return Math.max(1, Math.min(maxSplits, Math.ceil(targetThreads / (gemmWeightGradBlocks(s, v) * perBlock))));
   }
   const base =
-    v.kind === 'rows' ? weightRowsThreads(s, v) : v.kind === 'uniform' ? weightUniformThreads(s, v) : Math.ceil(s.co / v.tco) * s.ci * s.kh;
+    v.kind === 'rows'
+      ? weightRowsThreads(s, v)
+      : v.kind === 'uniform'
+        ? weightUniformThreads(s, v)
+        : v.kind === 'wco'
+          ? weightCoThreads(s, v)
+          : Math.ceil(s.co / v.tco) * s.ci * s.kh;
   return Math.max(1, Math.min(s.n, Math.ceil(targetThreads / base)));
 }
 
@@ -497,6 +507,10 @@ export function conv2dWeightGrad(
   }
   if (variant.kind === 'rows') {
     conv2dWeightGradRows(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
+    return;
+  }
+  if (variant.kind === 'wco') {
+    conv2dWeightGradCo(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
     return;
   }
   if (variant.kind === 'uniform') {

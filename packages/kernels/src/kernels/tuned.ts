@@ -42,7 +42,7 @@ export const convForwardCandidates = (ctx: GpuContext, s: Conv2dShape) =>
 export const convInputGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
   candidates(ctx, convInputGradVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows', 'rowsco']);
 export const convWeightGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), ['uniform', 'rows']);
+  candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), ['wco', 'uniform', 'rows']);
 export const matmulCandidates = (ctx: GpuContext, s: MatmulShape) =>
   candidates(ctx, MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c)), matmulVariantInfo, ['vec4']);
 

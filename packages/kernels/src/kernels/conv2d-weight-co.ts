@@ -1,0 +1,183 @@
+import type { BufferBinding, GpuContext } from '../context.js';
+import { allOf, defineKernel } from '../kernel.js';
+import type { Conv2dShape } from './conv2d.js';
+
+/**
+ * Weight gradient of a stride-1 convolution for CPU adapters with the
+ * output channels in the vector lanes (the weight-gradient counterpart of
+ * conv2d-rows-co): dy is first laid out [n][oy][ox][co] (co padded to whole
+ * vec4s), so one uniform vec4 load brings 4 channels' gradients at a pixel.
+ * The lanes of a workgroup are input channels; each input value is loaded
+ * once (a gather), splatted once and feeds every tap and channel group that
+ * uses it. An invocation owns `tco` output channels x one input channel x
+ * every tap, and walks its batch chunk 4 pixels at a time.
+ */
+export interface WeightCoTile {
+  tco: number;
+  wg: number;
+}
+
+/**
+ * Measured on llvmpipe at the blog CNN's layers (batch 32, the layout pass
+ * included): tco 16 in workgroups of 8, 25.4-28.8 GFLOP/s where the rows
+ * kernel's tco 8 runs 21.2-25.6; tco 32 spills (19-22).
+ */
+export const WEIGHT_CO_TILES: readonly WeightCoTile[] = [
+  { tco: 16, wg: 8 },
+  { tco: 16, wg: 32 },
+  { tco: 8, wg: 32 },
+];
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** GT[((n*oh + oy)*ow + ox)*op + c] = G[((n*co + c)*oh + oy)*ow + ox], zero for c >= co. */
+const transposeKernel = () =>
+  defineKernel({
+    name: 'conv2d_grad_to_pixel_co',
+    bindings: [
+      { name: 'G', type: 'f32', access: 'read' },
+      { name: 'GT', type: 'f32', access: 'read_write' },
+    ],
+    params: [
+      ['total', 'u32'],
+      ['co', 'u32'],
+      ['op', 'u32'],
+      ['hw', 'u32'],
+    ],
+    workgroupSize: 64,
+    body: `
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let e = (wid.y * nwg.x + wid.x) * 64u + lid;
+  if (e >= p.total) { return; }
+  let c = e % p.op;
+  let pix = (e / p.op) % p.hw;
+  let n = e / (p.op * p.hw);
+  GT[e] = select(0.0, G[(n * p.co + min(c, p.co - 1u)) * p.hw + pix], c < p.co);
+}`,
+  });
+
+function kernel(t: WeightCoTile, kh: number, kw: number) {
+  const { tco, wg } = t;
+  const cb = tco / 4;
+  const span = 4 + kw - 1;
+  const taps = kh * kw;
+  const acc = range(cb).flatMap((b) => range(taps).map((k) => `var a${b}_${k} = vec4<f32>(0.0);`));
+  const loadG = range(4).flatMap((j) =>
+    range(cb).map(
+      (b) => `let g${j}_${b} = select(vec4<f32>(0.0), GT[gpix + min(ox0 + ${j}u, p.ow - 1u) * op4 + min(c40 + ${b}u, op4 - 1u)], ox0 + ${j}u < p.ow);`,
+    ),
+  );
+  const rows = range(kh).map((ky) =>
+    [
+      `let iy${ky} = i32(oy + ${ky}u) - i32(p.ph);`,
+      `let ok${ky} = ${allOf(`iy${ky} >= 0`, `iy${ky} < i32(p.h)`)};`,
+      `let rb${ky} = xplane + u32(clamp(iy${ky}, 0, i32(p.h) - 1)) * p.w;`,
+      ...range(span).map(
+        (j) =>
+          `let v${ky}_${j} = vec4<f32>(select(0.0, X[rb${ky} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${ky}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)}));`,
+      ),
+    ].join('\n        '),
+  );
+  // Pixel j, tap (ky, kx): input value v(ky)(j + kx).
+  const fmas = range(kh).flatMap((ky) =>
+    range(kw).map((kx) =>
+      range(4)
+        .flatMap((j) => range(cb).map((b) => `a${b}_${ky * kw + kx} = fma(v${ky}_${j + kx}, g${j}_${b}, a${b}_${ky * kw + kx});`))
+        .join(' '),
+    ),
+  );
+  const store = range(cb).flatMap((b) =>
+    range(4).flatMap((q) =>
+      range(taps).map(
+        (k) =>
+          `if ${allOf('ciOk', `co0 + ${4 * b + q}u < p.co`)} { DW[split * wsize + ((co0 + ${4 * b + q}u) * p.ci + ci) * ${taps}u + ${k}u] = a${b}_${k}[${q}]; }`,
+      ),
+    ),
+  );
+  return defineKernel({
+    name: 'conv2d_weight_grad_co',
+    config: { tco, wg, kh, kw },
+    bindings: [
+      { name: 'X', type: 'f32', access: 'read' },
+      { name: 'GT', type: 'vec4<f32>', access: 'read' },
+      { name: 'DW', type: 'f32', access: 'read_write' },
+    ],
+    params: [
+      ['n', 'u32'],
+      ['ci', 'u32'],
+      ['h', 'u32'],
+      ['w', 'u32'],
+      ['co', 'u32'],
+      ['oh', 'u32'],
+      ['ow', 'u32'],
+      ['ph', 'u32'],
+      ['pw', 'u32'],
+      ['perSplit', 'u32'],
+      ['op4', 'u32'],
+    ],
+    workgroupSize: wg,
+    body: `
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  // Lanes: input channels. Uniform: the output-channel block, the batch chunk, every dy load.
+  let ci = wid.x * ${wg}u + lid;
+  let ciOk = ci < p.ci;
+  let cic = min(ci, p.ci - 1u);
+  let co0 = wid.y * ${tco}u;
+  let c40 = wid.y * ${cb}u;
+  let split = wid.z;
+  let n1 = min((split + 1u) * p.perSplit, p.n);
+  let wsize = p.co * p.ci * ${taps}u;
+  let op4 = p.op4;
+  let iw1 = i32(p.w) - 1;
+  ${acc.join('\n  ')}
+  for (var n = split * p.perSplit; n < n1; n++) {
+    let xplane = (n * p.ci + cic) * p.h * p.w;
+    for (var oy = 0u; oy < p.oh; oy++) {
+      let gpix = (n * p.oh + oy) * p.ow * op4;
+      for (var ox0 = 0u; ox0 < p.ow; ox0 += 4u) {
+        let ix0 = i32(ox0) - i32(p.pw);
+        ${loadG.join('\n        ')}
+        ${rows.join('\n        ')}
+        ${fmas.join('\n        ')}
+      }
+    }
+  }
+  ${store.join('\n  ')}
+}`,
+  });
+}
+
+/** Invocations of one batch chunk (the caller splits the batch to reach enough). */
+export function weightCoThreads(s: Conv2dShape, t: WeightCoTile): number {
+  return Math.ceil(s.ci / t.wg) * t.wg * Math.ceil(s.co / t.tco);
+}
+
+/** Partial weight gradients [splits, co, ci, kh, kw] of a stride-1 convolution. */
+export function conv2dWeightGradCo(
+  ctx: GpuContext,
+  x: BufferBinding,
+  dy: BufferBinding,
+  partial: BufferBinding,
+  s: Conv2dShape,
+  splits: number,
+  t: WeightCoTile,
+  label: string,
+): void {
+  if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label}: the channels-in-lanes weight-gradient variant needs stride 1`);
+  const oh = s.h + 2 * s.ph - s.kh + 1;
+  const ow = s.w + 2 * s.pw - s.kw + 1;
+  const op4 = Math.ceil(s.co / 4);
+  const total = s.n * oh * ow * op4 * 4;
+  const gt = ctx.alloc(total * 4, 'conv2d output gradient as [n][pixel][co]');
+  ctx.dispatch(transposeKernel(), [dy, gt], { total, co: s.co, op: op4 * 4, hw: oh * ow }, Math.ceil(total / 64), `${label} (gradient layout)`);
+  ctx.dispatch(
+    kernel(t, s.kh, s.kw),
+    [x, gt, partial],
+    { n: s.n, ci: s.ci, h: s.h, w: s.w, co: s.co, oh, ow, ph: s.ph, pw: s.pw, perSplit: Math.ceil(s.n / splits), op4 },
+    [Math.ceil(s.ci / t.wg), Math.ceil(s.co / t.tco), splits],
+    label,
+  );
+  ctx.free(gt);
+}
