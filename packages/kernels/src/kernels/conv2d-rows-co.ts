@@ -1,5 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel } from '../kernel.js';
+import { defineKernel } from '../kernel.js';
+import { inputRowLoads, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 import type { ConvRowsGeometry } from './conv2d-rows.js';
 
 /**
@@ -72,17 +73,7 @@ function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, wg: number) {
   const rowsIn = r + kh - 1;
   const span = 4 + kw - 1;
   const acc = range(r).flatMap((i) => range(4).flatMap((j) => range(cb).map((b) => `var a${i}_${j}_${b} = vec4<f32>(0.0);`)));
-  const loads = range(rowsIn).map((d) =>
-    [
-      `let iy${d} = oy0 + ${d} - i32(p.ph);`,
-      `let ok${d} = ${allOf(`iy${d} >= 0`, `iy${d} < i32(p.h)`)};`,
-      `let rb${d} = xplane + u32(clamp(iy${d}, 0, i32(p.h) - 1)) * p.w;`,
-      ...range(span).map(
-        (j) =>
-          `let v${d}_${j} = vec4<f32>(select(0.0, X[rb${d} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${d}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)}));`,
-      ),
-    ].join('\n    '),
-  );
+  const loads = range(rowsIn).map((d) => inputRowLoads(d, `oy0 + ${d} - i32(p.ph)`, span, (v) => `vec4<f32>(${v})`).join('\n    '));
   const taps: string[] = [];
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
@@ -107,15 +98,7 @@ function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, wg: number) {
       { name: 'Y', type: 'f32', access: 'read_write' },
     ],
     params: [
-      ['n', 'u32'],
-      ['ci', 'u32'],
-      ['h', 'u32'],
-      ['w', 'u32'],
-      ['co', 'u32'],
-      ['oh', 'u32'],
-      ['ow', 'u32'],
-      ['ph', 'u32'],
-      ['pw', 'u32'],
+      ...STRIDE1_PARAMS,
       ['tilesX', 'u32'],
       ['tiles', 'u32'],
       ['hasBias', 'u32'],

@@ -1,5 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel } from '../kernel.js';
+import { defineKernel } from '../kernel.js';
+import { inputRowLoads, rowWindows, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 
 /**
  * Stride-1 direct convolution for CPU-like adapters. One invocation computes
@@ -57,20 +58,9 @@ function rowsKernel(t: ConvRowsTile, kh: number, kw: number, wg: number) {
   const span = 4 + kw - 1;
   const acc = range(r).flatMap((i) => range(tco).map((c) => `var a${i}_${c} = vec4<f32>(0.0);`));
   // Per input row d: the span values, then the kw windows.
-  const loads = range(rowsIn).map((d) => {
-    const vals = range(span).map(
-      (j) =>
-        `let v${d}_${j} = select(0.0, X[rb${d} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${d}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)});`,
-    );
-    const wins = range(kw).map((kx) => `let s${d}_${kx} = vec4<f32>(v${d}_${kx}, v${d}_${kx + 1}, v${d}_${kx + 2}, v${d}_${kx + 3});`);
-    return [
-      `let iy${d} = oy0 + ${d} - i32(p.ph);`,
-      `let ok${d} = ${allOf(`iy${d} >= 0`, `iy${d} < i32(p.h)`)};`,
-      `let rb${d} = xplane + u32(clamp(iy${d}, 0, i32(p.h) - 1)) * p.w;`,
-      ...vals,
-      ...wins,
-    ].join('\n    ');
-  });
+  const loads = range(rowsIn).map((d) =>
+    [...inputRowLoads(d, `oy0 + ${d} - i32(p.ph)`, span), ...rowWindows(d, kw)].join('\n    '),
+  );
   const taps: string[] = [];
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
@@ -100,15 +90,7 @@ function rowsKernel(t: ConvRowsTile, kh: number, kw: number, wg: number) {
       { name: 'Y', type: 'f32', access: 'read_write' },
     ],
     params: [
-      ['n', 'u32'],
-      ['ci', 'u32'],
-      ['h', 'u32'],
-      ['w', 'u32'],
-      ['co', 'u32'],
-      ['oh', 'u32'],
-      ['ow', 'u32'],
-      ['ph', 'u32'],
-      ['pw', 'u32'],
+      ...STRIDE1_PARAMS,
       ['tilesX', 'u32'],
       ['tiles', 'u32'],
       ['hasBias', 'u32'],

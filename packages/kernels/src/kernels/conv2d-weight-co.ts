@@ -1,5 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel } from '../kernel.js';
+import { inputRowLoads, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -68,17 +69,7 @@ function kernel(t: WeightCoTile, kh: number, kw: number) {
       (b) => `let g${j}_${b} = select(vec4<f32>(0.0), GT[gpix + min(ox0 + ${j}u, p.ow - 1u) * op4 + min(c40 + ${b}u, op4 - 1u)], ox0 + ${j}u < p.ow);`,
     ),
   );
-  const rows = range(kh).map((ky) =>
-    [
-      `let iy${ky} = i32(oy + ${ky}u) - i32(p.ph);`,
-      `let ok${ky} = ${allOf(`iy${ky} >= 0`, `iy${ky} < i32(p.h)`)};`,
-      `let rb${ky} = xplane + u32(clamp(iy${ky}, 0, i32(p.h) - 1)) * p.w;`,
-      ...range(span).map(
-        (j) =>
-          `let v${ky}_${j} = vec4<f32>(select(0.0, X[rb${ky} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${ky}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)}));`,
-      ),
-    ].join('\n        '),
-  );
+  const rows = range(kh).map((ky) => inputRowLoads(ky, `i32(oy + ${ky}u) - i32(p.ph)`, span, (v) => `vec4<f32>(${v})`).join('\n        '));
   // Pixel j, tap (ky, kx): input value v(ky)(j + kx).
   const fmas = range(kh).flatMap((ky) =>
     range(kw).map((kx) =>
@@ -104,15 +95,7 @@ function kernel(t: WeightCoTile, kh: number, kw: number) {
       { name: 'DW', type: 'f32', access: 'read_write' },
     ],
     params: [
-      ['n', 'u32'],
-      ['ci', 'u32'],
-      ['h', 'u32'],
-      ['w', 'u32'],
-      ['co', 'u32'],
-      ['oh', 'u32'],
-      ['ow', 'u32'],
-      ['ph', 'u32'],
-      ['pw', 'u32'],
+      ...STRIDE1_PARAMS,
       ['perSplit', 'u32'],
       ['op4', 'u32'],
     ],

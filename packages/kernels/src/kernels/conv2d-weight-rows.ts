@@ -1,5 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel } from '../kernel.js';
+import { defineKernel } from '../kernel.js';
+import { inputRowLoads, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -32,20 +33,11 @@ function kernel(t: WeightRowsTile, kh: number, kw: number, aligned: boolean) {
         let g${c} = vec4<f32>(G[gb${c}], select(0.0, G[gb${c} + 1u], ox0 + 1u < p.ow), select(0.0, G[gb${c} + 2u], ox0 + 2u < p.ow), select(0.0, G[gb${c} + 3u], ox0 + 3u < p.ow));`,
   );
   const rows = range(kh).map((ky) => {
-    const vals = range(span).map(
-      (j) => `let v${ky}_${j} = select(0.0, X[rb${ky} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${ky}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)});`,
-    );
     const fmas = range(kw).flatMap((kx) => [
       `let s${ky}_${kx} = vec4<f32>(v${ky}_${kx}, v${ky}_${kx + 1}, v${ky}_${kx + 2}, v${ky}_${kx + 3});`,
       ...range(tco).map((c) => `a${c}_${ky * kw + kx} = fma(g${c}, s${ky}_${kx}, a${c}_${ky * kw + kx});`),
     ]);
-    return [
-      `let iy${ky} = i32(oy + ${ky}u) - i32(p.ph);`,
-      `let ok${ky} = ${allOf(`iy${ky} >= 0`, `iy${ky} < i32(p.h)`)};`,
-      `let rb${ky} = xplane + u32(clamp(iy${ky}, 0, i32(p.h) - 1)) * p.w;`,
-      ...vals,
-      ...fmas,
-    ].join('\n        ');
+    return [...inputRowLoads(ky, `i32(oy + ${ky}u) - i32(p.ph)`, span), ...fmas].join('\n        ');
   });
   const store = range(tco).flatMap((c) =>
     range(kh * kw).map(
@@ -62,15 +54,7 @@ function kernel(t: WeightRowsTile, kh: number, kw: number, aligned: boolean) {
       { name: 'DW', type: 'f32', access: 'read_write' },
     ],
     params: [
-      ['n', 'u32'],
-      ['ci', 'u32'],
-      ['h', 'u32'],
-      ['w', 'u32'],
-      ['co', 'u32'],
-      ['oh', 'u32'],
-      ['ow', 'u32'],
-      ['ph', 'u32'],
-      ['pw', 'u32'],
+      ...STRIDE1_PARAMS,
       ['perSplit', 'u32'],
       ['threads', 'u32'],
     ],

@@ -1,5 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel } from '../kernel.js';
+import { inputRowLoads, rowWindows, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -51,19 +52,7 @@ function kernel(t: WeightUniformTile, kh: number, kw: number, aligned: boolean) 
     }),
   );
   // Input row d (oy0 + d - ph) and its kw shifted 4-pixel windows.
-  const rows = range(rowsIn).map((d) => {
-    const vals = range(span).map(
-      (j) => `let v${d}_${j} = select(0.0, X[rb${d} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${d}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)});`,
-    );
-    const wins = range(kw).map((kx) => `let s${d}_${kx} = vec4<f32>(v${d}_${kx}, v${d}_${kx + 1}, v${d}_${kx + 2}, v${d}_${kx + 3});`);
-    return [
-      `let iy${d} = i32(oy0 + ${d}u) - i32(p.ph);`,
-      `let ok${d} = ${allOf(`iy${d} >= 0`, `iy${d} < i32(p.h)`)};`,
-      `let rb${d} = xplane + u32(clamp(iy${d}, 0, i32(p.h) - 1)) * p.w;`,
-      ...vals,
-      ...wins,
-    ].join('\n        ');
-  });
+  const rows = range(rowsIn).map((d) => [...inputRowLoads(d, `i32(oy0 + ${d}u) - i32(p.ph)`, span), ...rowWindows(d, kw)].join('\n        '));
   // Output row i uses input rows i..i+kh-1: tap (ky, kx) reads window s(i+ky)_kx.
   const fmas = range(r).flatMap((i) =>
     range(kh).flatMap((ky) =>
@@ -89,15 +78,7 @@ function kernel(t: WeightUniformTile, kh: number, kw: number, aligned: boolean) 
       { name: 'DW', type: 'f32', access: 'read_write' },
     ],
     params: [
-      ['n', 'u32'],
-      ['ci', 'u32'],
-      ['h', 'u32'],
-      ['w', 'u32'],
-      ['co', 'u32'],
-      ['oh', 'u32'],
-      ['ow', 'u32'],
-      ['ph', 'u32'],
-      ['pw', 'u32'],
+      ...STRIDE1_PARAMS,
       ['perSplit', 'u32'],
     ],
     workgroupSize: wg,

@@ -1,0 +1,39 @@
+import { allOf } from '../kernel.js';
+
+/**
+ * The one place the stride-1 register kernels load an input row: `span`
+ * values from column ix0 on of image row `iy` (an i32 WGSL expression), zero
+ * in the padding, every load guarded without a branch. Emits `iy{d}`,
+ * `ok{d}`, `rb{d}` and the values `v{d}_{j}`; `wrap` gives each value its
+ * final form (a vec4 splat for the channels-in-lanes kernels). Expects
+ * `xplane` (the plane's first element), `ix0` and `iw1` (w - 1) in scope.
+ */
+export function inputRowLoads(d: number, iy: string, span: number, wrap: (v: string) => string = (v) => v): string[] {
+  return [
+    `let iy${d} = ${iy};`,
+    `let ok${d} = ${allOf(`iy${d} >= 0`, `iy${d} < i32(p.h)`)};`,
+    `let rb${d} = xplane + u32(clamp(iy${d}, 0, i32(p.h) - 1)) * p.w;`,
+    ...Array.from(
+      { length: span },
+      (_, j) => `let v${d}_${j} = ${wrap(`select(0.0, X[rb${d} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${d}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)})`)};`,
+    ),
+  ];
+}
+
+/** The kw shifted 4-pixel windows of input row d's values: s{d}_{kx} = (v{d}_{kx} .. v{d}_{kx+3}). */
+export function rowWindows(d: number, kw: number): string[] {
+  return Array.from({ length: kw }, (_, kx) => `let s${d}_${kx} = vec4<f32>(v${d}_${kx}, v${d}_${kx + 1}, v${d}_${kx + 2}, v${d}_${kx + 3});`);
+}
+
+/** The geometry parameters the stride-1 kernels share (the uniform block starts with these). */
+export const STRIDE1_PARAMS = [
+  ['n', 'u32'],
+  ['ci', 'u32'],
+  ['h', 'u32'],
+  ['w', 'u32'],
+  ['co', 'u32'],
+  ['oh', 'u32'],
+  ['ow', 'u32'],
+  ['ph', 'u32'],
+  ['pw', 'u32'],
+] as const;
