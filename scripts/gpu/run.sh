@@ -25,7 +25,7 @@ if [ -f "$b/bundle.tar.xz" ]; then
   for p in kernels tensor nn pneumonia; do ln -sfn "../../packages/$p" "node_modules/@pneumo/$p"; done
   ln -sfn ../../benchmarks node_modules/@pneumo/benchmarks
 fi
-node_ok() { command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] < 20)'; }
+node_ok() { command -v node >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)'; }
 if ! node_ok && [ -x "$b/x/node/bin/node" ]; then export PATH="$PWD/$b/x/node/bin:$PATH"; fi
 node_ok || { log "no Node >= 20 here and none in the bundle (bundle.sh --node)"; exit 1; }
 if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' && [ -d "$b/x/lib" ]; then
@@ -67,10 +67,10 @@ if [ "${QUICK:-0}" = 1 ]; then
 else
   train_args=(--steps 20 --tfjs-steps 5); kernel_args=()
 fi
-run train node benchmarks/dist/train.js --adapter "$adapter" --verify "${train_args[@]}"
-run kernels node benchmarks/dist/kernels.js --adapter "$adapter" "${kernel_args[@]}"
+run train 240 node benchmarks/dist/train.js --adapter "$adapter" --verify "${train_args[@]}"
+run kernels 200 node benchmarks/dist/kernels.js --adapter "$adapter" "${kernel_args[@]}"
 # The CPU-shaped kernels on the same GPU, for comparison with the tiled ones.
-run kernels-register node benchmarks/dist/kernels.js --adapter "$adapter" --kernel-class llvmpipe --no-tfjs --only "${kernel_args[1]:-conv}"
+run kernels-register 90 node benchmarks/dist/kernels.js --adapter "$adapter" --kernel-class llvmpipe --no-tfjs --only "${kernel_args[1]:-conv}"
 cp benchmarks/results/*.json "$out/" 2>/dev/null || true
 log "done (status $status); results in $out/"
 exit "$status"
