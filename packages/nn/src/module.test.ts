@@ -5,6 +5,7 @@ import {
   Conv2d,
   Dropout,
   Flatten,
+  LeakyReLU,
   Linear,
   manualSeed,
   memory,
@@ -12,7 +13,9 @@ import {
   ReLU,
   Sequential,
   SGD,
+  Sigmoid,
   summary,
+  Tanh,
   tensor,
   tidy,
   type Tensor,
@@ -165,5 +168,15 @@ describe('optimizers', () => {
     expect(memory().bytes).toBe(before.bytes);
     model.dispose();
     opt.dispose();
+  });
+
+  it('activation modules (Sigmoid, Tanh, LeakyReLU) run their ops and hold no parameters', async () => {
+    const x = tensor([-2, 0.5], { device: 'cpu' });
+    expect(Array.from(await new Sigmoid().forward(x).data())).toEqual([1 / (1 + Math.exp(2)), 1 / (1 + Math.exp(-0.5))].map(Math.fround));
+    expect(Array.from(await new Tanh().forward(x).data())[1]).toBeCloseTo(Math.tanh(0.5), 6);
+    const leaky = new LeakyReLU(0.2);
+    expect(Array.from(await leaky.forward(x).data())).toEqual([Math.fround(-0.4), 0.5]);
+    expect(leaky.parameters()).toEqual([]);
+    expect(new Sequential(new Linear(2, 2), new Tanh()).stateDict().size).toBe(2);
   });
 });

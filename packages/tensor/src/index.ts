@@ -36,5 +36,5 @@ export { maxPool2d } from './ops/pool.js';
 export { crossEntropy, checkLabelRange, type CrossEntropyOptions } from './ops/loss.js';
 export { sgdStep, adamStep } from './ops/optim.js';
 export type { SgdOptions as SgdStepOptions, AdamOptions as AdamStepOptions } from './backend/backend.js';
-export { relu, softmax, logSoftmax } from './ops/activation.js';
+export { relu, softmax, logSoftmax, sigmoid, tanh, leakyRelu, clamp } from './ops/activation.js';
 export { floatInputs, result, sumTo } from './ops/util.js';

@@ -29,6 +29,10 @@ declare module './tensor.js' {
     abs(): Tensor;
     pow(exponent: number): Tensor;
     relu(): Tensor;
+    sigmoid(): Tensor;
+    tanh(): Tensor;
+    leakyRelu(slope?: number): Tensor;
+    clamp(min?: number | null, max?: number | null): Tensor;
     maximum(other: Tensor): Tensor;
     minimum(other: Tensor): Tensor;
     eq(other: Tensor): Tensor;
@@ -68,6 +72,10 @@ const methods: Record<string, (this: Tensor, ...args: any[]) => Tensor> = {
   abs(this: Tensor) { return ew.abs(this); },
   pow(this: Tensor, e: number) { return ew.pow(this, e); },
   relu(this: Tensor) { return ew.relu(this); },
+  sigmoid(this: Tensor) { return act.sigmoid(this); },
+  tanh(this: Tensor) { return act.tanh(this); },
+  leakyRelu(this: Tensor, slope?: number) { return act.leakyRelu(this, slope); },
+  clamp(this: Tensor, min?: number | null, max?: number | null) { return act.clamp(this, min, max); },
   maximum(this: Tensor, o: Tensor) { return ew.maximum(this, o); },
   minimum(this: Tensor, o: Tensor) { return ew.minimum(this, o); },
   eq(this: Tensor, o: Tensor) { return ew.eq(this, o); },

@@ -21,6 +21,18 @@ export const UNARY_OPS = {
   rsub_scalar: 'p.s - x',
   div_scalar: 'x / p.s',
   rdiv_scalar: 'p.s / x',
+  // 1 / (1 + e^-x) saturates cleanly to 0 and 1 for large |x|.
+  sigmoid: '1.0 / (1.0 + exp(-x))',
+  // From e^(-2|x|), which never overflows (tanh via e^(2x) gives inf / inf).
+  tanh: 'sign(x) * (1.0 - exp(-2.0 * abs(x))) / (1.0 + exp(-2.0 * abs(x)))',
+  leaky_relu: 'select(x * p.s, x, x > 0.0)',
+  // The gradient mask of leaky_relu: 1 where x > 0, the slope elsewhere.
+  leaky_relu_mask: 'select(p.s, 1.0, x > 0.0)',
+  // clamp's bounds; a NaN stays NaN, as in PyTorch.
+  clamp_min: 'select(max(x, p.s), x, is_nan(x))',
+  clamp_max: 'select(min(x, p.s), x, is_nan(x))',
+  ge_scalar: 'select(0.0, 1.0, x >= p.s)',
+  le_scalar: 'select(0.0, 1.0, x <= p.s)',
 } as const;
 export type UnaryOp = keyof typeof UNARY_OPS;
 

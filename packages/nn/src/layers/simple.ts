@@ -1,9 +1,36 @@
-import { flatten, maxPool2d, relu, type Tensor } from '@pneumo/tensor';
+import { flatten, leakyRelu, maxPool2d, relu, sigmoid, tanh, type Tensor } from '@pneumo/tensor';
 import { Module } from '../module.js';
 
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return relu(x);
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+
+/** Like torch.nn.LeakyReLU (negative_slope 0.01 by default). */
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return leakyRelu(x, this.negativeSlope);
+  }
+
+  override extraRepr(): string {
+    return `negative_slope=${this.negativeSlope}`;
   }
 }
 

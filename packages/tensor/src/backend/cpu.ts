@@ -203,6 +203,14 @@ const UNARY: Record<UnaryOp, (x: number, s: number) => number> = {
   rsub_scalar: (x, s) => s - x,
   div_scalar: (x, s) => x / s,
   rdiv_scalar: (x, s) => s / x,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  tanh: Math.tanh,
+  leaky_relu: (x, s) => (x > 0 ? x : x * s),
+  leaky_relu_mask: (x, s) => (x > 0 ? 1 : s),
+  clamp_min: (x, s) => (Number.isNaN(x) ? x : Math.max(x, s)),
+  clamp_max: (x, s) => (Number.isNaN(x) ? x : Math.min(x, s)),
+  ge_scalar: (x, s) => (x >= s ? 1 : 0),
+  le_scalar: (x, s) => (x <= s ? 1 : 0),
 };
 
 const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {

@@ -1,7 +1,7 @@
 import { record } from '../autograd.js';
 import { normalizeDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { relu } from './elementwise.js';
+import { applyUnary, relu } from './elementwise.js';
 import { sum } from './reduce.js';
 import { transpose } from './shape.js';
 import { floatInputs, result } from './util.js';
@@ -41,4 +41,52 @@ export function softmax(x: Tensor, dim = -1): Tensor {
 /** log(softmax(x)) along `dim`, computed stably as x - max - log(sum(exp(x - max))). */
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
   return alongDim(x, dim, true);
+}
+
+/** 1 / (1 + e^-x), elementwise. */
+export function sigmoid(x: Tensor): Tensor {
+  const y = applyUnary('sigmoid', 'sigmoid', x);
+  return record('SigmoidBackward', y, [x], [y], (g, [y]) => [g.mul(y!.mul(y!.rsub(1)))]);
+}
+
+/** Hyperbolic tangent, elementwise (stable for any |x|). */
+export function tanh(x: Tensor): Tensor {
+  const y = applyUnary('tanh', 'tanh', x);
+  return record('TanhBackward', y, [x], [y], (g, [y]) => [g.mul(y!.mul(y!).rsub(1))]);
+}
+
+/** x where x > 0, slope * x elsewhere (PyTorch's default slope 0.01). */
+export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+  if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new Error(`leakyRelu: the slope must be a finite number, got ${slope}`);
+  const y = applyUnary('leakyRelu', 'leaky_relu', x, slope);
+  return record('LeakyReluBackward', y, [x], [x], (g, [x]) => [g.mul(applyUnary('leakyRelu', 'leaky_relu_mask', x!, slope))]);
+}
+
+/**
+ * Elementwise min(max(x, min), max); either bound may be omitted. The
+ * gradient passes where min <= x <= max, as in PyTorch; NaN stays NaN.
+ */
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  const lo = min ?? null;
+  const hi = max ?? null;
+  if (lo === null && hi === null) throw new Error('clamp: give at least one of min and max');
+  for (const [name, v] of [['min', lo], ['max', hi]] as const) {
+    if (v !== null && (typeof v !== 'number' || Number.isNaN(v))) throw new Error(`clamp: ${name} must be a number, got ${v}`);
+  }
+  if (lo !== null && hi !== null && lo > hi) throw new Error(`clamp: min ${lo} is greater than max ${hi}`);
+  let y = lo === null ? x : applyUnary('clamp', 'clamp_min', x, lo);
+  if (hi !== null) {
+    const capped = applyUnary('clamp', 'clamp_max', y, hi);
+    if (y !== x) y.dispose();
+    y = capped;
+  }
+  return record('ClampBackward', y, [x], [x], (g, [x]) => {
+    let mask: Tensor | null = null;
+    for (const [kernel, bound] of [['ge_scalar', lo], ['le_scalar', hi]] as const) {
+      if (bound === null) continue;
+      const m = applyUnary('clamp', kernel, x!, bound);
+      mask = mask ? mask.mul(m) : m;
+    }
+    return [g.mul(mask!)];
+  });
 }

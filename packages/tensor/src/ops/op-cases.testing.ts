@@ -113,6 +113,14 @@ export const OP_CASES: OpCase[] = [
     fn: (x, w, b) => x.matmul(w).add(b).relu().logSoftmax().mean(),
     noGradCheck: true,
   },
+  // Appended last: a case's index seeds its inputs, so earlier cases keep theirs.
+  { op: 'sigmoid', name: 'sigmoid [5,7]', inputs: [n(5, 7)], fn: (a) => a.sigmoid() },
+  { op: 'sigmoid', name: 'sigmoid at +-60 (saturated, finite)', inputs: [n(9)], fn: (a) => a.mul(60).sigmoid(), noGradCheck: true },
+  { op: 'tanh', name: 'tanh [3,11]', inputs: [n(3, 11)], fn: (a) => a.tanh() },
+  { op: 'tanh', name: 'tanh at +-80 (no inf / inf)', inputs: [n(9)], fn: (a) => a.mul(80).tanh(), noGradCheck: true },
+  { op: 'leakyRelu', name: 'leakyRelu [4,9] slope 0.1', inputs: [away(4, 9)], fn: (a) => a.leakyRelu(0.1) },
+  { op: 'clamp', name: 'clamp [6,5] to [-0.5, 0.7]', inputs: [away(6, 5)], fn: (a) => a.clamp(-0.5, 0.7).mul(a), noGradCheck: true },
+  { op: 'clamp', name: 'clamp [13] min only', inputs: [away(13)], fn: (a) => a.clamp(0.3).exp(), noGradCheck: true },
 ];
 
 /** Deterministic input values for a spec. */

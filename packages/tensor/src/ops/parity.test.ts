@@ -83,6 +83,17 @@ describe('edge values', () => {
     y.dispose();
   });
 
+  it('clamp passes the gradient exactly where min <= x <= max, and keeps NaN', async () => {
+    for (const device of ['cpu', 'webgpu'] as const) {
+      const x = tensor([-2, -1, -0.3, 0.1, 1, 3, NaN], { device, requiresGrad: true });
+      const y = x.clamp(-1, 1);
+      expect(Array.from(await y.data())).toEqual([-1, -1, Math.fround(-0.3), Math.fround(0.1), 1, 1, NaN]);
+      y.sum().backward();
+      expect(Array.from(await x.grad!.data()).slice(0, 6)).toEqual([0, 1, 1, 1, 1, 0]);
+      expect(() => x.clamp(2, 1)).toThrow('clamp: min 2 is greater than max 1');
+    }
+  });
+
   it('logSoftmax keeps its precision for inputs around 500 (within 1e-6 of the cpu backend)', async () => {
     const values = Float32Array.from({ length: 64 }, (_, i) => 500 + Math.sin(i * 1.7) * 3);
     const want = await tensor(values, { shape: [4, 16], device: 'cpu' }).logSoftmax().data();
