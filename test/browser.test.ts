@@ -22,6 +22,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gradientCheck, worstDifference } from '../web/src/gradient-check.js';
 import { requireWebGpu } from './support/webgpu.js';
+import { testCheckpointInfo } from './support/checkpoint-info.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = process.env.PNEUMO_CHROMIUM ?? '/usr/lib/chromium/chromium';
@@ -79,20 +80,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pneumo-web-'));
   const model = blogCnn({ generator: new Generator(21) });
   const base = join(dir, 'model');
-  await saveCheckpoint(base, model, {
-    format: 'pneumo-checkpoint',
-    version: 1,
-    architecture: 'blog-cnn',
-    outputs: 10,
-    mode: 'three-class',
-    classes: ['NORMAL', 'BACTERIA', 'VIRUS'],
-    inputSize: 32,
-    fit: 'stretch',
-    normalization: { mean: 0.42, std: 0.21 },
-    epoch: 1,
-    metrics: {},
-    history: [],
-  });
+  await saveCheckpoint(base, model, testCheckpointInfo({ normalization: { mean: 0.42, std: 0.21 }, epoch: 1 }));
   model.dispose();
   weights = `${base}.safetensors`;
   // A second server ships that checkpoint as the project's model.

@@ -20,21 +20,9 @@ import {
   saveCheckpoint,
 } from './checkpoint.js';
 import { lockRunDir } from './run-lock.js';
+import { testCheckpointInfo } from '../../../test/support/checkpoint-info.js';
 
-const info = (epoch: number): CheckpointInfo => ({
-  format: 'pneumo-checkpoint',
-  version: 1,
-  architecture: 'blog-cnn',
-  outputs: 3,
-  mode: 'three-class',
-  classes: ['NORMAL', 'BACTERIA', 'VIRUS'],
-  inputSize: 32,
-  fit: 'stretch',
-  normalization: { mean: 0.4, std: 0.2 },
-  epoch,
-  metrics: {},
-  history: [],
-});
+const info = (epoch: number): CheckpointInfo => testCheckpointInfo({ outputs: 3, epoch });
 
 const net = (seed: number) => new Sequential(new Linear(4, 3, { device: 'cpu', generator: new Generator(seed) }));
 const tmp = () => mkdtempSync(join(tmpdir(), 'pneumo-ckpt-'));

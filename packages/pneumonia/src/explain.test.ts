@@ -9,6 +9,7 @@ import { saveCheckpoint } from './checkpoint.js';
 import { encodeJpeg, renderXray } from './data/synthetic.js';
 import { explainToFile } from './explain.js';
 import { blogCnn } from './model.js';
+import { testCheckpointInfo } from '../../../test/support/checkpoint-info.js';
 
 beforeAll(requireWebGpu);
 
@@ -16,20 +17,7 @@ describe('Grad-CAM', () => {
   it('writes an overlay of the X-ray size and a map in [0, 1]', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pneumo-cam-'));
     const model = blogCnn({ generator: new Generator(1) });
-    await saveCheckpoint(join(dir, 'm'), model, {
-      format: 'pneumo-checkpoint',
-      version: 1,
-      architecture: 'blog-cnn',
-      outputs: 10,
-      mode: 'three-class',
-      classes: ['NORMAL', 'BACTERIA', 'VIRUS'],
-      inputSize: 32,
-      fit: 'stretch',
-      normalization: { mean: 0.3, std: 0.2 },
-      epoch: 0,
-      metrics: {},
-      history: [],
-    });
+    await saveCheckpoint(join(dir, 'm'), model, testCheckpointInfo({ normalization: { mean: 0.3, std: 0.2 } }));
     model.dispose();
     const image = join(dir, 'x.jpeg');
     writeFileSync(image, encodeJpeg(renderXray(1, new Generator(2), 60, 48)));

@@ -1,4 +1,5 @@
 import { allOf } from '../kernel.js';
+import { type Conv2dShape, convOutSize } from './conv2d.js';
 
 /**
  * The one place the stride-1 register kernels load an input row: `span`
@@ -37,3 +38,14 @@ export const STRIDE1_PARAMS = [
   ['ph', 'u32'],
   ['pw', 'u32'],
 ] as const;
+
+/**
+ * The uniform parameters the stride-1 weight-gradient kernels share, for a
+ * batch split into `splits` chunks (output size from the one formula,
+ * convOutSize). Refuses other strides, naming the op.
+ */
+export function stride1WeightParams(s: Conv2dShape, splits: number, label: string) {
+  if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label}: this weight-gradient variant needs stride 1`);
+  const { oh, ow } = convOutSize(s);
+  return { n: s.n, ci: s.ci, h: s.h, w: s.w, co: s.co, oh, ow, ph: s.ph, pw: s.pw, perSplit: Math.ceil(s.n / splits) };
+}

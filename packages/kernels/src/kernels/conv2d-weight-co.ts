@@ -1,6 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel } from '../kernel.js';
-import { inputRowLoads, STRIDE1_PARAMS } from './conv2d-row-loads.js';
+import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -148,9 +148,8 @@ export function conv2dWeightGradCo(
   t: WeightCoTile,
   label: string,
 ): void {
-  if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label}: the channels-in-lanes weight-gradient variant needs stride 1`);
-  const oh = s.h + 2 * s.ph - s.kh + 1;
-  const ow = s.w + 2 * s.pw - s.kw + 1;
+  const params = stride1WeightParams(s, splits, label);
+  const { oh, ow } = params;
   const op4 = Math.ceil(s.co / 4);
   const total = s.n * oh * ow * op4 * 4;
   const gt = ctx.alloc(total * 4, 'conv2d output gradient as [n][pixel][co]');
@@ -158,7 +157,7 @@ export function conv2dWeightGradCo(
   ctx.dispatch(
     kernel(t, s.kh, s.kw),
     [x, gt, partial],
-    { n: s.n, ci: s.ci, h: s.h, w: s.w, co: s.co, oh, ow, ph: s.ph, pw: s.pw, perSplit: Math.ceil(s.n / splits), op4 },
+    { ...params, op4 },
     [Math.ceil(s.ci / t.wg), Math.ceil(s.co / t.tco), splits],
     label,
   );

@@ -1,6 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { defineKernel } from '../kernel.js';
-import { inputRowLoads, STRIDE1_PARAMS } from './conv2d-row-loads.js';
+import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -106,14 +106,13 @@ export function conv2dWeightGradRows(
   t: WeightRowsTile,
   label: string,
 ): void {
-  if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label}: the rows weight-gradient variant needs stride 1`);
-  const oh = s.h + 2 * s.ph - s.kh + 1;
-  const ow = s.w + 2 * s.pw - s.kw + 1;
+  const params = stride1WeightParams(s, splits, label);
+  const { ow } = params;
   const threads = splits * weightRowsThreads(s, t);
   ctx.dispatch(
     kernel(t, s.kh, s.kw, ow % 4 === 0),
     [x, dy, partial],
-    { n: s.n, ci: s.ci, h: s.h, w: s.w, co: s.co, oh, ow, ph: s.ph, pw: s.pw, perSplit: Math.ceil(s.n / splits), threads },
+    { ...params, threads },
     Math.ceil(threads / WG),
     label,
   );

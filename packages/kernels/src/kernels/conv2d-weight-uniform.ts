@@ -1,6 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel } from '../kernel.js';
-import { inputRowLoads, rowWindows, STRIDE1_PARAMS } from './conv2d-row-loads.js';
+import { inputRowLoads, rowWindows, STRIDE1_PARAMS, stride1WeightParams } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -129,13 +129,12 @@ export function conv2dWeightGradUniform(
   t: WeightUniformTile,
   label: string,
 ): void {
-  if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label}: the uniform weight-gradient variant needs stride 1`);
-  const oh = s.h + 2 * s.ph - s.kh + 1;
-  const ow = s.w + 2 * s.pw - s.kw + 1;
+  const params = stride1WeightParams(s, splits, label);
+  const { ow } = params;
   ctx.dispatch(
     kernel(t, s.kh, s.kw, ow % 4 === 0),
     [x, dy, partial],
-    { n: s.n, ci: s.ci, h: s.h, w: s.w, co: s.co, oh, ow, ph: s.ph, pw: s.pw, perSplit: Math.ceil(s.n / splits) },
+    params,
     [Math.ceil(s.ci / t.wg), Math.ceil(s.co / t.tco), splits],
     label,
   );
