@@ -8,6 +8,7 @@
  *   npm run bench -- --kernel-class gpu         # force a kernel class's candidates (here: the GPU-shaped ones)
  *   npm run bench -- --no-tfjs                  # pneumo only
  *   npm run bench -- --only conv                # ops whose name contains "conv"
+ *   npm run bench -- --variants --only conv     # also every stride-1 conv variant (three passes), untuned, one row each
  *
  * Prints the adapter, its kernel class and the candidates tuned over, then a
  * table (median ms, GFLOP/s or GB/s, the variant the tuner chose, the TF.js
@@ -21,6 +22,12 @@ import {
   conv2dForward,
   conv2dInputGrad,
   convForwardCandidates,
+  convForwardVariants,
+  convInputGradVariants,
+  type ConvVariant,
+  isStride1Variant,
+  type WeightGradVariant,
+  weightGradVariants,
   convInputGradCandidates,
   convOutSize,
   convWeightGrad,
@@ -49,6 +56,7 @@ import { loadTfjs, type Tf, type TfHandle } from './tfjs.js';
 const args = parseBenchArgs(process.argv.slice(2));
 const withTfjs = !args.flag('no-tfjs');
 const only = args.value('only') ?? '';
+const everyVariant = args.flag('variants');
 const BATCH = 32;
 
 interface Bench {
@@ -87,7 +95,33 @@ function convBenches(ctx: GpuContext, tf: TfHandle | null, layer: readonly [numb
   const tdy = t?.randomNormal([BATCH, oh, ow, co]) as Tensor4D | undefined;
   const tb = t?.randomNormal([co]);
   const name = `conv ${ci}->${co} ${hw}x${hw}`;
+  // With --variants: each stride-1 register variant of the three passes, as it runs untuned.
+  const fixedWeight = (v: WeightGradVariant): Bench => ({
+    name: `${name} dWeight ${variantName(v)}`,
+    flops,
+    pneumo: () => {
+      convWeightGrad(ctx, x, y, dw, s, v);
+      return variantName(v);
+    },
+  });
+  const fixed = (pass: 'forward' | 'dInput', v: ConvVariant): Bench => ({
+    name: `${name} ${pass} ${variantName(v)}`,
+    flops,
+    pneumo: () => {
+      if (pass === 'forward') conv2dForward(ctx, x, w, b, y, s, v);
+      else conv2dInputGrad(ctx, y, w, dx, s, v);
+      return variantName(v);
+    },
+  });
+  const variants = everyVariant
+    ? [
+        ...convForwardVariants(s).filter(isStride1Variant).map((v) => fixed('forward', v)),
+        ...convInputGradVariants(s).filter(isStride1Variant).map((v) => fixed('dInput', v)),
+        ...weightGradVariants(s).filter((v) => v.kind !== 'direct' && v.kind !== 'tiled').map(fixedWeight),
+      ]
+    : [];
   return [
+    ...variants,
     {
       name: `${name} forward`,
       flops,

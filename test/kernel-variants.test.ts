@@ -12,6 +12,8 @@ import {
   convForwardVariants,
   convInputGradVariants,
   convOutSize,
+  conv2dWinograd,
+  conv2dWeightGradWinograd,
   f32Bits,
   fill,
   type GpuContext,
@@ -131,6 +133,51 @@ describe('conv2d kernels, every variant vs the reference', () => {
       }
     }
     for (const buf of [x, w, b, g]) ctx.free(buf);
+  });
+});
+
+describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
+  it('matches the reference when a pass is split into chunks of images, and refuses an image too big for a binding', async () => {
+    const s: Conv2dShape = { n: 5, ci: 3, co: 6, h: 7, w: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+    const { oh, ow } = convOutSize(s);
+    const xs = random(s.n * s.ci * s.h * s.w);
+    const ws = random(s.co * s.ci * s.kh * s.kw);
+    const bs = random(s.co);
+    const x = upload(xs);
+    const w = upload(ws);
+    const b = upload(bs);
+    const want = ref.conv2d(xs, ws, bs, s);
+    const tile = { tt: 2, tco: 4, wg: 8 };
+    // 16 values x 6 channels x 4 bytes per tile; 20 tiles per image; a block is 16 tiles: room for two images.
+    const perTile = 16 * 6 * 4;
+    const y = poisoned(want.length);
+    const geometry = { ...s, oh, ow, wBase: 0, wO: s.ci * 9, wI: 9, wKy: 3, wKx: 1 };
+    conv2dWinograd(ctx, x, w, b, y, geometry, tile, 'chunked', perTile * (2 * 20 + 16));
+    expect(maxRelDiff(await read(y, want.length), want)).toBeLessThanOrEqual(TOL);
+    expect(() => conv2dWinograd(ctx, x, w, b, y, geometry, tile, 'too small', perTile * 30)).toThrow(/exceed a storage binding/);
+    for (const buf of [x, w, b, y]) ctx.free(buf);
+  });
+
+  it('weight gradient: reduction split in parts and image chunks, extra output slots zeroed', async () => {
+    // 8 x 9 tiles per image, 360 in all: up to 5 parts of >= 64 tiles.
+    const s: Conv2dShape = { n: 5, ci: 6, co: 5, h: 16, w: 17, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 0 };
+    const { oh, ow } = convOutSize(s);
+    const xs = random(s.n * s.ci * s.h * s.w);
+    const gs = random(s.n * s.co * oh * ow);
+    const x = upload(xs);
+    const g = upload(gs);
+    const want = ref.conv2dWeightGrad(xs, gs, s);
+    const tile = { tt: 2, tco: 4, wg: 4 };
+    const size = want.length;
+    for (const maxBinding of [undefined, 16 * 8 * 4 * 72 * 2]) {
+      const out = poisoned(3 * size);
+      conv2dWeightGradWinograd(ctx, x, g, out, s, 3, tile, 'split', maxBinding);
+      const got = await read(out, 3 * size);
+      expect(maxRelDiff(got.subarray(0, size), want), `max binding ${maxBinding}`).toBeLessThanOrEqual(TOL);
+      expect(got.subarray(size).every((v) => v === 0)).toBe(true);
+      ctx.free(out);
+    }
+    for (const buf of [x, g]) ctx.free(buf);
   });
 });
 

@@ -2,6 +2,8 @@ import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel } from '../kernel.js';
 import { CONV_ROWS_TILES, conv2dRows, type ConvRowsGeometry, type ConvRowsTile } from './conv2d-rows.js';
 import { CONV_ROWS_CO_TILES, conv2dRowsCo, type ConvRowsCoTile } from './conv2d-rows-co.js';
+import { conv2dWinograd, WINOGRAD_TILES, type WinogradTile } from './conv2d-winograd.js';
+import { conv2dWeightGradWinograd, WINOGRAD_WEIGHT_TILES } from './conv2d-weight-winograd.js';
 import { conv2dWeightGradRows, WEIGHT_ROWS_TILES, type WeightRowsTile, weightRowsThreads } from './conv2d-weight-rows.js';
 import { conv2dWeightGradCo, WEIGHT_CO_TILES, type WeightCoTile, weightCoThreads } from './conv2d-weight-co.js';
 import { conv2dWeightGradUniform, WEIGHT_UNIFORM_TILES, type WeightUniformTile, weightUniformThreads } from './conv2d-weight-uniform.js';
@@ -54,33 +56,44 @@ export const CONV_TILES: readonly ConvTile[] = [
  */
 export type ConvVariant =
   | ({ kind: 'direct' } & ConvTile)
-  | ({ kind: 'rows' } & ConvRowsTile)
-  | ({ kind: 'rowsco' } & ConvRowsCoTile)
+  | Stride1Variant
   | TiledGemmConfig;
 
-/** The stride-1 register kernels, the two families alternating (a class times its first few). */
-function strideOneVariants(): ConvVariant[] {
+/** The stride-1 register-tiled variants (they share one geometry, the weight read through strides). */
+type Stride1Variant = ({ kind: 'rows' } & ConvRowsTile) | ({ kind: 'rowsco' } & ConvRowsCoTile) | ({ kind: 'wino' } & WinogradTile);
+const STRIDE1_KINDS: readonly string[] = ['rows', 'rowsco', 'wino'];
+export const isStride1Variant = (v: ConvVariant): v is Stride1Variant => STRIDE1_KINDS.includes(v.kind);
+
+/**
+ * The stride-1 register kernels, the families alternating (a class times its
+ * first few): Winograd first where the kernel is 3x3, then rows-co, rows.
+ */
+function strideOneVariants(s: Conv2dShape): ConvVariant[] {
+  const wino = s.kh === 3 && s.kw === 3 ? WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t })) : [];
   const rows = CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t }));
   const co = CONV_ROWS_CO_TILES.map((t) => ({ kind: 'rowsco' as const, ...t }));
-  return rows.flatMap((r, i) => (co[i] ? [co[i]!, r] : [r]));
+  const n = Math.max(wino.length, rows.length, co.length);
+  const interleaved: (ConvVariant | undefined)[] = Array.from({ length: n }, (_, i) => [wino[i], co[i], rows[i]]).flat();
+  return interleaved.filter((v): v is ConvVariant => v !== undefined);
 }
 
 /** The variants that can run a forward convolution of this geometry: CPU-shaped, most promising first, then GPU-shaped. */
 export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
-  const rows = s.sh === 1 && s.sw === 1 ? strideOneVariants() : [];
+  const rows = s.sh === 1 && s.sw === 1 ? strideOneVariants(s) : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
 /** Likewise for the input gradient (the rows kernels need padding <= kernel - 1). */
 export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
   const ok = s.sh === 1 && s.sw === 1 && s.ph <= s.kh - 1 && s.pw <= s.kw - 1;
-  const rows = ok ? strideOneVariants() : [];
+  const rows = ok ? strideOneVariants(s) : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
 /** Runs a stride-1 pass with one of the two rows kernels. */
 function rowsPass(ctx: GpuContext, x: BufferBinding, w: BufferBinding, bias: BufferBinding | null, y: BufferBinding, g: ConvRowsGeometry, v: ConvVariant, label: string): void {
   if (v.kind === 'rowsco') conv2dRowsCo(ctx, x, w, bias, y, g, v, label);
+  else if (v.kind === 'wino') conv2dWinograd(ctx, x, w, bias, y, g, v, label);
   else conv2dRows(ctx, x, w, bias, y, g, v as ConvRowsTile, label);
 }
 
@@ -91,6 +104,7 @@ function rowsPass(ctx: GpuContext, x: BufferBinding, w: BufferBinding, bias: Buf
  */
 export function convVariantInfo(v: ConvVariant | WeightGradVariant, s: Conv2dShape, pass: 'forward' | 'weight'): CandidateInfo {
   if (v.kind === 'tiled') return { tiled: true, unroll: (v.tm * v.tn) / 4 };
+  if (v.kind === 'wino') return { tiled: false, unroll: (v.tt * v.tco) / 4 };
   if (pass === 'weight') {
     const t = v as { tco: number; r?: number };
     const unroll =
@@ -279,6 +293,7 @@ export type WeightGradVariant =
   | ({ kind: 'rows' } & WeightRowsTile)
   | ({ kind: 'uniform' } & WeightUniformTile)
   | ({ kind: 'wco' } & WeightCoTile)
+  | ({ kind: 'wino' } & WinogradTile)
   | TiledGemmConfig;
 
 export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
@@ -289,7 +304,8 @@ export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
   // candidates times the best of each (they are within a few % of each other).
   const both = rows.flatMap((r, i) => (uniform[i] ? [r, uniform[i]!] : [r]));
   const co = stride1 ? WEIGHT_CO_TILES.map((t) => ({ kind: 'wco' as const, ...t })) : [];
-  return [...co.slice(0, 1), ...both, ...co.slice(1), ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
+  const wino = stride1 && s.kh === 3 && s.kw === 3 ? WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })) : [];
+  return [...wino.slice(0, 1), ...co.slice(0, 1), ...wino.slice(1), ...both, ...co.slice(1), ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
 function weightGradKernel(t: WeightGradTile, kw: number) {
@@ -380,8 +396,8 @@ export function conv2dForward(
     conv2dGemmForward(ctx, x, w, bias, y, s, oh, ow, variant, label('conv2d', s));
     return;
   }
-  if (variant.kind === 'rows' || variant.kind === 'rowsco') {
-    if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label('conv2d', s)}: the rows variants need stride 1`);
+  if (isStride1Variant(variant)) {
+    if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label('conv2d', s)}: the ${variant.kind} variant needs stride 1`);
     const { oh, ow } = convOutSize(s);
     const k = s.kh * s.kw;
     rowsPass(ctx, x, w, bias, y, { ...s, oh, ow, wBase: 0, wO: s.ci * k, wI: k, wKy: s.kw, wKx: 1 }, variant, label('conv2d', s));
@@ -413,9 +429,9 @@ export function conv2dInputGrad(
     conv2dGemmInputGrad(ctx, dy, w, dx, s, oh, ow, variant, label('conv2d backward (input)', s));
     return;
   }
-  if (variant.kind === 'rows' || variant.kind === 'rowsco') {
+  if (isStride1Variant(variant)) {
     if (!convInputGradVariants(s).some((v) => v.kind === 'rows')) {
-      throw new Error(`${label('conv2d backward (input)', s)}: the rows variant needs stride 1 and padding < kernel`);
+      throw new Error(`${label('conv2d backward (input)', s)}: the ${variant.kind} variant needs stride 1 and padding < kernel`);
     }
     // dx = conv(dy, w flipped with in/out swapped, padding k - 1 - p).
     const { oh, ow } = convOutSize(s);
@@ -467,6 +483,8 @@ export function conv2dInputGrad(
  * buffer to sum).
  */
 export function weightGradSplits(s: Conv2dShape, v: WeightGradVariant, targetThreads: number): number {
+  // Winograd splits its reduction itself (and sums the parts in its last pass).
+  if (v.kind === 'wino') return 1;
   if (v.kind === 'tiled') {
     const { oh, ow } = convOutSize(s);
     const perBlock = (v.bm / v.tm) * (v.bn / v.tn);
@@ -507,6 +525,10 @@ export function conv2dWeightGrad(
   }
   if (variant.kind === 'rows') {
     conv2dWeightGradRows(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
+    return;
+  }
+  if (variant.kind === 'wino') {
+    conv2dWeightGradWinograd(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
     return;
   }
   if (variant.kind === 'wco') {

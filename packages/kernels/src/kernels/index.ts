@@ -4,6 +4,8 @@ export { matmul, matmulLabel, defaultMatmulConfig, vec4Allowed, MATMUL_CONFIGS, 
 export * from './conv2d.js';
 export { CONV_ROWS_TILES, type ConvRowsTile } from './conv2d-rows.js';
 export { CONV_ROWS_CO_TILES, type ConvRowsCoTile } from './conv2d-rows-co.js';
+export { conv2dWinograd, WINOGRAD_TILES, type WinogradTile } from './conv2d-winograd.js';
+export { conv2dWeightGradWinograd, WINOGRAD_WEIGHT_TILES } from './conv2d-weight-winograd.js';
 export { WEIGHT_ROWS_TILES, type WeightRowsTile } from './conv2d-weight-rows.js';
 export * from './pool.js';
 export * from './cross-entropy.js';

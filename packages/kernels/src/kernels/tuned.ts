@@ -38,11 +38,11 @@ function candidates<V extends { kind: string }>(ctx: GpuContext, all: V[], info:
 
 /** The candidates for each op, as the tuner sees them (also for benchmarks and reports). */
 export const convForwardCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows', 'rowsco']);
+  candidates(ctx, convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows', 'rowsco', 'wino']);
 export const convInputGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, convInputGradVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows', 'rowsco']);
+  candidates(ctx, convInputGradVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows', 'rowsco', 'wino']);
 export const convWeightGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), ['wco', 'uniform', 'rows']);
+  candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), ['wino', 'wco', 'uniform', 'rows']);
 export const matmulCandidates = (ctx: GpuContext, s: MatmulShape) =>
   candidates(ctx, MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c)), matmulVariantInfo, ['vec4']);
 

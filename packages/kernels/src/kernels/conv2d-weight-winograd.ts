@@ -1,0 +1,178 @@
+import type { BufferBinding, GpuContext } from '../context.js';
+import { allOf, defineKernel } from '../kernel.js';
+import { type Conv2dShape, convOutSize } from './conv2d.js';
+import { A_, GT, transform2d, WINOGRAD_WG, winogradGemmKernel, winogradInputKernel, type WinogradTile } from './conv2d-winograd.js';
+
+/**
+ * The weight gradient of a 3x3 stride-1 convolution through Winograd
+ * F(2x2, 3x3), the transpose of the forward (conv2d-winograd.ts): with
+ * V_t = Bᵀ d_t B the input patch of tile t and Z_t = A dY_t Aᵀ its 2x2
+ * output gradient, dU[ξ] = Σ_t Z_t[ξ] V_t[ξ] and dW = Gᵀ dU G.
+ *
+ *   Z[ξ][t][co]     output-gradient tiles, vec4s over co (uniform in the GEMM)
+ *   V[ξ][t][ci]     input tiles, transposed (lanes over input channels)
+ *   P[s][ξ][co][ci] the GEMM, its reduction over tiles split in `splits`
+ *                   parts (and in image chunks) for parallelism
+ *   dW              Gᵀ (Σ_s P[s]) G, in one pass
+ *
+ * 16 multiply-adds per tile and channel pair instead of 36.
+ */
+
+const WG = WINOGRAD_WG;
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * Measured on llvmpipe, blog CNN at batch 32 (all passes, direct-convolution
+ * FLOPs) on 32->64 32x32 / 64->128 16x16 / 128->128 / 128->256 8x8 /
+ * 256->256: tt 8 x tco 32 x wg 8 runs 16 / 55 / 48 / 66 / 67 GFLOP/s, tt 16
+ * x tco 32 x wg 8 13 / 29 / 64 / 51 / 77, tt 4 x tco 32 x wg 8 20 / 38 / 43 /
+ * 48 / 47 (the wco kernel: 27 / 28 / 32 / 28 / 30). Lanes run over input
+ * channels padded to a block (wg x tt), so a block much larger than ci
+ * wastes lanes; 32x32 layers lose to the output-gradient transform.
+ */
+export const WINOGRAD_WEIGHT_TILES: readonly WinogradTile[] = [
+  { tt: 8, tco: 32, wg: 8 },
+  { tt: 16, tco: 32, wg: 8 },
+  { tt: 4, tco: 32, wg: 8 },
+];
+
+/** Z[(ξ*T + t)*op + o] = (A dY_t Aᵀ)[ξ] for output channel o (zero for o >= co and outside the output). */
+const gradKernel = () => {
+  const { lines, names } = transform2d((r, c) => `e${r}_${c}`, 2, A_, 'z');
+  return defineKernel({
+    name: 'conv2d_winograd_output_grad',
+    bindings: [
+      { name: 'DY', type: 'f32', access: 'read' },
+      { name: 'Z', type: 'f32', access: 'read_write' },
+    ],
+    params: [
+      ['n0', 'u32'],
+      ['co', 'u32'],
+      ['op', 'u32'],
+      ['oh', 'u32'],
+      ['ow', 'u32'],
+      ['tilesX', 'u32'],
+      ['perImage', 'u32'],
+      ['t', 'u32'],
+    ],
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wid.x * ${WG}u + lid;
+  let o = wid.y;
+  if (t >= p.t) { return; }
+  let ok = o < p.co;
+  let tile = t % p.perImage;
+  let oy = 2u * (tile / p.tilesX);
+  let ox = 2u * (tile % p.tilesX);
+  let at = (((p.n0 + t / p.perImage) * p.co + min(o, p.co - 1u)) * p.oh + oy) * p.ow + ox;
+  let right = ox + 1u < p.ow;
+  let below = oy + 1u < p.oh;
+  let e0_0 = select(0.0, DY[at], ok);
+  let e0_1 = select(0.0, DY[at + select(0u, 1u, right)], ${allOf('ok', 'right')});
+  let e1_0 = select(0.0, DY[at + select(0u, p.ow, below)], ${allOf('ok', 'below')});
+  let e1_1 = select(0.0, DY[at + select(0u, p.ow + 1u, ${allOf('right', 'below')})], ${allOf('ok', 'right', 'below')});
+  ${lines.join('\n  ')}
+  ${names.flatMap((row, r) => row.map((n, c) => `Z[(${4 * r + c}u * p.t + t) * p.op + o] = ${n};`)).join('\n  ')}
+}`,
+  });
+};
+
+/** dW[o][c] = Gᵀ (Σ_s P[s][·][o][c]) G; splits 1.. of the caller's partial output get zeros. */
+const weightKernel = () => {
+  const { lines, names } = transform2d((r, c) => `d${4 * r + c}`, 4, GT, 'g');
+  return defineKernel({
+    name: 'conv2d_winograd_weight_grad',
+    bindings: [
+      { name: 'P', type: 'f32', access: 'read' },
+      { name: 'DW', type: 'f32', access: 'read_write' },
+    ],
+    params: [
+      ['ci', 'u32'],
+      ['co', 'u32'],
+      ['cip', 'u32'],
+      ['parts', 'u32'],
+      ['outSplits', 'u32'],
+    ],
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let c = wid.x * ${WG}u + lid;
+  let o = wid.y;
+  if (c >= p.ci) { return; }
+  ${range(16).map((x) => `var d${x} = 0.0;`).join(' ')}
+  for (var s = 0u; s < p.parts; s++) {
+    let at = (s * 16u * p.co + o) * p.cip + c;
+    ${range(16).map((x) => `d${x} += P[at + ${x}u * p.co * p.cip];`).join(' ')}
+  }
+  ${lines.join('\n  ')}
+  let base = (o * p.ci + c) * 9u;
+  ${names.flatMap((row, r) => row.map((n, k) => `DW[base + ${3 * r + k}u] = ${n};`)).join('\n  ')}
+  let size = p.co * p.ci * 9u;
+  for (var s = 1u; s < p.outSplits; s++) {
+    for (var k = 0u; k < 9u; k++) { DW[s * size + base + k] = 0.0; }
+  }
+}`,
+  });
+};
+
+/** How many parts the GEMM's reduction over tiles splits into: enough invocations for the device, each part at least 64 tiles. */
+export function winogradWeightSplits(lanes: number, coBlocks: number, tiles: number, targetThreads: number): number {
+  const threads = lanes * coBlocks * 16;
+  return Math.max(1, Math.min(Math.floor(tiles / 64), Math.ceil(targetThreads / threads)));
+}
+
+/**
+ * The weight gradient of a 3x3 stride-1 convolution into `partial` (the
+ * whole gradient in the first of `outSplits` slots, zeros in the others, so
+ * it fits the callers that sum partial gradients).
+ */
+export function conv2dWeightGradWinograd(
+  ctx: GpuContext,
+  x: BufferBinding,
+  dy: BufferBinding,
+  partial: BufferBinding,
+  s: Conv2dShape,
+  outSplits: number,
+  tile: WinogradTile,
+  label: string,
+  /** Bytes one storage binding may hold (default: the device's limit; tests pass less to force chunks). */
+  maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize),
+): void {
+  if (s.kh !== 3 || s.kw !== 3 || s.sh !== 1 || s.sw !== 1) throw new Error(`${label}: the Winograd variant needs a 3x3 kernel and stride 1`);
+  const { oh, ow } = convOutSize(s);
+  const op4 = Math.ceil(s.co / 4);
+  const op = 4 * op4;
+  const block = tile.wg * tile.tt;
+  const cip = Math.ceil(s.ci / block) * block;
+  const tilesX = Math.ceil(ow / 2);
+  const perImage = tilesX * Math.ceil(oh / 2);
+  const perTile = 16 * Math.max(cip, op) * 4;
+  const chunk = Math.max(1, Math.min(s.n, Math.floor(maxBinding / perTile / perImage)));
+  if (chunk * perImage * perTile > maxBinding) throw new Error(`${label}: one image's Winograd tiles exceed a storage binding (${maxBinding} bytes)`);
+  const chunks = Math.ceil(s.n / chunk);
+  const coBlocks = Math.ceil(op4 / (tile.tco / 4));
+  const splits = Math.min(
+    winogradWeightSplits(cip / tile.tt, coBlocks, chunk * perImage, ctx.policy.targetThreads),
+    Math.max(1, Math.floor(maxBinding / (16 * s.co * cip * 4 * chunks))),
+  );
+  const parts = chunks * splits;
+  const p = ctx.alloc(parts * 16 * s.co * cip * 4, 'conv2d Winograd weight-gradient parts');
+  for (let c = 0; c < chunks; c++) {
+    const n0 = c * chunk;
+    const t = Math.min(chunk, s.n - n0) * perImage;
+    const v = ctx.alloc(16 * t * cip * 4, 'conv2d Winograd input tiles (transposed)');
+    const z = ctx.alloc(16 * t * op * 4, 'conv2d Winograd output-gradient tiles');
+    const tiles = { n0, ci: s.ci, co: s.co, h: s.h, w: s.w, oh, ow, ph: s.ph, pw: s.pw, tilesX, perImage, t, tp: t, hasBias: 0, vX: t * cip, vC: 1, vT: cip };
+    ctx.dispatch(winogradInputKernel(), [x, v], tiles, [Math.ceil(t / WG), s.ci, 1], `${label} (Winograd input)`);
+    ctx.dispatch(gradKernel(), [dy, z], { n0, co: s.co, op, oh, ow, tilesX, perImage, t }, [Math.ceil(t / WG), op, 1], `${label} (Winograd output gradient)`);
+    const gemm = { k: Math.ceil(t / splits), kAll: t, co: s.co, tp: cip, op4, splitBase: c * splits };
+    ctx.dispatch(winogradGemmKernel(tile), [v, z, p], gemm, [cip / block, coBlocks, 16 * splits], label);
+    ctx.free(v);
+    ctx.free(z);
+  }
+  ctx.dispatch(weightKernel(), [p, partial], { ci: s.ci, co: s.co, cip, parts, outSplits }, [Math.ceil(s.ci / WG), s.co, 1], `${label} (Winograd weights)`);
+  ctx.free(p);
+}

@@ -1,0 +1,336 @@
+import type { BufferBinding, GpuContext } from '../context.js';
+import { allOf, defineKernel } from '../kernel.js';
+import type { ConvRowsGeometry } from './conv2d-rows.js';
+
+/**
+ * Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions (Lavin & Gray 2015):
+ * each 2x2 block of outputs ("tile") is computed from a 4x4 input patch with
+ * 16 multiplies per input/output channel pair instead of 36. Four passes:
+ *
+ *   U[ξ][ci][co] = (G g Gᵀ)[ξ]        weights, once per call (small)
+ *   V[ξ][ci][t]  = (Bᵀ d Bᵀ)[ξ]       input patches of every tile t
+ *   M[ξ][co][t]  = Σ_ci U[ξ][ci][co] V[ξ][ci][t]    16 independent GEMMs
+ *   Y            = Aᵀ M[·][co][t] A (+ bias)         2x2 outputs per tile
+ *
+ * The GEMM does 16/36 of the direct convolution's multiply-adds and is
+ * shaped for CPU adapters like the rows-co kernel: the tiles run along the
+ * invocations (consecutive invocations read consecutive V and write
+ * consecutive M, so a SIMD lane group loads and stores one vector), and the
+ * weights are vec4s over output channels, uniform in the workgroup.
+ *
+ * F(2x2, 3x3) rather than F(4x4, 3x3): its transforms only add, subtract and
+ * halve, so it stays within float32 rounding of the direct convolution
+ * (F(4x4) has fractions like 1/6 and its error grows several-fold).
+ *
+ * Like the rows kernels it reads the weight through strides, so the same
+ * passes compute the input gradient (flipped weight, channels swapped).
+ */
+export interface WinogradTile {
+  /** Tiles per invocation (spaced a workgroup apart, so lanes stay contiguous). */
+  tt: number;
+  /** Output channels per invocation (a multiple of 4). */
+  tco: number;
+  /** GEMM workgroup size: with `tt`, how many tiles a block covers (the tile count is padded to whole blocks). */
+  wg: number;
+}
+
+/**
+ * Measured on llvmpipe, blog CNN forward at batch 32 (GEMM + transforms,
+ * direct-convolution FLOPs): tt 16 x tco 32 x wg 32 runs 34 / 56 / 67 / 77
+ * GFLOP/s on 32->64 32x32 / 64->128 16x16 / 128->128 16x16 / 256->256 8x8
+ * (rows-co r8 tco16: 37 / 38 / 41 / 41); tt 32 x tco 16 x wg 8 37 / 51 / 62 /
+ * 72. Smaller register tiles lose (tt 8 x tco 16: 26 / 43 / 47 / 60): each
+ * V value is a per-lane load that has to feed many FMAs. A big block (wg x
+ * tt tiles) wastes padding on the 8x8 layers (512 tiles at batch 32).
+ */
+export const WINOGRAD_TILES: readonly WinogradTile[] = [
+  { tt: 16, tco: 32, wg: 32 },
+  { tt: 32, tco: 16, wg: 8 },
+  { tt: 8, tco: 32, wg: 64 },
+];
+
+export const WINOGRAD_WG = 64;
+const WG = WINOGRAD_WG;
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** 1-D transforms on 4 or 3 WGSL expressions (applied to rows, then columns). */
+const G = (g: string[]) => [g[0]!, `0.5 * (${g[0]} + ${g[1]} + ${g[2]})`, `0.5 * (${g[0]} - ${g[1]} + ${g[2]})`, g[2]!];
+const BT = (d: string[]) => [`${d[0]} - ${d[2]}`, `${d[1]} + ${d[2]}`, `${d[2]} - ${d[1]}`, `${d[1]} - ${d[3]}`];
+const AT = (m: string[]) => [`${m[0]} + ${m[1]} + ${m[2]}`, `${m[1]} - ${m[2]} - ${m[3]}`];
+/** The transposes, for the weight gradient: dU = (A dY Aᵀ) ⊙ V summed over tiles, dg = Gᵀ dU G. */
+export const A_ = (y: string[]) => [y[0]!, `${y[0]} + ${y[1]}`, `${y[0]} - ${y[1]}`, `-${y[1]}`];
+export const GT = (v: string[]) => [`${v[0]} + 0.5 * (${v[1]} + ${v[2]})`, `0.5 * (${v[1]} - ${v[2]})`, `0.5 * (${v[1]} + ${v[2]}) + ${v[3]}`];
+
+/**
+ * Two-sided transform of a rows x cols grid of scalars named `src(r, c)`:
+ * `f` on each column, then on each row of the result. Emits `let` lines and
+ * returns the names of the out x out results, row-major.
+ */
+export function transform2d(src: (r: number, c: number) => string, rows: number, f: (v: string[]) => string[], out: string): { lines: string[]; names: string[][] } {
+  const lines: string[] = [];
+  const cols = rows;
+  const mid: string[][] = [];
+  for (let c = 0; c < cols; c++) {
+    const col = f(range(rows).map((r) => src(r, c)));
+    col.forEach((e, r) => {
+      (mid[r] ??= [])[c] = `${out}m${r}_${c}`;
+      lines.push(`let ${out}m${r}_${c} = ${e};`);
+    });
+  }
+  const names: string[][] = [];
+  mid.forEach((row, r) => {
+    f(row).forEach((e, c) => {
+      (names[r] ??= [])[c] = `${out}${r}_${c}`;
+      lines.push(`let ${out}${r}_${c} = ${e};`);
+    });
+  });
+  return { lines, names };
+}
+
+const WEIGHT_PARAMS = [
+  ['co', 'u32'],
+  ['op', 'u32'],
+  ['ci', 'u32'],
+  ['wBase', 'i32'],
+  ['wO', 'i32'],
+  ['wI', 'i32'],
+  ['wKy', 'i32'],
+  ['wKx', 'i32'],
+] as const;
+
+/** U[(ξ*ci + i)*op + o] = (G g Gᵀ)[ξ] of weight (o, i) read through the strides; zero for o >= co. */
+const weightKernel = () => {
+  const { lines, names } = transform2d((r, c) => `g${r}_${c}`, 3, G, 'u');
+  return defineKernel({
+    name: 'conv2d_winograd_weights',
+    bindings: [
+      { name: 'W', type: 'f32', access: 'read' },
+      { name: 'U', type: 'f32', access: 'read_write' },
+    ],
+    params: WEIGHT_PARAMS,
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let o = wid.x * ${WG}u + lid;
+  let i = wid.y;
+  if (o >= p.op) { return; }
+  let ok = o < p.co;
+  let at = p.wBase + i32(min(o, p.co - 1u)) * p.wO + i32(i) * p.wI;
+  ${range(9)
+    .map((k) => `let g${Math.floor(k / 3)}_${k % 3} = select(0.0, W[u32(at + ${Math.floor(k / 3)} * p.wKy + ${k % 3} * p.wKx)], ok);`)
+    .join('\n  ')}
+  ${lines.join('\n  ')}
+  ${names.flatMap((row, r) => row.map((n, c) => `U[(${4 * r + c}u * p.ci + i) * p.op + o] = ${n};`)).join('\n  ')}
+}`,
+  });
+};
+
+export const TILE_PARAMS = [
+  ['n0', 'u32'],
+  ['ci', 'u32'],
+  ['co', 'u32'],
+  ['h', 'u32'],
+  ['w', 'u32'],
+  ['oh', 'u32'],
+  ['ow', 'u32'],
+  ['ph', 'u32'],
+  ['pw', 'u32'],
+  ['tilesX', 'u32'],
+  ['perImage', 'u32'],
+  ['t', 'u32'],
+  ['tp', 'u32'],
+  ['hasBias', 'u32'],
+  // Where V[ξ][c][t] goes: ξ*vX + c*vC + t*vT (the forward and the weight gradient want different orders).
+  ['vX', 'u32'],
+  ['vC', 'u32'],
+  ['vT', 'u32'],
+] as const;
+
+/** V[ξ*vX + c*vC + t*vT] = (Bᵀ d B)[ξ] of tile t's 4x4 input patch in channel c (zero padding; zero for t >= T). */
+export const winogradInputKernel = () => {
+  const { lines, names } = transform2d((r, c) => `d${r}_${c}`, 4, BT, 'v');
+  const loads = range(4).flatMap((r) => [
+    `let iy${r} = iyTop + ${r};`,
+    `let row${r} = xplane + u32(clamp(iy${r}, 0, i32(p.h) - 1)) * p.w;`,
+    `let rok${r} = ${allOf('valid', `iy${r} >= 0`, `iy${r} < i32(p.h)`)};`,
+    ...range(4).map((c) => `let d${r}_${c} = select(0.0, X[row${r} + u32(clamp(ix0 + ${c}, 0, i32(p.w) - 1))], ${allOf(`rok${r}`, `ix0 + ${c} >= 0`, `ix0 + ${c} < i32(p.w)`)});`),
+  ]);
+  return defineKernel({
+    name: 'conv2d_winograd_input',
+    bindings: [
+      { name: 'X', type: 'f32', access: 'read' },
+      { name: 'V', type: 'f32', access: 'read_write' },
+    ],
+    params: TILE_PARAMS,
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wid.x * ${WG}u + lid;
+  let c = wid.y;
+  if (t >= p.tp) { return; }
+  let valid = t < p.t;
+  let tc = min(t, p.t - 1u);
+  let tile = tc % p.perImage;
+  let xplane = ((p.n0 + tc / p.perImage) * p.ci + c) * p.h * p.w;
+  let iyTop = i32(2u * (tile / p.tilesX)) - i32(p.ph);
+  let ix0 = i32(2u * (tile % p.tilesX)) - i32(p.pw);
+  ${loads.join('\n  ')}
+  ${lines.join('\n  ')}
+  let at = c * p.vC + t * p.vT;
+  ${names.flatMap((row, r) => row.map((n, cc) => `V[${4 * r + cc}u * p.vX + at] = ${n};`)).join('\n  ')}
+}`,
+  });
+};
+
+/**
+ * The 16 GEMMs, split along their reduction: for split s (of a launch whose
+ * z is 16 x splits) and lane index t,
+ *   M[((splitBase + s)*16 + ξ)*co + o][t] = Σ_{c in split s} A[ξ][c][o] B[ξ][c][t]
+ * with A vec4s over o (uniform in the workgroup) and B lane-contiguous. The
+ * forward runs it with A = U, B = V (c: input channels, t: tiles, one
+ * split); the weight gradient with A = the transformed output gradient,
+ * B = V transposed (c: tiles, t: input channels, many splits).
+ */
+export function winogradGemmKernel(tile: WinogradTile) {
+  const { tt, tco, wg } = tile;
+  const cb = tco / 4;
+  const acc = range(tt).flatMap((j) => range(cb).map((b) => `var a${j}_${b} = vec4<f32>(0.0);`));
+  const body = [
+    ...range(tt).map((j) => `let v${j} = vec4<f32>(B[vb + ${j * wg}u]);`),
+    ...range(cb).map((b) => `let u${b} = A[ub + min(cb0 + ${b}u, op4 - 1u)];`),
+    ...range(tt).map((j) => range(cb).map((b) => `a${j}_${b} = fma(v${j}, u${b}, a${j}_${b});`).join(' ')),
+  ];
+  const stores = range(cb).flatMap((b) =>
+    range(4).map(
+      (q) =>
+        `if (4u * (cb0 + ${b}u) + ${q}u < p.co) { let m = (mx * p.co + 4u * (cb0 + ${b}u) + ${q}u) * p.tp + t0; ${range(tt)
+          .map((j) => `M[m + ${j * wg}u] = a${j}_${b}[${q}];`)
+          .join(' ')} }`,
+    ),
+  );
+  return defineKernel({
+    name: 'conv2d_winograd_gemm',
+    config: { tt, tco, wg },
+    bindings: [
+      { name: 'B', type: 'f32', access: 'read' },
+      { name: 'A', type: 'vec4<f32>', access: 'read' },
+      { name: 'M', type: 'f32', access: 'read_write' },
+    ],
+    params: [
+      ['k', 'u32'],
+      ['kAll', 'u32'],
+      ['co', 'u32'],
+      ['tp', 'u32'],
+      ['op4', 'u32'],
+      ['splitBase', 'u32'],
+    ],
+    workgroupSize: wg,
+    body: `
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  // tp is a whole number of ${wg * tt}-lane blocks, so no lane index needs a guard.
+  let t0 = wid.x * ${wg * tt}u + lid;
+  let cb0 = wid.y * ${cb}u;
+  let xi = wid.z % 16u;
+  let split = wid.z / 16u;
+  let mx = (p.splitBase + split) * 16u + xi;
+  let op4 = p.op4;
+  let c0 = split * p.k;
+  let c1 = min(c0 + p.k, p.kAll);
+  ${acc.join('\n  ')}
+  for (var c = c0; c < c1; c++) {
+    let vb = (xi * p.kAll + c) * p.tp + t0;
+    let ub = (xi * p.kAll + c) * op4;
+    ${body.join('\n    ')}
+  }
+  ${stores.join('\n  ')}
+}`,
+  });
+}
+
+/** Y = Aᵀ M A (+ bias) for tile t, output channel o: a 2x2 block, stores guarded at the right and bottom edges. */
+const outputKernel = () => {
+  const { lines, names } = transform2d((r, c) => `m${r}_${c}`, 4, AT, 'y');
+  const [[y00, y01], [y10, y11]] = names as [[string, string], [string, string]];
+  return defineKernel({
+    name: 'conv2d_winograd_output',
+    bindings: [
+      { name: 'M', type: 'f32', access: 'read' },
+      { name: 'Bias', type: 'f32', access: 'read' },
+      { name: 'Y', type: 'f32', access: 'read_write' },
+    ],
+    params: TILE_PARAMS,
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let t = wid.x * ${WG}u + lid;
+  let o = wid.y;
+  if (t >= p.t) { return; }
+  ${range(16)
+    .map((k) => `let m${Math.floor(k / 4)}_${k % 4} = M[(${k}u * p.co + o) * p.tp + t];`)
+    .join('\n  ')}
+  ${lines.join('\n  ')}
+  let b = select(0.0, Bias[o], p.hasBias != 0u);
+  let tile = t % p.perImage;
+  let oy = 2u * (tile / p.tilesX);
+  let ox = 2u * (tile % p.tilesX);
+  let at = (((p.n0 + t / p.perImage) * p.co + o) * p.oh + oy) * p.ow + ox;
+  let right = ox + 1u < p.ow;
+  let below = oy + 1u < p.oh;
+  Y[at] = ${y00} + b;
+  if (right) { Y[at + 1u] = ${y01} + b; }
+  if (below) { Y[at + p.ow] = ${y10} + b; }
+  if (${allOf('right', 'below')}) { Y[at + p.ow + 1u] = ${y11} + b; }
+}`,
+  });
+};
+
+/**
+ * One 3x3 stride-1 pass through the Winograd kernels (forward, or input
+ * gradient via the weight strides). Images go in chunks small enough that
+ * V and M each fit one storage binding.
+ */
+export function conv2dWinograd(
+  ctx: GpuContext,
+  x: BufferBinding,
+  w: BufferBinding,
+  bias: BufferBinding | null,
+  y: BufferBinding,
+  g: ConvRowsGeometry,
+  tile: WinogradTile,
+  label: string,
+  /** Bytes one storage binding may hold (default: the device's limit; tests pass less to force chunks). */
+  maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize),
+): void {
+  if (g.kh !== 3 || g.kw !== 3) throw new Error(`${label}: the Winograd variant needs a 3x3 kernel`);
+  const op4 = Math.ceil(g.co / 4);
+  const op = 4 * op4;
+  const u = ctx.alloc(16 * g.ci * op * 4, 'conv2d Winograd weights');
+  ctx.dispatch(weightKernel(), [w, u], { co: g.co, op, ci: g.ci, wBase: g.wBase, wO: g.wO, wI: g.wI, wKy: g.wKy, wKx: g.wKx }, [Math.ceil(op / WG), g.ci, 1], `${label} (Winograd weights)`);
+
+  const tilesX = Math.ceil(g.ow / 2);
+  const perImage = tilesX * Math.ceil(g.oh / 2);
+  const block = tile.wg * tile.tt;
+  // Bytes of V or M per tile: 16 transformed values per channel.
+  const perTile = 16 * Math.max(g.ci, g.co) * 4;
+  const chunk = Math.max(1, Math.min(g.n, Math.floor((maxBinding / perTile - block) / perImage)));
+  if (chunk * perImage + block > maxBinding / perTile) throw new Error(`${label}: one image's Winograd tiles exceed a storage binding (${maxBinding} bytes)`);
+  for (let n0 = 0; n0 < g.n; n0 += chunk) {
+    const t = Math.min(chunk, g.n - n0) * perImage;
+    const tp = Math.ceil(t / block) * block;
+    const params = { n0, ci: g.ci, co: g.co, h: g.h, w: g.w, oh: g.oh, ow: g.ow, ph: g.ph, pw: g.pw, tilesX, perImage, t, tp, hasBias: bias ? 1 : 0, vX: g.ci * tp, vC: tp, vT: 1 };
+    const v = ctx.alloc(16 * g.ci * tp * 4, 'conv2d Winograd input tiles');
+    const m = ctx.alloc(16 * g.co * tp * 4, 'conv2d Winograd products');
+    ctx.dispatch(winogradInputKernel(), [x, v], params, [Math.ceil(tp / WG), g.ci, 1], `${label} (Winograd input)`);
+    const gemm = { k: g.ci, kAll: g.ci, co: g.co, tp, op4, splitBase: 0 };
+    ctx.dispatch(winogradGemmKernel(tile), [v, u, m], gemm, [tp / block, Math.ceil(op4 / (tile.tco / 4)), 16], label);
+    ctx.dispatch(outputKernel(), [m, bias ?? m, y], params, [Math.ceil(t / WG), g.co, 1], `${label} (Winograd output)`);
+    // Encoded dispatches keep seeing the contents; the pool may hand them out after this batch.
+    ctx.free(v);
+    ctx.free(m);
+  }
+  ctx.free(u);
+}

@@ -1,0 +1,91 @@
+/**
+ * Every convolution kernel variant (forward, input gradient, weight
+ * gradient) against PyTorch's values for the conv2d fixtures
+ * (scripts/make-kernel-fixtures.py), at the kernel level: the tensor-level
+ * golden test only sees the variant the tuner would pick. Prints the worst
+ * relative error per variant family (the Winograd ones included).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Conv2dShape,
+  conv2dForward,
+  conv2dInputGrad,
+  conv2dWeightGrad,
+  convForwardVariants,
+  convInputGradVariants,
+  type GpuContext,
+  weightGradVariants,
+} from '@pneumo/kernels';
+import { createDevice } from '@pneumo/kernels/node';
+import { decode, type Encoded, readFixtures } from './support/fixtures.js';
+import { maxRelDiff } from './support/webgpu.js';
+
+interface Case {
+  name: string;
+  op: string;
+  args: Record<string, number>;
+  inputs: Record<string, Encoded>;
+  upstream: Encoded;
+  output: Encoded;
+  grads: Record<string, Encoded>;
+}
+
+const { torch, cases } = readFixtures<{ torch: string; cases: Case[] }>('kernels.json');
+const convs = cases.filter((c) => c.op === 'conv2d');
+const TOL = 2e-5;
+const worst: Record<string, number> = {};
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await createDevice();
+});
+afterAll(() => {
+  console.log(`max relative error vs PyTorch ${torch}, per conv variant family:\n${Object.entries(worst).map(([k, v]) => `  ${k.padEnd(18)} ${v.toExponential(2)}`).join('\n')}`);
+  ctx?.destroy();
+});
+
+function upload(data: Float32Array | Int32Array): GPUBuffer {
+  const b = ctx.alloc(Math.max(16, data.byteLength));
+  ctx.write(b, data);
+  return b;
+}
+
+async function check(what: string, kind: string, out: GPUBuffer, want: Float32Array): Promise<void> {
+  const got = new Float32Array(await ctx.read(out, want.length * 4));
+  const err = maxRelDiff(got, want);
+  worst[`${what} ${kind}`] = Math.max(worst[`${what} ${kind}`] ?? 0, err);
+  expect(err, `${what} ${kind}`).toBeLessThanOrEqual(TOL);
+  ctx.free(out);
+}
+
+describe('every conv kernel variant matches PyTorch', () => {
+  it.each(convs.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+    const [n, ci, h, w] = c.inputs.x!.shape as [number, number, number, number];
+    const [co, , kh, kw] = c.inputs.weight!.shape as [number, number, number, number];
+    const { stride, padding } = c.args as { stride: number; padding: number };
+    const s: Conv2dShape = { n, ci, h, w, co, kh, kw, sh: stride, sw: stride, ph: padding, pw: padding };
+    const x = upload(decode(c.inputs.x!));
+    const wt = upload(decode(c.inputs.weight!));
+    const bias = c.inputs.bias ? upload(decode(c.inputs.bias)) : null;
+    const dy = upload(decode(c.upstream));
+    const y = decode(c.output) as Float32Array;
+    const dx = decode(c.grads.x!) as Float32Array;
+    const dw = decode(c.grads.weight!) as Float32Array;
+    for (const v of convForwardVariants(s)) {
+      const out = ctx.alloc(y.length * 4);
+      conv2dForward(ctx, x, wt, bias, out, s, v);
+      await check('forward', v.kind, out, y);
+    }
+    for (const v of convInputGradVariants(s)) {
+      const out = ctx.alloc(dx.length * 4);
+      conv2dInputGrad(ctx, dy, wt, out, s, v);
+      await check('dInput', v.kind, out, dx);
+    }
+    for (const v of weightGradVariants(s)) {
+      const out = ctx.alloc(dw.length * 4);
+      conv2dWeightGrad(ctx, x, dy, out, s, 1, v);
+      await check('dWeight', v.kind, out, dw);
+    }
+    for (const b of [x, wt, bias, dy]) if (b) ctx.free(b);
+  });
+});
