@@ -38,7 +38,7 @@ async function checkClasses(): Promise<void> {
     const ctx = await createDevice({ adapter: 'llvmpipe', log: false, tune: false });
     expect(ctx.kernelClass).toBe('llvmpipe');
     const s = { n: 2, ci: 8, h: 12, w: 12, co: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
-    expect(['rows', 'rowsco']).toContain(pickConvForward(ctx, s).kind);
+    expect(['rows', 'rowsco', 'wino']).toContain(pickConvForward(ctx, s).kind);
     ctx.destroy();
     const gpu = await createDevice({ adapter: 'llvmpipe', log: false, tune: false, kernelClass: 'gpu' });
     expect(gpu.kernelClass).toBe('gpu');

@@ -9,6 +9,9 @@ export * from './optim/index.js';
 export {
   parseSafetensors,
   serializeSafetensors,
+  floatToHalf,
+  halfToFloat,
+  type SerializeOptions,
   stateDictToSafetensors,
   safetensorsToStateDict,
   MAX_HEADER_BYTES,

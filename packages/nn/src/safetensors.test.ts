@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Linear, Sequential, ReLU } from './index.js';
 import { loadSafetensors, saveSafetensors } from './node.js';
-import { MAX_HEADER_BYTES, parseSafetensors, serializeSafetensors } from './safetensors.js';
+import { floatToHalf, halfToFloat, MAX_HEADER_BYTES, parseSafetensors, serializeSafetensors } from './safetensors.js';
 
 function file(header: unknown, data = new Uint8Array(0), lengthOverride?: bigint): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -84,5 +84,41 @@ describe('safetensors', () => {
     writeFileSync(join(dir, 'bad.safetensors'), new Uint8Array(3));
     expect(() => loadSafetensors(join(dir, 'bad.safetensors'))).toThrow(/bad\.safetensors: safetensors: file too short/);
     expect(() => loadSafetensors(join(dir, 'missing.safetensors'))).toThrow(/cannot read/);
+  });
+
+  describe('float16 writing', () => {
+    it('round-trips every half bit pattern exactly (NaN stays NaN)', () => {
+      for (let h = 0; h < 0x10000; h++) {
+        const v = halfToFloat(h);
+        if (Number.isNaN(v)) expect(Number.isNaN(halfToFloat(floatToHalf(v)))).toBe(true);
+        else expect(floatToHalf(v), `0x${h.toString(16)}`).toBe(h);
+      }
+    });
+
+    it('rounds to the nearest half, ties to even, subnormals and overflow included', () => {
+      expect(halfToFloat(floatToHalf(1 + 2 ** -11))).toBe(1); // tie between 1 and 1+2^-10: even is 1
+      expect(halfToFloat(floatToHalf(1 + 3 * 2 ** -11))).toBe(1 + 2 ** -9); // tie: even is 1+2^-9
+      expect(halfToFloat(floatToHalf(1 + 2 ** -11 + 2 ** -20))).toBe(1 + 2 ** -10); // just above the tie
+      expect(halfToFloat(floatToHalf(2 ** -24))).toBe(2 ** -24); // smallest subnormal
+      expect(halfToFloat(floatToHalf(2 ** -26))).toBe(0); // below half of it
+      expect(halfToFloat(floatToHalf(3 * 2 ** -25))).toBe(2 ** -23); // subnormal tie rounds to even
+      expect(halfToFloat(floatToHalf(-0.1))).toBeCloseTo(-0.1, 4);
+      expect(halfToFloat(floatToHalf(65504))).toBe(65504);
+      expect(halfToFloat(floatToHalf(65520))).toBe(Infinity); // rounds past the largest half
+    });
+
+    it('writes F16 tensors at half the size, read back within half precision; refuses values beyond its range', () => {
+      const data = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 10 ** ((i % 7) - 3));
+      const full = serializeSafetensors([['w', { shape: [1000], data }], ['n', { shape: [1], data: Int32Array.of(7) }]]);
+      const half = serializeSafetensors([['w', { shape: [1000], data }], ['n', { shape: [1], data: Int32Array.of(7) }]], { a: 'b' }, { floatDtype: 'F16' });
+      expect(half.byteLength).toBeLessThan(full.byteLength * 0.55);
+      const f = parseSafetensors(half);
+      expect(f.tensors.get('w')!.dtype).toBe('F16');
+      expect(f.tensors.get('n')).toMatchObject({ dtype: 'I32', data: Int32Array.of(7) });
+      expect(f.metadata).toEqual({ a: 'b' });
+      const back = f.tensors.get('w')!.data;
+      data.forEach((v, i) => expect(Math.abs(back[i]! - v)).toBeLessThanOrEqual(Math.max(Math.abs(v) * 2 ** -11, 2 ** -25)));
+      expect(() => serializeSafetensors([['big', { shape: [2], data: Float32Array.of(1, 7e4) }]], {}, { floatDtype: 'F16' })).toThrow(/big\[1\] = 70000 does not fit in float16/);
+    });
   });
 });

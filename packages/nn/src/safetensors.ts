@@ -116,7 +116,7 @@ function decode(bytes: Uint8Array, at: number, count: number, dtype: string): Fl
   return out;
 }
 
-function halfToFloat(h: number): number {
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;
@@ -125,19 +125,70 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-/** Serializes named values (float32 -> F32, int32 -> I32). */
+/**
+ * float32 -> IEEE half (binary16), rounding to nearest even; subnormals kept.
+ * Values beyond the half range become ±Infinity (callers refuse them).
+ */
+export function floatToHalf(value: number): number {
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  f32[0] = value;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    // Subnormal half: shift the mantissa (with its implicit 1) into place, rounding to nearest even.
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    const half = m >>> shift;
+    const rest = m & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
+  }
+  const half = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  // A carry out of the mantissa correctly bumps the exponent (up to infinity).
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
+}
+
+export interface SerializeOptions {
+  /** Store float tensors as 'F32' (default) or 'F16' (half the size; values must fit the half range). */
+  floatDtype?: 'F32' | 'F16';
+}
+
+/** Serializes named values (float32 -> F32 or F16, int32 -> I32). */
 export function serializeSafetensors(
   entries: Iterable<[string, { shape: readonly number[]; data: Float32Array | Int32Array }]>,
   metadata: Record<string, string> = {},
+  options: SerializeOptions = {},
 ): Uint8Array {
+  const floatDtype = options.floatDtype ?? 'F32';
+  if (floatDtype !== 'F32' && floatDtype !== 'F16') fail(`cannot write float dtype '${String(floatDtype)}' (F32 or F16)`);
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, { shape, data }] of entries) {
     if (name === '__metadata__') fail("'__metadata__' cannot name a tensor");
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    header[name] = { dtype: data instanceof Int32Array ? 'I32' : 'F32', shape: [...shape], data_offsets: [offset, offset + bytes.byteLength] };
+    let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    let dtype = data instanceof Int32Array ? 'I32' : 'F32';
+    if (dtype === 'F32' && floatDtype === 'F16') {
+      const halves = new Uint16Array(data.length);
+      for (let i = 0; i < data.length; i++) {
+        halves[i] = floatToHalf(data[i]!);
+        if ((halves[i]! & 0x7c00) === 0x7c00 && Number.isFinite(data[i]!)) fail(`${name}[${i}] = ${data[i]} does not fit in float16 (max 65504)`);
+      }
+      // Little-endian on every platform JavaScript runs on that we support; checked, not assumed.
+      if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) fail('float16 writing needs a little-endian host');
+      bytes = new Uint8Array(halves.buffer);
+      dtype = 'F16';
+    }
+    header[name] = { dtype, shape: [...shape], data_offsets: [offset, offset + bytes.byteLength] };
     chunks.push(bytes);
     offset += bytes.byteLength;
   }

@@ -6,7 +6,8 @@
 import { type DeviceName, type Sequential, safetensorsToStateDict } from '@pneumo/nn';
 import type { TaskMode } from './classes.js';
 import type { Normalization } from './data/batches.js';
-import type { Fit } from './data/image.js';
+import { type Contrast, CONTRASTS, type Fit } from './data/image.js';
+import type { OperatingPoint } from './uncertainty.js';
 import { blogCnn } from './model.js';
 
 /** One file of a checkpoint set, as its manifest records it. */
@@ -25,7 +26,15 @@ export interface CheckpointInfo {
   classes: string[];
   inputSize: number;
   fit: Fit;
+  /** Contrast normalization before the downsample (absent: 'none', as checkpoints before it). */
+  contrast?: Contrast;
   normalization: Normalization;
+  /** Pneumonia vs normal at a threshold chosen on validation (absent: the argmax decides). */
+  operatingPoint?: OperatingPoint;
+  /** What the weights were trained on: 'synthetic' images are for tests and demos, not for X-rays of people. */
+  trainedOn?: { kind: 'synthetic' | 'real'; data?: string; files?: number; filesSha256?: string };
+  /** How the weights were made (the command, its options), for a shipped model. */
+  provenance?: Record<string, unknown>;
   epoch: number;
   metrics: Record<string, unknown>;
   history: Record<string, unknown>[];
@@ -54,11 +63,14 @@ export function checkCheckpointInfo(value: unknown, name: string): CheckpointInf
     Number.isInteger(info.inputSize) &&
     info.inputSize! > 0 &&
     FITS.includes(info.fit as Fit) &&
+    (info.contrast === undefined || CONTRASTS.includes(info.contrast)) &&
+    (info.operatingPoint === undefined ||
+      (Number.isFinite(info.operatingPoint.threshold) && info.operatingPoint.threshold >= 0 && info.operatingPoint.threshold <= 1)) &&
     !!n &&
     Number.isFinite(n.mean) &&
     Number.isFinite(n.std) &&
     n.std > 0;
-  if (!ok) throw new Error(`${name}: the checkpoint description is incomplete or invalid (classes, outputs, inputSize, fit, normalization)`);
+  if (!ok) throw new Error(`${name}: the checkpoint description is incomplete or invalid (classes, outputs, inputSize, fit, contrast, operatingPoint, normalization)`);
   return info as CheckpointInfo;
 }
 

@@ -21,7 +21,7 @@ const TABLE: [string, string[], number, RegExp][] = [
   ['help train', ['help', 'train'], 0, /usage: pneumo train/],
   ['--version', ['--version'], 0, /^\d+\.\d+\.\d+\n$/],
   ['train --help', ['train', '--help'], 0, /--batch-size N +images per step \(default 32\)/],
-  ['predict -h', ['predict', '-h'], 0, /usage: pneumo predict --weights FILE IMAGE\.\.\./],
+  ['predict -h', ['predict', '-h'], 0, /usage: pneumo predict \[--weights FILE\] IMAGE\.\.\./],
   ['unknown command', ['frob'], 2, /unknown command 'frob'/],
   ['unknown option', ['train', '--frobnicate', '3'], 2, /^pneumo train: unknown option '--frobnicate'/],
   ['misspelt option', ['train', '--epoch', '1'], 2, /unknown option '--epoch'/],
@@ -38,7 +38,9 @@ const TABLE: [string, string[], number, RegExp][] = [
   ['missing value', ['predict', '--weights'], 2, /'--weights <value>' argument missing/],
   ['no image', ['predict', '--weights', 'x'], 2, /needs at least one IMAGE argument, got 0/],
   ['two images to explain', ['explain', '--weights', 'w', '--out', 'o.png', 'a', 'b'], 2, /needs exactly one IMAGE argument, got 2/],
-  ['missing --weights', ['evaluate'], 2, /--weights is required/],
+  ['export without --weights', ['export', '--out', 'x'], 2, /--weights is required/],
+  ['bad contrast', ['train', '--contrast', 'clahe'], 2, /--contrast must be one of none, equalize/],
+  ['label smoothing 1', ['train', '--label-smoothing', '1'], 2, /--label-smoothing must be a number >= 0 and < 1/],
   ['stray argument', ['synth', 'extra'], 2, /unexpected argument 'extra'/],
 ];
 

@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 /**
- * The pneumo command line: train, evaluate, predict, explain, and make a
- * synthetic dataset. The grammar lives in cli-args.ts; `pneumo --help` and
+ * The pneumo command line: train, evaluate, predict, explain, export a
+ * model to ship, and make a synthetic dataset. The grammar lives in cli-args.ts; `pneumo --help` and
  * `pneumo COMMAND --help` print it. Exit codes: 0 success, 1 failure, 2 a
  * usage error (reported before any GPU work).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runQuietly } from './dawn-quiet.js';
 import { COMMANDS, commandHelp, DEFAULT_DATA, globalHelp, parseCommand, UsageError, type Values } from './cli-args.js';
 import { init } from '@pneumo/nn/node';
-import { writeSyntheticDataset } from './data/synthetic.js';
+import { markSynthetic, SYNTHETIC_MARKER, writeSyntheticDataset } from './data/synthetic.js';
+import { exportModel } from './export.js';
+import { weightsOrShipped } from './shipped.js';
+import { join } from 'node:path';
 import { evaluate, predict } from './evaluate.js';
 import { explainToFile } from './explain.js';
 import { formatMetrics, type Metrics } from './metrics.js';
@@ -20,7 +23,11 @@ import { train } from './train.js';
 import type { SplitName } from './data/layout.js';
 
 function ensureDefaultData(dir: string): void {
-  if (existsSync(dir)) return;
+  if (existsSync(dir)) {
+    // Made by an earlier version, before datasets carried the marker.
+    if (!existsSync(join(dir, SYNTHETIC_MARKER))) markSynthetic(dir);
+    return;
+  }
   console.log(`generating the synthetic dataset in ${dir} ...`);
   const n = writeSyntheticDataset(dir, { seed: 7 });
   console.log(`wrote ${n} images`);
@@ -84,7 +91,11 @@ async function trainCommand(v: Values): Promise<number> {
       valFraction: v['val-fraction'] as number,
       patience: v.patience as number,
       fit: v.fit as 'stretch' | 'pad' | 'crop',
-      augment: v['no-augment'] ? null : undefined,
+      contrast: v.contrast as 'none' | 'equalize',
+      augment: v['no-augment'] ? null : (v.augment as 'none' | 'light' | 'default' | 'strong'),
+      labelSmoothing: v['label-smoothing'] as number,
+      targetSensitivity: v['target-sensitivity'] as number,
+      provenance: { command: `pneumo train ${process.argv.slice(3).join(' ')}`, version: version() },
       classWeights: !v['no-class-weights'],
       maxBatches: v['max-batches'] as number | undefined,
     },
@@ -106,6 +117,17 @@ async function trainCommand(v: Values): Promise<number> {
   const files = writeReport(out, result.history, shown, `pneumo training report (${title} metrics of the best epoch, ${result.best.epoch})`);
   console.log(`report: ${files.join(', ')}`);
   return 0;
+}
+
+/** Says so on stderr when a checkpoint was trained on synthetic images (they teach nothing about real X-rays). */
+function warnIfSynthetic(weights: string): void {
+  let kind: string | undefined;
+  try {
+    kind = readCheckpointInfo(weights).trainedOn?.kind;
+  } catch {
+    return; // the command itself reports an unreadable checkpoint
+  }
+  if (kind === 'synthetic') console.error(`pneumo: warning: ${weights} was trained on synthetic images; its predictions say nothing about real chest X-rays`);
 }
 
 function required(command: string, v: Values, name: string): string {
@@ -139,21 +161,42 @@ async function main(argv: string[]): Promise<number> {
     console.log(`wrote ${n} images to ${v.out as string}`);
     return 0;
   }
+  if (cmd === 'export') {
+    const src = required(cmd, v, 'weights');
+    const out = required(cmd, v, 'out');
+    const e = exportModel(src, out, { float16: !v.float32, provenance: { exportCommand: `pneumo export ${rest.join(' ')}` } });
+    console.log(`wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB, ${v.float32 ? 'float32' : 'float16'}) and ${e.manifest}`);
+    return 0;
+  }
   // Everything else needs its arguments checked before the GPU starts.
-  const weights = cmd === 'train' ? '' : required(cmd, v, 'weights');
+  const weights = cmd === 'train' ? '' : weightsOrShipped(v.weights as string | undefined, cmd);
   const explainOut = cmd === 'explain' ? required(cmd, v, 'out') : '';
+  if (cmd !== 'train') warnIfSynthetic(weights);
   await init();
   if (cmd === 'train') return trainCommand(v);
   if (cmd === 'evaluate') {
     const ev = await evaluate(weights, v.data as string, v.split as SplitName);
     for (const s of ev.skipped) console.error(`warning: skipped ${s.path}: ${s.reason}`);
     console.log(v.json ? JSON.stringify(ev.metrics, null, 1) : formatMetrics(ev.metrics));
+    if (typeof v.report === 'string') {
+      mkdirSync(v.report, { recursive: true });
+      const files = writeReport(v.report, [], ev.metrics, `pneumo evaluation: ${weights} on the ${v.split as string} split of ${resolve(v.data as string)}`);
+      console.log(`report: ${files.join(', ')}`);
+    }
     return 0;
   }
   if (cmd === 'predict') {
     const preds = await predict(weights, positionals);
     if (v.json) console.log(JSON.stringify(preds, null, 1));
-    else for (const p of preds) console.log(p.error ? `${p.path}: cannot read: ${p.error}` : `${p.path}: ${p.class}  (${probabilities(p.probabilities)})`);
+    else {
+      for (const p of preds) {
+        if (p.error) console.log(`${p.path}: cannot read: ${p.error}`);
+        else {
+          const op = p.pneumonia ? `; pneumonia vs normal at the operating point: ${p.pneumonia.positive ? 'PNEUMONIA' : 'NORMAL'} (score ${p.pneumonia.score.toFixed(3)}, threshold ${p.pneumonia.threshold.toFixed(3)})` : '';
+          console.log(`${p.path}: ${p.class}  (${probabilities(p.probabilities)})${op}`);
+        }
+      }
+    }
     return preds.some((p) => p.error) ? 1 : 0;
   }
   const image = positionals[0]!;

@@ -7,6 +7,7 @@ import { readImageFile } from './data/read-image.js';
 import { predictProbs } from './infer.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { blogCnn } from './model.js';
+import { argmaxRow, pneumoniaScore } from './uncertainty.js';
 
 /** A trained model and its checkpoint description. */
 export function loadModel(weights: string): { model: Sequential; info: CheckpointInfo } {
@@ -22,10 +23,11 @@ export async function evaluate(weights: string, data: string, split: SplitName =
   const { model, info } = loadModel(weights);
   try {
     const found = discover(data, info.mode, [split]);
-    const loaded = loadImages(found.records, { size: info.inputSize, fit: info.fit, cacheDir });
+    const loaded = loadImages(found.records, { size: info.inputSize, fit: info.fit, contrast: info.contrast, cacheDir });
     const idx = loaded.records.map((_, i) => i);
     const probs = await predictProbs(model, loaded.pixels, info.inputSize, idx, info.normalization, info.classes.length);
-    return { metrics: computeMetrics(probs, loaded.labels, info.classes), skipped: [...found.skipped, ...loaded.skipped], info };
+    const metrics = computeMetrics(probs, loaded.labels, info.classes, { operatingPoint: info.operatingPoint, intervals: true });
+    return { metrics, skipped: [...found.skipped, ...loaded.skipped], info };
   } finally {
     model.dispose();
   }
@@ -33,8 +35,11 @@ export async function evaluate(weights: string, data: string, split: SplitName =
 
 export interface Prediction {
   path: string;
+  /** The most probable class. */
   class: string | null;
   probabilities: Record<string, number>;
+  /** Pneumonia vs normal at the checkpoint's operating point (absent when it has none). */
+  pneumonia?: { score: number; threshold: number; positive: boolean };
   error?: string;
 }
 
@@ -48,7 +53,7 @@ export async function predict(weights: string, paths: string[]): Promise<Predict
     const out: Prediction[] = paths.map((path) => ({ path, class: null, probabilities: {} }));
     paths.forEach((path, i) => {
       try {
-        pixels.set(preprocess(readImageFile(path), size, info.fit).data, ok.length * size * size);
+        pixels.set(preprocess(readImageFile(path), size, info.fit, info.contrast).data, ok.length * size * size);
         ok.push(i);
       } catch (e) {
         out[i]!.error = (e as Error).message;
@@ -57,12 +62,13 @@ export async function predict(weights: string, paths: string[]): Promise<Predict
     const k = info.classes.length;
     const probs = await predictProbs(model, pixels, size, ok.map((_, j) => j), info.normalization, k);
     ok.forEach((i, j) => {
-      let best = 0;
-      for (let c = 0; c < k; c++) {
-        out[i]!.probabilities[info.classes[c]!] = probs[j * k + c]!;
-        if (probs[j * k + c]! > probs[j * k + best]!) best = c;
+      for (let c = 0; c < k; c++) out[i]!.probabilities[info.classes[c]!] = probs[j * k + c]!;
+      out[i]!.class = info.classes[argmaxRow(probs, j, k)]!;
+      const op = info.operatingPoint;
+      if (op) {
+        const score = pneumoniaScore(probs, j, k);
+        out[i]!.pneumonia = { score, threshold: op.threshold, positive: score >= op.threshold };
       }
-      out[i]!.class = info.classes[best]!;
     });
     return out;
   } finally {

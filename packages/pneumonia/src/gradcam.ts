@@ -8,7 +8,7 @@
 import { Conv2d, Generator, narrow, noGrad, type Sequential, type Tensor, tensor, tidy } from '@pneumo/nn';
 import type { CheckpointInfo } from './checkpoint-format.js';
 import { fillBatch } from './data/batches.js';
-import { decodeGrey, fitSquare, type GreyImage, resizeArea } from './data/image.js';
+import { decodeGrey, type GreyImage, resizeArea, squareImage } from './data/image.js';
 
 export interface Explanation {
   class: string;
@@ -19,7 +19,7 @@ export interface Explanation {
 }
 
 /** What Grad-CAM needs of a checkpoint's description. */
-export type ExplainInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'normalization' | 'classes'>;
+export type ExplainInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'contrast' | 'normalization' | 'classes'>;
 
 /** Grad-CAM of `model` for one image (for `target` class, default the predicted one). */
 export async function gradCamOf(model: Sequential, info: ExplainInfo, imageBytes: Uint8Array, target?: string): Promise<Explanation & { image: GreyImage }> {
@@ -31,7 +31,7 @@ export async function gradCamOf(model: Sequential, info: ExplainInfo, imageBytes
   });
   if (cut < 0) throw new Error('explain: the model has no convolution');
   const size = info.inputSize;
-  const original = fitSquare(decodeGrey(imageBytes), info.fit);
+  const original = squareImage(decodeGrey(imageBytes), info.fit, info.contrast);
   const small = resizeArea(original, size, size);
   const input = new Float32Array(3 * size * size);
   fillBatch(input, small.data, size, [0], info.normalization, null, new Generator(0));

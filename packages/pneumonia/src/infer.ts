@@ -1,3 +1,4 @@
+import { argmaxRow, pneumoniaScore } from './uncertainty.js';
 import { Generator, narrow, noGrad, type Sequential, tensor, tidy } from '@pneumo/nn';
 import type { CheckpointInfo } from './checkpoint-format.js';
 import { type Augment, fillBatch, type Normalization } from './data/batches.js';
@@ -41,18 +42,22 @@ export async function predictProbs(
 }
 
 /** What classifying an image needs of a checkpoint's description. */
-export type ClassifyInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'normalization' | 'classes'>;
+export type ClassifyInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'contrast' | 'normalization' | 'classes' | 'operatingPoint'>;
 
 /** The predicted class and the class probabilities of one image file's bytes (JPEG or PNG). */
 export async function classifyImage(
   model: Sequential,
   info: ClassifyInfo,
   bytes: Uint8Array,
-): Promise<{ class: string; probabilities: Record<string, number> }> {
-  const img = preprocess(bytes, info.inputSize, info.fit);
+): Promise<{ class: string; probabilities: Record<string, number>; pneumonia?: { score: number; threshold: number; positive: boolean } }> {
+  const img = preprocess(bytes, info.inputSize, info.fit, info.contrast);
   const k = info.classes.length;
   const probs = await predictProbs(model, img.data, info.inputSize, [0], info.normalization, k);
-  let best = 0;
-  for (let c = 1; c < k; c++) if (probs[c]! > probs[best]!) best = c;
-  return { class: info.classes[best]!, probabilities: Object.fromEntries(info.classes.map((c, i) => [c, probs[i]!])) };
+  const op = info.operatingPoint;
+  const score = pneumoniaScore(probs, 0, k);
+  return {
+    class: info.classes[argmaxRow(probs, 0, k)]!,
+    probabilities: Object.fromEntries(info.classes.map((c, i) => [c, probs[i]!])),
+    ...(op ? { pneumonia: { score, threshold: op.threshold, positive: score >= op.threshold } } : {}),
+  };
 }

@@ -1,9 +1,13 @@
 /**
  * Classification metrics from predicted probabilities and true labels:
  * accuracy, per-class precision / recall / F1, macro-F1, the confusion
- * matrix, pneumonia-vs-normal sensitivity and specificity, one-vs-rest ROC
- * AUC, and bacterial-vs-viral accuracy.
+ * matrix, pneumonia-vs-normal sensitivity and specificity (by the argmax,
+ * and at an operating point when one is given), one-vs-rest ROC AUC,
+ * bacterial-vs-viral accuracy, calibration, and on request 95% intervals.
  */
+import { rocAuc } from './roc.js';
+import { argmaxRow, bootstrapAuc, type Calibration, calibration, type Interval, type OperatingPoint, pneumoniaScore, wilson } from './uncertainty.js';
+
 export interface Metrics {
   n: number;
   accuracy: number;
@@ -20,32 +24,33 @@ export interface Metrics {
   pneumoniaAuc: number;
   /** Among truly bacterial or viral images: the subtype with the larger probability is right (three-class only). */
   bacterialVsViralAccuracy: number | null;
+  /** Top-label calibration (ECE and the reliability diagram's bins). */
+  calibration: Calibration;
+  /** Pneumonia vs normal decided at a threshold on 1 - p(normal) instead of by the argmax. */
+  operatingPoint: (OperatingPoint & { sensitivity: number; specificity: number; accuracy: number; tp: number; fn: number; tn: number; fp: number }) | null;
+  /** 95% intervals: Wilson for proportions, a stratified bootstrap for the AUC (when asked for). */
+  intervals: {
+    accuracy: Interval;
+    sensitivity: Interval;
+    specificity: Interval;
+    pneumoniaAuc: Interval;
+    operatingPoint: { sensitivity: Interval; specificity: Interval; accuracy: Interval } | null;
+  } | null;
+}
+
+export interface MetricOptions {
+  /** Also report pneumonia-vs-normal at this operating point. */
+  operatingPoint?: OperatingPoint | null;
+  /** Compute 95% intervals (the AUC's bootstrap takes a moment on thousands of images). */
+  intervals?: boolean;
 }
 
 const safeDiv = (a: number, b: number) => (b === 0 ? 0 : a / b);
 
-/** Area under the ROC curve by the rank statistic (ties count half). */
-export function rocAuc(scores: readonly number[], positive: readonly boolean[]): number {
-  // A NaN never equals itself: the tie scan below would never advance.
-  const bad = scores.findIndex((x) => Number.isNaN(x));
-  if (bad >= 0) throw new Error(`rocAuc: score ${bad} is NaN`);
-  const pos = scores.filter((_, i) => positive[i]);
-  const neg = scores.filter((_, i) => !positive[i]);
-  if (pos.length === 0 || neg.length === 0) return NaN;
-  const all = scores.map((s, i) => ({ s, p: positive[i]! })).sort((a, b) => a.s - b.s);
-  let rankSum = 0;
-  for (let i = 0; i < all.length; ) {
-    let j = i;
-    while (j < all.length && all[j]!.s === all[i]!.s) j++;
-    const avgRank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (all[k]!.p) rankSum += avgRank;
-    i = j;
-  }
-  return (rankSum - (pos.length * (pos.length + 1)) / 2) / (pos.length * neg.length);
-}
+export { rocAuc } from './roc.js';
 
 /** `probs` is [n, classes] row-major. */
-export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<number>, classNames: readonly string[]): Metrics {
+export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<number>, classNames: readonly string[], options: MetricOptions = {}): Metrics {
   const k = classNames.length;
   const n = labels.length;
   if (probs.length !== n * k) throw new Error(`metrics: ${probs.length} probabilities for ${n} images and ${k} classes`);
@@ -55,12 +60,7 @@ export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<numbe
   for (let i = 0; i < n; i++) {
     if (!Number.isInteger(labels[i]) || labels[i]! < 0 || labels[i]! >= k) throw new Error(`metrics: label ${labels[i]} of image ${i} is not a class index in [0, ${k})`);
   }
-  const pred: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (probs[i * k + c]! > probs[i * k + best]!) best = c;
-    pred.push(best);
-  }
+  const pred = Array.from({ length: n }, (_, i) => argmaxRow(probs, i, k));
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   for (let i = 0; i < n; i++) confusion[labels[i]!]![pred[i]!]!++;
   const perClass = classNames.map((name, c) => {
@@ -87,7 +87,19 @@ export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<numbe
   }
   const col = (c: number) => Array.from({ length: n }, (_, i) => probs[i * k + c]!);
   const auc = classNames.map((_, c) => rocAuc(col(c), Array.from({ length: n }, (_, i) => labels[i] === c)));
-  const pneumoniaAuc = rocAuc(col(0).map((p) => 1 - p), Array.from({ length: n }, (_, i) => labels[i] !== 0));
+  const scores = Array.from({ length: n }, (_, i) => pneumoniaScore(probs, i, k));
+  const sickFlags = Array.from({ length: n }, (_, i) => labels[i] !== 0);
+  const pneumoniaAuc = rocAuc(scores, sickFlags);
+  let op: Metrics['operatingPoint'] = null;
+  if (options.operatingPoint) {
+    const c = { tp: 0, fn: 0, tn: 0, fp: 0 };
+    for (let i = 0; i < n; i++) {
+      const said = scores[i]! >= options.operatingPoint.threshold;
+      if (sickFlags[i]) said ? c.tp++ : c.fn++;
+      else said ? c.fp++ : c.tn++;
+    }
+    op = { ...options.operatingPoint, ...c, sensitivity: safeDiv(c.tp, c.tp + c.fn), specificity: safeDiv(c.tn, c.tn + c.fp), accuracy: safeDiv(c.tp + c.tn, n) };
+  }
   let bv: number | null = null;
   if (k === 3) {
     let seen = 0;
@@ -111,6 +123,17 @@ export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<numbe
     auc,
     pneumoniaAuc,
     bacterialVsViralAccuracy: bv,
+    calibration: calibration(probs, labels, k),
+    operatingPoint: op,
+    intervals: options.intervals
+      ? {
+          accuracy: wilson(correct, n),
+          sensitivity: wilson(tp, tp + fn),
+          specificity: wilson(tn, tn + fp),
+          pneumoniaAuc: bootstrapAuc(scores, sickFlags),
+          operatingPoint: op ? { sensitivity: wilson(op.tp, op.tp + op.fn), specificity: wilson(op.tn, op.tn + op.fp), accuracy: wilson(op.tp + op.tn, n) } : null,
+        }
+      : null,
   };
 }
 
@@ -119,9 +142,19 @@ export function formatMetrics(m: Metrics): string {
   const pct = (x: number) => (Number.isNaN(x) ? '  n/a' : `${(100 * x).toFixed(1)}%`.padStart(6));
   const names = m.perClass.map((p) => p.name);
   const w = Math.max(10, ...names.map((s) => s.length)) + 2;
+  const iv = m.intervals;
+  const ci = (x: Interval | undefined, digits = 1, scale = 100) => (x && !Number.isNaN(x.low) ? ` [${(scale * x.low).toFixed(digits)}-${(scale * x.high).toFixed(digits)}${scale === 100 ? '%' : ''}]` : '');
+  const op = m.operatingPoint;
   const lines = [
-    `images: ${m.n}   accuracy: ${pct(m.accuracy).trim()}   macro-F1: ${pct(m.macroF1).trim()}`,
-    `pneumonia vs normal: sensitivity ${pct(m.sensitivity).trim()}, specificity ${pct(m.specificity).trim()}, ROC AUC ${m.pneumoniaAuc.toFixed(3)}`,
+    `images: ${m.n}   accuracy: ${pct(m.accuracy).trim()}${ci(iv?.accuracy)}   macro-F1: ${pct(m.macroF1).trim()}`,
+    `pneumonia vs normal (argmax): sensitivity ${pct(m.sensitivity).trim()}${ci(iv?.sensitivity)}, specificity ${pct(m.specificity).trim()}${ci(iv?.specificity)}, ROC AUC ${m.pneumoniaAuc.toFixed(3)}${ci(iv?.pneumoniaAuc, 3, 1)}`,
+    ...(op
+      ? [
+          `pneumonia vs normal at the operating point (1 - p(normal) >= ${op.threshold.toFixed(4)}, chosen for sensitivity >= ${(100 * op.targetSensitivity).toFixed(0)}%): ` +
+            `accuracy ${pct(op.accuracy).trim()}${ci(iv?.operatingPoint?.accuracy)}, sensitivity ${pct(op.sensitivity).trim()}${ci(iv?.operatingPoint?.sensitivity)}, specificity ${pct(op.specificity).trim()}${ci(iv?.operatingPoint?.specificity)}`,
+        ]
+      : []),
+    `calibration: expected calibration error ${(100 * m.calibration.ece).toFixed(1)}% (10 bins, top class)${iv ? '   [intervals: 95%, Wilson; AUC: stratified bootstrap]' : ''}`,
     ...(m.bacterialVsViralAccuracy !== null ? [`bacterial vs viral accuracy (on pneumonia images): ${pct(m.bacterialVsViralAccuracy).trim()}`] : []),
     '',
     `${'class'.padEnd(w)}precision  recall      F1  support     AUC`,

@@ -5,15 +5,21 @@
  * every epoch, a cosine learning-rate schedule, early stopping, exact
  * resume, and a clear stop on a NaN or infinite loss.
  */
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import {
   Adam,
+  add,
   CosineAnnealingLR,
   crossEntropy,
   Generator,
+  logSoftmax,
   manualSeed,
+  mean,
+  mul,
   narrow,
+  neg,
   noGrad,
   type Optimizer,
   SGD,
@@ -33,8 +39,10 @@ import {
 } from './checkpoint.js';
 import { lockRunDir } from './run-lock.js';
 import { classNames, type TaskMode } from './classes.js';
-import { type Augment, DEFAULT_AUGMENT, fillBatch } from './data/batches.js';
-import type { Fit } from './data/image.js';
+import { type Augment, AUGMENTS, type AugmentStrength, fillBatch } from './data/batches.js';
+import type { Contrast, Fit } from './data/image.js';
+import { SYNTHETIC_MARKER } from './data/synthetic.js';
+import { chooseOperatingPoint, type OperatingPoint } from './uncertainty.js';
 import { discover, type ImageRecord, patientSplit, type Skipped } from './data/layout.js';
 import { loadImages, pixelStats } from './data/load.js';
 import { predictProbs } from './infer.js';
@@ -59,7 +67,16 @@ export interface TrainOptions {
   /** Epochs without a better validation macro-F1 before stopping. */
   patience?: number;
   fit?: Fit;
-  augment?: Augment | null;
+  /** Contrast normalization before the downsample (default 'none'). */
+  contrast?: Contrast;
+  /** Augmentation: a strength from AUGMENTS (default 'default'), explicit ranges, or null for none. */
+  augment?: Augment | AugmentStrength | null;
+  /** Label smoothing ε: the loss mixes (1 - ε) of the class's cross-entropy with ε of the uniform one (default 0). */
+  labelSmoothing?: number;
+  /** Sensitivity the pneumonia-vs-normal operating point is chosen for on validation (default 0.95). */
+  targetSensitivity?: number;
+  /** Recorded in the checkpoints (e.g. the command line that ran this). */
+  provenance?: Record<string, unknown>;
   /** Weight classes by inverse frequency in the loss. */
   classWeights?: boolean;
   /** Image cache directory (null: none). */
@@ -97,6 +114,38 @@ export interface TrainResult {
   stoppedEarly: boolean;
   skipped: Skipped[];
   counts: { train: number; val: number };
+}
+
+/**
+ * Cross-entropy with label smoothing over the k real classes:
+ * (1 - ε) · CE(y, weighted) + ε · mean over the batch and the k classes of
+ * -log p. (The blog's head has 10 outputs for 3 classes; PyTorch's
+ * label_smoothing would spread ε over the 7 unused outputs too.)
+ */
+function smoothedLoss(logits: Tensor, y: Tensor, weight: Tensor | null, k: number, eps: number): Tensor {
+  return tidy(() => {
+    const ce = crossEntropy(logits, y, { weight });
+    const uniform = neg(mean(logSoftmax(narrow(logits, 1, 0, k), 1)));
+    return add(mul(ce, 1 - eps), mul(uniform, eps));
+  });
+}
+
+/**
+ * What a run trained on, for its checkpoints: synthetic or real, and a hash
+ * of the file list (paths relative to the root, sizes) so a shipped model
+ * names the exact data it saw.
+ */
+function datasetIdentity(root: string, records: readonly ImageRecord[]): NonNullable<CheckpointInfo['trainedOn']> {
+  const h = createHash('sha256');
+  const lines = records.map((r) => {
+    let size = -1;
+    try {
+      size = statSync(r.path).size;
+    } catch {}
+    return `${relative(root, r.path)}|${size}`;
+  });
+  for (const l of lines.sort()) h.update(`${l}\n`);
+  return { kind: existsSync(join(root, SYNTHETIC_MARKER)) ? 'synthetic' : 'real', files: records.length, filesSha256: h.digest('hex') };
 }
 
 function meanLossFromProbs(probs: Float32Array, labels: ArrayLike<number>, k: number): number {
@@ -147,7 +196,12 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   const seed = o.seed ?? 1;
   const size = INPUT_SIZE;
   const fit = o.fit ?? 'stretch';
-  const augment = o.augment === undefined ? DEFAULT_AUGMENT : o.augment;
+  const augment = o.augment === undefined ? AUGMENTS.default : typeof o.augment === 'string' ? AUGMENTS[o.augment] : o.augment;
+  if (augment === undefined) throw new Error(`unknown augmentation strength '${String(o.augment)}' (${Object.keys(AUGMENTS).join(', ')})`);
+  const contrast = o.contrast ?? 'none';
+  const smoothing = o.labelSmoothing ?? 0;
+  if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`label smoothing must be in [0, 1), got ${smoothing}`);
+  const targetSensitivity = o.targetSensitivity ?? 0.95;
   const lastBase = join(o.out, 'last');
   const bestBase = join(o.out, 'best');
 
@@ -163,7 +217,9 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   const split = patientSplit(found.records, o.valFraction ?? 0.15, (xs) => new Generator(seed + 1).shuffle(xs));
   const records: ImageRecord[] = [...split.train, ...split.val];
   log(`data: ${found.root}: ${found.records.length} images (${split.train.length} train, ${split.val.length} validation, split by patient)`);
-  const loaded = loadImages(records, { size, fit, cacheDir: o.cacheDir, onProgress: (d, t) => d === t && log(`decoded ${t} images`) });
+  const trainedOn = datasetIdentity(found.root, records);
+  if (trainedOn.kind === 'synthetic') log(`note: ${found.root} is a synthetic dataset (${SYNTHETIC_MARKER}); the checkpoints are labelled so`);
+  const loaded = loadImages(records, { size, fit, contrast, cacheDir: o.cacheDir, onProgress: (d, t) => d === t && log(`decoded ${t} images`) });
   const skipped = [...found.skipped, ...loaded.skipped];
   for (const s of skipped) log(`warning: skipped ${s.path}: ${s.reason}`);
   const valSet = new Set(split.val.map((r) => r.path));
@@ -210,6 +266,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   const weightValues = counts.map((c, i) => (i >= k || c === 0 ? 1 : trainIdx.length / (k * c)));
   const classWeight = o.classWeights === false ? null : tensor(Float32Array.from(weightValues));
 
+  let operatingPoint: OperatingPoint | undefined;
   const info = (epoch: number, metrics: Record<string, unknown>): CheckpointInfo => ({
     format: 'pneumo-checkpoint',
     version: 1,
@@ -219,7 +276,11 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     classes: [...names],
     inputSize: size,
     fit,
+    contrast,
     normalization: norm,
+    operatingPoint,
+    trainedOn,
+    provenance: o.provenance,
     epoch,
     metrics,
     history: history as unknown as Record<string, unknown>[],
@@ -227,7 +288,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     scheduler: sched.stateDict(),
     rng: rng.getState(),
     best,
-    options: { epochs, batchSize, seed, lr, valFraction: o.valFraction ?? 0.15 },
+    options: { epochs, batchSize, seed, lr, valFraction: o.valFraction ?? 0.15, optimizer: o.optimizer ?? 'adam', labelSmoothing: smoothing, augment, classWeights: o.classWeights !== false },
   });
 
   /** Where training can restart from, for the messages of a stop. */
@@ -266,7 +327,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       const y = tensor(Int32Array.from(batch, (j) => labels[trainIdx[j]!]!));
       opt.zeroGrad();
       const logits = tidy(() => model.forward(x));
-      const loss = crossEntropy(logits, y, { weight: classWeight });
+      const loss = smoothing > 0 ? smoothedLoss(logits, y, classWeight, k, smoothing) : crossEntropy(logits, y, { weight: classWeight });
       loss.backward();
       opt.step();
       // The GPU works on this step while the next batch is prepared.
@@ -308,7 +369,9 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       const probs = await predictProbs(model, loaded.pixels, size, valIdx, norm, k, batchSize);
       if (!probs.every(Number.isFinite)) diverged(epoch, 'the validation outputs are not finite');
       const valLabels = valIdx.map((i) => labels[i]!);
-      metrics = computeMetrics(probs, valLabels, names);
+      // The operating point is the validation set's: it travels with this epoch's weights.
+      operatingPoint = valLabels.some((l) => l === 0) && valLabels.some((l) => l !== 0) ? chooseOperatingPoint(probs, valLabels, k, targetSensitivity) : undefined;
+      metrics = computeMetrics(probs, valLabels, names, { operatingPoint });
       valLoss = meanLossFromProbs(probs, valLabels, k);
     }
     const entry: EpochLog = {

@@ -21,6 +21,15 @@ export interface Augment {
 
 export const DEFAULT_AUGMENT: Augment = { rotate: 7, translate: 0.06, scale: 0.08, brightness: 0.08, contrast: 0.15 };
 
+/** Named augmentation strengths (the CLI's --augment). */
+export const AUGMENTS = {
+  none: null,
+  light: { rotate: 4, translate: 0.03, scale: 0.04, brightness: 0.04, contrast: 0.08 },
+  default: DEFAULT_AUGMENT,
+  strong: { rotate: 12, translate: 0.1, scale: 0.15, brightness: 0.15, contrast: 0.3 },
+} as const satisfies Record<string, Augment | null>;
+export type AugmentStrength = keyof typeof AUGMENTS;
+
 export interface Normalization {
   mean: number;
   std: number;

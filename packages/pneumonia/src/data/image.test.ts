@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { decodeGrey, fitSquare, resizeArea, sniffFormat } from './image.js';
+import { decodeGrey, equalize, fitSquare, preprocess, resizeArea, sniffFormat } from './image.js';
 import { encodeJpeg, encodePng } from './synthetic.js';
 
 const img = (w: number, h: number, f: (x: number, y: number) => number) => {
@@ -41,6 +41,31 @@ describe('resizeArea', () => {
     expect(Array.from(padded.data)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
     const cropped = fitSquare(img(4, 2, (x) => x), 'crop');
     expect(Array.from(cropped.data)).toEqual([1, 2, 1, 2]);
+  });
+});
+
+describe('equalize (contrast normalization)', () => {
+  it('spreads a low-contrast image over [0, 1], keeps the order of values, and leaves a flat image alone', () => {
+    const data = Float32Array.from({ length: 64 }, (_, i) => 0.4 + (i % 16) * 0.01);
+    const e = equalize({ width: 8, height: 8, data });
+    expect(Math.min(...e.data)).toBe(0);
+    expect(Math.max(...e.data)).toBe(1);
+    for (let i = 1; i < 16; i++) expect(e.data[i]!).toBeGreaterThan(e.data[i - 1]!);
+    // Each of the 16 levels holds 1/16 of the pixels: the output steps evenly.
+    expect(e.data[8]! - e.data[7]!).toBeCloseTo(1 / 15, 5);
+    const flat = equalize({ width: 2, height: 2, data: new Float32Array(4).fill(0.3) });
+    expect(Array.from(flat.data)).toEqual(Array.from(new Float32Array(4).fill(0.3)));
+  });
+
+  it('makes two exposures of the same image preprocess alike', () => {
+    const img = (gain: number) => ({ width: 16, height: 16, data: Float32Array.from({ length: 256 }, (_, i) => Math.min(1, gain * (0.2 + 0.5 * Math.abs(Math.sin(i * 0.37))))) });
+    const dark = encodePng(img(0.6));
+    const bright = encodePng(img(1.2));
+    const diff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+    const plain = diff(preprocess(dark, 8).data, preprocess(bright, 8).data);
+    const eq = diff(preprocess(dark, 8, 'stretch', 'equalize').data, preprocess(bright, 8, 'stretch', 'equalize').data);
+    expect(plain).toBeGreaterThan(0.1);
+    expect(eq).toBeLessThan(plain / 4);
   });
 });
 

@@ -168,7 +168,40 @@ export function fitSquare(img: GreyImage, fit: Fit): GreyImage {
   return { width: side, height: side, data: out };
 }
 
-/** Decode, square (per `fit`) and resize to size x size. */
-export function preprocess(bytes: Uint8Array, size: number, fit: Fit = 'stretch'): GreyImage {
-  return resizeArea(fitSquare(decodeGrey(bytes), fit), size, size);
+/**
+ * Contrast normalization at full resolution, before the downsample: 'none',
+ * or 'equalize' (global histogram equalization, 256 levels), which maps
+ * X-rays of different exposure and film to a common grey distribution.
+ */
+export type Contrast = 'none' | 'equalize';
+export const CONTRASTS: readonly Contrast[] = ['none', 'equalize'];
+
+/** Histogram equalization: each value becomes the fraction of pixels darker than its level (the darkest level maps to 0). */
+export function equalize(img: GreyImage): GreyImage {
+  const levels = 256;
+  const bin = (v: number) => Math.min(levels - 1, Math.max(0, Math.floor(v * levels)));
+  const hist = new Float64Array(levels);
+  for (const v of img.data) hist[bin(v)]++;
+  const cdf = new Float64Array(levels);
+  let acc = 0;
+  for (let i = 0; i < levels; i++) cdf[i] = acc += hist[i]!;
+  let first = 0;
+  while (first < levels && hist[first] === 0) first++;
+  const lowest = first < levels ? cdf[first]! : 0;
+  const span = img.data.length - lowest;
+  const data = new Float32Array(img.data.length);
+  // A flat image (one level) has nothing to spread: it stays as it is.
+  if (span <= 0) data.set(img.data);
+  else for (let i = 0; i < data.length; i++) data[i] = (cdf[bin(img.data[i]!)]! - lowest) / span;
+  return { width: img.width, height: img.height, data };
+}
+
+/** A decoded X-ray, contrast-normalized and made square: what the model's input is resized from (and Grad-CAM draws on). */
+export function squareImage(img: GreyImage, fit: Fit, contrast: Contrast = 'none'): GreyImage {
+  return fitSquare(contrast === 'equalize' ? equalize(img) : img, fit);
+}
+
+/** Decode, normalize contrast, square (per `fit`) and resize to size x size. */
+export function preprocess(bytes: Uint8Array, size: number, fit: Fit = 'stretch', contrast: Contrast = 'none'): GreyImage {
+  return resizeArea(squareImage(decodeGrey(bytes), fit, contrast), size, size);
 }

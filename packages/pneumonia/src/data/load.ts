@@ -8,13 +8,14 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '@pneumo/nn/node';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type Fit, preprocess } from './image.js';
+import { type Contrast, type Fit, preprocess } from './image.js';
 import { readImageFile } from './read-image.js';
 import type { ImageRecord, Skipped } from './layout.js';
 
 export interface LoadOptions {
   size: number;
   fit: Fit;
+  contrast?: Contrast;
   /** Cache directory, or null for none (default: <user cache>/pneumo/images). */
   cacheDir?: string | null;
   onProgress?: (done: number, total: number) => void;
@@ -37,7 +38,7 @@ const CACHE_VERSION = 1;
 
 function cacheKey(records: ImageRecord[], o: LoadOptions): string {
   const h = createHash('sha256');
-  h.update(`v${CACHE_VERSION}|${o.size}|${o.fit}\n`);
+  h.update(`v${CACHE_VERSION}|${o.size}|${o.fit}${o.contrast && o.contrast !== 'none' ? `|${o.contrast}` : ''}\n`);
   for (const r of records) {
     // A file that cannot be stat'ed is skipped by the load itself.
     let stamp = 'unreadable';
@@ -74,7 +75,7 @@ export function loadImages(records: ImageRecord[], o: LoadOptions): LoadedImages
   const skipped: Skipped[] = [];
   records.forEach((r, i) => {
     try {
-      const img = preprocess(readImageFile(r.path), o.size, o.fit);
+      const img = preprocess(readImageFile(r.path), o.size, o.fit, o.contrast);
       pixels.set(img.data, kept.length * px);
       kept.push(i);
     } catch (e) {

@@ -55,7 +55,16 @@ export interface SyntheticOptions {
  * NORMAL2-IM-0002-0001.jpeg, person3_bacteria_7.jpeg, person4_virus_9.png.
  * Patients have 1 to 3 images each. Returns the number of files written.
  */
+/** The file that marks a dataset as synthetic: a model trained on it is labelled so, and predict warns. */
+export const SYNTHETIC_MARKER = 'SYNTHETIC.txt';
+
+export function markSynthetic(root: string): void {
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, SYNTHETIC_MARKER), 'Synthetic X-ray-like images made by `pneumo synth`: for tests and demos only. A model trained on them knows nothing about real chest X-rays.\n');
+}
+
 export function writeSyntheticDataset(root: string, o: SyntheticOptions = {}): number {
+  markSynthetic(root);
   const per = o.perClass ?? { train: 200, val: 20, test: 60 };
   const g = new Generator(o.seed ?? 7);
   const [lo, hi] = o.sizeRange ?? [72, 128];

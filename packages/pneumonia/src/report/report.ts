@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Metrics } from '../metrics.js';
 import type { EpochLog } from '../train.js';
+import { uncertaintyHtml } from './calibration.js';
 import { Raster, type Rgb } from './raster.js';
 
 const BLUE: Rgb = [31, 119, 180];
@@ -140,8 +141,11 @@ export function writeReport(dir: string, history: EpochLog[], metrics: Metrics |
     writeFileSync(join(dir, name), bytes);
     written.push(join(dir, name));
   };
-  save('loss.png', lossPng);
-  save('accuracy.png', accPng);
+  // An evaluation alone (no training history) has no curves.
+  if (history.length > 0) {
+    save('loss.png', lossPng);
+    save('accuracy.png', accPng);
+  }
   let confusion = '';
   if (metrics) {
     const cm = confusionPng(metrics);
@@ -151,16 +155,20 @@ export function writeReport(dir: string, history: EpochLog[], metrics: Metrics |
       .map((row, i) => `<tr><th>${esc(names[i]!)}</th>${row.map((v) => `<td>${v}</td>`).join('')}</tr>`)
       .join('')}</table><h2>Per class</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th><th>ROC AUC</th></tr>${metrics.perClass
       .map((p, c) => `<tr><th>${esc(p.name)}</th><td>${(100 * p.precision).toFixed(1)}%</td><td>${(100 * p.recall).toFixed(1)}%</td><td>${(100 * p.f1).toFixed(1)}%</td><td>${p.support}</td><td>${Number.isNaN(metrics.auc[c]!) ? 'n/a' : metrics.auc[c]!.toFixed(3)}</td></tr>`)
-      .join('')}</table><p>Accuracy ${(100 * metrics.accuracy).toFixed(1)}%, macro-F1 ${(100 * metrics.macroF1).toFixed(1)}%; pneumonia vs normal: sensitivity ${(100 * metrics.sensitivity).toFixed(1)}%, specificity ${(100 * metrics.specificity).toFixed(1)}%, ROC AUC ${metrics.pneumoniaAuc.toFixed(3)}.</p><img alt="confusion matrix" src="data:image/png;base64,${Buffer.from(cm).toString('base64')}">`;
+      .join('')}</table><p>Accuracy ${(100 * metrics.accuracy).toFixed(1)}%, macro-F1 ${(100 * metrics.macroF1).toFixed(1)}%; pneumonia vs normal: sensitivity ${(100 * metrics.sensitivity).toFixed(1)}%, specificity ${(100 * metrics.specificity).toFixed(1)}%, ROC AUC ${metrics.pneumoniaAuc.toFixed(3)}.</p><img alt="confusion matrix" src="data:image/png;base64,${Buffer.from(cm).toString('base64')}">${uncertaintyHtml(metrics)}`;
   }
   const rows = history
     .map((h) => `<tr><td>${h.epoch}</td><td>${h.trainLoss.toFixed(4)}</td><td>${(100 * h.trainAccuracy).toFixed(1)}%</td><td>${h.valLoss.toFixed(4)}</td><td>${(100 * h.valAccuracy).toFixed(1)}%</td><td>${(100 * h.valMacroF1).toFixed(1)}%</td><td>${h.lr.toExponential(2)}</td><td>${h.imagesPerSecond.toFixed(1)}</td></tr>`)
     .join('');
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}svg{margin-right:1em}</style></head><body><h1>${esc(title)}</h1>${svgChart(
-    'loss',
-    loss.map((s, i) => ({ name: s.name, values: s.values, color: i ? '#ff7f0e' : '#1f77b4' })),
-    false,
-  )}${svgChart('accuracy', acc.map((s, i) => ({ name: s.name, values: s.values, color: i ? '#ff7f0e' : '#1f77b4' })), true)}<h2>Epochs</h2><table><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val macro-F1</th><th>lr</th><th>img/s</th></tr>${rows}</table>${confusion}</body></html>\n`;
+  const curves =
+    history.length === 0
+      ? ''
+      : `${svgChart('loss', loss.map((s, i) => ({ name: s.name, values: s.values, color: i ? '#ff7f0e' : '#1f77b4' })), false)}${svgChart(
+          'accuracy',
+          acc.map((s, i) => ({ name: s.name, values: s.values, color: i ? '#ff7f0e' : '#1f77b4' })),
+          true,
+        )}<h2>Epochs</h2><table><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val macro-F1</th><th>lr</th><th>img/s</th></tr>${rows}</table>`;
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}svg{margin-right:1em}</style></head><body><h1>${esc(title)}</h1>${curves}${confusion}</body></html>\n`;
   save('report.html', new TextEncoder().encode(html));
   return written;
 }
