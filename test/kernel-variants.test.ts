@@ -15,6 +15,8 @@ import {
   conv2dWinograd,
   conv2dWeightGradWinograd,
   f32Bits,
+  WINOGRAD_TILES,
+  WINOGRAD_WEIGHT_TILES,
   fill,
   type GpuContext,
   MATMUL_CONFIGS,
@@ -108,19 +110,23 @@ describe('conv2d kernels, every variant vs the reference', () => {
     const wantY = ref.conv2d(xs, ws, bs, s);
     const wantDx = ref.conv2dInputGrad(gs, ws, s);
     const wantDw = ref.conv2dWeightGrad(xs, gs, s);
-    for (const variant of convForwardVariants(s)) {
+    // Winograd runs on any 3x3 stride-1 geometry, even where the tuner would not offer it (short reductions, few channels).
+    const wino = s.kh === 3 && s.kw === 3 && s.sh === 1 && s.sw === 1;
+    const plus = <V extends { kind: string }>(vs: V[], extra: V[]) => [...vs.filter((v) => v.kind !== 'wino'), ...(wino ? extra : [])];
+    const winoConv = WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
+    for (const variant of plus(convForwardVariants(s), winoConv)) {
       const y = poisoned(wantY.length);
       conv2dForward(ctx, x, w, b, y, s, variant);
       expect(maxRelDiff(await read(y, wantY.length), wantY), `forward ${JSON.stringify(variant)}`).toBeLessThanOrEqual(TOL);
       ctx.free(y);
     }
-    for (const variant of convInputGradVariants(s)) {
+    for (const variant of plus(convInputGradVariants(s), winoConv)) {
       const dx = poisoned(wantDx.length);
       conv2dInputGrad(ctx, g, w, dx, s, variant);
       expect(maxRelDiff(await read(dx, wantDx.length), wantDx), `dInput ${JSON.stringify(variant)}`).toBeLessThanOrEqual(TOL);
       ctx.free(dx);
     }
-    for (const tile of weightGradVariants(s)) {
+    for (const tile of plus(weightGradVariants(s), WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })))) {
       for (const splits of [1, 2, s.n + 1]) {
         const size = wantDw.length;
         const partial = poisoned(splits * size);

@@ -15,6 +15,8 @@ import {
   convInputGradVariants,
   type GpuContext,
   weightGradVariants,
+  WINOGRAD_TILES,
+  WINOGRAD_WEIGHT_TILES,
 } from '@pneumo/kernels';
 import { createDevice } from '@pneumo/kernels/node';
 import { decode, type Encoded, readFixtures } from './support/fixtures.js';
@@ -71,17 +73,21 @@ describe('every conv kernel variant matches PyTorch', () => {
     const y = decode(c.output) as Float32Array;
     const dx = decode(c.grads.x!) as Float32Array;
     const dw = decode(c.grads.weight!) as Float32Array;
-    for (const v of convForwardVariants(s)) {
+    // Winograd on every 3x3 stride-1 case, also where the tuner would not offer it.
+    const wino = kh === 3 && kw === 3 && stride === 1;
+    const plus = <V extends { kind: string }>(vs: V[], extra: V[]) => [...vs.filter((v) => v.kind !== 'wino'), ...(wino ? extra : [])];
+    const winoConv = WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
+    for (const v of plus(convForwardVariants(s), winoConv)) {
       const out = ctx.alloc(y.length * 4);
       conv2dForward(ctx, x, wt, bias, out, s, v);
       await check('forward', v.kind, out, y);
     }
-    for (const v of convInputGradVariants(s)) {
+    for (const v of plus(convInputGradVariants(s), winoConv)) {
       const out = ctx.alloc(dx.length * 4);
       conv2dInputGrad(ctx, dy, wt, out, s, v);
       await check('dInput', v.kind, out, dx);
     }
-    for (const v of weightGradVariants(s)) {
+    for (const v of plus(weightGradVariants(s), WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })))) {
       const out = ctx.alloc(dw.length * 4);
       conv2dWeightGrad(ctx, x, dy, out, s, 1, v);
       await check('dWeight', v.kind, out, dw);

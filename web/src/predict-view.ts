@@ -58,13 +58,25 @@ async function classify(file: File): Promise<void> {
     const canvas = el('canvas', { className: 'cam', width: cam.image.width, height: cam.image.height });
     canvas.getContext('2d')!.putImageData(new ImageData(overlayRgba(cam.image, cam.cam, cam.camSize), cam.image.width, cam.image.height), 0, 0);
     canvas.dataset.drawn = '1';
+    const op = result.pneumonia;
     card.append(
       el('div', { className: 'verdict' }, result.class),
       bars(result.probabilities),
+      ...(op
+        ? [
+            el(
+              'p',
+              { className: 'operating-point' },
+              `Pneumonia vs normal at the model's operating point: ${op.positive ? 'PNEUMONIA' : 'NORMAL'} (score ${op.score.toFixed(3)}, threshold ${op.threshold.toFixed(3)}, chosen on validation for ${(100 * (m.info.operatingPoint?.targetSensitivity ?? 0)).toFixed(0)}% sensitivity)`,
+            ),
+          ]
+        : []),
+      ...(m.info.trainedOn?.kind === 'synthetic' ? [el('p', { className: 'warning' }, 'This model was trained on synthetic images: its output says nothing about real X-rays.')] : []),
       canvas,
       el('p', { className: 'meta' }, `${ms.toFixed(0)} ms to classify; Grad-CAM for ${result.class} on the last convolution`),
     );
     card.dataset.probs = JSON.stringify(result.probabilities);
+    if (op) card.dataset.pneumonia = op.positive ? '1' : '0';
     card.dataset.ms = ms.toFixed(1);
   } catch (e) {
     card.classList.add('failed');

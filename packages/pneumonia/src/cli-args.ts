@@ -60,6 +60,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       contrast: choice(['none', 'equalize'], 'contrast normalization at full resolution, before the downsample', 'none'),
       augment: choice(['none', 'light', 'default', 'strong'], 'augmentation strength', 'default'),
       'no-augment': flag('no augmentation (same as --augment none)'),
+      ema: { rule: { kind: 'number', min: 0, max: 1, maxExclusive: true }, help: 'validate and ship an exponential moving average of the weights with this decay (e.g. 0.998; default: none)' },
       'label-smoothing': { rule: { kind: 'number', min: 0, max: 1, maxExclusive: true }, help: 'label smoothing epsilon', default: '0' },
       'target-sensitivity': { rule: { kind: 'number', min: 0, max: 1, minExclusive: true }, help: 'sensitivity the pneumonia-vs-normal operating point is chosen for on validation', default: '0.95' },
       'no-class-weights': flag('no inverse-frequency class weights'),

@@ -94,6 +94,7 @@ async function trainCommand(v: Values): Promise<number> {
       contrast: v.contrast as 'none' | 'equalize',
       augment: v['no-augment'] ? null : (v.augment as 'none' | 'light' | 'default' | 'strong'),
       labelSmoothing: v['label-smoothing'] as number,
+      ema: v.ema as number | undefined,
       targetSensitivity: v['target-sensitivity'] as number,
       provenance: { command: `pneumo train ${process.argv.slice(3).join(' ')}`, version: version() },
       classWeights: !v['no-class-weights'],

@@ -64,6 +64,28 @@ describe('training the blog CNN', () => {
     for (const e of [1, 2]) expect(resumed.history[e]!.trainLoss).toBe(straight.history[e]!.trainLoss);
   });
 
+  it('with weight averaging (--ema): resumes exactly, validation and the best checkpoint use the averages', async () => {
+    const straight = await train(quick(mkdtempSync(join(tmpdir(), 'pneumo-ema-a-')), { epochs: 3, ema: 0.9 }));
+    const out = mkdtempSync(join(tmpdir(), 'pneumo-ema-b-'));
+    await train(quick(out, { epochs: 3, ema: 0.9, stopAfterEpoch: 1 }));
+    const resumed = await train(quick(out, { epochs: 3, ema: 0.9, resume: true }));
+    for (const e of [1, 2]) {
+      expect(resumed.history[e]!.trainLoss).toBe(straight.history[e]!.trainLoss);
+      expect(resumed.history[e]!.valLoss).toBe(straight.history[e]!.valLoss);
+    }
+    // The best checkpoint holds the averages, `last` the trained weights: they differ.
+    const { model: best } = loadModel(join(out, 'best'));
+    const { model: last } = loadModel(join(out, 'last'));
+    const a = await best.parameters()[0]!.data();
+    const b = await last.parameters()[0]!.data();
+    expect(Array.from(a)).not.toEqual(Array.from(b));
+    best.dispose();
+    last.dispose();
+    const plain = mkdtempSync(join(tmpdir(), 'pneumo-ema-c-'));
+    await train(quick(plain, { epochs: 2, maxBatches: 1, stopAfterEpoch: 1 }));
+    await expect(train(quick(plain, { epochs: 2, ema: 0.9, resume: true }))).rejects.toThrow(/no weight averages/);
+  });
+
   it('stops with a clear message when the loss is not finite', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pneumo-nan-'));
     await expect(train(quick(out, { lr: 1e12, epochs: 3 }))).rejects.toThrow(/training stopped(: the loss became (NaN|Infinity|-Infinity)| in epoch \d+: the weights or the optimizer state became non-finite) .*(last good checkpoint is|no checkpoint was written)/);

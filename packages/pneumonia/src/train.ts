@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import {
   Adam,
   add,
+  EMA,
   CosineAnnealingLR,
   crossEntropy,
   Generator,
@@ -71,6 +72,8 @@ export interface TrainOptions {
   contrast?: Contrast;
   /** Augmentation: a strength from AUGMENTS (default 'default'), explicit ranges, or null for none. */
   augment?: Augment | AugmentStrength | null;
+  /** Validate and ship an exponential moving average of the weights with this decay (default: none). */
+  ema?: number;
   /** Label smoothing ε: the loss mixes (1 - ε) of the class's cross-entropy with ε of the uniform one (default 0). */
   labelSmoothing?: number;
   /** Sensitivity the pneumonia-vs-normal operating point is chosen for on validation (default 0.95). */
@@ -242,6 +245,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       ? new SGD(model.parameters(), { lr, momentum: 0.9, weightDecay: o.weightDecay ?? 5e-4 })
       : new Adam(model.parameters(), { lr, weightDecay: o.weightDecay ?? 0 });
   const sched = new CosineAnnealingLR(opt, epochs, lr * 0.01);
+  const ema = o.ema ? new EMA(model.parameters(), o.ema) : null;
   let startEpoch = 1;
   let history: EpochLog[] = [];
   let best = { epoch: 0, score: -Infinity };
@@ -250,6 +254,11 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     loadCheckpointWeights(lastBase, model);
     const tensors = loadOptimizerTensors(lastBase);
     opt.loadStateDict({ hyper: info.optimizer!.hyper, steps: info.optimizer!.steps, tensors });
+    if (ema) {
+      const averages = ema.params.map((_, i) => tensors[`ema.${i}`]);
+      if (averages.some((t) => t === undefined)) throw new Error(`cannot resume with --ema: ${lastBase} has no weight averages (it was trained without --ema)`);
+      ema.loadStateDict({ decay: o.ema!, updates: Number(info.options?.emaUpdates ?? 0), averages: averages as Tensor[] });
+    }
     for (const t of Object.values(tensors)) t.dispose();
     sched.loadStateDict(info.scheduler!);
     rng.setState(info.rng!);
@@ -288,7 +297,20 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     scheduler: sched.stateDict(),
     rng: rng.getState(),
     best,
-    options: { epochs, batchSize, seed, lr, valFraction: o.valFraction ?? 0.15, optimizer: o.optimizer ?? 'adam', labelSmoothing: smoothing, augment, classWeights: o.classWeights !== false },
+    options: {
+      epochs,
+      batchSize,
+      seed,
+      lr,
+      valFraction: o.valFraction ?? 0.15,
+      optimizer: o.optimizer ?? 'adam',
+      labelSmoothing: smoothing,
+      augment,
+      classWeights: o.classWeights !== false,
+      contrast,
+      ema: o.ema ?? 0,
+      emaUpdates: ema?.stateDict().updates ?? 0,
+    },
   });
 
   /** Where training can restart from, for the messages of a stop. */
@@ -297,6 +319,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       ? `the last good checkpoint is ${lastBase} (epoch ${readCheckpointInfo(lastBase).epoch})`
       : 'no checkpoint was written (no epoch finished)';
   const diverged = (epoch: number, why: string): never => {
+    ema?.dispose();
     model.dispose();
     opt.dispose();
     classWeight?.dispose();
@@ -330,6 +353,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       const loss = smoothing > 0 ? smoothedLoss(logits, y, classWeight, k, smoothing) : crossEntropy(logits, y, { weight: classWeight });
       loss.backward();
       opt.step();
+      ema?.update();
       // The GPU works on this step while the next batch is prepared.
       if (b + 1 < nb) fillBatch(bufs[(b + 1) % 2]!, trainPixels, size, batchAt(b + 1), norm, augment, rng);
       const lossValue = await loss.item();
@@ -342,6 +366,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       }
       for (const t of [x, y, logits, loss, head] as Tensor[]) t.dispose();
       if (!Number.isFinite(lossValue)) {
+        ema?.dispose();
         model.dispose();
         opt.dispose();
         classWeight?.dispose();
@@ -365,6 +390,8 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     const trainSeconds = (performance.now() - t0) / 1000;
     let metrics: Metrics | null = null;
     let valLoss = NaN;
+    // Validation (and the best checkpoint) see the averaged weights when there are any.
+    ema?.swapIn();
     if (valIdx.length > 0) {
       const probs = await predictProbs(model, loaded.pixels, size, valIdx, norm, k, batchSize);
       if (!probs.every(Number.isFinite)) diverged(epoch, 'the validation outputs are not finite');
@@ -391,8 +418,12 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     if (improved) best = { epoch, score };
     const summary = { train: { loss: entry.trainLoss, accuracy: entry.trainAccuracy }, validation: metrics };
     try {
-      await saveCheckpoint(lastBase, model, info(epoch, summary), opt.stateDict());
       if (improved) await saveCheckpoint(bestBase, model, info(epoch, summary));
+      ema?.swapOut();
+      // `last` resumes exactly: the trained weights, the optimizer state and the averages.
+      const state = opt.stateDict();
+      if (ema) ema.stateDict().averages.forEach((t, i) => (state.tensors[`ema.${i}`] = t));
+      await saveCheckpoint(lastBase, model, info(epoch, summary), state);
     } catch (e) {
       if (e instanceof NonFiniteWeightsError) diverged(epoch, e.message);
       throw e;
@@ -409,6 +440,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       break;
     }
   }
+  ema?.dispose();
   model.dispose();
   opt.dispose();
   classWeight?.dispose();

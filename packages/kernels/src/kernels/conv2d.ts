@@ -66,10 +66,12 @@ export const isStride1Variant = (v: ConvVariant): v is Stride1Variant => STRIDE1
 
 /**
  * The stride-1 register kernels, the families alternating (a class times its
- * first few): Winograd first where the kernel is 3x3, then rows-co, rows.
+ * first few): Winograd first where the kernel is 3x3 and the reduction
+ * (channels summed over) is long enough to amortize its transforms (the
+ * first layer's 3 channels are not), then rows-co, rows.
  */
-function strideOneVariants(s: Conv2dShape): ConvVariant[] {
-  const wino = s.kh === 3 && s.kw === 3 ? WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t })) : [];
+function strideOneVariants(s: Conv2dShape, reduction: number): ConvVariant[] {
+  const wino = s.kh === 3 && s.kw === 3 && reduction >= 16 ? WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t })) : [];
   const rows = CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t }));
   const co = CONV_ROWS_CO_TILES.map((t) => ({ kind: 'rowsco' as const, ...t }));
   const n = Math.max(wino.length, rows.length, co.length);
@@ -79,14 +81,14 @@ function strideOneVariants(s: Conv2dShape): ConvVariant[] {
 
 /** The variants that can run a forward convolution of this geometry: CPU-shaped, most promising first, then GPU-shaped. */
 export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
-  const rows = s.sh === 1 && s.sw === 1 ? strideOneVariants(s) : [];
+  const rows = s.sh === 1 && s.sw === 1 ? strideOneVariants(s, s.ci) : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
 /** Likewise for the input gradient (the rows kernels need padding <= kernel - 1). */
 export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
   const ok = s.sh === 1 && s.sw === 1 && s.ph <= s.kh - 1 && s.pw <= s.kw - 1;
-  const rows = ok ? strideOneVariants(s) : [];
+  const rows = ok ? strideOneVariants(s, s.co) : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
@@ -304,7 +306,8 @@ export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
   // candidates times the best of each (they are within a few % of each other).
   const both = rows.flatMap((r, i) => (uniform[i] ? [r, uniform[i]!] : [r]));
   const co = stride1 ? WEIGHT_CO_TILES.map((t) => ({ kind: 'wco' as const, ...t })) : [];
-  const wino = stride1 && s.kh === 3 && s.kw === 3 ? WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })) : [];
+  // Winograd's lanes run over input channels padded to a block: only blocks the channels fill.
+  const wino = stride1 && s.kh === 3 && s.kw === 3 ? WINOGRAD_WEIGHT_TILES.filter((t) => t.wg * t.tt <= s.ci).map((t) => ({ kind: 'wino' as const, ...t })) : [];
   return [...wino.slice(0, 1), ...co.slice(0, 1), ...wino.slice(1), ...both, ...co.slice(1), ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
