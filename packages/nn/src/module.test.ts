@@ -49,7 +49,7 @@ describe('Module', () => {
     expect(Math.max(...Array.from(w).map(Math.abs))).toBeLessThanOrEqual(bound);
     expect(Math.max(...Array.from(w).map(Math.abs))).toBeGreaterThan(0.9 * bound);
     // U(-b, b) has standard deviation b / sqrt(3).
-    const std = Math.sqrt(w.reduce((a, v) => a + v * v, 0) / w.length);
+    const std = Math.sqrt(Array.from(w).reduce((a, v) => a + v * v, 0) / w.length);
     expect(std).toBeCloseTo(bound / Math.sqrt(3), 2);
     l.dispose();
   });
