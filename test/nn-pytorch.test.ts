@@ -24,7 +24,8 @@ import {
   tidy,
   type Tensor,
 } from '@pneumo/nn';
-import { blogCnnSequential, formula, sampleIdx, setFormulaWeights } from './support/blog-cnn.js';
+import { blogCnn } from '@pneumo/pneumonia';
+import { formula, sampleIdx, setFormulaWeights } from './support/blog-cnn.js';
 import { decode, type Encoded, load, readFixtures } from './support/fixtures.js';
 import { maxRelDiff, requireWebGpu } from './support/webgpu.js';
 
@@ -101,7 +102,7 @@ describe.each(['webgpu', 'cpu'] as const)('the blog CNN on %s', (device) => {
   const x = () => tensor(formula(B * 3 * 32 * 32, 0.5, 1), { shape: [B, 3, 32, 32], device });
   const labels = () => tensor(Int32Array.from(fx.cnn.labels), { device });
 
-  async function sampled(model: ReturnType<typeof blogCnnSequential>) {
+  async function sampled(model: ReturnType<typeof blogCnn>) {
     const out: Record<string, number[]> = {};
     for (const [name, p] of model.namedParameters()) {
       const v = await p.data();
@@ -111,7 +112,7 @@ describe.each(['webgpu', 'cpu'] as const)('the blog CNN on %s', (device) => {
   }
 
   it('has the blog parameter count and PyTorch state-dict keys', () => {
-    const model = blogCnnSequential(device);
+    const model = blogCnn({ device });
     expect(model.parameterCount()).toBe(5_851_338);
     expect(model.parameterCount()).toBe(fx.cnn.param_count);
     expect([...model.stateDict().keys()]).toEqual(fx.cnn.state_dict_keys);
@@ -119,7 +120,7 @@ describe.each(['webgpu', 'cpu'] as const)('the blog CNN on %s', (device) => {
   });
 
   it('logits, loss and every parameter gradient match PyTorch; then one SGD-momentum step', async () => {
-    const model = blogCnnSequential(device);
+    const model = blogCnn({ device });
     setFormulaWeights(model);
     const xs = x();
     const ys = labels();
@@ -156,7 +157,7 @@ describe.each(['webgpu', 'cpu'] as const)('the blog CNN on %s', (device) => {
   });
 
   it('three Adam steps match PyTorch (error relative to the update)', async () => {
-    const model = blogCnnSequential(device);
+    const model = blogCnn({ device });
     setFormulaWeights(model);
     const xs = x();
     const ys = labels();

@@ -1,32 +1,5 @@
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, tensor, type DeviceName, type Module, noGrad } from '@pneumo/nn';
-
-/** The blog's network as a Sequential, layer for layer. */
-export function blogCnnSequential(device?: DeviceName): Sequential {
-  const o = { device };
-  return new Sequential(
-    new Conv2d(3, 32, 3, { ...o, padding: 1 }),
-    new ReLU(),
-    new Conv2d(32, 64, 3, { ...o, stride: 1, padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2, 2),
-    new Conv2d(64, 128, 3, { ...o, stride: 1, padding: 1 }),
-    new ReLU(),
-    new Conv2d(128, 128, 3, { ...o, stride: 1, padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2, 2),
-    new Conv2d(128, 256, 3, { ...o, stride: 1, padding: 1 }),
-    new ReLU(),
-    new Conv2d(256, 256, 3, { ...o, stride: 1, padding: 1 }),
-    new ReLU(),
-    new MaxPool2d(2, 2),
-    new Flatten(),
-    new Linear(4096, 1024, o),
-    new ReLU(),
-    new Linear(1024, 512, o),
-    new ReLU(),
-    new Linear(512, 10, o),
-  );
-}
+/** Fixture helpers for the PyTorch golden tests (which check the model the app ships: blogCnn() from @pneumo/pneumonia). */
+import { tensor, type Module, noGrad } from '@pneumo/nn';
 
 /** The fixture script's closed-form values: scale * sin(0.7 j + seed) * cos(0.013 j), as float32. */
 export function formula(n: number, seed: number, scale: number): Float32Array {

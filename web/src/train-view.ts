@@ -15,7 +15,7 @@ import {
   tensor,
   tidy,
 } from '@pneumo/nn';
-import { blogCnn, DEFAULT_AUGMENT, fillBatch, predictProbs, renderXray, resizeArea, type SyntheticClass } from '@pneumo/pneumonia/browser';
+import { argmaxRow, blogCnn, DEFAULT_AUGMENT, fillBatch, predictProbs, renderXray, resizeArea, type SyntheticClass } from '@pneumo/pneumonia/browser';
 import { drawChart, type Series } from './chart.js';
 import { $, errorText } from './dom.js';
 
@@ -107,9 +107,7 @@ async function run(): Promise<void> {
         const probs = await predictProbs(model, d.pixels, SIZE, d.val, d.norm, 3);
         let right = 0;
         d.val.forEach((i, j) => {
-          let best = 0;
-          for (let c = 1; c < 3; c++) if (probs[j * 3 + c]! > probs[j * 3 + best]!) best = c;
-          if (best === d.labels[i]) right++;
+          if (argmaxRow(probs, j, 3) === d.labels[i]) right++;
         });
         acc.points.push([step, right / d.val.length]);
       }

@@ -148,13 +148,6 @@ export class GpuContext {
     this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** Encodes a buffer-to-buffer copy in order with the dispatches. */
-  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
-    const enc = this.copyEncoder('copy');
-    enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
-    this.batchBuffers.add(src).add(dst);
-  }
-
   /**
    * Encodes one dispatch of `kernel`. `workgroups` is a count (split over x
    * and y as needed; kernels recover the linear index with LINEAR_WORKGROUP)

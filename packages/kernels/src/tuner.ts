@@ -98,11 +98,6 @@ export class Tuner {
     return candidates[0]!;
   }
 
-  /** The winner recorded for (op, shape), if any. */
-  choice(op: string, shapeKey: string): string | undefined {
-    return this.choices.get(`${op}|${shapeKey}`);
-  }
-
   /** Why a candidate of an op was rejected for good, if it was. */
   rejected(op: string, candidate: unknown): string | undefined {
     return this.choices.get(rejectKey(op, JSON.stringify(candidate)));

@@ -43,7 +43,7 @@ import { classNames, type TaskMode } from './classes.js';
 import { type Augment, AUGMENTS, type AugmentStrength, fillBatch } from './data/batches.js';
 import type { Contrast, Fit } from './data/image.js';
 import { SYNTHETIC_MARKER } from './data/synthetic.js';
-import { chooseOperatingPoint, type OperatingPoint } from './uncertainty.js';
+import { argmaxRow, chooseOperatingPoint, type OperatingPoint } from './uncertainty.js';
 import { discover, type ImageRecord, patientSplit, type Skipped } from './data/layout.js';
 import { loadImages, pixelStats } from './data/load.js';
 import { predictProbs } from './infer.js';
@@ -359,11 +359,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       const lossValue = await loss.item();
       const head = noGrad(() => narrow(logits, 1, 0, k));
       const lv = await head.data();
-      for (let i = 0; i < batch.length; i++) {
-        let arg = 0;
-        for (let c = 1; c < k; c++) if (lv[i * k + c]! > lv[i * k + arg]!) arg = c;
-        if (arg === labels[trainIdx[batch[i]!]!]) correct++;
-      }
+      for (let i = 0; i < batch.length; i++) if (argmaxRow(lv, i, k) === labels[trainIdx[batch[i]!]!]) correct++;
       for (const t of [x, y, logits, loss, head] as Tensor[]) t.dispose();
       if (!Number.isFinite(lossValue)) {
         ema?.dispose();

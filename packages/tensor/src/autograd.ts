@@ -52,10 +52,6 @@ export class GradNode {
     return this.freed;
   }
 
-  ref(): void {
-    this.refs++;
-  }
-
   unref(): void {
     if (--this.refs === 0) this.releaseAll();
   }

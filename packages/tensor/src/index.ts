@@ -37,4 +37,4 @@ export { crossEntropy, checkLabelRange, type CrossEntropyOptions } from './ops/l
 export { sgdStep, adamStep } from './ops/optim.js';
 export type { SgdOptions as SgdStepOptions, AdamOptions as AdamStepOptions } from './backend/backend.js';
 export { relu, softmax, logSoftmax, sigmoid, tanh, leakyRelu, clamp } from './ops/activation.js';
-export { floatInputs, result, sumTo } from './ops/util.js';
+export { floatInputs, pair, result, sumTo } from './ops/util.js';

@@ -27,10 +27,6 @@ export class Storage {
     counters.bytes += size * BYTES_PER_ELEMENT[dtype];
   }
 
-  get alive(): boolean {
-    return this.refs > 0;
-  }
-
   retain(): this {
     if (this.refs <= 0) throw new Error('internal: retaining a freed storage');
     this.refs++;

@@ -1,10 +1,9 @@
-import { conv2d, type Tensor } from '@pneumo/tensor';
+import { conv2d, pair, type Tensor } from '@pneumo/tensor';
 import * as init from '../init.js';
 import { Module } from '../module.js';
 import type { LayerOptions } from './options.js';
 
 type Pair = number | [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
 /** 2-D convolution over NCHW input, weight [out, in, kh, kw], like torch.nn.Conv2d (dilation 1, groups 1). */
 export class Conv2d extends Module {
@@ -22,9 +21,10 @@ export class Conv2d extends Module {
     for (const [k, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`Conv2d: ${k} must be a positive integer, got ${v}`);
     }
-    this.kernelSize = pair(kernelSize);
-    this.stride = pair(options.stride ?? 1);
-    this.padding = pair(options.padding ?? 0);
+    // The same checks (and messages) as the conv2d op, at construction.
+    this.kernelSize = pair('Conv2d', 'kernelSize', kernelSize, 1, 1);
+    this.stride = pair('Conv2d', 'stride', options.stride, 1, 1);
+    this.padding = pair('Conv2d', 'padding', options.padding, 0, 0);
     const shape = [outChannels, inChannels, ...this.kernelSize];
     this.registerParameter('weight', init.defaultWeight(shape, options));
     this.registerParameter('bias', options.bias === false ? null : init.defaultBias(shape, outChannels, options));
