@@ -1,7 +1,7 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel } from '../kernel.js';
+import { allOf } from '../kernel.js';
 import { type Conv2dShape, convOutSize } from './conv2d.js';
-import { A_, GT, transform2d, WINOGRAD_WG, winogradGemmKernel, winogradInputKernel, type WinogradTile } from './conv2d-winograd.js';
+import { A_, GT, outputTile, transform2d, transformKernel, WINOGRAD_WG, winogradGemmKernel, winogradInputKernel, type WinogradTile } from './conv2d-winograd.js';
 
 /**
  * The weight gradient of a 3x3 stride-1 convolution through Winograd
@@ -39,12 +39,10 @@ export const WINOGRAD_WEIGHT_TILES: readonly WinogradTile[] = [
 /** Z[(ξ*T + t)*op + o] = (A dY_t Aᵀ)[ξ] for output channel o (zero for o >= co and outside the output). */
 const gradKernel = () => {
   const { lines, names } = transform2d((r, c) => `e${r}_${c}`, 2, A_, 'z');
-  return defineKernel({
+  return transformKernel({
     name: 'conv2d_winograd_output_grad',
-    bindings: [
-      { name: 'DY', type: 'f32', access: 'read' },
-      { name: 'Z', type: 'f32', access: 'read_write' },
-    ],
+    from: 'DY',
+    to: 'Z',
     params: [
       ['n0', 'u32'],
       ['co', 'u32'],
@@ -55,39 +53,28 @@ const gradKernel = () => {
       ['perImage', 'u32'],
       ['t', 'u32'],
     ],
-    workgroupSize: WG,
+    lane: 't',
+    channel: 'o',
     body: `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = wid.x * ${WG}u + lid;
-  let o = wid.y;
   if (t >= p.t) { return; }
   let ok = o < p.co;
-  let tile = t % p.perImage;
-  let oy = 2u * (tile / p.tilesX);
-  let ox = 2u * (tile % p.tilesX);
-  let at = (((p.n0 + t / p.perImage) * p.co + min(o, p.co - 1u)) * p.oh + oy) * p.ow + ox;
-  let right = ox + 1u < p.ow;
-  let below = oy + 1u < p.oh;
+  ${outputTile('min(o, p.co - 1u)')}
   let e0_0 = select(0.0, DY[at], ok);
   let e0_1 = select(0.0, DY[at + select(0u, 1u, right)], ${allOf('ok', 'right')});
   let e1_0 = select(0.0, DY[at + select(0u, p.ow, below)], ${allOf('ok', 'below')});
   let e1_1 = select(0.0, DY[at + select(0u, p.ow + 1u, ${allOf('right', 'below')})], ${allOf('ok', 'right', 'below')});
   ${lines.join('\n  ')}
-  ${names.flatMap((row, r) => row.map((n, c) => `Z[(${4 * r + c}u * p.t + t) * p.op + o] = ${n};`)).join('\n  ')}
-}`,
+  ${names.flatMap((row, r) => row.map((n, c) => `Z[(${4 * r + c}u * p.t + t) * p.op + o] = ${n};`)).join('\n  ')}`,
   });
 };
 
 /** dW[o][c] = Gᵀ (Σ_s P[s][·][o][c]) G; splits 1.. of the caller's partial output get zeros. */
 const weightKernel = () => {
   const { lines, names } = transform2d((r, c) => `d${4 * r + c}`, 4, GT, 'g');
-  return defineKernel({
+  return transformKernel({
     name: 'conv2d_winograd_weight_grad',
-    bindings: [
-      { name: 'P', type: 'f32', access: 'read' },
-      { name: 'DW', type: 'f32', access: 'read_write' },
-    ],
+    from: 'P',
+    to: 'DW',
     params: [
       ['ci', 'u32'],
       ['co', 'u32'],
@@ -95,12 +82,9 @@ const weightKernel = () => {
       ['parts', 'u32'],
       ['outSplits', 'u32'],
     ],
-    workgroupSize: WG,
+    lane: 'c',
+    channel: 'o',
     body: `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let c = wid.x * ${WG}u + lid;
-  let o = wid.y;
   if (c >= p.ci) { return; }
   ${range(16).map((x) => `var d${x} = 0.0;`).join(' ')}
   for (var s = 0u; s < p.parts; s++) {
@@ -113,8 +97,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let size = p.co * p.ci * 9u;
   for (var s = 1u; s < p.outSplits; s++) {
     for (var k = 0u; k < 9u; k++) { DW[s * size + base + k] = 0.0; }
-  }
-}`,
+  }`,
   });
 };
 

@@ -87,6 +87,41 @@ export function transform2d(src: (r: number, c: number) => string, rows: number,
   return { lines, names };
 }
 
+/**
+ * A Winograd transform pass (memory-bound, one invocation per value of a
+ * lane index along x and of a channel along y): reads `from`, writes `to`
+ * (f32 arrays; `extra` read-only bindings in between). Emits the common
+ * prologue, `let <lane> = ...; let <channel> = ...;`, before `body`.
+ */
+export function transformKernel(o: {
+  name: string;
+  from: string;
+  to: string;
+  extra?: readonly string[];
+  params: readonly (readonly [string, 'u32' | 'i32' | 'f32'])[];
+  lane: string;
+  channel: string;
+  body: string;
+}) {
+  return defineKernel({
+    name: o.name,
+    bindings: [
+      { name: o.from, type: 'f32', access: 'read' },
+      ...(o.extra ?? []).map((name) => ({ name, type: 'f32' as const, access: 'read' as const })),
+      { name: o.to, type: 'f32', access: 'read_write' },
+    ],
+    params: o.params,
+    workgroupSize: WG,
+    body: `
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let ${o.lane} = wid.x * ${WG}u + lid;
+  let ${o.channel} = wid.y;
+  ${o.body.trim()}
+}`,
+  });
+}
+
 const WEIGHT_PARAMS = [
   ['co', 'u32'],
   ['op', 'u32'],
@@ -101,19 +136,14 @@ const WEIGHT_PARAMS = [
 /** U[(ξ*ci + i)*op + o] = (G g Gᵀ)[ξ] of weight (o, i) read through the strides; zero for o >= co. */
 const weightKernel = () => {
   const { lines, names } = transform2d((r, c) => `g${r}_${c}`, 3, G, 'u');
-  return defineKernel({
+  return transformKernel({
     name: 'conv2d_winograd_weights',
-    bindings: [
-      { name: 'W', type: 'f32', access: 'read' },
-      { name: 'U', type: 'f32', access: 'read_write' },
-    ],
+    from: 'W',
+    to: 'U',
     params: WEIGHT_PARAMS,
-    workgroupSize: WG,
+    lane: 'o',
+    channel: 'i',
     body: `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let o = wid.x * ${WG}u + lid;
-  let i = wid.y;
   if (o >= p.op) { return; }
   let ok = o < p.co;
   let at = p.wBase + i32(min(o, p.co - 1u)) * p.wO + i32(i) * p.wI;
@@ -121,10 +151,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     .map((k) => `let g${Math.floor(k / 3)}_${k % 3} = select(0.0, W[u32(at + ${Math.floor(k / 3)} * p.wKy + ${k % 3} * p.wKx)], ok);`)
     .join('\n  ')}
   ${lines.join('\n  ')}
-  ${names.flatMap((row, r) => row.map((n, c) => `U[(${4 * r + c}u * p.ci + i) * p.op + o] = ${n};`)).join('\n  ')}
-}`,
+  ${names.flatMap((row, r) => row.map((n, c) => `U[(${4 * r + c}u * p.ci + i) * p.op + o] = ${n};`)).join('\n  ')}`,
   });
 };
+
+/**
+ * WGSL: where output tile `t` (of image n0 + t / perImage) starts in output
+ * channel `channel`: `at` (its top-left element), and whether its right
+ * column and bottom row exist (`right`, `below`).
+ */
+export function outputTile(channel: string): string {
+  return `let tile = t % p.perImage;
+  let oy = 2u * (tile / p.tilesX);
+  let ox = 2u * (tile % p.tilesX);
+  let at = (((p.n0 + t / p.perImage) * p.co + ${channel}) * p.oh + oy) * p.ow + ox;
+  let right = ox + 1u < p.ow;
+  let below = oy + 1u < p.oh;`;
+}
 
 export const TILE_PARAMS = [
   ['n0', 'u32'],
@@ -156,19 +199,14 @@ export const winogradInputKernel = () => {
     `let rok${r} = ${allOf('valid', `iy${r} >= 0`, `iy${r} < i32(p.h)`)};`,
     ...range(4).map((c) => `let d${r}_${c} = select(0.0, X[row${r} + u32(clamp(ix0 + ${c}, 0, i32(p.w) - 1))], ${allOf(`rok${r}`, `ix0 + ${c} >= 0`, `ix0 + ${c} < i32(p.w)`)});`),
   ]);
-  return defineKernel({
+  return transformKernel({
     name: 'conv2d_winograd_input',
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'V', type: 'f32', access: 'read_write' },
-    ],
+    from: 'X',
+    to: 'V',
     params: TILE_PARAMS,
-    workgroupSize: WG,
+    lane: 't',
+    channel: 'c',
     body: `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = wid.x * ${WG}u + lid;
-  let c = wid.y;
   if (t >= p.tp) { return; }
   let valid = t < p.t;
   let tc = min(t, p.t - 1u);
@@ -179,8 +217,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   ${loads.join('\n  ')}
   ${lines.join('\n  ')}
   let at = c * p.vC + t * p.vT;
-  ${names.flatMap((row, r) => row.map((n, cc) => `V[${4 * r + cc}u * p.vX + at] = ${n};`)).join('\n  ')}
-}`,
+  ${names.flatMap((row, r) => row.map((n, cc) => `V[${4 * r + cc}u * p.vX + at] = ${n};`)).join('\n  ')}`,
   });
 };
 
@@ -254,37 +291,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 const outputKernel = () => {
   const { lines, names } = transform2d((r, c) => `m${r}_${c}`, 4, AT, 'y');
   const [[y00, y01], [y10, y11]] = names as [[string, string], [string, string]];
-  return defineKernel({
+  return transformKernel({
     name: 'conv2d_winograd_output',
-    bindings: [
-      { name: 'M', type: 'f32', access: 'read' },
-      { name: 'Bias', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-    ],
+    from: 'M',
+    extra: ['Bias'],
+    to: 'Y',
     params: TILE_PARAMS,
-    workgroupSize: WG,
+    lane: 't',
+    channel: 'o',
     body: `
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = wid.x * ${WG}u + lid;
-  let o = wid.y;
   if (t >= p.t) { return; }
   ${range(16)
     .map((k) => `let m${Math.floor(k / 4)}_${k % 4} = M[(${k}u * p.co + o) * p.tp + t];`)
     .join('\n  ')}
   ${lines.join('\n  ')}
   let b = select(0.0, Bias[o], p.hasBias != 0u);
-  let tile = t % p.perImage;
-  let oy = 2u * (tile / p.tilesX);
-  let ox = 2u * (tile % p.tilesX);
-  let at = (((p.n0 + t / p.perImage) * p.co + o) * p.oh + oy) * p.ow + ox;
-  let right = ox + 1u < p.ow;
-  let below = oy + 1u < p.oh;
+  ${outputTile('o')}
   Y[at] = ${y00} + b;
   if (right) { Y[at + 1u] = ${y01} + b; }
   if (below) { Y[at + p.ow] = ${y10} + b; }
-  if (${allOf('right', 'below')}) { Y[at + p.ow + 1u] = ${y11} + b; }
-}`,
+  if (${allOf('right', 'below')}) { Y[at + p.ow + 1u] = ${y11} + b; }`,
   });
 };
 
