@@ -98,6 +98,37 @@ for name, (rows, cols, reduction, weighted, scale, shift) in {
          lambda logits, labels, weight=None, reduction=reduction: F.cross_entropy(logits, labels, weight=weight, reduction=reduction),
          ["logits"])
 
+# Added later: after the cases above, so their random draws stay the same.
+
+# average pooling (count_include_pad both ways) and adaptive average pooling
+for name, (shape, k, s, p, include) in {
+    "avgpool 3x3 stride 2 pad 1": ((2, 3, 7, 6), 3, 2, 1, True),
+    "avgpool 3x3 stride 2 pad 1 excluding padding": ((1, 2, 7, 9), 3, 2, 1, False),
+    "avgpool 2x2": ((2, 2, 6, 8), 2, 2, 0, True),
+}.items():
+    case(name, "avgPool2d", {"kernel": k, "stride": s, "padding": p, "countIncludePad": int(include)}, {"x": torch.randn(shape)},
+         lambda x, k=k, s=s, p=p, include=include: F.avg_pool2d(x, k, s, p, count_include_pad=include), ["x"])
+for name, (shape, size) in {
+    "adaptive avgpool 7x10 -> 3x4 (uneven windows)": ((2, 3, 7, 10), (3, 4)),
+    "adaptive avgpool 8x8 -> 2x2": ((1, 2, 8, 8), (2, 2)),
+    "adaptive avgpool 5x7 -> 1x1": ((1, 1, 5, 7), (1, 1)),
+}.items():
+    case(name, "adaptiveAvgPool2d", {"outH": size[0], "outW": size[1]}, {"x": torch.randn(shape)},
+         lambda x, size=size: F.adaptive_avg_pool2d(x, size), ["x"])
+
+# exact GELU over its whole range
+case("gelu", "gelu", {}, {"x": torch.randn(4, 9) * 3}, lambda x: F.gelu(x), ["x"])
+
+# max pooling's indices (return_indices), ties included
+for name, (shape, k, s, p) in {
+    "maxpool indices 3x3 stride 2 pad 1 ties": ((2, 2, 7, 9), 3, 2, 1),
+    "maxpool indices 2x2": ((1, 3, 6, 8), 2, 2, 0),
+}.items():
+    x = torch.randint(-2, 3, shape).float()
+    y, idx = F.max_pool2d(x, k, s, p, return_indices=True)
+    cases.append({"name": name, "op": "maxPool2dIndices", "args": {"kernel": k, "stride": s, "padding": p},
+                  "inputs": {"x": enc(x)}, "upstream": enc(torch.zeros_like(y)), "output": enc(idx), "grads": {}})
+
 out = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "kernels.json")
 with open(out, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))

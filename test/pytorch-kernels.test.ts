@@ -1,10 +1,11 @@
 /**
- * Golden tests: forward and backward of conv2d, maxPool2d (with ties),
- * linear and cross-entropy against PyTorch's values
+ * Golden tests: forward and backward of conv2d, maxPool2d (with ties, and
+ * its indices), avgPool2d, adaptiveAvgPool2d, gelu, linear and
+ * cross-entropy against PyTorch's values
  * (scripts/make-kernel-fixtures.py), on webgpu and on the cpu backend.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conv2d, crossEntropy, linear, maxPool2d, type Tensor } from '@pneumo/tensor';
+import { adaptiveAvgPool2d, avgPool2d, conv2d, crossEntropy, gelu, linear, maxPool2d, maxPool2dWithIndices, type Tensor } from '@pneumo/tensor';
 import { decode, type Encoded, load, readFixtures } from './support/fixtures.js';
 import { maxRelDiff, requireWebGpu } from './support/webgpu.js';
 
@@ -34,6 +35,14 @@ function run(c: Case, t: Record<string, Tensor>): Tensor {
       return conv2d(t.x!, t.weight!, t.bias ?? null, { stride: a.stride as number, padding: a.padding as number });
     case 'maxPool2d':
       return maxPool2d(t.x!, a.kernel as number, a.stride as number, a.padding as number);
+    case 'avgPool2d':
+      return avgPool2d(t.x!, a.kernel as number, a.stride as number, a.padding as number, { countIncludePad: a.countIncludePad === 1 });
+    case 'adaptiveAvgPool2d':
+      return adaptiveAvgPool2d(t.x!, [a.outH as number, a.outW as number]);
+    case 'gelu':
+      return gelu(t.x!);
+    case 'maxPool2dIndices':
+      return maxPool2dWithIndices(t.x!, a.kernel as number, a.stride as number, a.padding as number).indices;
     case 'linear':
       return linear(t.x!, t.weight!, t.bias ?? null);
     case 'crossEntropy':
@@ -49,6 +58,12 @@ describe.each(['webgpu', 'cpu'] as const)('matches PyTorch on %s', (device) => {
     for (const [k, v] of Object.entries(c.inputs)) t[k] = load(v, device, k in c.grads);
     const out = run(c, t);
     expect(out.shape).toEqual(c.output.shape);
+    if (c.op === 'maxPool2dIndices') {
+      // Integer indices: exactly PyTorch's.
+      expect(Array.from(await out.data())).toEqual(Array.from(decode(c.output)));
+      for (const x of [...Object.values(t), out]) x.dispose();
+      return;
+    }
     let err = maxRelDiff(await out.data(), decode(c.output));
     expect(err, 'output').toBeLessThanOrEqual(TOL);
     const up = load(c.upstream, device);

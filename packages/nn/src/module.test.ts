@@ -16,6 +16,9 @@ import {
   Sigmoid,
   summary,
   Tanh,
+  GELU,
+  AvgPool2d,
+  AdaptiveAvgPool2d,
   tensor,
   tidy,
   type Tensor,
@@ -168,6 +171,20 @@ describe('optimizers', () => {
     expect(memory().bytes).toBe(before.bytes);
     model.dispose();
     opt.dispose();
+  });
+
+  it('GELU, AvgPool2d and AdaptiveAvgPool2d run their ops, hold no parameters and print like PyTorch', async () => {
+    const x = tensor(Float32Array.from({ length: 2 * 1 * 4 * 6 }, (_, i) => i % 7), { shape: [2, 1, 4, 6] });
+    const avg = await new AvgPool2d(2).forward(x).data();
+    expect(avg[0]).toBeCloseTo((0 + 1 + 6 % 7 + 7 % 7) / 4, 6);
+    const global = new AdaptiveAvgPool2d(1).forward(x);
+    expect(global.shape).toEqual([2, 1, 1, 1]);
+    expect((await global.data())[0]).toBeCloseTo(Array.from({ length: 24 }, (_, i) => i % 7).reduce((a, b) => a + b, 0) / 24, 5);
+    expect(Array.from(await new GELU().forward(tensor([1])).data())[0]).toBeCloseTo(0.8413447, 6);
+    const net = new Sequential(new Conv2d(1, 2, 3), new GELU(), new AdaptiveAvgPool2d([1, 1]), new AvgPool2d(1, 1, 0, false));
+    expect(net.stateDict().size).toBe(2);
+    expect(net.toString()).toMatch(/AdaptiveAvgPool2d\(output_size=\[1,1\]\)/);
+    net.dispose();
   });
 
   it('activation modules (Sigmoid, Tanh, LeakyReLU) run their ops and hold no parameters', async () => {

@@ -32,6 +32,7 @@ declare module './tensor.js' {
     sigmoid(): Tensor;
     tanh(): Tensor;
     leakyRelu(slope?: number): Tensor;
+    gelu(): Tensor;
     clamp(min?: number | null, max?: number | null): Tensor;
     maximum(other: Tensor): Tensor;
     minimum(other: Tensor): Tensor;
@@ -75,6 +76,7 @@ const methods: Record<string, (this: Tensor, ...args: any[]) => Tensor> = {
   sigmoid(this: Tensor) { return act.sigmoid(this); },
   tanh(this: Tensor) { return act.tanh(this); },
   leakyRelu(this: Tensor, slope?: number) { return act.leakyRelu(this, slope); },
+  gelu(this: Tensor) { return act.gelu(this); },
   clamp(this: Tensor, min?: number | null, max?: number | null) { return act.clamp(this, min, max); },
   maximum(this: Tensor, o: Tensor) { return ew.maximum(this, o); },
   minimum(this: Tensor, o: Tensor) { return ew.minimum(this, o); },

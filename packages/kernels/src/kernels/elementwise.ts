@@ -33,6 +33,9 @@ export const UNARY_OPS = {
   clamp_max: 'select(min(x, p.s), x, is_nan(x))',
   ge_scalar: 'select(0.0, 1.0, x >= p.s)',
   le_scalar: 'select(0.0, 1.0, x <= p.s)',
+  // PyTorch's exact GELU, x Φ(x), and its derivative Φ(x) + x φ(x).
+  gelu: '0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752))',
+  gelu_grad: '0.5 * (1.0 + erf_f32(x * 0.70710678118654752)) + x * 0.39894228040143268 * exp(-0.5 * x * x)',
 } as const;
 export type UnaryOp = keyof typeof UNARY_OPS;
 
@@ -65,6 +68,14 @@ fn pow_scalar(x: f32, e: f32) -> f32 {
     return select(m, -m, (i32(e) & 1) == 1);
   }
   return f32_nan();
+}
+
+// erf from the complementary error function's Chebyshev fit (Numerical
+// Recipes' erfcc: relative error < 1.2e-7 everywhere); WGSL has no erf.
+fn erf_f32(z: f32) -> f32 {
+  let t = 1.0 / (1.0 + 0.5 * abs(z));
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(r - 1.0, 1.0 - r, z >= 0.0);
 }`;
 
 const LANES = ['x', 'y', 'z', 'w'];

@@ -1,4 +1,4 @@
-import { flatten, leakyRelu, maxPool2d, relu, sigmoid, tanh, type Tensor } from '@pneumo/tensor';
+import { adaptiveAvgPool2d, avgPool2d, flatten, gelu, leakyRelu, maxPool2d, relu, sigmoid, tanh, type Tensor } from '@pneumo/tensor';
 import { Module } from '../module.js';
 
 export class ReLU extends Module {
@@ -16,6 +16,13 @@ export class Sigmoid extends Module {
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);
+  }
+}
+
+/** Like torch.nn.GELU() (the exact, erf-based form). */
+export class GELU extends Module {
+  forward(x: Tensor): Tensor {
+    return gelu(x);
   }
 }
 
@@ -52,6 +59,41 @@ export class MaxPool2d extends Module {
 
   override extraRepr(): string {
     return `kernel_size=${JSON.stringify(this.kernelSize)}, stride=${JSON.stringify(this.stride)}, padding=${JSON.stringify(this.padding)}`;
+  }
+}
+
+/** Like torch.nn.AvgPool2d (count_include_pad true by default). */
+export class AvgPool2d extends Module {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly stride: Pair = kernelSize,
+    readonly padding: Pair = 0,
+    readonly countIncludePad = true,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return avgPool2d(x, this.kernelSize, this.stride, this.padding, { countIncludePad: this.countIncludePad });
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${JSON.stringify(this.kernelSize)}, stride=${JSON.stringify(this.stride)}, padding=${JSON.stringify(this.padding)}`;
+  }
+}
+
+/** Like torch.nn.AdaptiveAvgPool2d: averages to an outputSize (h, w) grid whatever the input size. */
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: Pair) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return adaptiveAvgPool2d(x, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${JSON.stringify(this.outputSize)}`;
   }
 }
 

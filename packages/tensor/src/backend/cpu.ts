@@ -211,7 +211,33 @@ const UNARY: Record<UnaryOp, (x: number, s: number) => number> = {
   clamp_max: (x, s) => (Number.isNaN(x) ? x : Math.min(x, s)),
   ge_scalar: (x, s) => (x >= s ? 1 : 0),
   le_scalar: (x, s) => (x <= s ? 1 : 0),
+  gelu: (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2)),
+  gelu_grad: (x) => 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * 0.3989422804014327 * Math.exp(-0.5 * x * x),
 };
+
+/** erf to double precision (Abramowitz-Stegun 7.1.26 is too coarse for a reference): series below 3, continued fraction above. */
+function erf(z: number): number {
+  if (Number.isNaN(z)) return NaN;
+  const a = Math.abs(z);
+  if (a > 6) return Math.sign(z);
+  if (a < 3) {
+    // erf z = 2/√π Σ (-1)^n z^(2n+1) / (n! (2n+1))
+    let term = a;
+    let sum = a;
+    for (let n = 1; n < 100; n++) {
+      term *= (-a * a) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return Math.sign(z) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc z = e^(-z²)/√π · 1/(z + 1/2/(z + 1/(z + 3/2/(z + …)))) (Lentz from the tail).
+  let f = 0;
+  for (let k = 60; k >= 1; k--) f = k / 2 / (a + f);
+  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f);
+  return Math.sign(z) * (1 - erfc);
+}
 
 const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   add: (a, b) => a + b,

@@ -56,6 +56,15 @@ export function tanh(x: Tensor): Tensor {
 }
 
 /** x where x > 0, slope * x elsewhere (PyTorch's default slope 0.01). */
+/**
+ * GELU, PyTorch's exact form x Φ(x) = x (1 + erf(x / √2)) / 2 (the
+ * default of torch.nn.functional.gelu, not the tanh approximation).
+ */
+export function gelu(x: Tensor): Tensor {
+  const y = applyUnary('gelu', 'gelu', x);
+  return record('GeluBackward', y, [x], [x], (g, [x]) => [g.mul(applyUnary('gelu', 'gelu_grad', x!))]);
+}
+
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new Error(`leakyRelu: the slope must be a finite number, got ${slope}`);
   const y = applyUnary('leakyRelu', 'leaky_relu', x, slope);

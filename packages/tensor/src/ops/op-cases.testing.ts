@@ -6,7 +6,7 @@
 import type { Tensor } from '../tensor.js';
 import { conv2d } from './conv.js';
 import { linear } from './matmul.js';
-import { maxPool2d } from './pool.js';
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d, maxPool2dWithIndices } from './pool.js';
 import { narrow } from './shape.js';
 
 export interface InputSpec {
@@ -96,6 +96,12 @@ export const OP_CASES: OpCase[] = [
   { op: 'maxPool2d', name: 'maxPool2d 2x2', inputs: [n(2, 3, 6, 8)], fn: (x) => maxPool2d(x, 2) },
   { op: 'maxPool2d', name: 'maxPool2d 3x3 stride 2 pad 1 (overlapping)', inputs: [n(1, 2, 7, 9)], fn: (x) => maxPool2d(x, 3, 2, 1) },
   { op: 'maxPool2d', name: 'maxPool2d odd size 2x2 (drops the last row/col)', inputs: [n(3, 7, 5)], fn: (x) => maxPool2d(x, 2) },
+  { op: 'maxPool2d', name: 'maxPool2dWithIndices output 3x3 stride 2', inputs: [n(1, 2, 7, 9)], fn: (x) => maxPool2dWithIndices(x, 3, 2).output },
+  { op: 'avgPool2d', name: 'avgPool2d 2x2', inputs: [n(2, 3, 6, 8)], fn: (x) => avgPool2d(x, 2) },
+  { op: 'avgPool2d', name: 'avgPool2d 3x3 stride 2 pad 1', inputs: [n(1, 2, 7, 9)], fn: (x) => avgPool2d(x, 3, 2, 1) },
+  { op: 'avgPool2d', name: 'avgPool2d 3x2 stride [1,2] pad 1 excluding padding', inputs: [n(2, 5, 7)], fn: (x) => avgPool2d(x, [3, 2], [1, 2], 1, { countIncludePad: false }) },
+  { op: 'adaptiveAvgPool2d', name: 'adaptiveAvgPool2d 7x10 -> 3x4', inputs: [n(2, 3, 7, 10)], fn: (x) => adaptiveAvgPool2d(x, [3, 4]) },
+  { op: 'adaptiveAvgPool2d', name: 'adaptiveAvgPool2d 6x6 -> 1 (global)', inputs: [n(2, 3, 6, 6)], fn: (x) => adaptiveAvgPool2d(x, 1) },
   { op: 'linear', name: 'linear with bias [5,7]->[5,3]', inputs: [n(5, 7), n(3, 7), n(3)], fn: (x, w, b) => linear(x, w, b) },
   { op: 'linear', name: 'linear [2,3,8]->[2,3,4] (vec4 path), no bias', inputs: [n(2, 3, 8), n(4, 8)], fn: (x, w) => linear(x, w) },
   { op: 'linear', name: 'linear [33,64]->[33,10] with bias', inputs: [n(33, 64), n(10, 64), n(10)], fn: (x, w, b) => linear(x, w, b), noGradCheck: true },
@@ -119,6 +125,8 @@ export const OP_CASES: OpCase[] = [
   { op: 'tanh', name: 'tanh [3,11]', inputs: [n(3, 11)], fn: (a) => a.tanh() },
   { op: 'tanh', name: 'tanh at +-80 (no inf / inf)', inputs: [n(9)], fn: (a) => a.mul(80).tanh(), noGradCheck: true },
   { op: 'leakyRelu', name: 'leakyRelu [4,9] slope 0.1', inputs: [away(4, 9)], fn: (a) => a.leakyRelu(0.1) },
+  { op: 'gelu', name: 'gelu [3,11]', inputs: [n(3, 11)], fn: (a) => a.gelu() },
+  { op: 'gelu', name: 'gelu at +-12 (tails)', inputs: [n(2, 5)], fn: (a) => a.mul(6).gelu(), noGradCheck: true },
   { op: 'clamp', name: 'clamp [6,5] to [-0.5, 0.7]', inputs: [away(6, 5)], fn: (a) => a.clamp(-0.5, 0.7).mul(a), noGradCheck: true },
   { op: 'clamp', name: 'clamp [13] min only', inputs: [away(13)], fn: (a) => a.clamp(0.3).exp(), noGradCheck: true },
 ];
