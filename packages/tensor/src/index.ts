@@ -28,7 +28,7 @@ export {
   type RandomOptions,
 } from './ops/creation.js';
 export { add, sub, mul, div, rsub, rdiv, neg, exp, log, sqrt, abs, pow, maximum, minimum, eq, gt, clone } from './ops/elementwise.js';
-export { sum, mean, max } from './ops/reduce.js';
+export { sum, mean, max, argmax, argmin } from './ops/reduce.js';
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, narrow } from './ops/shape.js';
 export { matmul, bmm, linear } from './ops/matmul.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';

@@ -42,6 +42,8 @@ declare module './tensor.js' {
     sum(dims?: Dims, keepdim?: boolean): Tensor;
     mean(dims?: Dims, keepdim?: boolean): Tensor;
     max(dims?: Dims, keepdim?: boolean): Tensor;
+    argmax(dim?: number, keepdim?: boolean): Tensor;
+    argmin(dim?: number, keepdim?: boolean): Tensor;
     reshape(shape: readonly number[]): Tensor;
     view(shape: readonly number[]): Tensor;
     flatten(startDim?: number, endDim?: number): Tensor;
@@ -86,6 +88,8 @@ const methods: Record<string, (this: Tensor, ...args: any[]) => Tensor> = {
   sum(this: Tensor, d?: Dims, k?: boolean) { return red.sum(this, d, k); },
   mean(this: Tensor, d?: Dims, k?: boolean) { return red.mean(this, d, k); },
   max(this: Tensor, d?: Dims, k?: boolean) { return red.max(this, d, k); },
+  argmax(this: Tensor, d?: number, k?: boolean) { return red.argmax(this, d, k); },
+  argmin(this: Tensor, d?: number, k?: boolean) { return red.argmin(this, d, k); },
   reshape(this: Tensor, s: readonly number[]) { return sh.reshape(this, s); },
   view(this: Tensor, s: readonly number[]) { return sh.reshape(this, s); },
   flatten(this: Tensor, s?: number, e?: number) { return sh.flatten(this, s, e); },

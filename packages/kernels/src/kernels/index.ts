@@ -1,5 +1,5 @@
 export { unary, binary, fill, f32Bits, cast, UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from './elementwise.js';
-export { reduce, type ReduceOp } from './reduce.js';
+export { reduce, type ReduceOp, argReduce, type ArgReduceOp } from './reduce.js';
 export { matmul, matmulLabel, defaultMatmulConfig, vec4Allowed, MATMUL_CONFIGS, type MatmulShape, type MatmulConfig } from './matmul.js';
 export * from './conv2d.js';
 export { CONV_ROWS_TILES, type ConvRowsTile } from './conv2d-rows.js';

@@ -108,3 +108,55 @@ export function reduce(
     `${op} [${shape}] over (${axes})`,
   );
 }
+
+/** argmax / argmin along one axis. */
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+/**
+ * The index of the largest (smallest) value along one axis, PyTorch's
+ * rules: the first one on ties, and the first NaN if there is one.
+ */
+const argReduceKernel = (op: ArgReduceOp) =>
+  defineKernel({
+    name: `reduce_${op}`,
+    bindings: [
+      { name: 'X', type: 'f32', access: 'read' },
+      { name: 'Y', type: 'i32', access: 'read_write' },
+    ],
+    params: [
+      ['n', 'u32'],
+      ['size', 'u32'],
+      ['inner', 'u32'],
+    ],
+    workgroupSize: WG,
+    body: `${SPECIAL_FLOATS}
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let o = wg_linear * ${WG}u + lid;
+  if (o >= p.n) { return; }
+  let base = (o / p.inner) * p.size * p.inner + o % p.inner;
+  var best = X[base];
+  var arg = 0u;
+  var nan = is_nan(best);
+  for (var r = 1u; r < p.size; r++) {
+    let v = X[base + r * p.inner];
+    if ((!nan) & (is_nan(v) | (v ${op === 'argmax' ? '>' : '<'} best))) {
+      best = v;
+      arg = r;
+      nan = is_nan(v);
+    }
+  }
+  Y[o] = i32(arg);
+}`,
+  });
+
+/** argmax / argmin of a contiguous tensor of `shape` along `axis` into int32 `y` (the other dimensions, in order). */
+export function argReduce(ctx: GpuContext, op: ArgReduceOp, x: BufferBinding, y: BufferBinding, shape: readonly number[], axis: number): void {
+  const size = shape[axis]!;
+  if (size === 0) throw new Error(`${op}: cannot reduce over an empty dimension of [${shape}]`);
+  const inner = numel(shape.slice(axis + 1));
+  const n = numel(shape) / size;
+  if (n === 0) return;
+  ctx.dispatch(argReduceKernel(op), [x, y], { n, size, inner }, Math.ceil(n / WG), `${op} [${shape}] along ${axis}`);
+}

@@ -5,12 +5,13 @@ import type {
   MatmulShape,
   Pool2dShape,
   ReduceOp,
+  ArgReduceOp,
   SgdOptions,
   UnaryOp,
 } from '@pneumo/kernels';
 import type { DeviceName, DType, TypedArray } from '../dtype.js';
 
-export type { AdamOptions, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp };
+export type { AdamOptions, ArgReduceOp, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp };
 
 /**
  * What a tensor needs from a device. Every method that computes returns a
@@ -38,6 +39,8 @@ export interface Backend<H = unknown> {
     shape: readonly number[],
   ): H;
   reduce(op: ReduceOp, x: H, shape: readonly number[], axes: readonly number[]): H;
+  /** int32 indices of the max / min along `axis` (first on ties, first NaN wins). */
+  argReduce(op: ArgReduceOp, x: H, shape: readonly number[], axis: number): H;
   /** op(A)·op(B), plus `bias` [n] on every row when given. */
   matmul(a: H, b: H, s: MatmulShape, bias?: H | null): H;
   conv2d(x: H, w: H, bias: H | null, s: Conv2dShape): H;

@@ -1,4 +1,4 @@
-import type { AdamOptions, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp } from '@pneumo/kernels';
+import type { AdamOptions, ArgReduceOp, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp } from '@pneumo/kernels';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
 import type { Backend } from './backend.js';
@@ -71,6 +71,25 @@ export class CpuBackend implements Backend<TypedArray> {
       });
       out[o] = acc;
     });
+    return out;
+  }
+
+  argReduce(op: ArgReduceOp, x: TypedArray, shape: readonly number[], axis: number): TypedArray {
+    const size = shape[axis]!;
+    if (size === 0) throw new Error(`${op}: cannot reduce over an empty dimension of [${shape}]`);
+    const inner = numel(shape.slice(axis + 1));
+    const out = new Int32Array(numel(shape) / size);
+    const better = op === 'argmax' ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;
+    for (let o = 0; o < out.length; o++) {
+      const base = Math.floor(o / inner) * size * inner + (o % inner);
+      let best = x[base]!;
+      let arg = 0;
+      for (let r = 1; r < size && !Number.isNaN(best); r++) {
+        const v = x[base + r * inner]!;
+        if (Number.isNaN(v) || better(v, best)) [best, arg] = [v, r];
+      }
+      out[o] = arg;
+    }
     return out;
   }
 

@@ -26,6 +26,8 @@ import {
   type GpuContext,
   matmul,
   reduce,
+  argReduce,
+  type ArgReduceOp,
   softmax,
   unary,
   type BinaryOp,
@@ -96,6 +98,12 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     const kept = shape.filter((_, d) => !axes.includes(d));
     const y = this.alloc(numel(kept));
     reduce(this.ctx, op, x, y, shape, axes);
+    return y;
+  }
+
+  argReduce(op: ArgReduceOp, x: GPUBuffer, shape: readonly number[], axis: number): GPUBuffer {
+    const y = this.alloc(numel(shape) / Math.max(1, shape[axis]!));
+    argReduce(this.ctx, op, x, y, shape, axis);
     return y;
   }
 

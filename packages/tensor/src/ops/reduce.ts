@@ -1,5 +1,5 @@
 import { record } from '../autograd.js';
-import { normalizeDims } from '../shape.js';
+import { normalizeDim, normalizeDims } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { applyBinary } from './elementwise.js';
 import { floatInputs, result } from './util.js';
@@ -49,4 +49,33 @@ export function max(x: Tensor, dims?: Dims, keepdim = false): Tensor {
     const count = sum(mask, axes, true);
     return [mask.mul(g.reshape(kept)).div(count)];
   });
+}
+
+function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
+  const backend = floatInputs(op, x);
+  if (x.size === 0) throw new Error(`${op}: cannot reduce an empty tensor of shape [${x.shape.join(', ')}]`);
+  if (dim === undefined) {
+    // Over all elements: the index into the flattened tensor, as PyTorch.
+    const flat = x.reshape([x.size]);
+    const y = result(backend, backend.argReduce(op, flat.handle(op), [x.size], 0), keepdim ? x.shape.map(() => 1) : [], 'int32');
+    flat.dispose();
+    return y;
+  }
+  const d = normalizeDim(op, dim, x.ndim);
+  const shape = reducedShape(x.shape, [d], keepdim);
+  return result(backend, backend.argReduce(op, x.handle(op), x.shape, d), shape, 'int32');
+}
+
+/**
+ * Index of the largest value along `dim` (over all elements, flattened, when
+ * omitted), int32, like torch.argmax: the first on ties, the first NaN if
+ * any. Not differentiable.
+ */
+export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return argReduce('argmax', x, dim, keepdim);
+}
+
+/** Index of the smallest value, as argmax. */
+export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return argReduce('argmin', x, dim, keepdim);
 }
