@@ -148,6 +148,14 @@ export class GpuContext {
     this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /** Encodes a buffer-to-buffer copy in order with the dispatches (concatenation). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    if (bytes === 0) return;
+    const enc = this.copyEncoder('copy');
+    enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.batchBuffers.add(src).add(dst);
+  }
+
   /**
    * Encodes one dispatch of `kernel`. `workgroups` is a count (split over x
    * and y as needed; kernels recover the linear index with LINEAR_WORKGROUP)

@@ -51,6 +51,9 @@ export const BINARY_OPS = {
   gt: 'select(0.0, 1.0, a > b)',
   // relu backward: a is the forward input, b the incoming gradient.
   relu_grad: 'select(0.0, b, a > 0.0)',
+  // where's halves: b where the condition a is non-zero (else 0), and the opposite.
+  keep_if: 'select(0.0, b, a != 0.0)',
+  keep_unless: 'select(b, 0.0, a != 0.0)',
 } as const;
 export type BinaryOp = keyof typeof BINARY_OPS;
 

@@ -55,6 +55,8 @@ export interface Backend<H = unknown> {
   crossEntropyBackward(x: H, labels: H, weight: H | null, scale: H, rows: number, cols: number, perRowScale: boolean): H;
   /** In-place SGD update of `param` (and its momentum buffer). */
   sgdStep(param: H, grad: H, buf: H | null, n: number, o: SgdOptions): void;
+  /** The buffers one after another (32-bit elements, any dtype): `counts[i]` elements of `parts[i]`. */
+  concat(parts: readonly H[], counts: readonly number[]): H;
   /** int32 -> float32 or float32 -> int32 (truncating), elementwise. */
   cast(x: H, n: number, to: DType): H;
   /** In-place Adam / AdamW update of `param`, `m`, `v`. */

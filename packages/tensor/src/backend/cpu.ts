@@ -74,6 +74,17 @@ export class CpuBackend implements Backend<TypedArray> {
     return out;
   }
 
+  concat(parts: readonly TypedArray[], counts: readonly number[]): TypedArray {
+    const total = counts.reduce((a, b) => a + b, 0);
+    const out = parts[0] instanceof Int32Array ? new Int32Array(total) : new Float32Array(total);
+    let at = 0;
+    parts.forEach((p, i) => {
+      out.set(p.subarray(0, counts[i]!), at);
+      at += counts[i]!;
+    });
+    return out;
+  }
+
   argReduce(op: ArgReduceOp, x: TypedArray, shape: readonly number[], axis: number): TypedArray {
     const size = shape[axis]!;
     if (size === 0) throw new Error(`${op}: cannot reduce over an empty dimension of [${shape}]`);
@@ -268,4 +279,6 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   eq: (a, b) => (a === b ? 1 : 0),
   gt: (a, b) => (a > b ? 1 : 0),
   relu_grad: (x, g) => (x > 0 ? g : 0),
+  keep_if: (c, b) => (c !== 0 ? b : 0),
+  keep_unless: (c, b) => (c !== 0 ? 0 : b),
 };

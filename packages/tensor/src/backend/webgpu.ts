@@ -64,6 +64,16 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     return dtype === 'float32' ? new Float32Array(bytes) : new Int32Array(bytes);
   }
 
+  concat(parts: readonly GPUBuffer[], counts: readonly number[]): GPUBuffer {
+    const y = this.alloc(counts.reduce((a, b) => a + b, 0));
+    let at = 0;
+    parts.forEach((p, i) => {
+      this.ctx.copy(p, 0, y, at * 4, counts[i]! * 4);
+      at += counts[i]!;
+    });
+    return y;
+  }
+
   free(h: GPUBuffer): void {
     this.ctx.free(h);
   }

@@ -8,6 +8,7 @@ import { conv2d } from './conv.js';
 import { linear } from './matmul.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d, maxPool2dWithIndices } from './pool.js';
 import { narrow } from './shape.js';
+import { cat, stack, where } from './select.js';
 
 export interface InputSpec {
   shape: number[];
@@ -97,6 +98,11 @@ export const OP_CASES: OpCase[] = [
   { op: 'maxPool2d', name: 'maxPool2d 3x3 stride 2 pad 1 (overlapping)', inputs: [n(1, 2, 7, 9)], fn: (x) => maxPool2d(x, 3, 2, 1) },
   { op: 'maxPool2d', name: 'maxPool2d odd size 2x2 (drops the last row/col)', inputs: [n(3, 7, 5)], fn: (x) => maxPool2d(x, 2) },
   { op: 'maxPool2d', name: 'maxPool2dWithIndices output 3x3 stride 2', inputs: [n(1, 2, 7, 9)], fn: (x) => maxPool2dWithIndices(x, 3, 2).output },
+  { op: 'cat', name: 'cat dim 0 [2,3]+[1,3]+[4,3]', inputs: [n(2, 3), n(1, 3), n(4, 3)], fn: (a, b, c) => cat([a!, b!, c!], 0) },
+  { op: 'cat', name: 'cat dim 1 [2,3,5]+[2,1,5]', inputs: [n(2, 3, 5), n(2, 1, 5)], fn: (a, b) => cat([a!, b!], 1) },
+  { op: 'cat', name: 'cat last dim [3,2]+[3,7]', inputs: [n(3, 2), n(3, 7)], fn: (a, b) => cat([a!, b!], -1) },
+  { op: 'stack', name: 'stack dim 1 of three [4,3]', inputs: [n(4, 3), n(4, 3), n(4, 3)], fn: (a, b, c) => stack([a!, b!, c!], 1) },
+  { op: 'where', name: 'where [3,5] mask, [3,5] and broadcast [5]', inputs: [n(3, 5), n(5)], fn: (a, b) => where(a!.gt(a!.mul(0)), a!.mul(2), b!) },
   { op: 'avgPool2d', name: 'avgPool2d 2x2', inputs: [n(2, 3, 6, 8)], fn: (x) => avgPool2d(x, 2) },
   { op: 'avgPool2d', name: 'avgPool2d 3x3 stride 2 pad 1', inputs: [n(1, 2, 7, 9)], fn: (x) => avgPool2d(x, 3, 2, 1) },
   { op: 'avgPool2d', name: 'avgPool2d 3x2 stride [1,2] pad 1 excluding padding', inputs: [n(2, 5, 7)], fn: (x) => avgPool2d(x, [3, 2], [1, 2], 1, { countIncludePad: false }) },

@@ -1,0 +1,87 @@
+/**
+ * Joining and choosing: cat, stack and where. Each copies or selects
+ * values without arithmetic on the ones it leaves out, so an infinity or a
+ * NaN stays where it was (a 0/1-matrix product would spread it as NaN).
+ */
+import { noGrad, record } from '../autograd.js';
+import { formatShape, normalizeDim, sameShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { applyBinary } from './elementwise.js';
+import { narrow, transpose, unsqueeze } from './shape.js';
+import { floatInputs, result, sumTo } from './util.js';
+
+/**
+ * Concatenates tensors along `dim` (torch.cat): every shape equal except
+ * along `dim`. float32, or int32 along dim 0. The gradient of each input is
+ * its slice of the output's.
+ */
+export function cat(xs: readonly Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(xs) || xs.length === 0) throw new Error('cat: expected a non-empty list of tensors');
+  const first = xs[0]!;
+  const d = normalizeDim('cat', dim, first.ndim);
+  const backend = first.dtype === 'int32' && d === 0 ? intInputs('cat', xs) : floatInputs('cat', ...xs);
+  xs.forEach((x: Tensor, i: number) => {
+    const same = x.ndim === first.ndim && x.shape.every((s: number, k: number) => k === d || s === first.shape[k]);
+    if (!same) throw new Error(`cat: tensor ${i} has shape ${formatShape(x.shape)}, expected ${formatShape(first.shape.map((s: number, k: number) => (k === d ? (x.shape[k] ?? s) : s)))} (equal except in dimension ${d})`);
+  });
+  const lengths = xs.map((x) => x.shape[d]!);
+  const shape = first.shape.map((s: number, k: number) => (k === d ? lengths.reduce((a, b) => a + b, 0) : s));
+  // Along dim 0 the buffers simply follow each other; otherwise move dim to the front and back.
+  const y = noGrad(() => {
+    const moved = d === 0 ? xs : xs.map((x) => transpose(x, 0, d));
+    const joined = result(backend, backend.concat(moved.map((m) => m.handle('cat')), moved.map((m) => m.size)), [shape[d]!, ...moved[0]!.shape.slice(1)], first.dtype);
+    if (d === 0) return joined;
+    for (const m of moved) m.dispose();
+    const back = transpose(joined, 0, d);
+    joined.dispose();
+    return back;
+  });
+  if (first.dtype !== 'float32') return y;
+  const starts = lengths.map((_, i) => lengths.slice(0, i).reduce((a, b) => a + b, 0));
+  return record('CatBackward', y, [...xs], [], (g) => starts.map((s, i) => narrow(g, d, s, lengths[i]!)));
+}
+
+function intInputs(op: string, xs: readonly Tensor[]) {
+  for (const x of xs) {
+    x.storageFor(op);
+    if (x.dtype !== 'int32') throw new Error(`${op}: expected all tensors int32 like the first, got ${x.dtype}`);
+  }
+  if (new Set(xs.map((x) => x.device)).size > 1) throw new Error(`${op}: expected all tensors on the same device`);
+  return xs[0]!.storage.backend;
+}
+
+/** Stacks equal-shaped tensors along a new dimension `dim` (torch.stack). */
+export function stack(xs: readonly Tensor[], dim = 0): Tensor {
+  if (!Array.isArray(xs) || xs.length === 0) throw new Error('stack: expected a non-empty list of tensors');
+  const first = xs[0]!;
+  xs.forEach((x: Tensor, i: number) => {
+    if (!sameShape(x.shape, first.shape)) throw new Error(`stack: tensor ${i} has shape ${formatShape(x.shape)}, expected ${formatShape(first.shape)} like tensor 0`);
+  });
+  const d = normalizeDim('stack', dim, first.ndim + 1);
+  const lifted = xs.map((x) => unsqueeze(x, d));
+  const y = cat(lifted, d);
+  for (const l of lifted) l.dispose();
+  return y;
+}
+
+/**
+ * `a` where `condition` is non-zero, else `b` (torch.where), all three
+ * broadcast together; `condition` is a float32 mask (e.g. from gt or eq).
+ * A value not chosen never reaches the result, so it may be inf or NaN.
+ * (One difference from PyTorch: a chosen -0 comes out as +0.)
+ */
+export function where(condition: Tensor, a: Tensor, b: Tensor): Tensor {
+  floatInputs('where', condition, a, b);
+  const y = noGrad(() => {
+    const fromA = applyBinary('where', 'keep_if', condition, a);
+    const fromB = applyBinary('where', 'keep_unless', condition, b);
+    const sum = fromA.add(fromB);
+    fromA.dispose();
+    fromB.dispose();
+    return sum;
+  });
+  return record('WhereBackward', y, [a, b], [condition], (g, [c]) => [
+    sumTo(applyBinary('where backward', 'keep_if', c!, g), a.shape),
+    sumTo(applyBinary('where backward', 'keep_unless', c!, g), b.shape),
+  ]);
+}
