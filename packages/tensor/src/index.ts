@@ -29,7 +29,7 @@ export {
 } from './ops/creation.js';
 export { add, sub, mul, div, rsub, rdiv, neg, exp, log, sqrt, abs, pow, maximum, minimum, eq, gt, clone } from './ops/elementwise.js';
 export { sum, mean, max, argmax, argmin } from './ops/reduce.js';
-export { cat, stack, where } from './ops/select.js';
+export { cat, stack, where, gather, indexSelect } from './ops/select.js';
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, narrow } from './ops/shape.js';
 export { matmul, bmm, linear } from './ops/matmul.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';

@@ -13,3 +13,4 @@ export * from './optimizer.js';
 export { softmax } from './softmax.js';
 export { numel } from './strided.js';
 export * from './tuned.js';
+export { gather, gatherBackward, type GatherShape } from './gather.js';

@@ -6,12 +6,13 @@ import type {
   Pool2dShape,
   ReduceOp,
   ArgReduceOp,
+  GatherShape,
   SgdOptions,
   UnaryOp,
 } from '@pneumo/kernels';
 import type { DeviceName, DType, TypedArray } from '../dtype.js';
 
-export type { AdamOptions, ArgReduceOp, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp };
+export type { AdamOptions, ArgReduceOp, GatherShape, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp };
 
 /**
  * What a tensor needs from a device. Every method that computes returns a
@@ -55,6 +56,9 @@ export interface Backend<H = unknown> {
   crossEntropyBackward(x: H, labels: H, weight: H | null, scale: H, rows: number, cols: number, perRowScale: boolean): H;
   /** In-place SGD update of `param` (and its momentum buffer). */
   sgdStep(param: H, grad: H, buf: H | null, n: number, o: SgdOptions): void;
+  /** out[a, j, b] = x[a, idx[a, j, b] (or idx[j] when shared), b]; and its gradient with respect to x. */
+  gather(x: H, idx: H, s: GatherShape): H;
+  gatherBackward(g: H, idx: H, s: GatherShape): H;
   /** The buffers one after another (32-bit elements, any dtype): `counts[i]` elements of `parts[i]`. */
   concat(parts: readonly H[], counts: readonly number[]): H;
   /** int32 -> float32 or float32 -> int32 (truncating), elementwise. */

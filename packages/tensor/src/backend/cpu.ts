@@ -1,4 +1,4 @@
-import type { AdamOptions, ArgReduceOp, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp } from '@pneumo/kernels';
+import type { AdamOptions, ArgReduceOp, GatherShape, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp } from '@pneumo/kernels';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
 import type { Backend } from './backend.js';
@@ -72,6 +72,28 @@ export class CpuBackend implements Backend<TypedArray> {
       out[o] = acc;
     });
     return out;
+  }
+
+  gather(x: TypedArray, idx: TypedArray, s: GatherShape): TypedArray {
+    const y = new Float32Array(s.outer * s.count * s.inner);
+    for (let o = 0; o < y.length; o++) {
+      const b = o % s.inner;
+      const a = Math.floor(o / (s.count * s.inner));
+      const i = idx[s.shared ? Math.floor(o / s.inner) % s.count : o]!;
+      y[o] = x[(a * s.size + Math.min(Math.max(i, 0), s.size - 1)) * s.inner + b]!;
+    }
+    return y;
+  }
+
+  gatherBackward(g: TypedArray, idx: TypedArray, s: GatherShape): TypedArray {
+    const dx = new Float32Array(s.outer * s.size * s.inner);
+    for (let o = 0; o < s.outer * s.count * s.inner; o++) {
+      const b = o % s.inner;
+      const a = Math.floor(o / (s.count * s.inner));
+      const i = idx[s.shared ? Math.floor(o / s.inner) % s.count : o]!;
+      if (i >= 0 && i < s.size) dx[(a * s.size + i) * s.inner + b] = Math.fround(dx[(a * s.size + i) * s.inner + b]! + g[o]!);
+    }
+    return dx;
   }
 
   concat(parts: readonly TypedArray[], counts: readonly number[]): TypedArray {

@@ -28,6 +28,9 @@ import {
   reduce,
   argReduce,
   type ArgReduceOp,
+  gather,
+  gatherBackward,
+  type GatherShape,
   softmax,
   unary,
   type BinaryOp,
@@ -62,6 +65,18 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     if (n === 0) return dtype === 'float32' ? new Float32Array(0) : new Int32Array(0);
     const bytes = await this.ctx.read(h, n * 4);
     return dtype === 'float32' ? new Float32Array(bytes) : new Int32Array(bytes);
+  }
+
+  gather(x: GPUBuffer, idx: GPUBuffer, s: GatherShape): GPUBuffer {
+    const y = this.alloc(s.outer * s.count * s.inner);
+    gather(this.ctx, x, idx, y, s);
+    return y;
+  }
+
+  gatherBackward(g: GPUBuffer, idx: GPUBuffer, s: GatherShape): GPUBuffer {
+    const dx = this.alloc(s.outer * s.size * s.inner);
+    gatherBackward(this.ctx, g, idx, dx, s);
+    return dx;
   }
 
   concat(parts: readonly GPUBuffer[], counts: readonly number[]): GPUBuffer {

@@ -8,7 +8,8 @@ import { conv2d } from './conv.js';
 import { linear } from './matmul.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d, maxPool2dWithIndices } from './pool.js';
 import { narrow } from './shape.js';
-import { cat, stack, where } from './select.js';
+import { cat, gather, indexSelect, stack, where } from './select.js';
+import { tensor } from './creation.js';
 
 export interface InputSpec {
   shape: number[];
@@ -103,6 +104,15 @@ export const OP_CASES: OpCase[] = [
   { op: 'cat', name: 'cat last dim [3,2]+[3,7]', inputs: [n(3, 2), n(3, 7)], fn: (a, b) => cat([a!, b!], -1) },
   { op: 'stack', name: 'stack dim 1 of three [4,3]', inputs: [n(4, 3), n(4, 3), n(4, 3)], fn: (a, b, c) => stack([a!, b!, c!], 1) },
   { op: 'where', name: 'where [3,5] mask, [3,5] and broadcast [5]', inputs: [n(3, 5), n(5)], fn: (a, b) => where(a!.gt(a!.mul(0)), a!.mul(2), b!) },
+  // Indices built on the input's device (the graph keeps them).
+  {
+    op: 'gather',
+    name: 'gather dim 1 [3,4] by [3,5] (repeats)',
+    inputs: [n(3, 4)],
+    fn: (a) => gather(a!, 1, tensor(Int32Array.of(0, 3, 3, 1, 2, 2, 2, 0, 1, 3, 1, 1, 0, 0, 3), { shape: [3, 5], device: a!.device })),
+  },
+  { op: 'gather', name: 'gather dim 0 [4,2,3] by [2,2,3]', inputs: [n(4, 2, 3)], fn: (a) => gather(a!, 0, tensor(Int32Array.of(3, 0, 1, 1, 1, 2, 0, 0, 0, 3, 2, 1), { shape: [2, 2, 3], device: a!.device })) },
+  { op: 'indexSelect', name: 'indexSelect dim 1 of [2,5,3] at [4,0,4,2]', inputs: [n(2, 5, 3)], fn: (a) => indexSelect(a!, 1, tensor(Int32Array.of(4, 0, 4, 2), { device: a!.device })) },
   { op: 'avgPool2d', name: 'avgPool2d 2x2', inputs: [n(2, 3, 6, 8)], fn: (x) => avgPool2d(x, 2) },
   { op: 'avgPool2d', name: 'avgPool2d 3x3 stride 2 pad 1', inputs: [n(1, 2, 7, 9)], fn: (x) => avgPool2d(x, 3, 2, 1) },
   { op: 'avgPool2d', name: 'avgPool2d 3x2 stride [1,2] pad 1 excluding padding', inputs: [n(2, 5, 7)], fn: (x) => avgPool2d(x, [3, 2], [1, 2], 1, { countIncludePad: false }) },

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { requireWebGpu } from '../../../../test/support/webgpu.js';
 import { memory } from '../memory.js';
 import { tensor } from './creation.js';
-import { cat, stack, where } from './select.js';
+import { cat, gather, indexSelect, stack, where } from './select.js';
 
 beforeAll(requireWebGpu);
 
@@ -53,5 +53,24 @@ describe.each(['cpu', 'webgpu'] as const)('cat, stack, where on %s', (device) =>
     expect(() => stack([a, tensor([1, 2], { device })])).toThrow(/stack: tensor 1 has shape \[2\]/);
     expect(() => cat([a], 2)).toThrow(/dim/);
     expect(() => where(tensor([1, 0, 1], { device }), a, a)).toThrow(/where/);
+  });
+
+  it('gather and indexSelect give PyTorch\'s values (repeats summed in the gradient) and refuse bad indices', async () => {
+    const x = tensor(Array.from({ length: 12 }, (_, i) => i), { shape: [3, 4], device, requiresGrad: true });
+    const idx = tensor(Int32Array.of(0, 3, 2, 2, 1, 0), { shape: [3, 2], device });
+    const g = gather(x, 1, idx);
+    expect(Array.from(await g.data())).toEqual([0, 3, 6, 6, 9, 8]);
+    const rows = tensor(Int32Array.of(2, 0, 2), { device });
+    const sel = indexSelect(x, 0, rows);
+    expect(sel.shape).toEqual([3, 4]);
+    expect(Array.from(await sel.data())).toEqual([8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11]);
+    g.sum().add(sel.sum()).backward();
+    // gather: row 1 takes column 2 twice; indexSelect: row 2 twice, row 0 once.
+    expect(Array.from(await x.grad!.data())).toEqual([2, 1, 1, 2, 0, 0, 2, 0, 3, 3, 2, 2]);
+    expect(() => gather(x, 1, tensor(Int32Array.of(0, 4, 1), { shape: [3, 1], device }))).toThrow(/gather: index 4 is out of range for a dimension of size 4/);
+    expect(() => indexSelect(x, 0, tensor(Int32Array.of(-1), { device }))).toThrow(/indexSelect: index -1 is out of range/);
+    expect(() => gather(x, 1, tensor(Int32Array.of(0, 1), { shape: [2, 1], device }))).toThrow(/must match the input \[3, 4\] except in dimension 1/);
+    expect(() => indexSelect(x, 0, tensor([0], { device }))).toThrow(/must be int32/);
+    expect(() => indexSelect(x, 0, idx)).toThrow(/must be 1-D/);
   });
 });

@@ -1,10 +1,10 @@
 /**
- * Joining and choosing: cat, stack and where. Each copies or selects
+ * Joining and choosing: cat, stack, where, gather and indexSelect. Each copies or selects
  * values without arithmetic on the ones it leaves out, so an infinity or a
  * NaN stays where it was (a 0/1-matrix product would spread it as NaN).
  */
 import { noGrad, record } from '../autograd.js';
-import { formatShape, normalizeDim, sameShape } from '../shape.js';
+import { formatShape, normalizeDim, numel, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { applyBinary } from './elementwise.js';
 import { narrow, transpose, unsqueeze } from './shape.js';
@@ -84,4 +84,46 @@ export function where(condition: Tensor, a: Tensor, b: Tensor): Tensor {
     sumTo(applyBinary('where backward', 'keep_if', c!, g), a.shape),
     sumTo(applyBinary('where backward', 'keep_unless', c!, g), b.shape),
   ]);
+}
+
+/** Refuses indices known (from their upload) to fall outside [0, size). */
+function checkIndices(op: string, index: Tensor, size: number): void {
+  if (index.dtype !== 'int32') throw new Error(`${op}: the index must be int32, got ${index.dtype}`);
+  const storage = index.storageFor(op);
+  const range = storage.intRange;
+  if (!range || storage.size !== index.size || index.size === 0) return;
+  const bad = range[0] < 0 ? range[0] : range[1] >= size ? range[1] : null;
+  if (bad !== null) throw new Error(`${op}: index ${bad} is out of range for a dimension of size ${size}`);
+}
+
+function gatherOp(op: string, x: Tensor, d: number, index: Tensor, shared: boolean, outShape: number[]): Tensor {
+  const backend = floatInputs(op, x);
+  if (index.device !== x.device) throw new Error(`${op}: the index is on ${index.device}, the input on ${x.device}`);
+  checkIndices(op, index, x.shape[d]!);
+  const s = { outer: numel(x.shape.slice(0, d)), size: x.shape[d]!, count: outShape[d]!, inner: numel(x.shape.slice(d + 1)), shared };
+  const y = result(backend, backend.gather(x.handle(op), index.handle(op), s), outShape);
+  return record(`${op === 'gather' ? 'Gather' : 'IndexSelect'}Backward`, y, [x], [index], (g, [idx]) => [
+    result(backend, backend.gatherBackward(g.handle(`${op} backward`), idx!.handle(`${op} backward`), s), x.shape),
+  ]);
+}
+
+/**
+ * torch.gather: out[..., j, ...] = x[..., index[..., j, ...], ...] along
+ * `dim`; `index` (int32) has x's shape except along `dim` (PyTorch also
+ * allows it smaller in the other dimensions; here they must match). The
+ * gradient adds each output's gradient to the element it came from.
+ */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normalizeDim('gather', dim, x.ndim);
+  if (index.ndim !== x.ndim || index.shape.some((s: number, k: number) => k !== d && s !== x.shape[k])) {
+    throw new Error(`gather: index of shape ${formatShape(index.shape)} must match the input ${formatShape(x.shape)} except in dimension ${d}`);
+  }
+  return gatherOp('gather', x, d, index, false, [...index.shape]);
+}
+
+/** torch.index_select: the slices of x along `dim` at the int32 indices of the 1-D `index`, in order (repeats allowed). */
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normalizeDim('indexSelect', dim, x.ndim);
+  if (index.ndim !== 1) throw new Error(`indexSelect: the index must be 1-D, got shape ${formatShape(index.shape)}`);
+  return gatherOp('indexSelect', x, d, index, true, x.shape.map((s: number, k: number) => (k === d ? index.size : s)));
 }

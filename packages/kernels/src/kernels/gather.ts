@@ -1,0 +1,103 @@
+import type { BufferBinding, GpuContext } from '../context.js';
+import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP } from '../kernel.js';
+
+/**
+ * torch.gather along one axis, and its gradient. Shapes are seen as
+ * [outer, size, inner] for the source and [outer, count, inner] for the
+ * index and the output: out[a, j, b] = x[a, index[a, j, b], b].
+ *
+ * The gradient sums, for every source element, the output gradients whose
+ * index points at it: one invocation per source element loops over the
+ * `count` candidates (deterministic, no atomics; indexSelect's `count` is
+ * the number of indices, small in practice).
+ */
+export interface GatherShape {
+  outer: number;
+  /** The source's length along the axis. */
+  size: number;
+  /** The index's (and output's) length along the axis. */
+  count: number;
+  inner: number;
+  /** index_select: the index is one list [count] shared by every (outer, inner). */
+  shared?: boolean;
+}
+
+const WG = 64;
+const PARAMS = [
+  ['n', 'u32'],
+  ['size', 'u32'],
+  ['count', 'u32'],
+  ['inner', 'u32'],
+  ['sharedIndex', 'u32'],
+] as const;
+
+/** WGSL: the index of output element o (row j of its [outer, count, inner] position). */
+const INDEX_AT = `fn index_at(o: u32) -> i32 {
+  return Idx[select(o, (o / p.inner) % p.count, p.sharedIndex != 0u)];
+}`;
+
+const gatherKernel = () =>
+  defineKernel({
+    name: 'gather',
+    bindings: [
+      { name: 'X', type: 'f32', access: 'read' },
+      { name: 'Idx', type: 'i32', access: 'read' },
+      { name: 'Y', type: 'f32', access: 'read_write' },
+    ],
+    params: PARAMS,
+    workgroupSize: WG,
+    body: `${INDEX_AT}
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let o = wg_linear * ${WG}u + lid;
+  if (o >= p.n) { return; }
+  let b = o % p.inner;
+  let a = o / (p.count * p.inner);
+  // Indices were checked on upload; clamping keeps any other value in bounds.
+  let k = u32(clamp(index_at(o), 0, i32(p.size) - 1));
+  Y[o] = X[(a * p.size + k) * p.inner + b];
+}`,
+  });
+
+const gatherBackwardKernel = () =>
+  defineKernel({
+    name: 'gather_backward',
+    bindings: [
+      { name: 'G', type: 'f32', access: 'read' },
+      { name: 'Idx', type: 'i32', access: 'read' },
+      { name: 'DX', type: 'f32', access: 'read_write' },
+    ],
+    params: PARAMS,
+    workgroupSize: WG,
+    body: `${INDEX_AT}
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let e = wg_linear * ${WG}u + lid;
+  if (e >= p.n) { return; }
+  let b = e % p.inner;
+  let k = i32((e / p.inner) % p.size);
+  let a = e / (p.size * p.inner);
+  var acc = 0.0;
+  for (var j = 0u; j < p.count; j++) {
+    let o = (a * p.count + j) * p.inner + b;
+    if (index_at(o) == k) { acc += G[o]; }
+  }
+  DX[e] = acc;
+}`,
+  });
+
+/** y[outer, count, inner] = x[outer, idx, inner]. */
+export function gather(ctx: GpuContext, x: BufferBinding, idx: BufferBinding, y: BufferBinding, s: GatherShape): void {
+  const n = s.outer * s.count * s.inner;
+  if (n === 0) return;
+  ctx.dispatch(gatherKernel(), [x, idx, y], { n, size: s.size, count: s.count, inner: s.inner, sharedIndex: s.shared ? 1 : 0 }, Math.ceil(n / WG), `gather [${s.outer},${s.size},${s.inner}] by [${s.count}]`);
+}
+
+/** dx[outer, size, inner] = Σ over j with idx[a, j, b] = k of g[a, j, b]. */
+export function gatherBackward(ctx: GpuContext, g: BufferBinding, idx: BufferBinding, dx: BufferBinding, s: GatherShape): void {
+  const n = s.outer * s.size * s.inner;
+  if (n === 0) return;
+  ctx.dispatch(gatherBackwardKernel(), [g, idx, dx], { n, size: s.size, count: s.count, inner: s.inner, sharedIndex: s.shared ? 1 : 0 }, Math.ceil(n / WG), `gather backward [${s.outer},${s.size},${s.inner}]`);
+}
