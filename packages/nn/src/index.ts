@@ -19,3 +19,4 @@ export {
   type SafetensorsFile,
 } from './safetensors.js';
 export { summary } from './summary.js';
+export * from './training/index.js';

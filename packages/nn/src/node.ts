@@ -11,6 +11,7 @@ import { safetensorsToStateDict, stateDictToSafetensors } from './safetensors.js
 export * from './index.js';
 export { init } from '@pneumo/tensor/node';
 export { fsyncDir, writeFileAtomic, writeFileDurable } from '@pneumo/kernels/node';
+export { metricsLog } from './training/metrics-log.js';
 
 /** Writes atomically (a temporary file, fsynced, renamed into place). */
 export async function saveSafetensors(path: string, dict: Map<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {

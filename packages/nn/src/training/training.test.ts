@@ -1,0 +1,135 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requireWebGpu } from '../../../../test/support/webgpu.js';
+import { argmax, crossEntropy, Generator, manualSeed, memory, noGrad, tensor, type Tensor, tidy } from '@pneumo/tensor';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../layers/index.js';
+import { Adam } from '../optim/adam.js';
+import { SGD } from '../optim/sgd.js';
+import { CosineAnnealingLR } from '../optim/scheduler.js';
+import { type Batch, DataLoader, type Dataset } from './data-loader.js';
+import { earlyStopping, fit, NonFiniteLossError } from './fit.js';
+import { metricsLog } from './metrics-log.js';
+
+beforeAll(requireWebGpu);
+
+/** 8x8 images of a horizontal (class 0) or vertical (class 1) bar at a random place, with noise. */
+function bars(n: number, seed: number): Dataset<Batch> & { labels: Int32Array } {
+  const g = new Generator(seed);
+  const labels = Int32Array.from({ length: n }, () => g.int(2));
+  const images = labels.map(() => g.int(8));
+  return {
+    length: n,
+    labels,
+    batch(indices, rng) {
+      const x = new Float32Array(indices.length * 64);
+      indices.forEach((i, b) => {
+        for (let p = 0; p < 64; p++) {
+          const [r, c] = [Math.floor(p / 8), p % 8];
+          const on = labels[i] === 0 ? r === images[i] : c === images[i];
+          x[b * 64 + p] = (on ? 1 : 0) + 0.1 * rng.normal();
+        }
+      });
+      return { input: tensor(x, { shape: [indices.length, 1, 8, 8] }), target: tensor(Int32Array.from(indices, (i) => labels[i]!)) };
+    },
+  };
+}
+
+const ids = (n: number): Dataset<number[]> => ({ length: n, batch: (indices) => [...indices] });
+
+describe('DataLoader', () => {
+  it('batches every item once per epoch, shuffled reproducibly, dropping or keeping the short batch', () => {
+    const a = new DataLoader(ids(10), { batchSize: 4, generator: new Generator(3) });
+    expect(a.length).toBe(3);
+    const e1 = [...a];
+    expect(e1.map((b) => b.length)).toEqual([4, 4, 2]);
+    expect(e1.flat().sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect([...a].flat()).not.toEqual(e1.flat()); // a new order each epoch
+    expect([...new DataLoader(ids(10), { batchSize: 4, generator: new Generator(3) })]).toEqual(e1);
+    const dropping = new DataLoader(ids(10), { batchSize: 4, dropLast: true, shuffle: false });
+    expect([...dropping]).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+    expect([...new DataLoader(ids(3), { batchSize: 4, dropLast: true, shuffle: false })]).toEqual([[0, 1, 2]]);
+    expect([...new DataLoader(ids(0), { batchSize: 4 })]).toEqual([]);
+    expect(() => new DataLoader(ids(3), { batchSize: 0 })).toThrow(/batchSize must be a positive integer/);
+  });
+});
+
+describe('fit', () => {
+  it.each(['webgpu', 'cpu'] as const)('trains a small CNN with callbacks, early stopping and a JSONL log, leaking nothing (%s)', async (device) => {
+    const { setDefaultDevice, getDefaultDevice } = await import('@pneumo/tensor');
+    const previous = getDefaultDevice();
+    setDefaultDevice(device);
+    try {
+      manualSeed(1);
+      const before = memory().tensors;
+      const model = new Sequential(new Conv2d(1, 4, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(64, 2));
+      const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+      const train = bars(96, 5);
+      const val = bars(32, 6);
+      const data = new DataLoader(train, { batchSize: 16, generator: new Generator(7) });
+      const log = join(mkdtempSync(join(tmpdir(), 'pneumo-fit-')), 'metrics.jsonl');
+      const stop = earlyStopping({ monitor: 'valAccuracy', patience: 2 });
+      let batchEnds = 0;
+      const history = await fit({
+        model,
+        optimizer,
+        data,
+        epochs: 30,
+        scheduler: new CosineAnnealingLR(optimizer, 30),
+        loss: (out: Tensor, b: Batch) => crossEntropy(out, b.target),
+        correct: async (out: Tensor, b: Batch) => {
+          const pred = argmax(out, 1);
+          const [p, t] = [await pred.data(), await b.target.data()];
+          pred.dispose();
+          return p.filter((v, i) => v === t[i]).length;
+        },
+        callbacks: [
+          { onBatchEnd: () => void batchEnds++ },
+          {
+            async onEpochEnd(s) {
+              model.eval();
+              const b = val.batch([...Array(32).keys()], new Generator(0));
+              const out = noGrad(() => model.forward(b.input));
+              const pred = argmax(out, 1);
+              const [p, t] = [await pred.data(), await b.target.data()];
+              s.metrics.valAccuracy = p.filter((v, i) => v === t[i]).length / 32;
+              for (const x of [out, pred, b.input, b.target]) x.dispose();
+            },
+          },
+          stop,
+          metricsLog(log),
+        ],
+      });
+      expect(history.length).toBeLessThan(30); // stopped early: validation stopped improving
+      expect(stop.best.value).toBeGreaterThanOrEqual(0.9);
+      expect(history.length).toBe(stop.best.epoch + 2);
+      expect(history.at(-1)!.trainLoss).toBeLessThan(history[0]!.trainLoss / 2);
+      expect(batchEnds).toBe(history.length * 6);
+      const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+      expect(lines).toHaveLength(history.length);
+      expect(lines[0]).toMatchObject({ epoch: 1, valAccuracy: expect.any(Number), trainLoss: history[0]!.trainLoss });
+      model.dispose();
+      optimizer.dispose();
+      expect(memory().tensors).toBe(before);
+    } finally {
+      setDefaultDevice(previous);
+    }
+  });
+
+  it('stops on a non-finite loss, naming the epoch and batch', async () => {
+    const before = memory().tensors;
+    const model = new Sequential(new Flatten(), new Linear(64, 2));
+    const optimizer = new SGD(model.parameters(), { lr: 0.1 });
+    const data = new DataLoader(bars(32, 1), { batchSize: 8 });
+    // A loss that overflows in the second epoch's third batch.
+    let calls = 0;
+    const loss = (o: Tensor, b: Batch) => tidy(() => crossEntropy(o, b.target).mul(++calls === 7 ? Infinity : 1));
+    const run = fit({ model, optimizer, data, epochs: 5, loss });
+    await expect(run).rejects.toThrow(NonFiniteLossError);
+    await expect(run).rejects.toThrow(/the loss became Infinity at epoch 2, batch 3/);
+    model.dispose();
+    optimizer.dispose();
+    expect(memory().tensors).toBe(before);
+  });
+});
