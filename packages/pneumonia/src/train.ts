@@ -1,9 +1,10 @@
 /**
- * Training the blog CNN on a chest X-ray dataset: patient-level validation
- * split, class weights for the imbalance, augmentation prepared while the
- * GPU runs the previous step, validation and checkpoints (best and last)
- * every epoch, a cosine learning-rate schedule, early stopping, exact
- * resume, and a clear stop on a NaN or infinite loss.
+ * Training the blog CNN on a chest X-ray dataset, with the library's
+ * DataLoader and fit(): patient-level validation split, class weights for
+ * the imbalance, augmentation prepared while the GPU runs the previous
+ * step, validation, the operating point and checkpoints (best and last)
+ * every epoch in an epoch callback, a cosine learning-rate schedule, early
+ * stopping, exact resume, and a clear stop on a NaN or infinite loss.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
@@ -13,6 +14,10 @@ import {
   add,
   EMA,
   CosineAnnealingLR,
+  DataLoader,
+  type EpochEnd,
+  fit as fitModel,
+  NonFiniteLossError,
   crossEntropy,
   Generator,
   logSoftmax,
@@ -149,6 +154,13 @@ function datasetIdentity(root: string, records: readonly ImageRecord[]): NonNull
   });
   for (const l of lines.sort()) h.update(`${l}\n`);
   return { kind: existsSync(join(root, SYNTHETIC_MARKER)) ? 'synthetic' : 'real', files: records.length, filesSha256: h.digest('hex') };
+}
+
+/** A training batch: the network input, the labels on the device, and the same labels on the host (for accuracy). */
+interface TrainBatch {
+  input: Tensor;
+  target: Tensor;
+  labels: Int32Array;
 }
 
 function meanLossFromProbs(probs: Float32Array, labels: ArrayLike<number>, k: number): number {
@@ -330,60 +342,23 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   const patience = o.patience ?? 5;
   let stoppedEarly = false;
   const per = 3 * size * size;
-  const bufs = [new Float32Array(batchSize * per), new Float32Array(batchSize * per)];
-  for (let epoch = startEpoch; epoch <= epochs; epoch++) {
-    const t0 = performance.now();
-    model.train();
-    const order = rng.shuffle([...trainIdx.keys()]);
-    // Whole batches only (the last partial one is dropped; the shuffle moves
-    // different images into it each epoch), unless all data fits in less.
-    const whole = Math.floor(order.length / batchSize);
-    const nb = Math.min(whole > 0 ? whole : 1, o.maxBatches ?? Infinity);
-    const batchAt = (b: number) => order.slice(b * batchSize, (b + 1) * batchSize);
-    fillBatch(bufs[0]!, trainPixels, size, batchAt(0), norm, augment, rng);
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    for (let b = 0; b < nb; b++) {
-      const batch = batchAt(b);
-      const x = tensor(bufs[b % 2]!.subarray(0, batch.length * per), { shape: [batch.length, 3, size, size] });
-      const y = tensor(Int32Array.from(batch, (j) => labels[trainIdx[j]!]!));
-      opt.zeroGrad();
-      const logits = tidy(() => model.forward(x));
-      const loss = smoothing > 0 ? smoothedLoss(logits, y, classWeight, k, smoothing) : crossEntropy(logits, y, { weight: classWeight });
-      loss.backward();
-      opt.step();
-      ema?.update();
-      // The GPU works on this step while the next batch is prepared.
-      if (b + 1 < nb) fillBatch(bufs[(b + 1) % 2]!, trainPixels, size, batchAt(b + 1), norm, augment, rng);
-      const lossValue = await loss.item();
-      const head = noGrad(() => narrow(logits, 1, 0, k));
-      const lv = await head.data();
-      for (let i = 0; i < batch.length; i++) if (argmaxRow(lv, i, k) === labels[trainIdx[batch[i]!]!]) correct++;
-      for (const t of [x, y, logits, loss, head] as Tensor[]) t.dispose();
-      if (!Number.isFinite(lossValue)) {
-        ema?.dispose();
-        model.dispose();
-        opt.dispose();
-        classWeight?.dispose();
-        throw new Error(`training stopped: the loss became ${lossValue} at epoch ${epoch}, batch ${b + 1}; ${lastGood()} (try a lower --lr)`);
-      }
-      lossSum += lossValue * batch.length;
-      seen += batch.length;
-      const elapsed = (performance.now() - t0) / 1000;
-      ev.progress?.({
-        epoch,
-        epochs,
-        batch: b + 1,
-        batches: nb,
-        loss: lossSum / seen,
-        accuracy: correct / seen,
-        imagesPerSecond: seen / elapsed,
-        etaSeconds: (elapsed / (b + 1)) * (nb - b - 1),
-      });
-    }
-    sched.step();
-    const trainSeconds = (performance.now() - t0) / 1000;
+  // Whole batches only (the last partial one is dropped; the shuffle moves
+  // different images into it each epoch), unless all data fits in less.
+  const data = new DataLoader<TrainBatch>(
+    {
+      length: trainIdx.length,
+      batch(batch, g) {
+        const x = new Float32Array(batch.length * per);
+        fillBatch(x, trainPixels, size, batch, norm, augment, g);
+        const y = Int32Array.from(batch, (j) => labels[trainIdx[j]!]!);
+        return { input: tensor(x, { shape: [batch.length, 3, size, size] }), target: tensor(y), labels: y };
+      },
+    },
+    { batchSize, shuffle: true, dropLast: true, generator: rng },
+  );
+  const onEpochEnd = async (s: EpochEnd): Promise<'stop' | void> => {
+    const c0 = performance.now();
+    const epoch = s.epoch;
     let metrics: Metrics | null = null;
     let valLoss = NaN;
     // Validation (and the best checkpoint) see the averaged weights when there are any.
@@ -399,14 +374,14 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     }
     const entry: EpochLog = {
       epoch,
-      trainLoss: lossSum / seen,
-      trainAccuracy: correct / seen,
+      trainLoss: s.trainLoss,
+      trainAccuracy: s.trainAccuracy,
       valLoss,
       valAccuracy: metrics?.accuracy ?? NaN,
       valMacroF1: metrics?.macroF1 ?? NaN,
       lr: sched.getLastLr(),
-      seconds: (performance.now() - t0) / 1000,
-      imagesPerSecond: seen / trainSeconds,
+      seconds: s.seconds + (performance.now() - c0) / 1000,
+      imagesPerSecond: s.imagesPerSecond,
     };
     history.push(entry);
     const score = metrics ? metrics.macroF1 : -entry.trainLoss;
@@ -429,12 +404,43 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
         `val loss ${valLoss.toFixed(4)}  val acc ${(100 * entry.valAccuracy).toFixed(1)}%  val macro-F1 ${(100 * entry.valMacroF1).toFixed(1)}%  ` +
         `lr ${entry.lr.toExponential(2)}  ${entry.imagesPerSecond.toFixed(1)} img/s  ${entry.seconds.toFixed(1)} s${improved ? '  (best)' : ''}`,
     );
-    if (o.stopAfterEpoch !== undefined && epoch >= o.stopAfterEpoch) break;
+    if (o.stopAfterEpoch !== undefined && epoch >= o.stopAfterEpoch) return 'stop';
     if (epoch - best.epoch >= patience) {
       log(`early stop: no better validation macro-F1 for ${patience} epochs (best: epoch ${best.epoch})`);
       stoppedEarly = true;
-      break;
+      return 'stop';
     }
+  };
+  try {
+    await fitModel<TrainBatch>({
+      model,
+      optimizer: opt,
+      data,
+      epochs,
+      startEpoch,
+      scheduler: sched,
+      ema,
+      maxBatches: o.maxBatches,
+      loss: (logits, b) => (smoothing > 0 ? smoothedLoss(logits, b.target, classWeight, k, smoothing) : crossEntropy(logits, b.target, { weight: classWeight })),
+      correct: async (logits, b) => {
+        const head = noGrad(() => narrow(logits, 1, 0, k));
+        const lv = await head.data();
+        head.dispose();
+        let right = 0;
+        for (let i = 0; i < b.labels.length; i++) if (argmaxRow(lv, i, k) === b.labels[i]) right++;
+        return right;
+      },
+      callbacks: [{ onBatchEnd: (p) => ev.progress?.(p) }, { onEpochEnd }],
+    });
+  } catch (e) {
+    if (e instanceof NonFiniteLossError) {
+      ema?.dispose();
+      model.dispose();
+      opt.dispose();
+      classWeight?.dispose();
+      throw new Error(`training stopped: ${e.message}; ${lastGood()} (try a lower --lr)`);
+    }
+    throw e;
   }
   ema?.dispose();
   model.dispose();
