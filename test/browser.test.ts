@@ -38,7 +38,7 @@ const ARGS = [
   '--no-first-run',
 ];
 /** Screenshots for the README land here (ignored by git; copied by hand). */
-export const SCREENSHOTS = join(root, 'web', 'dist', 'screenshots');
+const SCREENSHOTS = join(root, 'web', 'dist', 'screenshots');
 
 let server: Server;
 let url: string;

@@ -16,7 +16,7 @@ function setModel(m: LoadedModel): void {
   current?.model.dispose();
   current = m;
   const name = $('model-name');
-  const trained = m.info.metrics && typeof m.info.metrics === 'object' ? m.info.options?.['data'] : undefined;
+  const trained = m.info.metrics && typeof m.info.metrics === 'object' ? m.info.options?.data : undefined;
   name.textContent = `${m.name} (${m.info.classes.join(' / ')}, epoch ${m.info.epoch})`;
   name.title = typeof trained === 'string' ? `trained on ${trained}` : '';
   name.dataset.loaded = '1';

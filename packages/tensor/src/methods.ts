@@ -61,6 +61,7 @@ declare module './tensor.js' {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: one table of methods with different signatures
 const methods: Record<string, (this: Tensor, ...args: any[]) => Tensor> = {
   add(this: Tensor, o: Operand) { return ew.add(this, o); },
   sub(this: Tensor, o: Operand) { return ew.sub(this, o); },

@@ -66,7 +66,7 @@ export function discover(root: string, mode: TaskMode, splits: readonly SplitNam
       for (const file of names.sort()) {
         const path = join(dir, file);
         if (file.startsWith('.')) continue;
-        let st;
+        let st: ReturnType<typeof statSync>;
         try {
           st = statSync(path);
         } catch (e) {

@@ -36,7 +36,7 @@ export function fileProblem(e: unknown): string {
 
 /** The bytes of an image file, or an Error saying why not. */
 export function readImageFile(path: string, maxBytes = maxImageBytes()): Uint8Array {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path);
   } catch (e) {

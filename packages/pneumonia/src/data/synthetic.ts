@@ -11,7 +11,7 @@ import { Generator } from '@pneumo/nn';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { GreyImage } from './image.js';
-import { renderXray, type SyntheticClass } from './xray-render.js';
+import { renderXray } from './xray-render.js';
 
 export { renderXray, type SyntheticClass } from './xray-render.js';
 

@@ -247,6 +247,7 @@ const UNARY: Record<UnaryOp, (x: number, s: number) => number> = {
   log: Math.log,
   sqrt: Math.sqrt,
   abs: Math.abs,
+  // biome-ignore lint/complexity/useMathMinMax: unlike Math.max, NaN and -0 map to 0 here
   relu: (x) => (x > 0 ? x : 0),
   step: (x) => (x > 0 ? 1 : 0),
   pow: (x, e) => x ** e,

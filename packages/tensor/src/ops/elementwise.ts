@@ -1,7 +1,7 @@
 import { record } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { floatInputs, result, sumTo } from './util.js';
 
 /** Runs a unary kernel on a contiguous input; no autograd. */

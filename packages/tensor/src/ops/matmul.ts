@@ -53,7 +53,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batchB = b.ndim > 2 ? b.shape.slice(0, -2) : [];
   const batch = broadcastShapes('matmul', batchA, batchB);
   const nb = numel(batch);
-  const [m, k] = a2 as [number, number];
+  const m = a2[0]!;
   const n = b2[1]!;
 
   // 3-D views; an operand whose batch differs from the full batch (other
