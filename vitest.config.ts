@@ -16,6 +16,8 @@ export default defineConfig({
       { find: /^@pneumo\/nn\/node$/, replacement: src("nn", "node.ts") },
       { find: /^@pneumo\/nn$/, replacement: src("nn") },
       { find: /^@pneumo\/pneumonia$/, replacement: src('pneumonia') },
+      { find: /^@pneumo\/test-support\/compare$/, replacement: fileURLToPath(new URL('./test/support/compare.ts', import.meta.url)) },
+      { find: /^@pneumo\/test-support$/, replacement: fileURLToPath(new URL('./test/support/index.ts', import.meta.url)) },
     ],
   },
   test: {
@@ -26,7 +28,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Tuning is exercised by its own test; elsewhere the default variants run
-    // (every variant is checked by test/kernel-variants.test.ts).
+    // (every variant is checked by packages/kernels/src/kernels/variants.test.ts).
     env: { PNEUMO_QUIET: '0', PNEUMO_TUNE: '0' },
   },
 });

@@ -14,31 +14,4 @@ export async function requireWebGpu(): Promise<void> {
   }
 }
 
-/** Max |a - b| over all elements; NaN if either has a NaN the other lacks. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch: ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (Number.isNaN(x) !== Number.isNaN(y)) return NaN;
-    if (Number.isNaN(x)) continue;
-    if (x === y) continue;
-    m = Math.max(m, Math.abs(x - y));
-  }
-  return m;
-}
-
-/** Max |a - b| / max(1, |b|): relative for large values, absolute near zero. */
-export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch: ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (Number.isNaN(x) !== Number.isNaN(y)) return NaN;
-    if (Number.isNaN(x) || x === y) continue;
-    m = Math.max(m, Math.abs(x - y) / Math.max(1, Math.abs(y)));
-  }
-  return m;
-}
+export { maxAbsDiff, maxRelDiff } from './compare.js';

@@ -6,3 +6,4 @@ export { paramBytes, paramStruct, writeParams, MAX_PARAM_RANK, type ParamSpec, t
 export * from './kernels/index.js';
 export { Tuner, adapterKey, type TuneStore, type TuneBench, type TuneResult } from './tuner.js';
 export { Profiler, type ProfileRow, type RecordedDispatch } from './profiler.js';
+export * as reference from './reference.js';

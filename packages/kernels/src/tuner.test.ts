@@ -92,7 +92,7 @@ describe('Tuner', () => {
     const again = await createDevice({ log: false, tune: true, tuneStore: fileTuneStore(file) });
     expect(pickConvForward(again, s)).toEqual(chosen);
     expect(again.tuner.pendingCount).toBe(0);
-    // The chosen variant computes, like every other (checked in test/kernel-variants).
+    // The chosen variant computes, like every other (checked in kernels/variants.test.ts).
     const y = ctx.alloc(2 * 16 * 144 * 4);
     const x = ctx.alloc(2 * 8 * 144 * 4);
     const w = ctx.alloc(16 * 8 * 9 * 4);

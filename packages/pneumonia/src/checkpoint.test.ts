@@ -20,7 +20,7 @@ import {
   saveCheckpoint,
 } from './checkpoint.js';
 import { lockRunDir } from './run-lock.js';
-import { testCheckpointInfo } from '../../../test/support/checkpoint-info.js';
+import { testCheckpointInfo } from '@pneumo/test-support';
 
 const info = (epoch: number): CheckpointInfo => testCheckpointInfo({ outputs: 3, epoch });
 

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Generator } from '@pneumo/nn';
-import { requireWebGpu } from '../../../test/support/webgpu.js';
+import { requireWebGpu } from '@pneumo/test-support';
 import { saveCheckpoint } from './checkpoint.js';
 import { encodeJpeg, renderXray } from './data/synthetic.js';
 import { explainToFile } from './explain.js';
 import { blogCnn } from './model.js';
-import { testCheckpointInfo } from '../../../test/support/checkpoint-info.js';
+import { testCheckpointInfo } from '@pneumo/test-support';
 
 beforeAll(requireWebGpu);
 

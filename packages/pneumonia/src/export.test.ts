@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requireWebGpu } from '../../../test/support/webgpu.js';
+import { requireWebGpu } from '@pneumo/test-support';
 import { readCheckpointInfo } from './checkpoint.js';
 import { discover } from './data/layout.js';
 import { writeSyntheticDataset } from './data/synthetic.js';

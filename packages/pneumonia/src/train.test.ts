@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { memory } from '@pneumo/nn';
-import { requireWebGpu } from '../../../test/support/webgpu.js';
+import { requireWebGpu } from '@pneumo/test-support';
 import { writeSyntheticDataset } from './data/synthetic.js';
 import { evaluate, loadModel, predict } from './evaluate.js';
 import { discover } from './data/layout.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireWebGpu } from '../../../test/support/webgpu.js';
+import { requireWebGpu } from '@pneumo/test-support';
 import { memory, noGrad, ones, tensor, tidy, zeros } from './index.js';
 
 beforeAll(requireWebGpu);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { memory, tensor } from '@pneumo/tensor';
-import { requireWebGpu } from '../../../../test/support/webgpu.js';
+import { requireWebGpu } from '@pneumo/test-support';
 import { EMA } from './ema.js';
 
 beforeAll(requireWebGpu);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requireWebGpu } from '../../../../test/support/webgpu.js';
+import { requireWebGpu } from '@pneumo/test-support';
 import { argmax, crossEntropy, Generator, manualSeed, memory, noGrad, tensor, type Tensor, tidy } from '@pneumo/tensor';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../layers/index.js';
 import { Adam } from '../optim/adam.js';

@@ -2,7 +2,7 @@ import type { AdamOptions, ArgReduceOp, GatherShape, BinaryOp, Conv2dShape, Matm
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
 import type { Backend } from './backend.js';
-import * as nn from './cpu-nn.js';
+import { reference as nn } from '@pneumo/kernels';
 
 /**
  * The reference backend: plain loops, written to be obviously correct rather
@@ -127,23 +127,7 @@ export class CpuBackend implements Backend<TypedArray> {
   }
 
   matmul(a: TypedArray, b: TypedArray, s: MatmulShape, bias: TypedArray | null = null): TypedArray {
-    const out = new Float32Array(s.batch * s.m * s.n);
-    for (let bt = 0; bt < s.batch; bt++) {
-      const ao = bt * s.aBatchStride;
-      const bo = bt * s.bBatchStride;
-      for (let i = 0; i < s.m; i++) {
-        for (let j = 0; j < s.n; j++) {
-          let acc = 0;
-          for (let k = 0; k < s.k; k++) {
-            const av = a[ao + (s.transA ? k * s.m + i : i * s.k + k)]!;
-            const bv = b[bo + (s.transB ? j * s.k + k : k * s.n + j)]!;
-            acc += av * bv;
-          }
-          out[(bt * s.m + i) * s.n + j] = acc + (bias ? bias[j]! : 0);
-        }
-      }
-    }
-    return out;
+    return nn.matmul(a, b, s, bias);
   }
 
   softmax(x: TypedArray, rows: number, cols: number, log: boolean): TypedArray {

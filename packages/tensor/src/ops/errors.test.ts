@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requireWebGpu } from '../../../../test/support/webgpu.js';
+import { requireWebGpu } from '@pneumo/test-support';
 import { arange, matmul, ones, randint, tensor, zeros } from '../index.js';
 
 beforeAll(requireWebGpu);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maxRelDiff, requireWebGpu } from '../../../../test/support/webgpu.js';
+import { maxRelDiff, requireWebGpu } from '@pneumo/test-support';
 import { adamStep, crossEntropy, full, sgdStep, tensor, type Tensor } from '../index.js';
 import { inputValues } from './op-cases.testing.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maxRelDiff, requireWebGpu } from '../../../../test/support/webgpu.js';
+import { maxRelDiff, requireWebGpu } from '@pneumo/test-support';
 import { memory, tensor, tidy, type Tensor } from '../index.js';
 import { inputValues, OP_CASES } from './op-cases.testing.js';
 

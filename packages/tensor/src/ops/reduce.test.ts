@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { requireWebGpu } from '../../../../test/support/webgpu.js';
+import { requireWebGpu } from '@pneumo/test-support';
 import { tensor } from './creation.js';
 import { argmax, argmin } from './reduce.js';
 

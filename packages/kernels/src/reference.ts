@@ -1,13 +1,36 @@
 /**
- * Plain-TypeScript references for the network kernels (convolution,
- * pooling, cross-entropy, optimizer updates): direct loops over the
- * definitions, in float64 accumulators rounded to float32 on store.
+ * Plain-TypeScript references for the network kernels (matmul,
+ * convolution, pooling, cross-entropy, optimizer updates): direct loops
+ * over the definitions, in float64 accumulators rounded to float32 on
+ * store. The kernels' tests check against them, and the tensor package's
+ * cpu backend runs them.
  */
-import type { AdamOptions, Conv2dShape, Pool2dShape, SgdOptions } from '@pneumo/kernels';
-import type { TypedArray } from '../dtype.js';
+import { type Conv2dShape, convOutSize } from './kernels/conv2d.js';
+import type { MatmulShape } from './kernels/matmul.js';
+import type { AdamOptions, SgdOptions } from './kernels/optimizer.js';
+import { type Pool2dShape, poolOutSize } from './kernels/pool.js';
 
-export function convOut(s: Conv2dShape | Pool2dShape): { oh: number; ow: number } {
-  return { oh: Math.floor((s.h + 2 * s.ph - s.kh) / s.sh) + 1, ow: Math.floor((s.w + 2 * s.pw - s.kw) / s.sw) + 1 };
+type TypedArray = Float32Array | Int32Array;
+
+/** op(A)·op(B) (+ bias on every row), per batch. */
+export function matmul(a: TypedArray, b: TypedArray, s: MatmulShape, bias: TypedArray | null = null): Float32Array {
+  const out = new Float32Array(s.batch * s.m * s.n);
+  for (let bt = 0; bt < s.batch; bt++) {
+    const ao = bt * s.aBatchStride;
+    const bo = bt * s.bBatchStride;
+    for (let i = 0; i < s.m; i++) {
+      for (let j = 0; j < s.n; j++) {
+        let acc = 0;
+        for (let k = 0; k < s.k; k++) {
+          const av = a[ao + (s.transA ? k * s.m + i : i * s.k + k)]!;
+          const bv = b[bo + (s.transB ? j * s.k + k : k * s.n + j)]!;
+          acc += av * bv;
+        }
+        out[(bt * s.m + i) * s.n + j] = acc + (bias ? bias[j]! : 0);
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -16,7 +39,7 @@ export function convOut(s: Conv2dShape | Pool2dShape): { oh: number; ow: number 
  * forward and both gradients share.
  */
 function forEachTap(s: Conv2dShape, fn: (xi: number, wi: number, yi: number) => void): void {
-  const { oh, ow } = convOut(s);
+  const { oh, ow } = convOutSize(s);
   for (let n = 0; n < s.n; n++)
     for (let co = 0; co < s.co; co++)
       for (let oy = 0; oy < oh; oy++)
@@ -36,7 +59,7 @@ function forEachTap(s: Conv2dShape, fn: (xi: number, wi: number, yi: number) => 
 }
 
 export function conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, s: Conv2dShape): Float32Array {
-  const { oh, ow } = convOut(s);
+  const { oh, ow } = convOutSize(s);
   const y = new Float64Array(s.n * s.co * oh * ow);
   forEachTap(s, (xi, wi, yi) => (y[yi]! += x[xi]! * w[wi]!));
   const plane = oh * ow;
@@ -57,7 +80,7 @@ export function conv2dWeightGrad(x: TypedArray, dy: TypedArray, s: Conv2dShape):
 }
 
 export function maxPool2d(x: TypedArray, s: Pool2dShape): [Float32Array, Int32Array] {
-  const { oh, ow } = convOut(s);
+  const { oh, ow } = poolOutSize(s);
   const y = new Float32Array(s.planes * oh * ow);
   const idx = new Int32Array(y.length);
   for (let pl = 0; pl < s.planes; pl++)
@@ -87,7 +110,7 @@ export function maxPool2d(x: TypedArray, s: Pool2dShape): [Float32Array, Int32Ar
 }
 
 export function maxPool2dBackward(dy: TypedArray, idx: TypedArray, s: Pool2dShape): Float32Array {
-  const { oh, ow } = convOut(s);
+  const { oh, ow } = poolOutSize(s);
   const dx = new Float64Array(s.planes * s.h * s.w);
   for (let pl = 0; pl < s.planes; pl++)
     for (let o = 0; o < oh * ow; o++) dx[pl * s.h * s.w + idx[pl * oh * ow + o]!]! += dy[pl * oh * ow + o]!;
