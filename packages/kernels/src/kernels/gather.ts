@@ -36,13 +36,14 @@ const INDEX_AT = `fn index_at(o: u32) -> i32 {
   return Idx[select(o, (o / p.inner) % p.count, p.sharedIndex != 0u)];
 }`;
 
-const gatherKernel = () =>
+/** A gather-family kernel: reads `from` through the index, writes `to`; one invocation per element of `to` (named `lane`). */
+const gatherFamily = (name: string, from: string, to: string, lane: string, body: string) =>
   defineKernel({
-    name: 'gather',
+    name,
     bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
+      { name: from, type: 'f32', access: 'read' },
       { name: 'Idx', type: 'i32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
+      { name: to, type: 'f32', access: 'read_write' },
     ],
     params: PARAMS,
     workgroupSize: WG,
@@ -50,32 +51,33 @@ const gatherKernel = () =>
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   ${LINEAR_WORKGROUP}
-  let o = wg_linear * ${WG}u + lid;
-  if (o >= p.n) { return; }
+  let ${lane} = wg_linear * ${WG}u + lid;
+  if (${lane} >= p.n) { return; }
+  ${body.trim()}
+}`,
+  });
+
+const gatherKernel = () =>
+  gatherFamily(
+    'gather',
+    'X',
+    'Y',
+    'o',
+    `
   let b = o % p.inner;
   let a = o / (p.count * p.inner);
   // Indices were checked on upload; clamping keeps any other value in bounds.
   let k = u32(clamp(index_at(o), 0, i32(p.size) - 1));
-  Y[o] = X[(a * p.size + k) * p.inner + b];
-}`,
-  });
+  Y[o] = X[(a * p.size + k) * p.inner + b];`,
+  );
 
 const gatherBackwardKernel = () =>
-  defineKernel({
-    name: 'gather_backward',
-    bindings: [
-      { name: 'G', type: 'f32', access: 'read' },
-      { name: 'Idx', type: 'i32', access: 'read' },
-      { name: 'DX', type: 'f32', access: 'read_write' },
-    ],
-    params: PARAMS,
-    workgroupSize: WG,
-    body: `${INDEX_AT}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let e = wg_linear * ${WG}u + lid;
-  if (e >= p.n) { return; }
+  gatherFamily(
+    'gather_backward',
+    'G',
+    'DX',
+    'e',
+    `
   let b = e % p.inner;
   let k = i32((e / p.inner) % p.size);
   let a = e / (p.size * p.inner);
@@ -84,9 +86,8 @@ fn main(${ENTRY_BUILTINS}) {
     let o = (a * p.count + j) * p.inner + b;
     if (index_at(o) == k) { acc += G[o]; }
   }
-  DX[e] = acc;
-}`,
-  });
+  DX[e] = acc;`,
+  );
 
 /** y[outer, count, inner] = x[outer, idx, inner]. */
 export function gather(ctx: GpuContext, x: BufferBinding, idx: BufferBinding, y: BufferBinding, s: GatherShape): void {

@@ -169,16 +169,8 @@ export class CpuBackend implements Backend<TypedArray> {
     return nn.crossEntropy(x, labels, weight, rows, cols);
   }
 
-  crossEntropyBackward(
-    x: TypedArray,
-    labels: TypedArray,
-    weight: TypedArray | null,
-    scale: TypedArray,
-    rows: number,
-    cols: number,
-    perRowScale: boolean,
-  ): TypedArray {
-    return nn.crossEntropyBackward(x, labels, weight, scale, rows, cols, perRowScale);
+  crossEntropyBackward(...args: Parameters<typeof nn.crossEntropyBackward>): TypedArray {
+    return nn.crossEntropyBackward(...args);
   }
 
   cast(x: TypedArray, n: number, to: DType): TypedArray {
