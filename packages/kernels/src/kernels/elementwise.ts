@@ -4,57 +4,87 @@ import { at, numel, rankParams } from './strided.js';
 
 const WG = 64;
 
-/** Unary ops: `s` is the op's scalar (exponent, factor, …) where it has one. */
+/**
+ * Unary ops, one record each: the WGSL expression of `x` (and `p.s`, the
+ * op's scalar: exponent, factor, … where it has one) and the same function
+ * for the cpu backend, side by side so they cannot drift apart.
+ */
 export const UNARY_OPS = {
-  copy: 'x',
-  neg: '-x',
-  exp: 'exp(x)',
-  log: 'log(x)',
-  sqrt: 'sqrt(x)',
-  abs: 'abs(x)',
-  relu: 'max(x, 0.0)',
+  copy: { wgsl: 'x', cpu: (x) => x },
+  neg: { wgsl: '-x', cpu: (x) => -x },
+  exp: { wgsl: 'exp(x)', cpu: Math.exp },
+  log: { wgsl: 'log(x)', cpu: Math.log },
+  sqrt: { wgsl: 'sqrt(x)', cpu: Math.sqrt },
+  abs: { wgsl: 'abs(x)', cpu: Math.abs },
+  // biome-ignore lint/complexity/useMathMinMax: unlike Math.max, NaN and -0 map to 0 here
+  relu: { wgsl: 'max(x, 0.0)', cpu: (x) => (x > 0 ? x : 0) },
   // x > 0 is false for -0.0 and NaN, so the gradient mask is 0 there, as in PyTorch.
-  step: 'select(0.0, 1.0, x > 0.0)',
-  pow: 'pow_scalar(x, p.s)',
-  mul_scalar: 'x * p.s',
-  add_scalar: 'x + p.s',
-  rsub_scalar: 'p.s - x',
-  div_scalar: 'x / p.s',
-  rdiv_scalar: 'p.s / x',
+  step: { wgsl: 'select(0.0, 1.0, x > 0.0)', cpu: (x) => (x > 0 ? 1 : 0) },
+  pow: { wgsl: 'pow_scalar(x, p.s)', cpu: (x, e) => x ** e },
+  mul_scalar: { wgsl: 'x * p.s', cpu: (x, s) => x * s },
+  add_scalar: { wgsl: 'x + p.s', cpu: (x, s) => x + s },
+  rsub_scalar: { wgsl: 'p.s - x', cpu: (x, s) => s - x },
+  div_scalar: { wgsl: 'x / p.s', cpu: (x, s) => x / s },
+  rdiv_scalar: { wgsl: 'p.s / x', cpu: (x, s) => s / x },
   // 1 / (1 + e^-x) saturates cleanly to 0 and 1 for large |x|.
-  sigmoid: '1.0 / (1.0 + exp(-x))',
+  sigmoid: { wgsl: '1.0 / (1.0 + exp(-x))', cpu: (x) => 1 / (1 + Math.exp(-x)) },
   // From e^(-2|x|), which never overflows (tanh via e^(2x) gives inf / inf).
-  tanh: 'sign(x) * (1.0 - exp(-2.0 * abs(x))) / (1.0 + exp(-2.0 * abs(x)))',
-  leaky_relu: 'select(x * p.s, x, x > 0.0)',
+  tanh: { wgsl: 'sign(x) * (1.0 - exp(-2.0 * abs(x))) / (1.0 + exp(-2.0 * abs(x)))', cpu: Math.tanh },
+  leaky_relu: { wgsl: 'select(x * p.s, x, x > 0.0)', cpu: (x, s) => (x > 0 ? x : x * s) },
   // The gradient mask of leaky_relu: 1 where x > 0, the slope elsewhere.
-  leaky_relu_mask: 'select(p.s, 1.0, x > 0.0)',
+  leaky_relu_mask: { wgsl: 'select(p.s, 1.0, x > 0.0)', cpu: (x, s) => (x > 0 ? 1 : s) },
   // clamp's bounds; a NaN stays NaN, as in PyTorch.
-  clamp_min: 'select(max(x, p.s), x, is_nan(x))',
-  clamp_max: 'select(min(x, p.s), x, is_nan(x))',
-  ge_scalar: 'select(0.0, 1.0, x >= p.s)',
-  le_scalar: 'select(0.0, 1.0, x <= p.s)',
+  clamp_min: { wgsl: 'select(max(x, p.s), x, is_nan(x))', cpu: (x, s) => (Number.isNaN(x) ? x : Math.max(x, s)) },
+  clamp_max: { wgsl: 'select(min(x, p.s), x, is_nan(x))', cpu: (x, s) => (Number.isNaN(x) ? x : Math.min(x, s)) },
+  ge_scalar: { wgsl: 'select(0.0, 1.0, x >= p.s)', cpu: (x, s) => (x >= s ? 1 : 0) },
+  le_scalar: { wgsl: 'select(0.0, 1.0, x <= p.s)', cpu: (x, s) => (x <= s ? 1 : 0) },
   // PyTorch's exact GELU, x Φ(x), and its derivative Φ(x) + x φ(x).
-  gelu: '0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752))',
-  gelu_grad: '0.5 * (1.0 + erf_f32(x * 0.70710678118654752)) + x * 0.39894228040143268 * exp(-0.5 * x * x)',
-} as const;
+  gelu: { wgsl: '0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752))', cpu: (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2)) },
+  gelu_grad: { wgsl: '0.5 * (1.0 + erf_f32(x * 0.70710678118654752)) + x * 0.39894228040143268 * exp(-0.5 * x * x)', cpu: (x) => 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * 0.3989422804014327 * Math.exp(-0.5 * x * x) },
+} as const satisfies Record<string, { wgsl: string; cpu: (x: number, s: number) => number }>;
 export type UnaryOp = keyof typeof UNARY_OPS;
 
+/** erf to double precision (Abramowitz-Stegun 7.1.26 is too coarse for a reference): series below 3, continued fraction above. */
+function erf(z: number): number {
+  if (Number.isNaN(z)) return NaN;
+  const a = Math.abs(z);
+  if (a > 6) return Math.sign(z);
+  if (a < 3) {
+    // erf z = 2/√π Σ (-1)^n z^(2n+1) / (n! (2n+1))
+    let term = a;
+    let sum = a;
+    for (let n = 1; n < 100; n++) {
+      term *= (-a * a) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return Math.sign(z) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc z = e^(-z²)/√π · 1/(z + 1/2/(z + 1/(z + 3/2/(z + …)))) (Lentz from the tail).
+  let f = 0;
+  for (let k = 60; k >= 1; k--) f = k / 2 / (a + f);
+  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f);
+  return Math.sign(z) * (1 - erfc);
+}
+
+
 export const BINARY_OPS = {
-  add: 'a + b',
-  sub: 'a - b',
-  mul: 'a * b',
-  div: 'a / b',
+  add: { wgsl: 'a + b', cpu: (a, b) => a + b },
+  sub: { wgsl: 'a - b', cpu: (a, b) => a - b },
+  mul: { wgsl: 'a * b', cpu: (a, b) => a * b },
+  div: { wgsl: 'a / b', cpu: (a, b) => a / b },
   // WGSL's max/min may drop a NaN; PyTorch's maximum/minimum propagate it.
-  maximum: 'select(max(a, b), a + b, is_nan(a) | is_nan(b))',
-  minimum: 'select(min(a, b), a + b, is_nan(a) | is_nan(b))',
-  eq: 'select(0.0, 1.0, a == b)',
-  gt: 'select(0.0, 1.0, a > b)',
+  maximum: { wgsl: 'select(max(a, b), a + b, is_nan(a) | is_nan(b))', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)) },
+  minimum: { wgsl: 'select(min(a, b), a + b, is_nan(a) | is_nan(b))', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)) },
+  eq: { wgsl: 'select(0.0, 1.0, a == b)', cpu: (a, b) => (a === b ? 1 : 0) },
+  gt: { wgsl: 'select(0.0, 1.0, a > b)', cpu: (a, b) => (a > b ? 1 : 0) },
   // relu backward: a is the forward input, b the incoming gradient.
-  relu_grad: 'select(0.0, b, a > 0.0)',
+  relu_grad: { wgsl: 'select(0.0, b, a > 0.0)', cpu: (x, g) => (x > 0 ? g : 0) },
   // where's halves: b where the condition a is non-zero (else 0), and the opposite.
-  keep_if: 'select(0.0, b, a != 0.0)',
-  keep_unless: 'select(b, 0.0, a != 0.0)',
-} as const;
+  keep_if: { wgsl: 'select(0.0, b, a != 0.0)', cpu: (c, b) => (c !== 0 ? b : 0) },
+  keep_unless: { wgsl: 'select(b, 0.0, a != 0.0)', cpu: (c, b) => (c !== 0 ? 0 : b) },
+} as const satisfies Record<string, { wgsl: string; cpu: (a: number, b: number) => number }>;
 export type BinaryOp = keyof typeof BINARY_OPS;
 
 // pow with PyTorch's sign rules for negative bases and integer exponents;
@@ -102,7 +132,7 @@ function unaryVec4Kernel(op: UnaryOp) {
     ],
     workgroupSize: WG,
     body: `${POW_SCALAR}
-fn f(x: f32) -> f32 { return ${UNARY_OPS[op]}; }
+fn f(x: f32) -> f32 { return ${UNARY_OPS[op].wgsl}; }
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   ${LINEAR_WORKGROUP}
@@ -130,7 +160,7 @@ function binaryVec4Kernel(op: BinaryOp) {
     params: [['n4', 'u32']],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
-fn f(a: f32, b: f32) -> f32 { return ${BINARY_OPS[op]}; }
+fn f(a: f32, b: f32) -> f32 { return ${BINARY_OPS[op].wgsl}; }
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   ${LINEAR_WORKGROUP}
@@ -173,7 +203,7 @@ fn main(${ENTRY_BUILTINS}) {
   if (i >= p.n) { return; }
   ${index}
   let x = X[ix];
-  Y[i] = ${UNARY_OPS[op]};
+  Y[i] = ${UNARY_OPS[op].wgsl};
 }`,
   });
 }
@@ -205,7 +235,7 @@ fn main(${ENTRY_BUILTINS}) {
   ${index}
   let a = A[ia];
   let b = B[ib];
-  Y[i] = ${BINARY_OPS[op]};
+  Y[i] = ${BINARY_OPS[op].wgsl};
 }`,
   });
 }

@@ -2,7 +2,7 @@ import type { AdamOptions, ArgReduceOp, GatherShape, BinaryOp, Conv2dShape, Matm
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
 import type { Backend } from './backend.js';
-import { reference as nn } from '@pneumo/kernels';
+import { BINARY_OPS, reference as nn, UNARY_OPS } from '@pneumo/kernels';
 
 /**
  * The reference backend: plain loops, written to be obviously correct rather
@@ -32,7 +32,7 @@ export class CpuBackend implements Backend<TypedArray> {
   }
 
   unary(op: UnaryOp, x: TypedArray, shape: readonly number[], xStrides: readonly number[], s = 0, xOffset = 0): TypedArray {
-    const f = UNARY[op];
+    const f = UNARY_OPS[op].cpu;
     const out = op === 'copy' && x instanceof Int32Array ? new Int32Array(numel(shape)) : new Float32Array(numel(shape));
     forEachIndex(shape, [xStrides], (i, [ix]) => {
       out[i] = f(x[ix! + xOffset]!, s);
@@ -48,7 +48,7 @@ export class CpuBackend implements Backend<TypedArray> {
     bStrides: readonly number[],
     shape: readonly number[],
   ): TypedArray {
-    const f = BINARY[op];
+    const f = BINARY_OPS[op].cpu;
     const out = new Float32Array(numel(shape));
     forEachIndex(shape, [aStrides, bStrides], (i, [ia, ib]) => {
       out[i] = f(a[ia!]!, b[ib!]!);
@@ -216,68 +216,5 @@ function forEachIndex(
   }
 }
 
-const UNARY: Record<UnaryOp, (x: number, s: number) => number> = {
-  copy: (x) => x,
-  neg: (x) => -x,
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  abs: Math.abs,
-  // biome-ignore lint/complexity/useMathMinMax: unlike Math.max, NaN and -0 map to 0 here
-  relu: (x) => (x > 0 ? x : 0),
-  step: (x) => (x > 0 ? 1 : 0),
-  pow: (x, e) => x ** e,
-  mul_scalar: (x, s) => x * s,
-  add_scalar: (x, s) => x + s,
-  rsub_scalar: (x, s) => s - x,
-  div_scalar: (x, s) => x / s,
-  rdiv_scalar: (x, s) => s / x,
-  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  tanh: Math.tanh,
-  leaky_relu: (x, s) => (x > 0 ? x : x * s),
-  leaky_relu_mask: (x, s) => (x > 0 ? 1 : s),
-  clamp_min: (x, s) => (Number.isNaN(x) ? x : Math.max(x, s)),
-  clamp_max: (x, s) => (Number.isNaN(x) ? x : Math.min(x, s)),
-  ge_scalar: (x, s) => (x >= s ? 1 : 0),
-  le_scalar: (x, s) => (x <= s ? 1 : 0),
-  gelu: (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2)),
-  gelu_grad: (x) => 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * 0.3989422804014327 * Math.exp(-0.5 * x * x),
-};
 
-/** erf to double precision (Abramowitz-Stegun 7.1.26 is too coarse for a reference): series below 3, continued fraction above. */
-function erf(z: number): number {
-  if (Number.isNaN(z)) return NaN;
-  const a = Math.abs(z);
-  if (a > 6) return Math.sign(z);
-  if (a < 3) {
-    // erf z = 2/√π Σ (-1)^n z^(2n+1) / (n! (2n+1))
-    let term = a;
-    let sum = a;
-    for (let n = 1; n < 100; n++) {
-      term *= (-a * a) / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return Math.sign(z) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // erfc z = e^(-z²)/√π · 1/(z + 1/2/(z + 1/(z + 3/2/(z + …)))) (Lentz from the tail).
-  let f = 0;
-  for (let k = 60; k >= 1; k--) f = k / 2 / (a + f);
-  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f);
-  return Math.sign(z) * (1 - erfc);
-}
 
-const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  maximum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
-  minimum: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
-  eq: (a, b) => (a === b ? 1 : 0),
-  gt: (a, b) => (a > b ? 1 : 0),
-  relu_grad: (x, g) => (x > 0 ? g : 0),
-  keep_if: (c, b) => (c !== 0 ? b : 0),
-  keep_unless: (c, b) => (c !== 0 ? 0 : b),
-};
