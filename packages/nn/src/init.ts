@@ -3,7 +3,7 @@
  * Each returns a new tensor of `shape` (the layers call these; use them to
  * re-initialize with `param.assign(init.xavierUniform(param.shape))`).
  */
-import { defaultGenerator, type DeviceName, type Generator, tensor, type Tensor } from '@pneumo/tensor';
+import { defaultGenerator, type DeviceName, type Generator, tensor, type Tensor, numel } from '@pneumo/tensor';
 
 export interface InitOptions {
   generator?: Generator;
@@ -13,13 +13,13 @@ export interface InitOptions {
 /** fan_in and fan_out as torch.nn.init computes them: dims 0 and 1 times the receptive field. */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
   if (shape.length < 2) throw new Error(`init: fan in and fan out need at least 2 dimensions, got [${shape.join(', ')}]`);
-  const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
+  const receptive = numel(shape.slice(2));
   return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
 }
 
 function fill(shape: readonly number[], o: InitOptions, f: (g: Generator) => number): Tensor {
   const g = o.generator ?? defaultGenerator;
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = numel(shape);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = f(g);
   return tensor(v, { shape, device: o.device });

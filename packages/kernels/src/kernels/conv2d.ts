@@ -10,6 +10,7 @@ import { conv2dWeightGradUniform, WEIGHT_UNIFORM_TILES, type WeightUniformTile, 
 import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
+import { windowOutSize } from './window.js';
 
 /** Geometry of a 2-D convolution (NCHW input, OIHW weight; dilation 1, groups 1). */
 export interface Conv2dShape {
@@ -27,7 +28,7 @@ export interface Conv2dShape {
 }
 
 export function convOutSize(s: Conv2dShape): { oh: number; ow: number } {
-  return { oh: Math.floor((s.h + 2 * s.ph - s.kh) / s.sh) + 1, ow: Math.floor((s.w + 2 * s.pw - s.kw) / s.sw) + 1 };
+  return windowOutSize(s);
 }
 
 /**

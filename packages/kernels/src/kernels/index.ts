@@ -14,3 +14,4 @@ export { softmax } from './softmax.js';
 export { numel } from './strided.js';
 export * from './tuned.js';
 export { gather, gatherBackward, type GatherShape } from './gather.js';
+export { windowOutSize, type Window2d } from './window.js';

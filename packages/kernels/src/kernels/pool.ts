@@ -1,4 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
+import { windowOutSize } from './window.js';
 import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
 
 /** Geometry of a 2-D max pool over NCHW planes (n*c planes of h x w). */
@@ -15,7 +16,7 @@ export interface Pool2dShape {
 }
 
 export function poolOutSize(s: Pool2dShape): { oh: number; ow: number } {
-  return { oh: Math.floor((s.h + 2 * s.ph - s.kh) / s.sh) + 1, ow: Math.floor((s.w + 2 * s.pw - s.kw) / s.sw) + 1 };
+  return windowOutSize(s);
 }
 
 const WG = 64;

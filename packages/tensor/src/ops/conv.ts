@@ -1,3 +1,4 @@
+import { windowOutSize } from '@pneumo/kernels';
 import type { Conv2dShape } from '../backend/backend.js';
 import { record } from '../autograd.js';
 import { formatShape } from '../shape.js';
@@ -31,8 +32,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     throw new Error(`conv2d: bias must have shape [${co}], got ${formatShape(bias.shape)}`);
   }
   const s: Conv2dShape = { n, ci, h, w, co, kh, kw, sh, sw, ph, pw };
-  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
-  const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+  const { oh, ow } = windowOutSize({ h, w, kh, kw, sh, sw, ph, pw });
   if (oh <= 0 || ow <= 0) {
     throw new Error(
       `conv2d: input ${formatShape(x.shape)} with padding ${ph}x${pw} is smaller than the ${kh}x${kw} kernel`,

@@ -1,6 +1,6 @@
 import { record } from '../autograd.js';
 import type { Backend } from '../backend/backend.js';
-import { formatShape } from '../shape.js';
+import { formatShape, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { floatInputs, result } from './util.js';
 
@@ -26,7 +26,7 @@ export function checkLabelRange(op: string, labels: Tensor, classes: number): vo
 
 /** Elements c, c + 2, c + 4, … of a tensor of interleaved pairs, as `shape`. */
 function column(backend: Backend, pairs: Tensor, c: number, shape: number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = numel(shape);
   return result(backend, backend.unary('copy', pairs.handle('crossEntropy'), [n], [2], 0, c), shape);
 }
 

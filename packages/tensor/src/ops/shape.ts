@@ -1,5 +1,5 @@
 import { record } from '../autograd.js';
-import { broadcastStrides, contiguousStrides, formatShape, inferShape, normalizeDim, sameShape } from '../shape.js';
+import { broadcastStrides, contiguousStrides, formatShape, inferShape, normalizeDim, numel, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { tensor } from './creation.js';
 import { matmul } from './matmul.js';
@@ -18,7 +18,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   const s = normalizeDim('flatten', startDim, x.ndim);
   const e = normalizeDim('flatten', endDim, x.ndim);
   if (s > e) throw new Error(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
-  const merged = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+  const merged = numel(x.shape.slice(s, e + 1));
   return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
 
