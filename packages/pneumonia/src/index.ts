@@ -11,4 +11,4 @@ export { evaluate, predict, loadModel, type Prediction } from './evaluate.js';
 export { predictProbs } from './infer.js';
 export { saveCheckpoint, readCheckpointInfo, type CheckpointInfo } from './checkpoint.js';
 export { gradCam, overlayPng, explainToFile, type Explanation } from './explain.js';
-export { writeReport, chartPng, confusionPng } from './report/report.js';
+export { writeReport, svgToPng, confusionSvg } from './report/report.js';
