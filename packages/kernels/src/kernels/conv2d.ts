@@ -10,21 +10,13 @@ import { conv2dWeightGradUniform, WEIGHT_UNIFORM_TILES, type WeightUniformTile, 
 import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
-import { windowOutSize } from './window.js';
+import { type Window2d, windowOutSize } from './window.js';
 
 /** Geometry of a 2-D convolution (NCHW input, OIHW weight; dilation 1, groups 1). */
-export interface Conv2dShape {
+export interface Conv2dShape extends Window2d {
   n: number;
   ci: number;
-  h: number;
-  w: number;
   co: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
 }
 
 export function convOutSize(s: Conv2dShape): { oh: number; ow: number } {

@@ -1,18 +1,10 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { windowOutSize } from './window.js';
+import { type Window2d, windowOutSize } from './window.js';
 import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
 
 /** Geometry of a 2-D max pool over NCHW planes (n*c planes of h x w). */
-export interface Pool2dShape {
+export interface Pool2dShape extends Window2d {
   planes: number;
-  h: number;
-  w: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
 }
 
 export function poolOutSize(s: Pool2dShape): { oh: number; ow: number } {
