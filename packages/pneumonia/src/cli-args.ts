@@ -76,7 +76,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       weights: str('FILE', 'checkpoint (.safetensors, .json or its base name); default: the shipped model'),
       report: str('DIR', 'also write report.html (with the reliability diagram) and confusion.png there'),
       data: str('DIR', 'dataset root', DEFAULT_DATA),
-      split: choice(['test', 'val', 'train'], 'which split', 'test'),
+      split: choice(['test', 'val', 'train', 'holdout'], "which split (holdout: the patients the checkpoint's training run validated on)", 'test'),
       json: flag('print the metrics as JSON'),
     },
   },

@@ -176,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
   await init();
   if (cmd === 'train') return trainCommand(v);
   if (cmd === 'evaluate') {
-    const ev = await evaluate(weights, v.data as string, v.split as SplitName);
+    const ev = await evaluate(weights, v.data as string, v.split as SplitName | 'holdout');
     for (const s of ev.skipped) console.error(`warning: skipped ${s.path}: ${s.reason}`);
     console.log(v.json ? JSON.stringify(ev.metrics, null, 1) : formatMetrics(ev.metrics));
     if (typeof v.report === 'string') {

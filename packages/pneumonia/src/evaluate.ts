@@ -1,7 +1,9 @@
 import type { Sequential } from '@pneumo/nn';
 import { loadCheckpointWeights, readCheckpointInfo, type CheckpointInfo } from './checkpoint.js';
 import { preprocess } from './data/image.js';
-import { discover, type Skipped, type SplitName } from './data/layout.js';
+import { discover, type ImageRecord, type Skipped, type SplitName } from './data/layout.js';
+import { runSplit } from './data/run-split.js';
+import { datasetIdentity } from './data/identity.js';
 import { loadImages } from './data/load.js';
 import { readImageFile } from './data/read-image.js';
 import { predictProbs } from './infer.js';
@@ -19,10 +21,16 @@ export function loadModel(weights: string): { model: Sequential; info: Checkpoin
   return { model, info };
 }
 
-export async function evaluate(weights: string, data: string, split: SplitName = 'test', cacheDir?: string | null): Promise<{ metrics: Metrics; skipped: Skipped[]; info: CheckpointInfo }> {
+/**
+ * Metrics of a checkpoint on a split of `data`: test, val or train as the
+ * folders say, or `holdout`: the patients its training run held out for
+ * validation, recomputed from its seed and fraction (the run must have seen
+ * the same files: their hash is checked when the checkpoint records it).
+ */
+export async function evaluate(weights: string, data: string, split: SplitName | 'holdout' = 'test', cacheDir?: string | null): Promise<{ metrics: Metrics; skipped: Skipped[]; info: CheckpointInfo }> {
   const { model, info } = loadModel(weights);
   try {
-    const found = discover(data, info.mode, [split]);
+    const found = split === 'holdout' ? holdout(info, data, weights) : discover(data, info.mode, [split]);
     const loaded = loadImages(found.records, { size: info.inputSize, fit: info.fit, contrast: info.contrast, cacheDir });
     const idx = loaded.records.map((_, i) => i);
     const probs = await predictProbs(model, loaded.pixels, info.inputSize, idx, info.normalization, info.classes.length);
@@ -31,6 +39,18 @@ export async function evaluate(weights: string, data: string, split: SplitName =
   } finally {
     model.dispose();
   }
+}
+
+function holdout(info: CheckpointInfo, data: string, weights: string): { records: ImageRecord[]; skipped: Skipped[] } {
+  const seed = Number(info.options?.seed);
+  const fraction = Number(info.options?.valFraction);
+  if (!Number.isInteger(seed) || !(fraction >= 0 && fraction < 1)) throw new Error(`${weights} does not record the seed and validation fraction of its run, so its held-out patients are unknown`);
+  const s = runSplit(data, info.mode, seed, fraction);
+  const want = info.trainedOn?.filesSha256;
+  if (want && datasetIdentity(s.root, [...s.train, ...s.val]).filesSha256 !== want) {
+    throw new Error(`${s.root} is not the data ${weights} was trained on (its file list differs), so its held-out patients cannot be recomputed`);
+  }
+  return { records: s.val, skipped: s.skipped };
 }
 
 export interface Prediction {

@@ -15,7 +15,7 @@ import { requireWebGpu } from '@pneumo/test-support';
 import { readCheckpointInfo } from './checkpoint.js';
 import { discover } from './data/layout.js';
 import { writeSyntheticDataset } from './data/synthetic.js';
-import { predict } from './evaluate.js';
+import { evaluate, predict } from './evaluate.js';
 import { exportModel } from './export.js';
 import { train } from './train.js';
 
@@ -27,6 +27,7 @@ const run = (args: string[]) => {
 
 let data: string;
 let best: string;
+let validated: number;
 beforeAll(async () => {
   await requireWebGpu();
   data = mkdtempSync(join(tmpdir(), 'pneumo-ship-'));
@@ -34,6 +35,7 @@ beforeAll(async () => {
   const out = mkdtempSync(join(tmpdir(), 'pneumo-ship-run-'));
   const r = await train({ data, out, epochs: 1, batchSize: 8, seed: 2, cacheDir: null, valFraction: 0.3, contrast: 'equalize', labelSmoothing: 0.1, augment: 'light', provenance: { command: 'test' } });
   best = r.best.path;
+  validated = r.counts.val;
 }, 120_000);
 
 describe('a model to ship', () => {
@@ -89,4 +91,13 @@ describe('a model to ship', () => {
     expect(html).toMatch(/reliability \(ECE [\d.]+%\)/);
     expect(html).toMatch(/95% interval/);
   }, 120_000);
+
+  it('evaluates on the patients the run held out (recomputed from its seed), and refuses other data', async () => {
+    const ev = await evaluate(best, data, 'holdout', null);
+    expect(ev.metrics.n).toBe(validated);
+    expect(ev.metrics.intervals).not.toBeNull();
+    const other = mkdtempSync(join(tmpdir(), 'pneumo-other-'));
+    writeSyntheticDataset(other, { perClass: { train: 6, val: 2, test: 2 }, seed: 9, sizeRange: [40, 48] });
+    await expect(evaluate(best, other, 'holdout', null)).rejects.toThrow(/not the data .* was trained on/);
+  });
 });

@@ -6,9 +6,8 @@
  * every epoch in an epoch callback, a cosine learning-rate schedule, early
  * stopping, exact resume, and a clear stop on a NaN or infinite loss.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   Adam,
   add,
@@ -49,7 +48,9 @@ import { type Augment, AUGMENTS, type AugmentStrength, fillBatch } from './data/
 import type { Contrast, Fit } from './data/image.js';
 import { SYNTHETIC_MARKER } from './data/synthetic.js';
 import { argmaxRow, chooseOperatingPoint, type OperatingPoint } from './uncertainty.js';
-import { discover, type ImageRecord, patientSplit, type Skipped } from './data/layout.js';
+import type { ImageRecord, Skipped } from './data/layout.js';
+import { runSplit } from './data/run-split.js';
+import { datasetIdentity } from './data/identity.js';
 import { loadImages, pixelStats } from './data/load.js';
 import { predictProbs } from './infer.js';
 import { computeMetrics, type Metrics } from './metrics.js';
@@ -138,23 +139,6 @@ function smoothedLoss(logits: Tensor, y: Tensor, weight: Tensor | null, k: numbe
   });
 }
 
-/**
- * What a run trained on, for its checkpoints: synthetic or real, and a hash
- * of the file list (paths relative to the root, sizes) so a shipped model
- * names the exact data it saw.
- */
-function datasetIdentity(root: string, records: readonly ImageRecord[]): NonNullable<CheckpointInfo['trainedOn']> {
-  const h = createHash('sha256');
-  const lines = records.map((r) => {
-    let size = -1;
-    try {
-      size = statSync(r.path).size;
-    } catch {}
-    return `${relative(root, r.path)}|${size}`;
-  });
-  for (const l of lines.sort()) h.update(`${l}\n`);
-  return { kind: existsSync(join(root, SYNTHETIC_MARKER)) ? 'synthetic' : 'real', files: records.length, filesSha256: h.digest('hex') };
-}
 
 /** A training batch: the network input, the labels on the device, and the same labels on the host (for accuracy). */
 interface TrainBatch {
@@ -220,16 +204,15 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   const lastBase = join(o.out, 'last');
   const bestBase = join(o.out, 'best');
 
-  // Data: train and the official val pool together, split again by patient
-  // (the official val split has 16 images: too few to select a model on).
-  const found = discover(o.data, mode, ['train', 'val']);
+  // Data: train and the official val pool together, split again by patient.
+  const found = runSplit(o.data, mode, seed, o.valFraction ?? 0.15);
   const present = new Set(found.records.map((r) => r.label));
   const missing = names.filter((_, c) => !present.has(c));
   if (missing.length > 0) {
     throw new Error(`${found.root} has no ${missing.join(' or ')} images in train/ and val/: every class needs examples to train on`);
   }
   const rng = new Generator(seed);
-  const split = patientSplit(found.records, o.valFraction ?? 0.15, (xs) => new Generator(seed + 1).shuffle(xs));
+  const split = found;
   const records: ImageRecord[] = [...split.train, ...split.val];
   log(`data: ${found.root}: ${found.records.length} images (${split.train.length} train, ${split.val.length} validation, split by patient)`);
   const trainedOn = datasetIdentity(found.root, records);
