@@ -1,5 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP } from '../kernel.js';
+import type { ParamSpec } from '../params.js';
 import { matmulTiled } from './matmul-tiled.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
@@ -89,181 +90,156 @@ fn main(${ENTRY_BUILTINS}) {
   let bOff = b * p.bbs;
   let cOff = b * p.m * p.n;`;
 
-/** Scalar loads, any shape and transposes. */
-function scalarKernel(c: RegisterMatmulConfig) {
+/** What differs between the register-tiled matmuls; the rest (bindings, tile header, loop, stores) is one skeleton. */
+interface RegisterParts {
+  name: string;
+  /** A and B element types, and Bias and C (vec4 when the accumulators run along n in vec4s). */
+  inputs: 'f32' | 'vec4<f32>';
+  outputs: 'f32' | 'vec4<f32>';
+  extraParams?: ParamSpec;
+  prologue?: string[];
+  rowBase: string[];
+  colBase: string[];
+  acc: string[];
+  /** The k loop's header, e.g. `for (var k = 0u; k < p.k; k++)`. */
+  loop: string;
+  body: string[];
+  store: string[];
+}
+
+function registerKernel(c: RegisterMatmulConfig, parts: RegisterParts) {
   const { tm, tn, wg } = c;
-  const acc = range(tm).flatMap((i) => range(tn).map((j) => `var c${i}_${j} = 0.0;`));
-  const rowBase = range(tm).map((i) => `let ar${i} = aOff + min(row0 + ${i}u, p.m - 1u) * ars;`);
-  const colBase = range(tn).map((j) => `let bc${j} = bOff + min(col0 + ${j}u, p.n - 1u) * bcs;`);
-  const loadA = range(tm).map((i) => `let a${i} = A[ar${i} + k * acs];`);
-  const loadB = range(tn).map((j) => `let b${j} = B[bc${j} + k * brs];`);
-  const fma = range(tm).flatMap((i) => range(tn).map((j) => `c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`));
-  const store = range(tm).flatMap((i) =>
-    range(tn).map(
-      (j) =>
-        `if ${allOf(`row0 + ${i}u < p.m`, `col0 + ${j}u < p.n`)} { C[cOff + (row0 + ${i}u) * p.n + col0 + ${j}u] = c${i}_${j} + select(0.0, Bias[col0 + ${j}u], p.hasBias != 0u); }`,
-    ),
-  );
+  const lines = (xs: readonly string[] | undefined, indent: string) => (xs ?? []).join(`\n${indent}`);
   return defineKernel({
-    name: 'matmul_scalar',
+    name: parts.name,
     config: { ...c },
     bindings: [
-      { name: 'A', type: 'f32', access: 'read' },
-      { name: 'B', type: 'f32', access: 'read' },
-      { name: 'Bias', type: 'f32', access: 'read' },
-      { name: 'C', type: 'f32', access: 'read_write' },
+      { name: 'A', type: parts.inputs, access: 'read' },
+      { name: 'B', type: parts.inputs, access: 'read' },
+      { name: 'Bias', type: parts.outputs, access: 'read' },
+      { name: 'C', type: parts.outputs, access: 'read_write' },
     ],
-    params: [...PARAMS, ['transA', 'u32'], ['transB', 'u32']],
+    params: parts.extraParams ? [...PARAMS, ...parts.extraParams] : PARAMS,
     workgroupSize: wg,
     body: `${header(tm, tn, wg)}
-  let ars = select(p.k, 1u, p.transA != 0u);
-  let acs = select(1u, p.m, p.transA != 0u);
-  let brs = select(p.n, 1u, p.transB != 0u);
-  let bcs = select(1u, p.k, p.transB != 0u);
-  ${rowBase.join('\n  ')}
-  ${colBase.join('\n  ')}
-  ${acc.join('\n  ')}
-  for (var k = 0u; k < p.k; k++) {
-    ${loadA.join('\n    ')}
-    ${loadB.join('\n    ')}
-    ${fma.join('\n    ')}
+  ${lines(parts.prologue, '  ')}
+  ${lines(parts.rowBase, '  ')}
+  ${lines(parts.colBase, '  ')}
+  ${lines(parts.acc, '  ')}
+  ${parts.loop} {
+    ${lines(parts.body, '    ')}
   }
-  ${store.join('\n  ')}
+  ${lines(parts.store, '  ')}
 }`,
+  });
+}
+
+/** Guarded stores of the tile: scalar (one column each) or vec4 (4 columns each, `n4` wide). */
+function storeTile(rows: number, cols: number, vec4: boolean): string[] {
+  const col = vec4 ? 'col4' : 'col0';
+  const bound = vec4 ? 'n4' : 'p.n';
+  const at = vec4 ? (i: number, j: number) => `(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u` : (i: number, j: number) => `cOff + (row0 + ${i}u) * p.n + col0 + ${j}u`;
+  const zero = vec4 ? 'vec4<f32>(0.0)' : '0.0';
+  return range(rows).flatMap((i) =>
+    range(cols).map(
+      (j) => `if ${allOf(`row0 + ${i}u < p.m`, `${col} + ${j}u < ${bound}`)} { C[${at(i, j)}] = c${i}_${j} + select(${zero}, Bias[${col} + ${j}u], p.hasBias != 0u); }`,
+    ),
+  );
+}
+
+/** Scalar loads, any shape and transposes. */
+function scalarKernel(c: RegisterMatmulConfig) {
+  const { tm, tn } = c;
+  return registerKernel(c, {
+    name: 'matmul_scalar',
+    inputs: 'f32',
+    outputs: 'f32',
+    extraParams: [
+      ['transA', 'u32'],
+      ['transB', 'u32'],
+    ],
+    prologue: [
+      'let ars = select(p.k, 1u, p.transA != 0u);',
+      'let acs = select(1u, p.m, p.transA != 0u);',
+      'let brs = select(p.n, 1u, p.transB != 0u);',
+      'let bcs = select(1u, p.k, p.transB != 0u);',
+    ],
+    rowBase: range(tm).map((i) => `let ar${i} = aOff + min(row0 + ${i}u, p.m - 1u) * ars;`),
+    colBase: range(tn).map((j) => `let bc${j} = bOff + min(col0 + ${j}u, p.n - 1u) * bcs;`),
+    acc: range(tm).flatMap((i) => range(tn).map((j) => `var c${i}_${j} = 0.0;`)),
+    loop: 'for (var k = 0u; k < p.k; k++)',
+    body: [
+      ...range(tm).map((i) => `let a${i} = A[ar${i} + k * acs];`),
+      ...range(tn).map((j) => `let b${j} = B[bc${j} + k * brs];`),
+      ...range(tm).flatMap((i) => range(tn).map((j) => `c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`)),
+    ],
+    store: storeTile(tm, tn, false),
   });
 }
 
 /** A [m, k] · B [k, n]: a_i = A[i, k..k+3], b_kk = B[k+kk, j..j+3]; vec4 accumulators along n. */
 function vec4NN(c: RegisterMatmulConfig) {
-  const { tm, tn, wg } = c;
+  const { tm, tn } = c;
   const tn4 = tn / 4;
-  const acc = range(tm).flatMap((i) => range(tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`));
-  const rowBase = range(tm).map((i) => `let ar${i} = (aOff + min(row0 + ${i}u, p.m - 1u) * p.k) / 4u;`);
-  const colBase = range(tn4).map((j) => `let bc${j} = bOff / 4u + min(col4 + ${j}u, n4 - 1u);`);
-  const loadA = range(tm).map((i) => `let a${i} = A[ar${i} + k4];`);
-  const loadB = range(4).flatMap((kk) => range(tn4).map((j) => `let b${kk}_${j} = B[bc${j} + brow + ${kk}u * n4];`));
-  const fma = range(4).flatMap((kk) =>
-    range(tm).flatMap((i) => range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${i}[${kk}]), b${kk}_${j}, c${i}_${j});`)),
-  );
-  const store = range(tm).flatMap((i) =>
-    range(tn4).map(
-      (j) =>
-        `if ${allOf(`row0 + ${i}u < p.m`, `col4 + ${j}u < n4`)} { C[(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u] = c${i}_${j} + select(vec4<f32>(0.0), Bias[col4 + ${j}u], p.hasBias != 0u); }`,
-    ),
-  );
-  return defineKernel({
+  return registerKernel(c, {
     name: 'matmul_vec4_nn',
-    config: { ...c },
-    bindings: [
-      { name: 'A', type: 'vec4<f32>', access: 'read' },
-      { name: 'B', type: 'vec4<f32>', access: 'read' },
-      { name: 'Bias', type: 'vec4<f32>', access: 'read' },
-      { name: 'C', type: 'vec4<f32>', access: 'read_write' },
+    inputs: 'vec4<f32>',
+    outputs: 'vec4<f32>',
+    prologue: ['let n4 = p.n / 4u;', 'let col4 = col0 / 4u;'],
+    rowBase: range(tm).map((i) => `let ar${i} = (aOff + min(row0 + ${i}u, p.m - 1u) * p.k) / 4u;`),
+    colBase: range(tn4).map((j) => `let bc${j} = bOff / 4u + min(col4 + ${j}u, n4 - 1u);`),
+    acc: range(tm).flatMap((i) => range(tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`)),
+    loop: 'for (var k4 = 0u; k4 < p.k / 4u; k4++)',
+    body: [
+      'let brow = 4u * k4 * n4;',
+      ...range(tm).map((i) => `let a${i} = A[ar${i} + k4];`),
+      ...range(4).flatMap((kk) => range(tn4).map((j) => `let b${kk}_${j} = B[bc${j} + brow + ${kk}u * n4];`)),
+      ...range(4).flatMap((kk) => range(tm).flatMap((i) => range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${i}[${kk}]), b${kk}_${j}, c${i}_${j});`))),
     ],
-    params: PARAMS,
-    workgroupSize: wg,
-    body: `${header(tm, tn, wg)}
-  let n4 = p.n / 4u;
-  let col4 = col0 / 4u;
-  ${rowBase.join('\n  ')}
-  ${colBase.join('\n  ')}
-  ${acc.join('\n  ')}
-  for (var k4 = 0u; k4 < p.k / 4u; k4++) {
-    let brow = 4u * k4 * n4;
-    ${loadA.join('\n    ')}
-    ${loadB.join('\n    ')}
-    ${fma.join('\n    ')}
-  }
-  ${store.join('\n  ')}
-}`,
+    store: storeTile(tm, tn4, true),
   });
 }
 
 /** A [m, k] · (B [n, k])ᵀ: both operands vec4 along k; scalar accumulators as dot products. */
 function vec4NT(c: RegisterMatmulConfig) {
-  const { tm, tn, wg } = c;
-  const acc = range(tm).flatMap((i) => range(tn).map((j) => `var c${i}_${j} = 0.0;`));
-  const rowBase = range(tm).map((i) => `let ar${i} = (aOff + min(row0 + ${i}u, p.m - 1u) * p.k) / 4u;`);
-  const colBase = range(tn).map((j) => `let bc${j} = (bOff + min(col0 + ${j}u, p.n - 1u) * p.k) / 4u;`);
-  const loadA = range(tm).map((i) => `let a${i} = A[ar${i} + k4];`);
-  const loadB = range(tn).map((j) => `let b${j} = B[bc${j} + k4];`);
-  const fma = range(tm).flatMap((i) => range(tn).map((j) => `c${i}_${j} += dot(a${i}, b${j});`));
-  const store = range(tm).flatMap((i) =>
-    range(tn).map(
-      (j) =>
-        `if ${allOf(`row0 + ${i}u < p.m`, `col0 + ${j}u < p.n`)} { C[cOff + (row0 + ${i}u) * p.n + col0 + ${j}u] = c${i}_${j} + select(0.0, Bias[col0 + ${j}u], p.hasBias != 0u); }`,
-    ),
-  );
-  return defineKernel({
+  const { tm, tn } = c;
+  return registerKernel(c, {
     name: 'matmul_vec4_nt',
-    config: { ...c },
-    bindings: [
-      { name: 'A', type: 'vec4<f32>', access: 'read' },
-      { name: 'B', type: 'vec4<f32>', access: 'read' },
-      { name: 'Bias', type: 'f32', access: 'read' },
-      { name: 'C', type: 'f32', access: 'read_write' },
+    inputs: 'vec4<f32>',
+    outputs: 'f32',
+    rowBase: range(tm).map((i) => `let ar${i} = (aOff + min(row0 + ${i}u, p.m - 1u) * p.k) / 4u;`),
+    colBase: range(tn).map((j) => `let bc${j} = (bOff + min(col0 + ${j}u, p.n - 1u) * p.k) / 4u;`),
+    acc: range(tm).flatMap((i) => range(tn).map((j) => `var c${i}_${j} = 0.0;`)),
+    loop: 'for (var k4 = 0u; k4 < p.k / 4u; k4++)',
+    body: [
+      ...range(tm).map((i) => `let a${i} = A[ar${i} + k4];`),
+      ...range(tn).map((j) => `let b${j} = B[bc${j} + k4];`),
+      ...range(tm).flatMap((i) => range(tn).map((j) => `c${i}_${j} += dot(a${i}, b${j});`)),
     ],
-    params: PARAMS,
-    workgroupSize: wg,
-    body: `${header(tm, tn, wg)}
-  ${rowBase.join('\n  ')}
-  ${colBase.join('\n  ')}
-  ${acc.join('\n  ')}
-  for (var k4 = 0u; k4 < p.k / 4u; k4++) {
-    ${loadA.join('\n    ')}
-    ${loadB.join('\n    ')}
-    ${fma.join('\n    ')}
-  }
-  ${store.join('\n  ')}
-}`,
+    store: storeTile(tm, tn, false),
   });
 }
 
 /** (A [k, m])ᵀ · B [k, n]: rank-1 updates per k, vec4 along m for A and along n for B. */
 function vec4TN(c: RegisterMatmulConfig) {
-  const { tm, tn, wg } = c;
+  const { tm, tn } = c;
   const tm4 = tm / 4;
   const tn4 = tn / 4;
-  const acc = range(tm).flatMap((i) => range(tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`));
-  const rowBase = range(tm4).map((i) => `let ar${i} = aOff / 4u + min(row4 + ${i}u, m4 - 1u);`);
-  const colBase = range(tn4).map((j) => `let bc${j} = bOff / 4u + min(col4 + ${j}u, n4 - 1u);`);
-  const loadA = range(tm4).map((i) => `let a${i} = A[ar${i} + k * m4];`);
-  const loadB = range(tn4).map((j) => `let b${j} = B[bc${j} + k * n4];`);
-  const fma = range(tm).flatMap((i) =>
-    range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${Math.floor(i / 4)}[${i % 4}]), b${j}, c${i}_${j});`),
-  );
-  const store = range(tm).flatMap((i) =>
-    range(tn4).map(
-      (j) =>
-        `if ${allOf(`row0 + ${i}u < p.m`, `col4 + ${j}u < n4`)} { C[(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u] = c${i}_${j} + select(vec4<f32>(0.0), Bias[col4 + ${j}u], p.hasBias != 0u); }`,
-    ),
-  );
-  return defineKernel({
+  return registerKernel(c, {
     name: 'matmul_vec4_tn',
-    config: { ...c },
-    bindings: [
-      { name: 'A', type: 'vec4<f32>', access: 'read' },
-      { name: 'B', type: 'vec4<f32>', access: 'read' },
-      { name: 'Bias', type: 'vec4<f32>', access: 'read' },
-      { name: 'C', type: 'vec4<f32>', access: 'read_write' },
+    inputs: 'vec4<f32>',
+    outputs: 'vec4<f32>',
+    prologue: ['let m4 = p.m / 4u;', 'let n4 = p.n / 4u;', 'let row4 = row0 / 4u;', 'let col4 = col0 / 4u;'],
+    rowBase: range(tm4).map((i) => `let ar${i} = aOff / 4u + min(row4 + ${i}u, m4 - 1u);`),
+    colBase: range(tn4).map((j) => `let bc${j} = bOff / 4u + min(col4 + ${j}u, n4 - 1u);`),
+    acc: range(tm).flatMap((i) => range(tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`)),
+    loop: 'for (var k = 0u; k < p.k; k++)',
+    body: [
+      ...range(tm4).map((i) => `let a${i} = A[ar${i} + k * m4];`),
+      ...range(tn4).map((j) => `let b${j} = B[bc${j} + k * n4];`),
+      ...range(tm).flatMap((i) => range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${Math.floor(i / 4)}[${i % 4}]), b${j}, c${i}_${j});`)),
     ],
-    params: PARAMS,
-    workgroupSize: wg,
-    body: `${header(tm, tn, wg)}
-  let m4 = p.m / 4u;
-  let n4 = p.n / 4u;
-  let row4 = row0 / 4u;
-  let col4 = col0 / 4u;
-  ${rowBase.join('\n  ')}
-  ${colBase.join('\n  ')}
-  ${acc.join('\n  ')}
-  for (var k = 0u; k < p.k; k++) {
-    ${loadA.join('\n    ')}
-    ${loadB.join('\n    ')}
-    ${fma.join('\n    ')}
-  }
-  ${store.join('\n  ')}
-}`,
+    store: storeTile(tm, tn4, true),
   });
 }
 
