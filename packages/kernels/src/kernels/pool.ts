@@ -1,6 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { type Window2d, windowOutSize } from './window.js';
-import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+import { type BindingSpec, defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
 
 /** Geometry of a 2-D max pool over NCHW planes (n*c planes of h x w). */
 export interface Pool2dShape extends Window2d {
@@ -26,25 +26,42 @@ const GEOMETRY = [
   ['pw', 'u32'],
 ] as const;
 
-const forwardKernel = () =>
+/**
+ * The pooling passes' one shape: an invocation per element `lane` of what
+ * the pass writes (p.total of them), the geometry as uniforms.
+ */
+const poolKernel = (name: string, bindings: BindingSpec[], lane: string, body: string) =>
   defineKernel({
-    name: 'maxpool2d_forward',
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-      { name: 'Idx', type: 'i32', access: 'read_write' },
-    ],
+    name,
+    bindings,
     params: GEOMETRY,
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
 @compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
   ${LINEAR_WORKGROUP}
-  let o = wg_linear * ${WG}u + lid;
-  if (o >= p.total) { return; }
-  let ox = o % p.ow;
+  let ${lane} = wg_linear * ${WG}u + lid;
+  if (${lane} >= p.total) { return; }
+  ${body.trim()}
+}`,
+  });
+
+/** WGSL: output element o's window (ox, oy) and its plane. */
+const WINDOW_OF_O = `let ox = o % p.ow;
   let oy = (o / p.ow) % p.oh;
-  let plane = o / (p.ow * p.oh);
+  let plane = o / (p.ow * p.oh);`;
+
+const forwardKernel = () =>
+  poolKernel(
+    'maxpool2d_forward',
+    [
+      { name: 'X', type: 'f32', access: 'read' },
+      { name: 'Y', type: 'f32', access: 'read_write' },
+      { name: 'Idx', type: 'i32', access: 'read_write' },
+    ],
+    'o',
+    `
+  ${WINDOW_OF_O}
   let base = plane * p.h * p.w;
   // Padding counts as -inf. Scanning in row-major window order and taking
   // only a strictly larger value keeps the first maximum, PyTorch's tie
@@ -66,26 +83,21 @@ fn main(${ENTRY_BUILTINS}) {
     }
   }
   Y[o] = best;
-  Idx[o] = arg;
-}`,
-  });
+  Idx[o] = arg;`,
+  );
+
+const GRADIENT_BINDINGS: BindingSpec[] = [
+  { name: 'G', type: 'f32', access: 'read' },
+  { name: 'Idx', type: 'i32', access: 'read' },
+  { name: 'DX', type: 'f32', access: 'read_write' },
+];
 
 const backwardKernel = () =>
-  defineKernel({
-    name: 'maxpool2d_backward',
-    bindings: [
-      { name: 'G', type: 'f32', access: 'read' },
-      { name: 'Idx', type: 'i32', access: 'read' },
-      { name: 'DX', type: 'f32', access: 'read_write' },
-    ],
-    params: GEOMETRY,
-    workgroupSize: WG,
-    body: `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let i = wg_linear * ${WG}u + lid;
-  if (i >= p.total) { return; }
+  poolKernel(
+    'maxpool2d_backward',
+    GRADIENT_BINDINGS,
+    'i',
+    `
   // Gather: each input element sums the gradients of the windows whose
   // argmax it is. No two invocations write one element, so overlapping
   // windows add up without atomics, in a fixed order.
@@ -106,9 +118,8 @@ fn main(${ENTRY_BUILTINS}) {
       if (Idx[o] == at) { acc += G[o]; }
     }
   }
-  DX[i] = acc;
-}`,
-  });
+  DX[i] = acc;`,
+  );
 
 /**
  * The backward for windows that tile the input exactly (kernel = stride, no
@@ -118,24 +129,12 @@ fn main(${ENTRY_BUILTINS}) {
  * element is written twice; no search over covering windows per element.
  */
 const backwardTilesKernel = () =>
-  defineKernel({
-    name: 'maxpool2d_backward_tiles',
-    bindings: [
-      { name: 'G', type: 'f32', access: 'read' },
-      { name: 'Idx', type: 'i32', access: 'read' },
-      { name: 'DX', type: 'f32', access: 'read_write' },
-    ],
-    params: GEOMETRY,
-    workgroupSize: WG,
-    body: `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let o = wg_linear * ${WG}u + lid;
-  if (o >= p.total) { return; }
-  let ox = o % p.ow;
-  let oy = (o / p.ow) % p.oh;
-  let plane = o / (p.ow * p.oh);
+  poolKernel(
+    'maxpool2d_backward_tiles',
+    GRADIENT_BINDINGS,
+    'o',
+    `
+  ${WINDOW_OF_O}
   let g = G[o];
   let arg = Idx[o];
   let base = plane * p.h * p.w;
@@ -144,9 +143,8 @@ fn main(${ENTRY_BUILTINS}) {
     for (var kx = 0u; kx < p.kw; kx++) {
       DX[base + row + kx] = select(0.0, g, i32(row + kx) == arg);
     }
-  }
-}`,
-  });
+  }`,
+  );
 
 /** Windows that cover the input exactly once each. */
 const tilesExactly = (s: Pool2dShape, oh: number, ow: number) =>
