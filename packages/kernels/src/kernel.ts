@@ -35,6 +35,21 @@ export const ENTRY_BUILTINS =
   '@builtin(local_invocation_index) lid: u32';
 
 /**
+ * The entry point of a kernel with one invocation per element: `lane` is the
+ * invocation's linear index (over a 1-D or split 2-D grid), and invocations
+ * past `count` (a WGSL expression) return at once.
+ */
+export function elementEntry(wg: number, lane: string, count: string, body: string): string {
+  return `@compute @workgroup_size(${wg})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let ${lane} = wg_linear * ${wg}u + lid;
+  if (${lane} >= ${count}) { return; }
+  ${body.trim()}
+}`;
+}
+
+/**
  * NaN and infinity for kernels: WGSL rejects them as constants, so they are
  * built from a private variable, which is not a constant expression.
  */

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+import { defineKernel, SPECIAL_FLOATS, elementEntry } from '../kernel.js';
 import { ROW_STATS } from './softmax.js';
 
 const WG = 64;
@@ -26,11 +26,7 @@ const forwardKernel = () =>
     ],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}${ROW_STATS}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let r = wg_linear * ${WG}u + lid;
-  if (r >= p.rows) { return; }
+${elementEntry(WG, 'r', 'p.rows', `
   let off = r * p.cols;
   let st = row_stats(off, p.cols);
   let mx = st.x;
@@ -42,8 +38,7 @@ fn main(${ENTRY_BUILTINS}) {
   let w = select(1.0, Weight[y], p.hasWeight != 0u);
   let loss = mx + log(sum) - X[off + y];
   Out[2u * r] = select(f32_nan(), w * loss, ok);
-  Out[2u * r + 1u] = w;
-}`,
+  Out[2u * r + 1u] = w;`)}`,
   });
 
 /** dx[r, j] = scale * w[y_r] * (softmax(x_r)_j - [j == y_r]); `Scale` holds one float (upstream grad / normalizer). */
@@ -65,11 +60,7 @@ const backwardKernel = () =>
     ],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}${ROW_STATS}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let r = wg_linear * ${WG}u + lid;
-  if (r >= p.rows) { return; }
+${elementEntry(WG, 'r', 'p.rows', `
   let off = r * p.cols;
   let st = row_stats(off, p.cols);
   let mx = st.x;
@@ -80,8 +71,7 @@ fn main(${ENTRY_BUILTINS}) {
   for (var j = 0u; j < p.cols; j++) {
     let e = exp(X[off + j] - mx) * s;
     DX[off + j] = select(e, e - Scale[select(0u, r, p.perRowScale != 0u)] * w, j == y);
-  }
-}`,
+  }`)}`,
   });
 
 /** Per-row weighted losses and weights, [rows, 2]. `weight` may be null (all ones). */

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS, elementEntry } from '../kernel.js';
 import { at, numel, rankParams } from './strided.js';
 
 const WG = 64;
@@ -196,15 +196,10 @@ function unaryKernel(op: UnaryOp, contiguous: boolean) {
     ],
     workgroupSize: WG,
     body: `${POW_SCALAR}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let i = wg_linear * ${WG}u + lid;
-  if (i >= p.n) { return; }
+${elementEntry(WG, 'i', 'p.n', `
   ${index}
   let x = X[ix];
-  Y[i] = ${UNARY_OPS[op].wgsl};
-}`,
+  Y[i] = ${UNARY_OPS[op].wgsl};`)}`,
   });
 }
 
@@ -227,16 +222,11 @@ function binaryKernel(op: BinaryOp, contiguous: boolean) {
     ],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let i = wg_linear * ${WG}u + lid;
-  if (i >= p.n) { return; }
+${elementEntry(WG, 'i', 'p.n', `
   ${index}
   let a = A[ia];
   let b = B[ib];
-  Y[i] = ${BINARY_OPS[op].wgsl};
-}`,
+  Y[i] = ${BINARY_OPS[op].wgsl};`)}`,
   });
 }
 
@@ -328,13 +318,8 @@ const fillKernel = () =>
     ],
     workgroupSize: WG,
     body: `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let i = wg_linear * ${WG}u + lid;
-  if (i >= p.n) { return; }
-  Y[i] = bitcast<f32>(p.bits);
-}`,
+${elementEntry(WG, 'i', 'p.n', `
+  Y[i] = bitcast<f32>(p.bits);`)}`,
   });
 
 /**
@@ -361,13 +346,8 @@ const castKernel = (dir: 'i32_to_f32' | 'f32_to_i32') =>
     params: [['n', 'u32']],
     workgroupSize: WG,
     body: `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let i = wg_linear * ${WG}u + lid;
-  if (i >= p.n) { return; }
-  Y[i] = ${dir === 'i32_to_f32' ? 'f32(X[i])' : 'i32(X[i])'};
-}`,
+${elementEntry(WG, 'i', 'p.n', `
+  Y[i] = ${dir === 'i32_to_f32' ? 'f32(X[i])' : 'i32(X[i])'};`)}`,
   });
 
 /** Elementwise int32 <-> float32 conversion (float to int truncates). */

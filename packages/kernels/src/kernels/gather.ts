@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP } from '../kernel.js';
+import { defineKernel, elementEntry } from '../kernel.js';
 
 /**
  * torch.gather along one axis, and its gradient. Shapes are seen as
@@ -48,13 +48,7 @@ const gatherFamily = (name: string, from: string, to: string, lane: string, body
     params: PARAMS,
     workgroupSize: WG,
     body: `${INDEX_AT}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let ${lane} = wg_linear * ${WG}u + lid;
-  if (${lane} >= p.n) { return; }
-  ${body.trim()}
-}`,
+${elementEntry(WG, lane, 'p.n', body)}`,
   });
 
 const gatherKernel = () =>

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP } from '../kernel.js';
+import { defineKernel, elementEntry } from '../kernel.js';
 
 const WG = 64;
 
@@ -33,11 +33,7 @@ const sgdKernel = () =>
     ],
     workgroupSize: WG,
     body: `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let i = wg_linear * ${WG}u + lid;
-  if (i >= p.n) { return; }
+${elementEntry(WG, 'i', 'p.n', `
   var g = G[i];
   if (p.wd != 0.0) { g = g + p.wd * P[i]; }
   if (p.momentum != 0.0) {
@@ -46,8 +42,7 @@ fn main(${ENTRY_BUILTINS}) {
     Buf[i] = b;
     if (p.nesterov != 0u) { g = g + p.momentum * b; } else { g = b; }
   }
-  P[i] = P[i] - p.lr * g;
-}`,
+  P[i] = P[i] - p.lr * g;`)}`,
   });
 
 export interface AdamOptions {
@@ -85,11 +80,7 @@ const adamKernel = () =>
     ],
     workgroupSize: WG,
     body: `
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let i = wg_linear * ${WG}u + lid;
-  if (i >= p.n) { return; }
+${elementEntry(WG, 'i', 'p.n', `
   var param = P[i];
   var g = G[i];
   if (p.wd != 0.0) {
@@ -101,8 +92,7 @@ fn main(${ENTRY_BUILTINS}) {
   M[i] = m;
   V[i] = v;
   let denom = sqrt(v) / p.bc2Sqrt + p.eps;
-  P[i] = param - p.stepSize * (m / denom);
-}`,
+  P[i] = param - p.stepSize * (m / denom);`)}`,
   });
 
 export function sgdStep(ctx: GpuContext, param: BufferBinding, grad: BufferBinding, buf: BufferBinding | null, n: number, o: SgdOptions): void {

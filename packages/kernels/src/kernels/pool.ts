@@ -1,6 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { type Window2d, windowOutSize } from './window.js';
-import { type BindingSpec, defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+import { type BindingSpec, defineKernel, elementEntry, SPECIAL_FLOATS } from '../kernel.js';
 
 /** Geometry of a 2-D max pool over NCHW planes (n*c planes of h x w). */
 export interface Pool2dShape extends Window2d {
@@ -37,13 +37,7 @@ const poolKernel = (name: string, bindings: BindingSpec[], lane: string, body: s
     params: GEOMETRY,
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let ${lane} = wg_linear * ${WG}u + lid;
-  if (${lane} >= p.total) { return; }
-  ${body.trim()}
-}`,
+${elementEntry(WG, lane, 'p.total', body)}`,
   });
 
 /** WGSL: output element o's window (ox, oy) and its plane. */

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+import { defineKernel, SPECIAL_FLOATS, elementEntry } from '../kernel.js';
 import { at, numel, rankParams } from './strided.js';
 
 const WG = 64;
@@ -28,11 +28,7 @@ const reduceKernel = (op: ReduceOp) =>
     ],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let o = wg_linear * ${WG}u + lid;
-  if (o >= p.n) { return; }
+${elementEntry(WG, 'o', 'p.n', `
   var rem = o;
   var base = 0u;
   for (var d = p.krank; d > 0u; d--) {
@@ -60,8 +56,7 @@ fn main(${ENTRY_BUILTINS}) {
     }
   }
   ${op === 'max' ? 'if (nan) { acc = f32_nan(); }' : ''}
-  Y[o] = acc;
-}`,
+  Y[o] = acc;`)}`,
   });
 
 /**
@@ -130,11 +125,7 @@ const argReduceKernel = (op: ArgReduceOp) =>
     ],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let o = wg_linear * ${WG}u + lid;
-  if (o >= p.n) { return; }
+${elementEntry(WG, 'o', 'p.n', `
   let base = (o / p.inner) * p.size * p.inner + o % p.inner;
   var best = X[base];
   var arg = 0u;
@@ -147,8 +138,7 @@ fn main(${ENTRY_BUILTINS}) {
       nan = is_nan(v);
     }
   }
-  Y[o] = i32(arg);
-}`,
+  Y[o] = i32(arg);`)}`,
   });
 
 /** argmax / argmin of a contiguous tensor of `shape` along `axis` into int32 `y` (the other dimensions, in order). */

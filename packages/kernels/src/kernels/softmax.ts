@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS } from '../kernel.js';
+import { defineKernel, SPECIAL_FLOATS, elementEntry } from '../kernel.js';
 
 const WG = 64;
 
@@ -30,11 +30,7 @@ const softmaxKernel = (log: boolean) =>
     ],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}${ROW_STATS}
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let r = wg_linear * ${WG}u + lid;
-  if (r >= p.rows) { return; }
+${elementEntry(WG, 'r', 'p.rows', `
   let off = r * p.cols;
   // Subtracting the row max keeps exp() in range for any logits.
   let st = row_stats(off, p.cols);
@@ -46,8 +42,7 @@ fn main(${ENTRY_BUILTINS}) {
         // latter rounds max + log(sum) to x's magnitude and loses log(sum)'s digits.
         'let ls = log(sum);\n  for (var j = 0u; j < p.cols; j++) { Y[off + j] = (X[off + j] - mx) - ls; }'
       : 'let inv = 1.0 / sum;\n  for (var j = 0u; j < p.cols; j++) { Y[off + j] = exp(X[off + j] - mx) * inv; }'
-  }
-}`,
+  }`)}`,
   });
 
 /** Softmax (or log-softmax) over the last dimension of a contiguous [rows, cols] tensor. */
