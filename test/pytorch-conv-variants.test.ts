@@ -6,18 +6,7 @@
  * relative error per variant family (the Winograd ones included).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Conv2dShape,
-  conv2dForward,
-  conv2dInputGrad,
-  conv2dWeightGrad,
-  convForwardVariants,
-  convInputGradVariants,
-  type GpuContext,
-  weightGradVariants,
-  WINOGRAD_TILES,
-  WINOGRAD_WEIGHT_TILES,
-} from '@pneumo/kernels';
+import * as K from '@pneumo/kernels';
 import { createDevice } from '@pneumo/kernels/node';
 import { decode, type Encoded, readFixtures } from './support/fixtures.js';
 import { maxRelDiff } from './support/webgpu.js';
@@ -37,7 +26,7 @@ const convs = cases.filter((c) => c.op === 'conv2d');
 const TOL = 2e-5;
 const worst: Record<string, number> = {};
 
-let ctx: GpuContext;
+let ctx: K.GpuContext;
 beforeAll(async () => {
   ctx = await createDevice();
 });
@@ -65,7 +54,7 @@ describe('every conv kernel variant matches PyTorch', () => {
     const [n, ci, h, w] = c.inputs.x!.shape as [number, number, number, number];
     const [co, , kh, kw] = c.inputs.weight!.shape as [number, number, number, number];
     const { stride, padding } = c.args as { stride: number; padding: number };
-    const s: Conv2dShape = { n, ci, h, w, co, kh, kw, sh: stride, sw: stride, ph: padding, pw: padding };
+    const s: K.Conv2dShape = { n, ci, h, w, co, kh, kw, sh: stride, sw: stride, ph: padding, pw: padding };
     const x = upload(decode(c.inputs.x!));
     const wt = upload(decode(c.inputs.weight!));
     const bias = c.inputs.bias ? upload(decode(c.inputs.bias)) : null;
@@ -76,20 +65,20 @@ describe('every conv kernel variant matches PyTorch', () => {
     // Winograd on every 3x3 stride-1 case, also where the tuner would not offer it.
     const wino = kh === 3 && kw === 3 && stride === 1;
     const plus = <V extends { kind: string }>(vs: V[], extra: V[]) => [...vs.filter((v) => v.kind !== 'wino'), ...(wino ? extra : [])];
-    const winoConv = WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
-    for (const v of plus(convForwardVariants(s), winoConv)) {
+    const winoConv = K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
+    for (const v of plus(K.convForwardVariants(s), winoConv)) {
       const out = ctx.alloc(y.length * 4);
-      conv2dForward(ctx, x, wt, bias, out, s, v);
+      K.conv2dForward(ctx, x, wt, bias, out, s, v);
       await check('forward', v.kind, out, y);
     }
-    for (const v of plus(convInputGradVariants(s), winoConv)) {
+    for (const v of plus(K.convInputGradVariants(s), winoConv)) {
       const out = ctx.alloc(dx.length * 4);
-      conv2dInputGrad(ctx, dy, wt, out, s, v);
+      K.conv2dInputGrad(ctx, dy, wt, out, s, v);
       await check('dInput', v.kind, out, dx);
     }
-    for (const v of plus(weightGradVariants(s), WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })))) {
+    for (const v of plus(K.weightGradVariants(s), K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })))) {
       const out = ctx.alloc(dw.length * 4);
-      conv2dWeightGrad(ctx, x, dy, out, s, 1, v);
+      K.conv2dWeightGrad(ctx, x, dy, out, s, 1, v);
       await check('dWeight', v.kind, out, dw);
     }
     for (const b of [x, wt, bias, dy]) if (b) ctx.free(b);

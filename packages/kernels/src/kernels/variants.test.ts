@@ -4,37 +4,13 @@
  * NaN first, so an element a variant forgets to write fails the comparison.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Conv2dShape,
-  conv2dForward,
-  conv2dInputGrad,
-  conv2dWeightGrad,
-  convForwardVariants,
-  convInputGradVariants,
-  convOutSize,
-  conv2dWinograd,
-  conv2dWeightGradWinograd,
-  f32Bits,
-  WINOGRAD_TILES,
-  WINOGRAD_WEIGHT_TILES,
-  fill,
-  type GpuContext,
-  MATMUL_CONFIGS,
-  matmul,
-  type MatmulShape,
-  maxPool2dBackward,
-  maxPool2dForward,
-  type Pool2dShape,
-  poolOutSize,
-  reduce,
-  vec4Allowed,
-  weightGradVariants,
-  reference as ref,
-} from '@pneumo/kernels';
+import * as K from '@pneumo/kernels';
+
+const ref = K.reference;
 import { createDevice } from '@pneumo/kernels/node';
 import { maxRelDiff } from '@pneumo/test-support/compare';
 
-let ctx: GpuContext;
+let ctx: K.GpuContext;
 beforeAll(async () => {
   ctx = await createDevice();
 });
@@ -58,7 +34,7 @@ function upload(data: Float32Array | Int32Array): GPUBuffer {
 
 function poisoned(n: number): GPUBuffer {
   const b = ctx.alloc(Math.max(16, n * 4));
-  fill(ctx, b, n, f32Bits(NaN));
+  K.fill(ctx, b, n, K.f32Bits(NaN));
   return b;
 }
 
@@ -79,7 +55,7 @@ const SIZES: [number, number, number, number, number][] = [
   [3, 7, 3, 6, 13],
   [1, 16, 1, 5, 5],
 ];
-const CONV_CASES: Conv2dShape[] = [];
+const CONV_CASES: K.Conv2dShape[] = [];
 GEOMS.forEach(([k, s, p], i) => {
   for (let j = 0; j < 2; j++) {
     const [n, ci, co, h, w] = SIZES[(i + j * 3) % SIZES.length]!;
@@ -93,11 +69,11 @@ CONV_CASES.push({ n: 3, ci: 4, co: 17, h: 6, w: 12, kh: 3, kw: 3, sh: 1, sw: 1, 
 // Non-square kernel and mixed strides.
 CONV_CASES.push({ n: 2, ci: 3, co: 5, h: 8, w: 7, kh: 3, kw: 1, sh: 2, sw: 1, ph: 1, pw: 0 });
 
-const name = (s: Conv2dShape) => `n${s.n} ci${s.ci} co${s.co} ${s.h}x${s.w} k${s.kh}x${s.kw} s${s.sh}x${s.sw} p${s.ph}x${s.pw}`;
+const name = (s: K.Conv2dShape) => `n${s.n} ci${s.ci} co${s.co} ${s.h}x${s.w} k${s.kh}x${s.kw} s${s.sh}x${s.sw} p${s.ph}x${s.pw}`;
 
 describe('conv2d kernels, every variant vs the reference', () => {
   it.each(CONV_CASES.map((s) => [name(s), s] as const))('%s', async (_, s) => {
-    const { oh, ow } = convOutSize(s);
+    const { oh, ow } = K.convOutSize(s);
     const xs = random(s.n * s.ci * s.h * s.w);
     const ws = random(s.co * s.ci * s.kh * s.kw);
     const bs = random(s.co);
@@ -112,26 +88,26 @@ describe('conv2d kernels, every variant vs the reference', () => {
     // Winograd runs on any 3x3 stride-1 geometry, even where the tuner would not offer it (short reductions, few channels).
     const wino = s.kh === 3 && s.kw === 3 && s.sh === 1 && s.sw === 1;
     const plus = <V extends { kind: string }>(vs: V[], extra: V[]) => [...vs.filter((v) => v.kind !== 'wino'), ...(wino ? extra : [])];
-    const winoConv = WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
-    for (const variant of plus(convForwardVariants(s), winoConv)) {
+    const winoConv = K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
+    for (const variant of plus(K.convForwardVariants(s), winoConv)) {
       const y = poisoned(wantY.length);
-      conv2dForward(ctx, x, w, b, y, s, variant);
+      K.conv2dForward(ctx, x, w, b, y, s, variant);
       expect(maxRelDiff(await read(y, wantY.length), wantY), `forward ${JSON.stringify(variant)}`).toBeLessThanOrEqual(TOL);
       ctx.free(y);
     }
-    for (const variant of plus(convInputGradVariants(s), winoConv)) {
+    for (const variant of plus(K.convInputGradVariants(s), winoConv)) {
       const dx = poisoned(wantDx.length);
-      conv2dInputGrad(ctx, g, w, dx, s, variant);
+      K.conv2dInputGrad(ctx, g, w, dx, s, variant);
       expect(maxRelDiff(await read(dx, wantDx.length), wantDx), `dInput ${JSON.stringify(variant)}`).toBeLessThanOrEqual(TOL);
       ctx.free(dx);
     }
-    for (const tile of plus(weightGradVariants(s), WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })))) {
+    for (const tile of plus(K.weightGradVariants(s), K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })))) {
       for (const splits of [1, 2, s.n + 1]) {
         const size = wantDw.length;
         const partial = poisoned(splits * size);
-        conv2dWeightGrad(ctx, x, g, partial, s, splits, tile);
+        K.conv2dWeightGrad(ctx, x, g, partial, s, splits, tile);
         const dw = poisoned(size);
-        reduce(ctx, 'sum', partial, dw, [splits, size], [0]);
+        K.reduce(ctx, 'sum', partial, dw, [splits, size], [0]);
         expect(maxRelDiff(await read(dw, size), wantDw), `dWeight ${JSON.stringify(tile)} splits ${splits}`).toBeLessThanOrEqual(TOL);
         ctx.free(partial);
         ctx.free(dw);
@@ -143,8 +119,8 @@ describe('conv2d kernels, every variant vs the reference', () => {
 
 describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
   it('matches the reference when a pass is split into chunks of images, and refuses an image too big for a binding', async () => {
-    const s: Conv2dShape = { n: 5, ci: 3, co: 6, h: 7, w: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
-    const { oh, ow } = convOutSize(s);
+    const s: K.Conv2dShape = { n: 5, ci: 3, co: 6, h: 7, w: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+    const { oh, ow } = K.convOutSize(s);
     const xs = random(s.n * s.ci * s.h * s.w);
     const ws = random(s.co * s.ci * s.kh * s.kw);
     const bs = random(s.co);
@@ -157,16 +133,16 @@ describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
     const perTile = 16 * 6 * 4;
     const y = poisoned(want.length);
     const geometry = { ...s, oh, ow, wBase: 0, wO: s.ci * 9, wI: 9, wKy: 3, wKx: 1 };
-    conv2dWinograd(ctx, x, w, b, y, geometry, tile, 'chunked', perTile * (2 * 20 + 16));
+    K.conv2dWinograd(ctx, x, w, b, y, geometry, tile, 'chunked', perTile * (2 * 20 + 16));
     expect(maxRelDiff(await read(y, want.length), want)).toBeLessThanOrEqual(TOL);
-    expect(() => conv2dWinograd(ctx, x, w, b, y, geometry, tile, 'too small', perTile * 30)).toThrow(/exceed a storage binding/);
+    expect(() => K.conv2dWinograd(ctx, x, w, b, y, geometry, tile, 'too small', perTile * 30)).toThrow(/exceed a storage binding/);
     for (const buf of [x, w, b, y]) ctx.free(buf);
   });
 
   it('weight gradient: reduction split in parts and image chunks, extra output slots zeroed', async () => {
     // 8 x 9 tiles per image, 360 in all: up to 5 parts of >= 64 tiles.
-    const s: Conv2dShape = { n: 5, ci: 6, co: 5, h: 16, w: 17, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 0 };
-    const { oh, ow } = convOutSize(s);
+    const s: K.Conv2dShape = { n: 5, ci: 6, co: 5, h: 16, w: 17, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 0 };
+    const { oh, ow } = K.convOutSize(s);
     const xs = random(s.n * s.ci * s.h * s.w);
     const gs = random(s.n * s.co * oh * ow);
     const x = upload(xs);
@@ -176,7 +152,7 @@ describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
     const size = want.length;
     for (const maxBinding of [undefined, 16 * 8 * 4 * 72 * 2]) {
       const out = poisoned(3 * size);
-      conv2dWeightGradWinograd(ctx, x, g, out, s, 3, tile, 'split', maxBinding);
+      K.conv2dWeightGradWinograd(ctx, x, g, out, s, 3, tile, 'split', maxBinding);
       const got = await read(out, 3 * size);
       expect(maxRelDiff(got.subarray(0, size), want), `max binding ${maxBinding}`).toBeLessThanOrEqual(TOL);
       expect(got.subarray(size).every((v) => v === 0)).toBe(true);
@@ -186,7 +162,7 @@ describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
   });
 });
 
-const POOLS: Pool2dShape[] = [
+const POOLS: K.Pool2dShape[] = [
   { planes: 3, h: 8, w: 8, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 },
   { planes: 2, h: 7, w: 9, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 },
   { planes: 5, h: 9, w: 7, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
@@ -197,7 +173,7 @@ const POOLS: Pool2dShape[] = [
 
 describe('maxPool2d kernels vs the reference (integer data: many ties)', () => {
   it.each(POOLS.map((s) => [JSON.stringify(s), s] as const))('%s', async (_, s) => {
-    const { oh, ow } = poolOutSize(s);
+    const { oh, ow } = K.poolOutSize(s);
     const xs = random(s.planes * s.h * s.w, true);
     const gs = random(s.planes * oh * ow);
     const [wantY, wantIdx] = ref.maxPool2d(xs, s);
@@ -206,17 +182,17 @@ describe('maxPool2d kernels vs the reference (integer data: many ties)', () => {
     const g = upload(gs);
     const y = poisoned(wantY.length);
     const idx = poisoned(wantY.length);
-    maxPool2dForward(ctx, x, y, idx, s);
+    K.maxPool2dForward(ctx, x, y, idx, s);
     expect(Array.from(await read(y, wantY.length))).toEqual(Array.from(wantY));
     expect(Array.from(new Int32Array(await ctx.read(idx, wantIdx.length * 4)))).toEqual(Array.from(wantIdx));
     const dx = poisoned(wantDx.length);
-    maxPool2dBackward(ctx, g, idx, dx, s);
+    K.maxPool2dBackward(ctx, g, idx, dx, s);
     expect(maxRelDiff(await read(dx, wantDx.length), wantDx)).toBeLessThanOrEqual(TOL);
     for (const b of [x, g, y, idx, dx]) ctx.free(b);
   });
 });
 
-const MATMULS: MatmulShape[] = [];
+const MATMULS: K.MatmulShape[] = [];
 for (const [m, n, k] of [
   [1, 1, 1],
   [37, 33, 65],
@@ -250,10 +226,10 @@ describe('matmul kernels, every variant that fits, vs the reference', () => {
       let ran = 0;
       for (const withBias of [false, true]) {
         const want = ref.matmul(as, bs, s, withBias ? bias : null);
-        for (const config of MATMUL_CONFIGS) {
-          if (!vec4Allowed(s, config)) continue;
+        for (const config of K.MATMUL_CONFIGS) {
+          if (!K.vec4Allowed(s, config)) continue;
           const c = poisoned(want.length);
-          matmul(ctx, a, b, c, s, withBias ? bb : null, config);
+          K.matmul(ctx, a, b, c, s, withBias ? bb : null, config);
           expect(maxRelDiff(await read(c, want.length), want), JSON.stringify(config)).toBeLessThanOrEqual(TOL);
           ctx.free(c);
           ran++;

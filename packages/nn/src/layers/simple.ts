@@ -1,30 +1,22 @@
 import { adaptiveAvgPool2d, avgPool2d, flatten, gelu, leakyRelu, maxPool2d, relu, sigmoid, tanh, type Tensor } from '@pneumo/tensor';
 import { Module } from '../module.js';
 
-export class ReLU extends Module {
+/** A parameter-free layer that applies one op; the activations below are this with their op. */
+export class OpLayer extends Module {
+  constructor(private readonly op: (x: Tensor) => Tensor) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
-    return relu(x);
+    return this.op(x);
   }
 }
 
-export class Sigmoid extends Module {
-  forward(x: Tensor): Tensor {
-    return sigmoid(x);
-  }
-}
-
-export class Tanh extends Module {
-  forward(x: Tensor): Tensor {
-    return tanh(x);
-  }
-}
-
+export class ReLU extends OpLayer { constructor() { super(relu); } }
+export class Sigmoid extends OpLayer { constructor() { super(sigmoid); } }
+export class Tanh extends OpLayer { constructor() { super(tanh); } }
 /** Like torch.nn.GELU() (the exact, erf-based form). */
-export class GELU extends Module {
-  forward(x: Tensor): Tensor {
-    return gelu(x);
-  }
-}
+export class GELU extends OpLayer { constructor() { super(gelu); } }
 
 /** Like torch.nn.LeakyReLU (negative_slope 0.01 by default). */
 export class LeakyReLU extends Module {
