@@ -1,4 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
+import { CONV_PARAMS } from './window.js';
 import type { ParamSpec } from '../params.js';
 import type { Conv2dShape } from './conv2d.js';
 import { type TiledGemmConfig, tiledGemmKernel, tiledGrid } from './tiled-gemm.js';
@@ -16,22 +17,7 @@ import { type TiledGemmConfig, tiledGemmKernel, tiledGrid } from './tiled-gemm.j
  * and image (K = n·oh·ow) and has few output blocks, so it splits K into
  * chunks written as partial gradients that the caller sums.
  */
-const GEOMETRY: ParamSpec = [
-  ['n', 'u32'],
-  ['ci', 'u32'],
-  ['h', 'u32'],
-  ['w', 'u32'],
-  ['co', 'u32'],
-  ['oh', 'u32'],
-  ['ow', 'u32'],
-  ['kh', 'u32'],
-  ['kw', 'u32'],
-  ['sh', 'u32'],
-  ['sw', 'u32'],
-  ['ph', 'u32'],
-  ['pw', 'u32'],
-  ['hasBias', 'u32'],
-];
+const GEOMETRY: ParamSpec = [...CONV_PARAMS, ['hasBias', 'u32']];
 
 /** x[n, c, oy*sh - ph + ky, ox*sw - pw + kx], zero in the padding. */
 const GATHER_X = `

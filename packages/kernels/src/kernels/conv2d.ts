@@ -10,7 +10,7 @@ import { conv2dWeightGradUniform, WEIGHT_UNIFORM_TILES, type WeightUniformTile, 
 import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
-import { type Window2d, windowOutSize } from './window.js';
+import { CONV_PARAMS, type Window2d, windowOutSize } from './window.js';
 
 /** Geometry of a 2-D convolution (NCHW input, OIHW weight; dilation 1, groups 1). */
 export interface Conv2dShape extends Window2d {
@@ -114,22 +114,7 @@ export function convVariantInfo(v: ConvVariant | WeightGradVariant, s: Conv2dSha
   return { tiled: false, unroll: t.tc * t.tp };
 }
 
-const GEOMETRY = [
-  ['n', 'u32'],
-  ['ci', 'u32'],
-  ['h', 'u32'],
-  ['w', 'u32'],
-  ['co', 'u32'],
-  ['oh', 'u32'],
-  ['ow', 'u32'],
-  ['kh', 'u32'],
-  ['kw', 'u32'],
-  ['sh', 'u32'],
-  ['sw', 'u32'],
-  ['ph', 'u32'],
-  ['pw', 'u32'],
-  ['tilesX', 'u32'],
-] as const;
+const GEOMETRY = [...CONV_PARAMS, ['tilesX', 'u32']] as const;
 
 function geometry(s: Conv2dShape, tp: number, alongOutput: boolean) {
   const { oh, ow } = convOutSize(s);

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { type Window2d, windowOutSize } from './window.js';
+import { type Window2d, WINDOW_PARAMS, windowOutSize } from './window.js';
 import { type BindingSpec, defineKernel, elementEntry, SPECIAL_FLOATS } from '../kernel.js';
 
 /** Geometry of a 2-D max pool over NCHW planes (n*c planes of h x w). */
@@ -12,19 +12,7 @@ export function poolOutSize(s: Pool2dShape): { oh: number; ow: number } {
 }
 
 const WG = 64;
-const GEOMETRY = [
-  ['total', 'u32'],
-  ['h', 'u32'],
-  ['w', 'u32'],
-  ['oh', 'u32'],
-  ['ow', 'u32'],
-  ['kh', 'u32'],
-  ['kw', 'u32'],
-  ['sh', 'u32'],
-  ['sw', 'u32'],
-  ['ph', 'u32'],
-  ['pw', 'u32'],
-] as const;
+const GEOMETRY = [['total', 'u32'], ...WINDOW_PARAMS] as const;
 
 /**
  * The pooling passes' one shape: an invocation per element `lane` of what
