@@ -116,6 +116,23 @@ const LANES = ['x', 'y', 'z', 'w'];
 const V = 4;
 
 /**
+ * WGSL entry for the contiguous vec4 kernels: ${V} vec4s per invocation,
+ * ${WG} apart, so a workgroup covers one contiguous block; `body` reads and
+ * writes element `i`.
+ */
+const vec4Entry = (body: string) => `@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let base = wg_linear * ${WG * V}u + lid;
+  for (var k = 0u; k < ${V}u; k++) {
+    let i = base + k * ${WG}u;
+    if (i < p.n4) {
+      ${body}
+    }
+  }
+}`;
+
+/**
  * Contiguous ops on sizes divisible by 4: whole vec4 loads and stores (what
  * CPU adapters vectorize best), the scalar op expression applied per lane.
  */
@@ -133,19 +150,8 @@ function unaryVec4Kernel(op: UnaryOp) {
     workgroupSize: WG,
     body: `${POW_SCALAR}
 fn f(x: f32) -> f32 { return ${UNARY_OPS[op].wgsl}; }
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  // ${V} vec4 per invocation, ${WG} apart, so a workgroup covers one contiguous block.
-  let base = wg_linear * ${WG * V}u + lid;
-  for (var k = 0u; k < ${V}u; k++) {
-    let i = base + k * ${WG}u;
-    if (i < p.n4) {
-      let v = X[i];
-      Y[i] = vec4<f32>(${LANES.map((l) => `f(v.${l})`).join(', ')});
-    }
-  }
-}`,
+${vec4Entry(`let v = X[i];
+      Y[i] = vec4<f32>(${LANES.map((l) => `f(v.${l})`).join(', ')});`)}`,
   });
 }
 
@@ -161,19 +167,9 @@ function binaryVec4Kernel(op: BinaryOp) {
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
 fn f(a: f32, b: f32) -> f32 { return ${BINARY_OPS[op].wgsl}; }
-@compute @workgroup_size(${WG})
-fn main(${ENTRY_BUILTINS}) {
-  ${LINEAR_WORKGROUP}
-  let base = wg_linear * ${WG * V}u + lid;
-  for (var k = 0u; k < ${V}u; k++) {
-    let i = base + k * ${WG}u;
-    if (i < p.n4) {
-      let a = A[i];
+${vec4Entry(`let a = A[i];
       let b = B[i];
-      Y[i] = vec4<f32>(${LANES.map((l) => `f(a.${l}, b.${l})`).join(', ')});
-    }
-  }
-}`,
+      Y[i] = vec4<f32>(${LANES.map((l) => `f(a.${l}, b.${l})`).join(', ')});`)}`,
   });
 }
 
