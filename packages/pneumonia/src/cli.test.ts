@@ -58,4 +58,12 @@ describe('the pneumo CLI', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/unknown adapter 'nonsense' \(PNEUMO_ADAPTER\)/);
   });
+
+  it('predicts with the shipped model when --weights is absent (no warning: it was trained on real X-rays)', () => {
+    const image = fileURLToPath(new URL('../../../test/fixtures/images/grey-baseline.jpeg', import.meta.url));
+    const r = run(['predict', image]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/grey-baseline\.jpeg: (NORMAL|BACTERIA|VIRUS) {2}\(NORMAL [\d.]+%, BACTERIA [\d.]+%, VIRUS [\d.]+%\); pneumonia vs normal at the operating point: (PNEUMONIA|NORMAL)/);
+    expect(r.out).not.toMatch(/synthetic/);
+  });
 });

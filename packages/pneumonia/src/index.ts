@@ -12,3 +12,4 @@ export { predictProbs } from './infer.js';
 export { saveCheckpoint, readCheckpointInfo, type CheckpointInfo } from './checkpoint.js';
 export { gradCam, overlayPng, explainToFile, type Explanation } from './explain.js';
 export { writeReport, svgToPng, confusionSvg } from './report/report.js';
+export { exportModel, type ExportOptions } from './export.js';
