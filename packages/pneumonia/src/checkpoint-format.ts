@@ -6,7 +6,7 @@
 import { type DeviceName, type Sequential, safetensorsToStateDict } from '@pneumo/nn';
 import type { TaskMode } from './classes.js';
 import type { Normalization } from './data/batches.js';
-import { type Contrast, CONTRASTS, type Fit } from './data/image.js';
+import { type Contrast, CONTRASTS, type Fit, FITS } from './data/image.js';
 import type { OperatingPoint } from './uncertainty.js';
 import { blogCnn } from './model.js';
 
@@ -29,6 +29,12 @@ export interface CheckpointInfo {
   /** Contrast normalization before the downsample (absent: 'none', as checkpoints before it). */
   contrast?: Contrast;
   normalization: Normalization;
+  /**
+   * Test-time augmentation: predictions are the mean of the probabilities
+   * over TTA_VIEWS of the image (the operating point and the validation
+   * metrics were computed so). Absent: one view.
+   */
+  tta?: boolean;
   /** Pneumonia vs normal at a threshold chosen on validation (absent: the argmax decides). */
   operatingPoint?: OperatingPoint;
   /** What the weights were trained on: 'synthetic' images are for tests and demos, not for X-rays of people. */
@@ -47,8 +53,6 @@ export interface CheckpointInfo {
   parts?: { weights: CheckpointPart; optimizer?: CheckpointPart };
 }
 
-const FITS: readonly Fit[] = ['stretch', 'pad', 'crop'];
-
 /** Checks a parsed checkpoint description; `name` says where it came from in errors. */
 export function checkCheckpointInfo(value: unknown, name: string): CheckpointInfo {
   const info = value as Partial<CheckpointInfo> | null;
@@ -64,13 +68,14 @@ export function checkCheckpointInfo(value: unknown, name: string): CheckpointInf
     info.inputSize! > 0 &&
     FITS.includes(info.fit as Fit) &&
     (info.contrast === undefined || CONTRASTS.includes(info.contrast)) &&
+    (info.tta === undefined || typeof info.tta === 'boolean') &&
     (info.operatingPoint === undefined ||
       (Number.isFinite(info.operatingPoint.threshold) && info.operatingPoint.threshold >= 0 && info.operatingPoint.threshold <= 1)) &&
     !!n &&
     Number.isFinite(n.mean) &&
     Number.isFinite(n.std) &&
     n.std > 0;
-  if (!ok) throw new Error(`${name}: the checkpoint description is incomplete or invalid (classes, outputs, inputSize, fit, contrast, operatingPoint, normalization)`);
+  if (!ok) throw new Error(`${name}: the checkpoint description is incomplete or invalid (classes, outputs, inputSize, fit, contrast, tta, operatingPoint, normalization)`);
   return info as CheckpointInfo;
 }
 

@@ -6,6 +6,8 @@
  * command line fails in one line, before any GPU work.
  */
 import { parseArgs } from 'node:util';
+import { SAMPLINGS } from './data/batches.js';
+import { CONTRASTS, FITS } from './data/image.js';
 
 type Rule =
   | { kind: 'flag' }
@@ -56,13 +58,15 @@ export const COMMANDS: Record<string, CommandSpec> = {
       outputs: int(2, 1000, 'head outputs (the blog: 10)', '10'),
       'val-fraction': { rule: { kind: 'number', min: 0, max: 0.9 }, help: 'fraction of training patients held out', default: '0.15' },
       patience: int(1, 10_000, 'epochs without a better validation macro-F1 before stopping', '5'),
-      fit: choice(['stretch', 'pad', 'crop'], 'how a non-square X-ray becomes square', 'stretch'),
-      contrast: choice(['none', 'equalize'], 'contrast normalization at full resolution, before the downsample', 'none'),
+      fit: choice(FITS, 'how the X-ray becomes square (chest: drop an 8% border, then stretch)', 'stretch'),
+      contrast: choice(CONTRASTS, 'contrast normalization at full resolution, before the downsample', 'none'),
       augment: choice(['none', 'light', 'default', 'strong'], 'augmentation strength', 'default'),
       'no-augment': flag('no augmentation (same as --augment none)'),
       ema: { rule: { kind: 'number', min: 0, max: 1, maxExclusive: true }, help: 'validate and ship an exponential moving average of the weights with this decay (e.g. 0.998; default: none)' },
       'label-smoothing': { rule: { kind: 'number', min: 0, max: 1, maxExclusive: true }, help: 'label smoothing epsilon', default: '0' },
       'target-sensitivity': { rule: { kind: 'number', min: 0, max: 1, minExclusive: true }, help: 'sensitivity the pneumonia-vs-normal operating point is chosen for on validation', default: '0.95' },
+      tta: flag('validate with test-time augmentation (7 views per image) and record it so predictions use it too'),
+      sampling: choice(SAMPLINGS, 'shuffle: every image once per epoch; balanced: draw the classes equally often (then no class weights)', 'shuffle'),
       'no-class-weights': flag('no inverse-frequency class weights'),
       'max-batches': int(1, 10_000_000, 'stop each epoch after this many batches (quick runs)'),
     },
@@ -77,6 +81,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       report: str('DIR', 'also write report.html (with the reliability diagram) and confusion.png there'),
       data: str('DIR', 'dataset root', DEFAULT_DATA),
       split: choice(['test', 'val', 'train', 'holdout'], "which split (holdout: the patients the checkpoint's training run validated on)", 'test'),
+      tta: flag("test-time augmentation: average the probabilities over 7 views of each image (shifts and zooms); default: as the checkpoint's training validated"),
       json: flag('print the metrics as JSON'),
     },
   },

@@ -39,7 +39,7 @@ const TABLE: [string, string[], number, RegExp][] = [
   ['no image', ['predict', '--weights', 'x'], 2, /needs at least one IMAGE argument, got 0/],
   ['two images to explain', ['explain', '--weights', 'w', '--out', 'o.png', 'a', 'b'], 2, /needs exactly one IMAGE argument, got 2/],
   ['export without --weights', ['export', '--out', 'x'], 2, /--weights is required/],
-  ['bad contrast', ['train', '--contrast', 'clahe'], 2, /--contrast must be one of none, equalize/],
+  ['bad contrast', ['train', '--contrast', 'retinex'], 2, /--contrast must be one of none, equalize, clahe/],
   ['label smoothing 1', ['train', '--label-smoothing', '1'], 2, /--label-smoothing must be a number >= 0 and < 1/],
   ['stray argument', ['synth', 'extra'], 2, /unexpected argument 'extra'/],
 ];

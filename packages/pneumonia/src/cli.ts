@@ -21,6 +21,8 @@ import { writeReport } from './report/report.js';
 import { readCheckpointInfo } from './checkpoint.js';
 import { train } from './train.js';
 import type { SplitName } from './data/layout.js';
+import type { Sampling } from './data/batches.js';
+import type { Contrast, Fit } from './data/image.js';
 
 function ensureDefaultData(dir: string): void {
   if (existsSync(dir)) {
@@ -90,8 +92,10 @@ async function trainCommand(v: Values): Promise<number> {
       outputs: v.outputs as number,
       valFraction: v['val-fraction'] as number,
       patience: v.patience as number,
-      fit: v.fit as 'stretch' | 'pad' | 'crop',
-      contrast: v.contrast as 'none' | 'equalize',
+      fit: v.fit as Fit,
+      contrast: v.contrast as Contrast,
+      sampling: v.sampling as Sampling,
+      tta: v.tta as boolean,
       augment: v['no-augment'] ? null : (v.augment as 'none' | 'light' | 'default' | 'strong'),
       labelSmoothing: v['label-smoothing'] as number,
       ema: v.ema as number | undefined,
@@ -176,7 +180,7 @@ async function main(argv: string[]): Promise<number> {
   await init();
   if (cmd === 'train') return trainCommand(v);
   if (cmd === 'evaluate') {
-    const ev = await evaluate(weights, v.data as string, v.split as SplitName | 'holdout');
+    const ev = await evaluate(weights, v.data as string, v.split as SplitName | 'holdout', undefined, { tta: v.tta ? true : undefined });
     for (const s of ev.skipped) console.error(`warning: skipped ${s.path}: ${s.reason}`);
     console.log(v.json ? JSON.stringify(ev.metrics, null, 1) : formatMetrics(ev.metrics));
     if (typeof v.report === 'string') {

@@ -6,7 +6,7 @@ import { runSplit } from './data/run-split.js';
 import { datasetIdentity } from './data/identity.js';
 import { loadImages } from './data/load.js';
 import { readImageFile } from './data/read-image.js';
-import { predictProbs } from './infer.js';
+import { predictProbs, viewsOf } from './infer.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { blogCnn } from './model.js';
 import { argmaxRow, pneumoniaScore } from './uncertainty.js';
@@ -26,14 +26,21 @@ export function loadModel(weights: string): { model: Sequential; info: Checkpoin
  * folders say, or `holdout`: the patients its training run held out for
  * validation, recomputed from its seed and fraction (the run must have seen
  * the same files: their hash is checked when the checkpoint records it).
+ * `tta` overrides the checkpoint's own choice of test-time augmentation.
  */
-export async function evaluate(weights: string, data: string, split: SplitName | 'holdout' = 'test', cacheDir?: string | null): Promise<{ metrics: Metrics; skipped: Skipped[]; info: CheckpointInfo }> {
+export async function evaluate(
+  weights: string,
+  data: string,
+  split: SplitName | 'holdout' = 'test',
+  cacheDir?: string | null,
+  o: { tta?: boolean } = {},
+): Promise<{ metrics: Metrics; skipped: Skipped[]; info: CheckpointInfo }> {
   const { model, info } = loadModel(weights);
   try {
     const found = split === 'holdout' ? holdout(info, data, weights) : discover(data, info.mode, [split]);
     const loaded = loadImages(found.records, { size: info.inputSize, fit: info.fit, contrast: info.contrast, cacheDir });
     const idx = loaded.records.map((_, i) => i);
-    const probs = await predictProbs(model, loaded.pixels, info.inputSize, idx, info.normalization, info.classes.length);
+    const probs = await predictProbs(model, loaded.pixels, info.inputSize, idx, info.normalization, info.classes.length, 32, viewsOf({ tta: o.tta ?? info.tta }));
     const metrics = computeMetrics(probs, loaded.labels, info.classes, { operatingPoint: info.operatingPoint, intervals: true });
     return { metrics, skipped: [...found.skipped, ...loaded.skipped], info };
   } finally {
@@ -80,7 +87,7 @@ export async function predict(weights: string, paths: string[]): Promise<Predict
       }
     });
     const k = info.classes.length;
-    const probs = await predictProbs(model, pixels, size, ok.map((_, j) => j), info.normalization, k);
+    const probs = await predictProbs(model, pixels, size, ok.map((_, j) => j), info.normalization, k, 32, viewsOf(info));
     ok.forEach((i, j) => {
       for (let c = 0; c < k; c++) out[i]!.probabilities[info.classes[c]!] = probs[j * k + c]!;
       out[i]!.class = info.classes[argmaxRow(probs, j, k)]!;

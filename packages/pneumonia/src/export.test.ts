@@ -92,6 +92,24 @@ describe('a model to ship', () => {
     expect(html).toMatch(/95% interval/);
   }, 120_000);
 
+  it('balanced sampling and test-time augmentation are recorded, and predictions honour the recorded views', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pneumo-tta-run-'));
+    const r = await train({ data, out, epochs: 1, batchSize: 8, seed: 2, cacheDir: null, valFraction: 0.3, sampling: 'balanced', tta: true });
+    const info = readCheckpointInfo(r.best.path);
+    expect(info.tta).toBe(true);
+    expect(info.options).toMatchObject({ sampling: 'balanced', classWeights: false, tta: true });
+    // The holdout metrics evaluate recomputes with the recorded views are the ones validation saw.
+    const ev = await evaluate(r.best.path, data, 'holdout', null);
+    const seen = info.metrics.validation as { accuracy: number; pneumoniaAuc: number };
+    expect(ev.metrics.accuracy).toBeCloseTo(seen.accuracy, 6);
+    expect(ev.metrics.pneumoniaAuc).toBeCloseTo(seen.pneumoniaAuc, 6);
+    const single = await evaluate(r.best.path, data, 'holdout', null, { tta: false });
+    // One view and seven give different probabilities (they are averaged, not the first view's).
+    expect(single.metrics.calibration.ece).not.toBeCloseTo(ev.metrics.calibration.ece, 6);
+    const [p] = await predict(r.best.path, [discover(data, 'three-class', ['test']).records[0]!.path]);
+    expect(Object.values(p!.probabilities).reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
+  }, 120_000);
+
   it('evaluates on the patients the run held out (recomputed from its seed), and refuses other data', async () => {
     const ev = await evaluate(best, data, 'holdout', null);
     expect(ev.metrics.n).toBe(validated);

@@ -1,13 +1,15 @@
 import { argmaxRow, pneumoniaScore } from './uncertainty.js';
 import { Generator, narrow, noGrad, type Sequential, tensor, tidy } from '@pneumo/nn';
 import type { CheckpointInfo } from './checkpoint-format.js';
-import { type Augment, fillBatch, type Normalization } from './data/batches.js';
+import { fillBatch, type Normalization, TTA_VIEWS, type Warp } from './data/batches.js';
 import { preprocess } from './data/image.js';
 
 /**
  * Class probabilities [n, classes] for images `indices` of `pixels`. The
  * head may have more outputs than classes (the blog's 10): predictions read
- * the first `classes` logits and take their softmax.
+ * the first `classes` logits and take their softmax. With `views` (e.g.
+ * TTA_VIEWS: test-time augmentation), the mean of the probabilities over
+ * those views of each image.
  */
 export async function predictProbs(
   model: Sequential,
@@ -17,6 +19,7 @@ export async function predictProbs(
   norm: Normalization,
   classes: number,
   batchSize = 32,
+  views: readonly (Warp | null)[] = [null],
 ): Promise<Float32Array> {
   const wasTraining = model.training;
   model.eval();
@@ -25,24 +28,30 @@ export async function predictProbs(
   const g = new Generator(0);
   for (let start = 0; start < indices.length; start += batchSize) {
     const batch = indices.slice(start, start + batchSize);
-    fillBatch(buf, pixels, size, batch, norm, null as Augment | null, g);
-    const x = tensor(buf.subarray(0, batch.length * 3 * size * size), { shape: [batch.length, 3, size, size] });
-    const probs = noGrad(() =>
-      tidy(() => {
-        const logits = model.forward(x);
-        return narrow(logits, 1, 0, classes).softmax();
-      }),
-    );
-    out.set(await probs.data(), start * classes);
-    probs.dispose();
-    x.dispose();
+    for (const view of views) {
+      fillBatch(buf, pixels, size, batch, norm, null, g, view);
+      const x = tensor(buf.subarray(0, batch.length * 3 * size * size), { shape: [batch.length, 3, size, size] });
+      const probs = noGrad(() =>
+        tidy(() => {
+          const logits = model.forward(x);
+          return narrow(logits, 1, 0, classes).softmax();
+        }),
+      );
+      const p = await probs.data();
+      probs.dispose();
+      x.dispose();
+      for (let i = 0; i < p.length; i++) out[start * classes + i]! += p[i]! / views.length;
+    }
   }
   model.train(wasTraining);
   return out;
 }
 
 /** What classifying an image needs of a checkpoint's description. */
-export type ClassifyInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'contrast' | 'normalization' | 'classes' | 'operatingPoint'>;
+export type ClassifyInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'contrast' | 'tta' | 'normalization' | 'classes' | 'operatingPoint'>;
+
+/** The views a checkpoint's predictions average over. */
+export const viewsOf = (info: Pick<CheckpointInfo, 'tta'>): readonly (Warp | null)[] => (info.tta ? TTA_VIEWS : [null]);
 
 /** The predicted class and the class probabilities of one image file's bytes (JPEG or PNG). */
 export async function classifyImage(
@@ -52,7 +61,7 @@ export async function classifyImage(
 ): Promise<{ class: string; probabilities: Record<string, number>; pneumonia?: { score: number; threshold: number; positive: boolean } }> {
   const img = preprocess(bytes, info.inputSize, info.fit, info.contrast);
   const k = info.classes.length;
-  const probs = await predictProbs(model, img.data, info.inputSize, [0], info.normalization, k);
+  const probs = await predictProbs(model, img.data, info.inputSize, [0], info.normalization, k, 1, viewsOf(info));
   const op = info.operatingPoint;
   const score = pneumoniaScore(probs, 0, k);
   return {

@@ -44,7 +44,7 @@ import {
 } from './checkpoint.js';
 import { lockRunDir } from './run-lock.js';
 import { classNames, type TaskMode } from './classes.js';
-import { type Augment, AUGMENTS, type AugmentStrength, fillBatch } from './data/batches.js';
+import { type Augment, AUGMENTS, type AugmentStrength, fillBatch, type Sampling, SAMPLINGS } from './data/batches.js';
 import type { Contrast, Fit } from './data/image.js';
 import { SYNTHETIC_MARKER } from './data/synthetic.js';
 import { argmaxRow, chooseOperatingPoint, type OperatingPoint } from './uncertainty.js';
@@ -52,7 +52,7 @@ import type { ImageRecord, Skipped } from './data/layout.js';
 import { runSplit } from './data/run-split.js';
 import { datasetIdentity } from './data/identity.js';
 import { loadImages, pixelStats } from './data/load.js';
-import { predictProbs } from './infer.js';
+import { predictProbs, viewsOf } from './infer.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { blogCnn, BLOG_OUTPUTS, INPUT_SIZE } from './model.js';
 
@@ -82,12 +82,16 @@ export interface TrainOptions {
   ema?: number;
   /** Label smoothing ε: the loss mixes (1 - ε) of the class's cross-entropy with ε of the uniform one (default 0). */
   labelSmoothing?: number;
+  /** Validate with test-time augmentation (TTA_VIEWS), and record it so predictions use it too (default false). */
+  tta?: boolean;
   /** Sensitivity the pneumonia-vs-normal operating point is chosen for on validation (default 0.95). */
   targetSensitivity?: number;
   /** Recorded in the checkpoints (e.g. the command line that ran this). */
   provenance?: Record<string, unknown>;
-  /** Weight classes by inverse frequency in the loss. */
+  /** Weight classes by inverse frequency in the loss (default: true unless sampling is balanced). */
   classWeights?: boolean;
+  /** 'shuffle' (default): every training image once per epoch; 'balanced': each epoch draws as many images, the classes equally often (with replacement). */
+  sampling?: Sampling;
   /** Image cache directory (null: none). */
   cacheDir?: string | null;
   /** Stop after this many batches per epoch (for quick runs and tests). */
@@ -264,11 +268,16 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     log(`resuming from ${lastBase} after epoch ${info.epoch}`);
   }
 
-  // Inverse-frequency class weights for the imbalance.
+  // The imbalance: inverse-frequency class weights in the loss, or balanced
+  // sampling (not both by default: together they would correct twice).
+  const sampling = o.sampling ?? 'shuffle';
+  if (!SAMPLINGS.includes(sampling)) throw new Error(`unknown sampling '${String(sampling)}' (${SAMPLINGS.join(', ')})`);
   const counts = new Array<number>(outputs).fill(0);
   for (const i of trainIdx) counts[labels[i]!]!++;
   const weightValues = counts.map((c, i) => (i >= k || c === 0 ? 1 : trainIdx.length / (k * c)));
-  const classWeight = o.classWeights === false ? null : tensor(Float32Array.from(weightValues));
+  const useClassWeights = o.classWeights ?? sampling !== 'balanced';
+  const classWeight = useClassWeights ? tensor(Float32Array.from(weightValues)) : null;
+  const sampleWeights = sampling === 'balanced' ? trainIdx.map((i) => 1 / counts[labels[i]!]!) : undefined;
 
   let operatingPoint: OperatingPoint | undefined;
   const info = (epoch: number, metrics: Record<string, unknown>): CheckpointInfo => ({
@@ -282,6 +291,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     fit,
     contrast,
     normalization: norm,
+    ...(o.tta ? { tta: true } : {}),
     operatingPoint,
     trainedOn,
     provenance: o.provenance,
@@ -301,7 +311,9 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       optimizer: o.optimizer ?? 'adam',
       labelSmoothing: smoothing,
       augment,
-      classWeights: o.classWeights !== false,
+      classWeights: useClassWeights,
+      sampling,
+      tta: o.tta ?? false,
       contrast,
       ema: o.ema ?? 0,
       emaUpdates: ema?.stateDict().updates ?? 0,
@@ -337,7 +349,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
         return { input: tensor(x, { shape: [batch.length, 3, size, size] }), target: tensor(y), labels: y };
       },
     },
-    { batchSize, shuffle: true, dropLast: true, generator: rng },
+    { batchSize, shuffle: true, dropLast: true, generator: rng, weights: sampleWeights },
   );
   const onEpochEnd = async (s: EpochEnd): Promise<'stop' | void> => {
     const c0 = performance.now();
@@ -347,7 +359,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     // Validation (and the best checkpoint) see the averaged weights when there are any.
     ema?.swapIn();
     if (valIdx.length > 0) {
-      const probs = await predictProbs(model, loaded.pixels, size, valIdx, norm, k, batchSize);
+      const probs = await predictProbs(model, loaded.pixels, size, valIdx, norm, k, batchSize, viewsOf({ tta: o.tta }));
       if (!probs.every(Number.isFinite)) diverged(epoch, 'the validation outputs are not finite');
       const valLabels = valIdx.map((i) => labels[i]!);
       // The operating point is the validation set's: it travels with this epoch's weights.

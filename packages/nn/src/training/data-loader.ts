@@ -18,6 +18,13 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
   /** The generator for the order and for the dataset's augmentation (default: seeded with 0). */
   generator?: Generator;
+  /**
+   * Per-item sampling weights (torch's WeightedRandomSampler): each epoch
+   * draws `dataset.length` items with replacement, item i with probability
+   * weights[i] / Σ weights, e.g. 1 / (its class's count) for classes seen
+   * equally often. Replaces the shuffle.
+   */
+  weights?: ArrayLike<number>;
 }
 
 /**
@@ -33,6 +40,8 @@ export class DataLoader<B> implements Iterable<B> {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly generator: Generator;
+  /** Running sums of the sampling weights (null: every item once per epoch). */
+  private readonly cumulative: Float64Array | null;
 
   constructor(
     readonly dataset: Dataset<B>,
@@ -44,6 +53,7 @@ export class DataLoader<B> implements Iterable<B> {
     this.shuffle = o.shuffle ?? true;
     this.dropLast = o.dropLast ?? false;
     this.generator = o.generator ?? new Generator(0);
+    this.cumulative = o.weights ? cumulativeWeights(o.weights, dataset.length) : null;
   }
 
   /** Batches per epoch. */
@@ -57,13 +67,39 @@ export class DataLoader<B> implements Iterable<B> {
   /** The item order of the next epoch, in batches (draws from the generator when shuffling). */
   epochOrder(): number[][] {
     const all = Array.from({ length: this.dataset.length }, (_, i) => i);
-    const order = this.shuffle ? this.generator.shuffle(all) : all;
+    const order = this.cumulative ? all.map(() => drawIndex(this.cumulative!, this.generator.uniform())) : this.shuffle ? this.generator.shuffle(all) : all;
     return Array.from({ length: this.length }, (_, b) => order.slice(b * this.batchSize, (b + 1) * this.batchSize));
   }
 
   *[Symbol.iterator](): Iterator<B> {
     for (const indices of this.epochOrder()) yield this.dataset.batch(indices, this.generator);
   }
+}
+
+function cumulativeWeights(weights: ArrayLike<number>, n: number): Float64Array {
+  if (weights.length !== n) throw new Error(`DataLoader: ${weights.length} sampling weights for a dataset of ${n} items`);
+  const out = new Float64Array(n);
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weights[i]!;
+    if (!(w >= 0 && Number.isFinite(w))) throw new Error(`DataLoader: sampling weight ${i} is ${w}; weights must be finite and >= 0`);
+    out[i] = acc += w;
+  }
+  if (n > 0 && !(acc > 0)) throw new Error('DataLoader: the sampling weights are all zero');
+  return out;
+}
+
+/** The item whose weight interval holds u * Σ weights (binary search over the running sums). */
+function drawIndex(cumulative: Float64Array, u: number): number {
+  const target = u * cumulative[cumulative.length - 1]!;
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cumulative[mid]! > target) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** The usual batch: an input and a target, both disposed by the training loop after the step. */

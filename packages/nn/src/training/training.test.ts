@@ -53,6 +53,33 @@ describe('DataLoader', () => {
     expect([...new DataLoader(ids(0), { batchSize: 4 })]).toEqual([]);
     expect(() => new DataLoader(ids(3), { batchSize: 0 })).toThrow(/batchSize must be a positive integer/);
   });
+
+  it('draws items in proportion to sampling weights, with replacement, reproducibly', () => {
+    // Items 0-7 are one class (weight 1/8 each), 8-9 another (1/2 each): the classes come equally often.
+    const weights = [...new Array(8).fill(1 / 8), 0.5, 0.5];
+    const loader = new DataLoader(ids(10), { batchSize: 5, weights, generator: new Generator(7) });
+    let rare = 0;
+    let total = 0;
+    for (let e = 0; e < 400; e++) {
+      for (const b of loader) {
+        expect(b).toHaveLength(5);
+        rare += b.filter((i) => i >= 8).length;
+        total += b.length;
+      }
+    }
+    // 4,000 draws at p = 0.5: the standard deviation of the fraction is 0.008.
+    expect(rare / total).toBeGreaterThan(0.47);
+    expect(rare / total).toBeLessThan(0.53);
+    const again = new DataLoader(ids(10), { batchSize: 5, weights, generator: new Generator(7) });
+    const first = new DataLoader(ids(10), { batchSize: 5, weights, generator: new Generator(7) });
+    expect([...again]).toEqual([...first]);
+    // A zero weight is never drawn.
+    const none = new DataLoader(ids(4), { batchSize: 4, weights: [1, 0, 1, 1], generator: new Generator(1) });
+    for (let e = 0; e < 50; e++) for (const b of none) expect(b).not.toContain(1);
+    expect(() => new DataLoader(ids(3), { batchSize: 2, weights: [1, 1] })).toThrow(/2 sampling weights for a dataset of 3/);
+    expect(() => new DataLoader(ids(2), { batchSize: 2, weights: [1, -1] })).toThrow(/weight 1 is -1/);
+    expect(() => new DataLoader(ids(2), { batchSize: 2, weights: [0, 0] })).toThrow(/all zero/);
+  });
 });
 
 describe('fit', () => {

@@ -30,6 +30,10 @@ export const AUGMENTS = {
 } as const satisfies Record<string, Augment | null>;
 export type AugmentStrength = keyof typeof AUGMENTS;
 
+/** How training images are drawn: 'shuffle' (each once per epoch) or 'balanced' (the classes equally often, with replacement). */
+export type Sampling = 'shuffle' | 'balanced';
+export const SAMPLINGS: readonly Sampling[] = ['shuffle', 'balanced'];
+
 export interface Normalization {
   mean: number;
   std: number;
@@ -45,7 +49,72 @@ function sample(img: Float32Array, off: number, size: number, x: number, y: numb
   return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
 }
 
-/** Fills `out` ([indices.length, 3, size, size]) from images `indices` of `pixels`. */
+/**
+ * One geometric and photometric change of an image: rotation (radians)
+ * and scale about the centre, translation (pixels), then a brightness shift
+ * and a contrast factor about mid-grey.
+ */
+export interface Warp {
+  angle: number;
+  scale: number;
+  tx: number;
+  ty: number;
+  brightness: number;
+  contrast: number;
+}
+
+export const IDENTITY_WARP: Warp = { angle: 0, scale: 1, tx: 0, ty: 0, brightness: 0, contrast: 1 };
+
+/** A random warp within the ranges of `augment`, for an image of side `size`. */
+export function randomWarp(augment: Augment, size: number, g: Generator): Warp {
+  const u = () => 2 * g.uniform() - 1;
+  // The draw order is part of reproducibility: keep it.
+  const angle = (u() * augment.rotate * Math.PI) / 180;
+  const scale = 1 + u() * augment.scale;
+  const tx = u() * augment.translate * size;
+  const ty = u() * augment.translate * size;
+  const brightness = u() * augment.brightness;
+  const contrast = 1 + u() * augment.contrast;
+  return { angle, scale, tx, ty, brightness, contrast };
+}
+
+/**
+ * The fixed views test-time augmentation averages over: the image itself,
+ * shifted by a pixel and a half each way, and zoomed 5% in and out (well
+ * inside the default training augmentation, so every view is one the model
+ * has learned to read; no flips: a chest X-ray is not symmetric).
+ */
+export const TTA_VIEWS: readonly Warp[] = [
+  IDENTITY_WARP,
+  ...[[1.5, 0], [-1.5, 0], [0, 1.5], [0, -1.5]].map(([tx, ty]) => ({ ...IDENTITY_WARP, tx: tx!, ty: ty! })),
+  { ...IDENTITY_WARP, scale: 1.05 },
+  { ...IDENTITY_WARP, scale: 0.95 },
+];
+
+/** Writes image `off` of `pixels`, warped and normalized, into the 3 channels of `out` at `base`. */
+function writeWarped(out: Float32Array, base: number, pixels: Float32Array, off: number, size: number, norm: Normalization, w: Warp): void {
+  const px = size * size;
+  const c = (size - 1) / 2;
+  const cos = Math.cos(w.angle) / w.scale;
+  const sin = Math.sin(w.angle) / w.scale;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      // Inverse map: where in the source this output pixel comes from.
+      const dx = x - c - w.tx;
+      const dy = y - c - w.ty;
+      const v0 = sample(pixels, off, size, cos * dx + sin * dy + c, -sin * dx + cos * dy + c);
+      const v = ((v0 - 0.5) * w.contrast + 0.5 + w.brightness - norm.mean) / norm.std;
+      const i = y * size + x;
+      out[base + i] = out[base + px + i] = out[base + 2 * px + i] = v;
+    }
+  }
+}
+
+/**
+ * Fills `out` ([indices.length, 3, size, size]) from images `indices` of
+ * `pixels`: each with a random warp when `augment` is given, else with
+ * `view` (default: none, the image as it is).
+ */
 export function fillBatch(
   out: Float32Array,
   pixels: Float32Array,
@@ -54,38 +123,20 @@ export function fillBatch(
   norm: Normalization,
   augment: Augment | null,
   g: Generator,
+  view: Warp | null = null,
 ): void {
   const px = size * size;
-  const c = (size - 1) / 2;
   indices.forEach((idx, b) => {
     const off = idx * px;
     const base = b * 3 * px;
-    if (!augment) {
-      for (let i = 0; i < px; i++) {
-        const v = (pixels[off + i]! - norm.mean) / norm.std;
-        out[base + i] = out[base + px + i] = out[base + 2 * px + i] = v;
-      }
+    const warp = augment ? randomWarp(augment, size, g) : view;
+    if (warp) {
+      writeWarped(out, base, pixels, off, size, norm, warp);
       return;
     }
-    const u = () => 2 * g.uniform() - 1;
-    const angle = (u() * augment.rotate * Math.PI) / 180;
-    const s = 1 + u() * augment.scale;
-    const tx = u() * augment.translate * size;
-    const ty = u() * augment.translate * size;
-    const bright = u() * augment.brightness;
-    const contrast = 1 + u() * augment.contrast;
-    const cos = Math.cos(angle) / s;
-    const sin = Math.sin(angle) / s;
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        // Inverse map: where in the source this output pixel comes from.
-        const dx = x - c - tx;
-        const dy = y - c - ty;
-        const v0 = sample(pixels, off, size, cos * dx + sin * dy + c, -sin * dx + cos * dy + c);
-        const v = ((v0 - 0.5) * contrast + 0.5 + bright - norm.mean) / norm.std;
-        const i = y * size + x;
-        out[base + i] = out[base + px + i] = out[base + 2 * px + i] = v;
-      }
+    for (let i = 0; i < px; i++) {
+      const v = (pixels[off + i]! - norm.mean) / norm.std;
+      out[base + i] = out[base + px + i] = out[base + 2 * px + i] = v;
     }
   });
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { decodeGrey, equalize, fitSquare, preprocess, resizeArea, sniffFormat } from './image.js';
+import { CHEST_MARGIN, clahe, decodeGrey, equalize, fitSquare, preprocess, resizeArea, sniffFormat } from './image.js';
 import { encodeJpeg, encodePng } from './synthetic.js';
 
 const img = (w: number, h: number, f: (x: number, y: number) => number) => {
@@ -42,6 +42,15 @@ describe('resizeArea', () => {
     const cropped = fitSquare(img(4, 2, (x) => x), 'crop');
     expect(Array.from(cropped.data)).toEqual([1, 2, 1, 2]);
   });
+
+  it("drops the border for the 'chest' fit", () => {
+    expect(CHEST_MARGIN).toBe(0.08);
+    const src = img(100, 50, (x, y) => x + 1000 * y);
+    const chest = fitSquare(src, 'chest');
+    expect([chest.width, chest.height]).toEqual([84, 42]);
+    expect(chest.data[0]).toBe(8 + 1000 * 4);
+    expect(chest.data[chest.data.length - 1]).toBe(91 + 1000 * 45);
+  });
 });
 
 describe('equalize (contrast normalization)', () => {
@@ -66,6 +75,40 @@ describe('equalize (contrast normalization)', () => {
     const eq = diff(preprocess(dark, 8, 'stretch', 'equalize').data, preprocess(bright, 8, 'stretch', 'equalize').data);
     expect(plain).toBeGreaterThan(0.1);
     expect(eq).toBeLessThan(plain / 4);
+  });
+});
+
+describe('clahe (adaptive contrast normalization)', () => {
+  const range = (a: number[]) => Math.max(...a) - Math.min(...a);
+  // Left half dark with faint texture, right half bright with faint texture.
+  const halves = img(64, 64, (x, y) => (x < 32 ? 0.1 : 0.8) + 0.05 * (((x * 7 + y * 13) % 11) / 10));
+  const leftInterior = (e: { data: Float32Array }) => {
+    const out: number[] = [];
+    for (let y = 8; y < 56; y++) for (let x = 4; x < 12; x++) out.push(e.data[y * 64 + x]!);
+    return out;
+  };
+
+  it('with one tile and no clipping is global equalization', () => {
+    const src = img(37, 23, (x, y) => Math.abs(Math.sin(x * 0.3 + y * 0.11)));
+    const a = clahe(src, 1, 1e9);
+    const b = equalize(src);
+    for (let i = 0; i < a.data.length; i++) expect(a.data[i]).toBeCloseTo(b.data[i]!, 6);
+  });
+
+  it('spreads each region over the grey range, which global equalization cannot', () => {
+    const global = leftInterior(equalize(halves));
+    const local = leftInterior(clahe(halves, 2, 1e9));
+    expect(range(global)).toBeLessThan(0.55);
+    expect(range(local)).toBeGreaterThan(0.8);
+    const c = clahe(halves);
+    expect(Math.min(...c.data)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...c.data)).toBeLessThanOrEqual(1);
+  });
+
+  it('limits how much it amplifies a nearly flat region (the clip limit)', () => {
+    const noise = img(32, 32, (x, y) => 0.5 + ((x + y) % 2) / 256);
+    expect(range([...equalize(noise).data])).toBe(1);
+    expect(range([...clahe(noise, 2, 2).data])).toBeLessThan(0.05);
   });
 });
 

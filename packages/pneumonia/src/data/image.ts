@@ -148,10 +148,32 @@ export function resizeArea(img: GreyImage, width: number, height: number): GreyI
   return { width, height, data: out };
 }
 
-export type Fit = 'stretch' | 'pad' | 'crop';
+/**
+ * How an X-ray becomes square before the resize: 'stretch' (the whole film,
+ * aspect ignored), 'pad' (black borders, keeps everything), 'crop' (the
+ * centre square), or 'chest' (drops CHEST_MARGIN of every side, where the
+ * film edges, markers and burned-in text are, then stretches).
+ */
+export type Fit = 'stretch' | 'pad' | 'crop' | 'chest';
+export const FITS: readonly Fit[] = ['stretch', 'pad', 'crop', 'chest'];
 
-/** Makes an image square before resizing: pad (black borders, keeps everything) or crop (the centre). */
+/** Fraction of each side the 'chest' fit drops. */
+export const CHEST_MARGIN = 0.08;
+
+/** The sub-image [x0, x0 + width) x [y0, y0 + height). */
+function cropRect(img: GreyImage, x0: number, y0: number, width: number, height: number): GreyImage {
+  const data = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) data.set(img.data.subarray((y0 + y) * img.width + x0, (y0 + y) * img.width + x0 + width), y * width);
+  return { width, height, data };
+}
+
+/** Makes an image square (or, for 'stretch' and 'chest', ready to be stretched to one) before resizing. */
 export function fitSquare(img: GreyImage, fit: Fit): GreyImage {
+  if (fit === 'chest') {
+    const mx = Math.floor(img.width * CHEST_MARGIN);
+    const my = Math.floor(img.height * CHEST_MARGIN);
+    return cropRect(img, mx, my, img.width - 2 * mx, img.height - 2 * my);
+  }
   if (fit === 'stretch' || img.width === img.height) return img;
   const side = fit === 'pad' ? Math.max(img.width, img.height) : Math.min(img.width, img.height);
   const out = new Float32Array(side * side);
@@ -169,36 +191,108 @@ export function fitSquare(img: GreyImage, fit: Fit): GreyImage {
 }
 
 /**
- * Contrast normalization at full resolution, before the downsample: 'none',
- * or 'equalize' (global histogram equalization, 256 levels), which maps
- * X-rays of different exposure and film to a common grey distribution.
+ * Contrast normalization at full resolution, before the downsample: 'none';
+ * 'equalize' (global histogram equalization, 256 levels), which maps X-rays
+ * of different exposure and film to a common grey distribution; or 'clahe'
+ * (contrast-limited adaptive equalization: per tile of an 8x8 grid, with
+ * the histogram clipped at CLAHE_CLIP times its mean so flat regions are
+ * not blown up into noise, blended bilinearly between tile centres).
  */
-export type Contrast = 'none' | 'equalize';
-export const CONTRASTS: readonly Contrast[] = ['none', 'equalize'];
+export type Contrast = 'none' | 'equalize' | 'clahe';
+export const CONTRASTS: readonly Contrast[] = ['none', 'equalize', 'clahe'];
+
+const LEVELS = 256;
+const level = (v: number) => Math.min(LEVELS - 1, Math.max(0, Math.floor(v * LEVELS)));
+
+/** The histogram of the levels in the rectangle [x0, x1) x [y0, y1). */
+function histogram(img: GreyImage, x0 = 0, y0 = 0, x1 = img.width, y1 = img.height): Float64Array {
+  const hist = new Float64Array(LEVELS);
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) hist[level(img.data[y * img.width + x]!)]++;
+  return hist;
+}
+
+/**
+ * The equalizing map of a histogram: each level goes to the fraction of
+ * pixels below it, the darkest level present to 0. Null for a flat region
+ * (one level): there is nothing to spread.
+ */
+function equalizingMap(hist: Float64Array): Float64Array | null {
+  const cdf = new Float64Array(LEVELS);
+  let acc = 0;
+  for (let i = 0; i < LEVELS; i++) cdf[i] = acc += hist[i]!;
+  let first = 0;
+  while (first < LEVELS && hist[first] === 0) first++;
+  const lowest = first < LEVELS ? cdf[first]! : 0;
+  const span = acc - lowest;
+  if (span <= 0) return null;
+  return cdf.map((c) => Math.max(0, (c - lowest) / span));
+}
 
 /** Histogram equalization: each value becomes the fraction of pixels darker than its level (the darkest level maps to 0). */
 export function equalize(img: GreyImage): GreyImage {
-  const levels = 256;
-  const bin = (v: number) => Math.min(levels - 1, Math.max(0, Math.floor(v * levels)));
-  const hist = new Float64Array(levels);
-  for (const v of img.data) hist[bin(v)]++;
-  const cdf = new Float64Array(levels);
-  let acc = 0;
-  for (let i = 0; i < levels; i++) cdf[i] = acc += hist[i]!;
-  let first = 0;
-  while (first < levels && hist[first] === 0) first++;
-  const lowest = first < levels ? cdf[first]! : 0;
-  const span = img.data.length - lowest;
-  const data = new Float32Array(img.data.length);
-  // A flat image (one level) has nothing to spread: it stays as it is.
-  if (span <= 0) data.set(img.data);
-  else for (let i = 0; i < data.length; i++) data[i] = (cdf[bin(img.data[i]!)]! - lowest) / span;
+  const map = equalizingMap(histogram(img));
+  const data = map ? img.data.map((v) => map[level(v)]!) : img.data.slice();
   return { width: img.width, height: img.height, data };
 }
 
+/** CLAHE's grid (tiles per side) and clip limit (a multiple of the mean bin count). */
+export const CLAHE_TILES = 8;
+export const CLAHE_CLIP = 2;
+
+/** Clips a histogram at `limit` and spreads what was cut evenly over all bins (once: the classic approximation). */
+function clipHistogram(hist: Float64Array, limit: number): void {
+  let excess = 0;
+  for (let i = 0; i < LEVELS; i++) {
+    if (hist[i]! > limit) {
+      excess += hist[i]! - limit;
+      hist[i] = limit;
+    }
+  }
+  for (let i = 0; i < LEVELS; i++) hist[i]! += excess / LEVELS;
+}
+
+/** Contrast-limited adaptive histogram equalization (see Contrast). */
+export function clahe(img: GreyImage, tiles = CLAHE_TILES, clip = CLAHE_CLIP): GreyImage {
+  const { width, height } = img;
+  const tx = Math.max(1, Math.min(tiles, width));
+  const ty = Math.max(1, Math.min(tiles, height));
+  const edge = (n: number, t: number, i: number) => Math.round((i * n) / t);
+  // Per tile, its map; a flat tile keeps its values (identity map).
+  const maps: Float64Array[] = [];
+  for (let j = 0; j < ty; j++) {
+    for (let i = 0; i < tx; i++) {
+      const [x0, x1, y0, y1] = [edge(width, tx, i), edge(width, tx, i + 1), edge(height, ty, j), edge(height, ty, j + 1)];
+      const hist = histogram(img, x0, y0, x1, y1);
+      clipHistogram(hist, (clip * (x1 - x0) * (y1 - y0)) / LEVELS);
+      maps.push(equalizingMap(hist) ?? Float64Array.from({ length: LEVELS }, (_, l) => (l + 0.5) / LEVELS));
+    }
+  }
+  // Each pixel blends the maps of the four tile centres around it (clamped at the borders).
+  const blend = (pos: number, n: number, t: number) => {
+    const f = Math.min(t - 1, Math.max(0, (pos + 0.5) * (t / n) - 0.5));
+    const a = Math.min(t - 2, Math.floor(f));
+    return a < 0 ? { a: 0, b: 0, w: 0 } : { a, b: a + 1, w: f - a };
+  };
+  const data = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const by = blend(y, height, ty);
+    for (let x = 0; x < width; x++) {
+      const bx = blend(x, width, tx);
+      const l = level(img.data[y * width + x]!);
+      const m = (i: number, j: number) => maps[j * tx + i]![l]!;
+      const top = m(bx.a, by.a) * (1 - bx.w) + m(bx.b, by.a) * bx.w;
+      const bottom = m(bx.a, by.b) * (1 - bx.w) + m(bx.b, by.b) * bx.w;
+      data[y * width + x] = top * (1 - by.w) + bottom * by.w;
+    }
+  }
+  return { width, height, data };
+}
+
+const CONTRAST_FNS: Record<Contrast, (img: GreyImage) => GreyImage> = { none: (img) => img, equalize, clahe: (img) => clahe(img) };
+
 /** A decoded X-ray, contrast-normalized and made square: what the model's input is resized from (and Grad-CAM draws on). */
 export function squareImage(img: GreyImage, fit: Fit, contrast: Contrast = 'none'): GreyImage {
-  return fitSquare(contrast === 'equalize' ? equalize(img) : img, fit);
+  return fitSquare(CONTRAST_FNS[contrast](img), fit);
 }
 
 /** Decode, normalize contrast, square (per `fit`) and resize to size x size. */
