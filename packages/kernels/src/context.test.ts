@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketSize } from './buffer-pool.js';
 import type { GpuContext } from './context.js';
-import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP } from './kernel.js';
+import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, output } from './kernel.js';
 import { unary } from './kernels/elementwise.js';
 import { createDevice } from './node.js';
 import { paramBytes, paramStruct } from './params.js';
@@ -66,7 +66,7 @@ describe('GpuContext', () => {
   it('turns a WGSL compile error into an exception naming the kernel', async () => {
     const bad = defineKernel({
       name: 'broken_kernel',
-      bindings: [{ name: 'Y', type: 'f32', access: 'read_write' }],
+      bindings: [output('Y')],
       params: [['n', 'u32']],
       workgroupSize: 1,
       body: `@compute @workgroup_size(1) fn main() { Y[0] = undefined_thing; }`,
@@ -82,7 +82,7 @@ describe('GpuContext', () => {
   it('turns a validation error into an exception naming the dispatch', async () => {
     const k = defineKernel({
       name: 'writes_two',
-      bindings: [{ name: 'Y', type: 'vec4<f32>', access: 'read_write' }],
+      bindings: [output('Y', 'vec4<f32>')],
       params: [['n', 'u32']],
       workgroupSize: 1,
       body: `@compute @workgroup_size(1) fn main() { Y[0] = vec4<f32>(1.0); }`,
@@ -126,7 +126,7 @@ describe('kernel parameters', () => {
   it('runs a kernel that uses the linear workgroup index', async () => {
     const k = defineKernel({
       name: 'iota',
-      bindings: [{ name: 'Y', type: 'u32', access: 'read_write' }],
+      bindings: [output('Y', 'u32')],
       params: [['n', 'u32']],
       workgroupSize: 4,
       body: `@compute @workgroup_size(4) fn main(${ENTRY_BUILTINS}) {

@@ -10,6 +10,12 @@ export interface BindingSpec {
   readonly access: 'read' | 'read_write';
 }
 
+/** A storage binding the kernel reads (f32 unless said). */
+export const input = (name: string, type: BindingType = 'f32'): BindingSpec => ({ name, type, access: 'read' });
+
+/** A storage binding the kernel writes (f32 unless said). */
+export const output = (name: string, type: BindingType = 'f32'): BindingSpec => ({ name, type, access: 'read_write' });
+
 /**
  * One compiled WGSL program variant. `key` is unique per (program, config):
  * the context compiles each key once. Storage bindings are numbered in order,

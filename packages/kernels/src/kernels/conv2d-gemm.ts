@@ -1,4 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
+import { input, output } from '../kernel.js';
 import { CONV_PARAMS } from './window.js';
 import type { ParamSpec } from '../params.js';
 import type { Conv2dShape } from './conv2d.js';
@@ -34,12 +35,7 @@ const forwardKernel = (c: TiledGemmConfig) =>
     name: 'conv2d_gemm_forward',
     config: c,
     splitK: false,
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Wt', type: 'f32', access: 'read' },
-      { name: 'Bias', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-    ],
+    bindings: [input('X'), input('Wt'), input('Bias'), output('Y')],
     params: GEOMETRY,
     functions: `${GATHER_X}
 fn loadA(z: u32, row: u32, k: u32) -> f32 { return Wt[row * p.gk + k]; }
@@ -61,11 +57,7 @@ const inputGradKernel = (c: TiledGemmConfig) =>
     name: 'conv2d_gemm_input_grad',
     config: c,
     splitK: false,
-    bindings: [
-      { name: 'G', type: 'f32', access: 'read' },
-      { name: 'Wt', type: 'f32', access: 'read' },
-      { name: 'DX', type: 'f32', access: 'read_write' },
-    ],
+    bindings: [input('G'), input('Wt'), output('DX')],
     params: GEOMETRY,
     functions: `
 fn loadA(z: u32, row: u32, k: u32) -> f32 {
@@ -99,11 +91,7 @@ const weightGradKernel = (c: TiledGemmConfig) =>
     name: 'conv2d_gemm_weight_grad',
     config: c,
     splitK: true,
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'G', type: 'f32', access: 'read' },
-      { name: 'DW', type: 'f32', access: 'read_write' },
-    ],
+    bindings: [input('X'), input('G'), output('DW')],
     params: GEOMETRY,
     functions: `${GATHER_X}
 fn loadA(z: u32, row: u32, k: u32) -> f32 {

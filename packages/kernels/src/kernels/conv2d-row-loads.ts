@@ -27,17 +27,8 @@ export function rowWindows(d: number, kw: number): string[] {
 }
 
 /** The geometry parameters the stride-1 kernels share (the uniform block starts with these). */
-export const STRIDE1_PARAMS = [
-  ['n', 'u32'],
-  ['ci', 'u32'],
-  ['h', 'u32'],
-  ['w', 'u32'],
-  ['co', 'u32'],
-  ['oh', 'u32'],
-  ['ow', 'u32'],
-  ['ph', 'u32'],
-  ['pw', 'u32'],
-] as const;
+export const STRIDE1_PARAMS = [['n', 'u32'], ['ci', 'u32'], ['h', 'u32'], ['w', 'u32'], ['co', 'u32'], ['oh', 'u32'],
+  ['ow', 'u32'], ['ph', 'u32'], ['pw', 'u32']] as const;
 
 /**
  * The uniform parameters the stride-1 weight-gradient kernels share, for a

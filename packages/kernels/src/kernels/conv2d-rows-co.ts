@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel } from '../kernel.js';
+import { defineKernel, input, output } from '../kernel.js';
 import { inputRowLoads, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 import type { ConvRowsGeometry } from './conv2d-rows.js';
 
@@ -36,22 +36,9 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const transposeKernel = () =>
   defineKernel({
     name: 'conv2d_weight_to_ci_tap_co',
-    bindings: [
-      { name: 'W', type: 'f32', access: 'read' },
-      { name: 'WT', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['co', 'u32'],
-      ['op', 'u32'],
-      ['ci', 'u32'],
-      ['kh', 'u32'],
-      ['kw', 'u32'],
-      ['wBase', 'i32'],
-      ['wO', 'i32'],
-      ['wI', 'i32'],
-      ['wKy', 'i32'],
-      ['wKx', 'i32'],
-    ],
+    bindings: [input('W'), output('WT')],
+    params: [['co', 'u32'], ['op', 'u32'], ['ci', 'u32'], ['kh', 'u32'], ['kw', 'u32'], ['wBase', 'i32'],
+      ['wO', 'i32'], ['wI', 'i32'], ['wKy', 'i32'], ['wKx', 'i32']],
     workgroupSize: 64,
     body: `
 @compute @workgroup_size(64)
@@ -91,19 +78,8 @@ function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, wg: number) {
   return defineKernel({
     name: 'conv2d_rows_co',
     config: { r, tco, kh, kw, wg },
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'WT', type: 'vec4<f32>', access: 'read' },
-      { name: 'Bias', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ...STRIDE1_PARAMS,
-      ['tilesX', 'u32'],
-      ['tiles', 'u32'],
-      ['hasBias', 'u32'],
-      ['op4', 'u32'],
-    ],
+    bindings: [input('X'), input('WT', 'vec4<f32>'), input('Bias'), output('Y')],
+    params: [...STRIDE1_PARAMS, ['tilesX', 'u32'], ['tiles', 'u32'], ['hasBias', 'u32'], ['op4', 'u32']],
     workgroupSize: wg,
     body: `
 /** Pixels ox0..ox0+3 of output row oy, channels 4*c4..4*c4+3 (one vec4 per pixel). */

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel } from '../kernel.js';
+import { defineKernel, input, output } from '../kernel.js';
 import { inputRowLoads, rowWindows, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 
 /**
@@ -83,23 +83,9 @@ function rowsKernel(t: ConvRowsTile, kh: number, kw: number, wg: number) {
   return defineKernel({
     name: 'conv2d_rows',
     config: { r, tco, kh, kw, wg },
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Wt', type: 'f32', access: 'read' },
-      { name: 'Bias', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ...STRIDE1_PARAMS,
-      ['tilesX', 'u32'],
-      ['tiles', 'u32'],
-      ['hasBias', 'u32'],
-      ['wBase', 'i32'],
-      ['wO', 'i32'],
-      ['wI', 'i32'],
-      ['wKy', 'i32'],
-      ['wKx', 'i32'],
-    ],
+    bindings: [input('X'), input('Wt'), input('Bias'), output('Y')],
+    params: [...STRIDE1_PARAMS, ['tilesX', 'u32'], ['tiles', 'u32'], ['hasBias', 'u32'], ['wBase', 'i32'],
+      ['wO', 'i32'], ['wI', 'i32'], ['wKy', 'i32'], ['wKx', 'i32']],
     workgroupSize: wg,
     body: `
 fn store(n: u32, co: u32, oy: i32, ox0: u32, v: vec4<f32>) {

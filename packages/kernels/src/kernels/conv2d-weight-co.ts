@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel } from '../kernel.js';
+import { allOf, defineKernel, input, output } from '../kernel.js';
 import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
@@ -35,16 +35,8 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const transposeKernel = () =>
   defineKernel({
     name: 'conv2d_grad_to_pixel_co',
-    bindings: [
-      { name: 'G', type: 'f32', access: 'read' },
-      { name: 'GT', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['total', 'u32'],
-      ['co', 'u32'],
-      ['op', 'u32'],
-      ['hw', 'u32'],
-    ],
+    bindings: [input('G'), output('GT')],
+    params: [['total', 'u32'], ['co', 'u32'], ['op', 'u32'], ['hw', 'u32']],
     workgroupSize: 64,
     body: `
 @compute @workgroup_size(64)
@@ -89,16 +81,8 @@ function kernel(t: WeightCoTile, kh: number, kw: number) {
   return defineKernel({
     name: 'conv2d_weight_grad_co',
     config: { tco, wg, kh, kw },
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'GT', type: 'vec4<f32>', access: 'read' },
-      { name: 'DW', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ...STRIDE1_PARAMS,
-      ['perSplit', 'u32'],
-      ['op4', 'u32'],
-    ],
+    bindings: [input('X'), input('GT', 'vec4<f32>'), output('DW')],
+    params: [...STRIDE1_PARAMS, ['perSplit', 'u32'], ['op4', 'u32']],
     workgroupSize: wg,
     body: `
 @compute @workgroup_size(${wg})

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel } from '../kernel.js';
+import { defineKernel, input, output } from '../kernel.js';
 import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
@@ -49,15 +49,11 @@ function kernel(t: WeightRowsTile, kh: number, kw: number, aligned: boolean) {
     name: 'conv2d_weight_grad_rows',
     config: { tco, kh, kw, aligned },
     bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
+      input('X'),
       { name: 'G', type: aligned ? 'vec4<f32>' : 'f32', access: 'read' },
-      { name: 'DW', type: 'f32', access: 'read_write' },
+      output('DW'),
     ],
-    params: [
-      ...STRIDE1_PARAMS,
-      ['perSplit', 'u32'],
-      ['threads', 'u32'],
-    ],
+    params: [...STRIDE1_PARAMS, ['perSplit', 'u32'], ['threads', 'u32']],
     workgroupSize: WG,
     body: `
 @compute @workgroup_size(${WG})

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel } from '../kernel.js';
+import { allOf, defineKernel, input, output } from '../kernel.js';
 import { inputRowLoads, rowWindows, STRIDE1_PARAMS, stride1WeightParams } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
@@ -73,14 +73,11 @@ function kernel(t: WeightUniformTile, kh: number, kw: number, aligned: boolean) 
     name: 'conv2d_weight_grad_uniform',
     config: { tco, r, wg, kh, kw, aligned },
     bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
+      input('X'),
       { name: 'G', type: aligned ? 'vec4<f32>' : 'f32', access: 'read' },
-      { name: 'DW', type: 'f32', access: 'read_write' },
+      output('DW'),
     ],
-    params: [
-      ...STRIDE1_PARAMS,
-      ['perSplit', 'u32'],
-    ],
+    params: [...STRIDE1_PARAMS, ['perSplit', 'u32']],
     workgroupSize: wg,
     body: `
 @compute @workgroup_size(${wg})

@@ -43,16 +43,8 @@ const gradKernel = () => {
     name: 'conv2d_winograd_output_grad',
     from: 'DY',
     to: 'Z',
-    params: [
-      ['n0', 'u32'],
-      ['co', 'u32'],
-      ['op', 'u32'],
-      ['oh', 'u32'],
-      ['ow', 'u32'],
-      ['tilesX', 'u32'],
-      ['perImage', 'u32'],
-      ['t', 'u32'],
-    ],
+    params: [['n0', 'u32'], ['co', 'u32'], ['op', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['tilesX', 'u32'],
+      ['perImage', 'u32'], ['t', 'u32']],
     lane: 't',
     channel: 'o',
     body: `
@@ -75,13 +67,7 @@ const weightKernel = () => {
     name: 'conv2d_winograd_weight_grad',
     from: 'P',
     to: 'DW',
-    params: [
-      ['ci', 'u32'],
-      ['co', 'u32'],
-      ['cip', 'u32'],
-      ['parts', 'u32'],
-      ['outSplits', 'u32'],
-    ],
+    params: [['ci', 'u32'], ['co', 'u32'], ['cip', 'u32'], ['parts', 'u32'], ['outSplits', 'u32']],
     lane: 'c',
     channel: 'o',
     body: `

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel } from '../kernel.js';
+import { allOf, defineKernel, input, output } from '../kernel.js';
 import type { ConvRowsGeometry } from './conv2d-rows.js';
 
 /**
@@ -250,19 +250,8 @@ export function winogradGemmKernel(tile: WinogradTile) {
   return defineKernel({
     name: 'conv2d_winograd_gemm',
     config: { tt, tco, wg },
-    bindings: [
-      { name: 'B', type: 'f32', access: 'read' },
-      { name: 'A', type: 'vec4<f32>', access: 'read' },
-      { name: 'M', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['k', 'u32'],
-      ['kAll', 'u32'],
-      ['co', 'u32'],
-      ['tp', 'u32'],
-      ['op4', 'u32'],
-      ['splitBase', 'u32'],
-    ],
+    bindings: [input('B'), input('A', 'vec4<f32>'), output('M')],
+    params: [['k', 'u32'], ['kAll', 'u32'], ['co', 'u32'], ['tp', 'u32'], ['op4', 'u32'], ['splitBase', 'u32']],
     workgroupSize: wg,
     body: `
 @compute @workgroup_size(${wg})

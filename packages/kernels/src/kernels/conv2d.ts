@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel } from '../kernel.js';
+import { allOf, defineKernel, input, output } from '../kernel.js';
 import { CONV_ROWS_TILES, conv2dRows, type ConvRowsGeometry, type ConvRowsTile } from './conv2d-rows.js';
 import { CONV_ROWS_CO_TILES, conv2dRowsCo, type ConvRowsCoTile } from './conv2d-rows-co.js';
 import { conv2dWinograd, WINOGRAD_TILES, type WinogradTile } from './conv2d-winograd.js';
@@ -148,12 +148,7 @@ function forwardKernel(t: ConvTile) {
   return defineKernel({
     name: 'conv2d_forward',
     config: { ...t },
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Wt', type: 'f32', access: 'read' },
-      { name: 'Bias', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-    ],
+    bindings: [input('X'), input('Wt'), input('Bias'), output('Y')],
     params: [...GEOMETRY, ['hasBias', 'u32']],
     workgroupSize: wg,
     body: `
@@ -208,11 +203,7 @@ function inputGradKernel(t: ConvTile) {
   return defineKernel({
     name: 'conv2d_input_grad',
     config: { ...t },
-    bindings: [
-      { name: 'G', type: 'f32', access: 'read' },
-      { name: 'Wt', type: 'f32', access: 'read' },
-      { name: 'DX', type: 'f32', access: 'read_write' },
-    ],
+    bindings: [input('G'), input('Wt'), output('DX')],
     params: GEOMETRY,
     workgroupSize: wg,
     body: `
@@ -308,11 +299,7 @@ function weightGradKernel(t: WeightGradTile, kw: number) {
   return defineKernel({
     name: 'conv2d_weight_grad',
     config: { ...t, kw },
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'G', type: 'f32', access: 'read' },
-      { name: 'DW', type: 'f32', access: 'read_write' },
-    ],
+    bindings: [input('X'), input('G'), output('DW')],
     params: [...GEOMETRY, ['splits', 'u32'], ['perSplit', 'u32'], ['threads', 'u32']],
     workgroupSize: wg,
     body: `

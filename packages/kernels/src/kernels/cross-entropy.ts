@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, SPECIAL_FLOATS, elementEntry } from '../kernel.js';
+import { defineKernel, elementEntry, input, output, SPECIAL_FLOATS } from '../kernel.js';
 import { ROW_STATS } from './softmax.js';
 
 const WG = 64;
@@ -13,17 +13,8 @@ const WG = 64;
 const forwardKernel = () =>
   defineKernel({
     name: 'cross_entropy_forward',
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Labels', type: 'i32', access: 'read' },
-      { name: 'Weight', type: 'f32', access: 'read' },
-      { name: 'Out', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['rows', 'u32'],
-      ['cols', 'u32'],
-      ['hasWeight', 'u32'],
-    ],
+    bindings: [input('X'), input('Labels', 'i32'), input('Weight'), output('Out')],
+    params: [['rows', 'u32'], ['cols', 'u32'], ['hasWeight', 'u32']],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}${ROW_STATS}
 ${elementEntry(WG, 'r', 'p.rows', `
@@ -45,19 +36,8 @@ ${elementEntry(WG, 'r', 'p.rows', `
 const backwardKernel = () =>
   defineKernel({
     name: 'cross_entropy_backward',
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Labels', type: 'i32', access: 'read' },
-      { name: 'Weight', type: 'f32', access: 'read' },
-      { name: 'Scale', type: 'f32', access: 'read' },
-      { name: 'DX', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['rows', 'u32'],
-      ['cols', 'u32'],
-      ['hasWeight', 'u32'],
-      ['perRowScale', 'u32'],
-    ],
+    bindings: [input('X'), input('Labels', 'i32'), input('Weight'), input('Scale'), output('DX')],
+    params: [['rows', 'u32'], ['cols', 'u32'], ['hasWeight', 'u32'], ['perRowScale', 'u32']],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}${ROW_STATS}
 ${elementEntry(WG, 'r', 'p.rows', `

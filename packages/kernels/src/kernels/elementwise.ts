@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, SPECIAL_FLOATS, elementEntry } from '../kernel.js';
+import { defineKernel, elementEntry, ENTRY_BUILTINS, input, LINEAR_WORKGROUP, output, SPECIAL_FLOATS } from '../kernel.js';
 import { at, numel, rankParams } from './strided.js';
 
 const WG = 64;
@@ -139,14 +139,8 @@ fn main(${ENTRY_BUILTINS}) {
 function unaryVec4Kernel(op: UnaryOp) {
   return defineKernel({
     name: `unary4_${op}`,
-    bindings: [
-      { name: 'X', type: 'vec4<f32>', access: 'read' },
-      { name: 'Y', type: 'vec4<f32>', access: 'read_write' },
-    ],
-    params: [
-      ['n4', 'u32'],
-      ['s', 'f32'],
-    ],
+    bindings: [input('X', 'vec4<f32>'), output('Y', 'vec4<f32>')],
+    params: [['n4', 'u32'], ['s', 'f32']],
     workgroupSize: WG,
     body: `${POW_SCALAR}
 fn f(x: f32) -> f32 { return ${UNARY_OPS[op].wgsl}; }
@@ -158,11 +152,7 @@ ${vec4Entry(`let v = X[i];
 function binaryVec4Kernel(op: BinaryOp) {
   return defineKernel({
     name: `binary4_${op}`,
-    bindings: [
-      { name: 'A', type: 'vec4<f32>', access: 'read' },
-      { name: 'B', type: 'vec4<f32>', access: 'read' },
-      { name: 'Y', type: 'vec4<f32>', access: 'read_write' },
-    ],
+    bindings: [input('A', 'vec4<f32>'), input('B', 'vec4<f32>'), output('Y', 'vec4<f32>')],
     params: [['n4', 'u32']],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
@@ -178,18 +168,8 @@ function unaryKernel(op: UnaryOp, contiguous: boolean) {
   return defineKernel({
     name: `unary_${op}`,
     config: { contiguous },
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['n', 'u32'],
-      ['rank', 'u32'],
-      ['s', 'f32'],
-      ['xo', 'u32'],
-      ['shape', 'vec8u'],
-      ['xs', 'vec8u'],
-    ],
+    bindings: [input('X'), output('Y')],
+    params: [['n', 'u32'], ['rank', 'u32'], ['s', 'f32'], ['xo', 'u32'], ['shape', 'vec8u'], ['xs', 'vec8u']],
     workgroupSize: WG,
     body: `${POW_SCALAR}
 ${elementEntry(WG, 'i', 'p.n', `
@@ -204,18 +184,8 @@ function binaryKernel(op: BinaryOp, contiguous: boolean) {
   return defineKernel({
     name: `binary_${op}`,
     config: { contiguous },
-    bindings: [
-      { name: 'A', type: 'f32', access: 'read' },
-      { name: 'B', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['n', 'u32'],
-      ['rank', 'u32'],
-      ['shape', 'vec8u'],
-      ['astr', 'vec8u'],
-      ['bstr', 'vec8u'],
-    ],
+    bindings: [input('A'), input('B'), output('Y')],
+    params: [['n', 'u32'], ['rank', 'u32'], ['shape', 'vec8u'], ['astr', 'vec8u'], ['bstr', 'vec8u']],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
 ${elementEntry(WG, 'i', 'p.n', `
@@ -307,11 +277,8 @@ export function binary(
 const fillKernel = () =>
   defineKernel({
     name: 'fill',
-    bindings: [{ name: 'Y', type: 'f32', access: 'read_write' }],
-    params: [
-      ['n', 'u32'],
-      ['bits', 'u32'],
-    ],
+    bindings: [output('Y')],
+    params: [['n', 'u32'], ['bits', 'u32']],
     workgroupSize: WG,
     body: `
 ${elementEntry(WG, 'i', 'p.n', `

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, elementEntry } from '../kernel.js';
+import { defineKernel, elementEntry, input } from '../kernel.js';
 
 /**
  * torch.gather along one axis, and its gradient. Shapes are seen as
@@ -42,7 +42,7 @@ const gatherFamily = (name: string, from: string, to: string, lane: string, body
     name,
     bindings: [
       { name: from, type: 'f32', access: 'read' },
-      { name: 'Idx', type: 'i32', access: 'read' },
+      input('Idx', 'i32'),
       { name: to, type: 'f32', access: 'read_write' },
     ],
     params: PARAMS,

@@ -1,4 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
+import { input, output } from '../kernel.js';
 import type { MatmulShape } from './matmul.js';
 import { type TiledGemmConfig, tiledGemmKernel, tiledGrid } from './tiled-gemm.js';
 
@@ -13,17 +14,8 @@ const kernel = (c: TiledGemmConfig, transA: boolean, transB: boolean) =>
     config: c,
     variant: { transA, transB },
     splitK: false,
-    bindings: [
-      { name: 'A', type: 'f32', access: 'read' },
-      { name: 'B', type: 'f32', access: 'read' },
-      { name: 'Bias', type: 'f32', access: 'read' },
-      { name: 'C', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['abs', 'u32'],
-      ['bbs', 'u32'],
-      ['hasBias', 'u32'],
-    ],
+    bindings: [input('A'), input('B'), input('Bias'), output('C')],
+    params: [['abs', 'u32'], ['bbs', 'u32'], ['hasBias', 'u32']],
     functions: `
 fn loadA(z: u32, row: u32, k: u32) -> f32 { return A[z * p.abs + ${transA ? 'k * p.gm + row' : 'row * p.gk + k'}]; }
 fn loadB(z: u32, k: u32, col: u32) -> f32 { return B[z * p.bbs + ${transB ? 'col * p.gk + k' : 'k * p.gn + col'}]; }

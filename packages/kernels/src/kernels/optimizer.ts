@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, elementEntry } from '../kernel.js';
+import { defineKernel, elementEntry, input, output } from '../kernel.js';
 
 const WG = 64;
 
@@ -17,20 +17,9 @@ export interface SgdOptions {
 const sgdKernel = () =>
   defineKernel({
     name: 'sgd_step',
-    bindings: [
-      { name: 'P', type: 'f32', access: 'read_write' },
-      { name: 'G', type: 'f32', access: 'read' },
-      { name: 'Buf', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['n', 'u32'],
-      ['lr', 'f32'],
-      ['momentum', 'f32'],
-      ['dampening', 'f32'],
-      ['wd', 'f32'],
-      ['nesterov', 'u32'],
-      ['first', 'u32'],
-    ],
+    bindings: [output('P'), input('G'), output('Buf')],
+    params: [['n', 'u32'], ['lr', 'f32'], ['momentum', 'f32'], ['dampening', 'f32'], ['wd', 'f32'],
+      ['nesterov', 'u32'], ['first', 'u32']],
     workgroupSize: WG,
     body: `
 ${elementEntry(WG, 'i', 'p.n', `
@@ -61,23 +50,9 @@ export interface AdamOptions {
 const adamKernel = () =>
   defineKernel({
     name: 'adam_step',
-    bindings: [
-      { name: 'P', type: 'f32', access: 'read_write' },
-      { name: 'G', type: 'f32', access: 'read' },
-      { name: 'M', type: 'f32', access: 'read_write' },
-      { name: 'V', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['n', 'u32'],
-      ['lr', 'f32'],
-      ['beta1', 'f32'],
-      ['beta2', 'f32'],
-      ['eps', 'f32'],
-      ['wd', 'f32'],
-      ['decoupled', 'u32'],
-      ['stepSize', 'f32'],
-      ['bc2Sqrt', 'f32'],
-    ],
+    bindings: [output('P'), input('G'), output('M'), output('V')],
+    params: [['n', 'u32'], ['lr', 'f32'], ['beta1', 'f32'], ['beta2', 'f32'], ['eps', 'f32'], ['wd', 'f32'],
+      ['decoupled', 'u32'], ['stepSize', 'f32'], ['bc2Sqrt', 'f32']],
     workgroupSize: WG,
     body: `
 ${elementEntry(WG, 'i', 'p.n', `

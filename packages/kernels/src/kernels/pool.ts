@@ -1,6 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { type Window2d, WINDOW_PARAMS, windowOutSize } from './window.js';
-import { type BindingSpec, defineKernel, elementEntry, SPECIAL_FLOATS } from '../kernel.js';
+import { type BindingSpec, defineKernel, elementEntry, input, output, SPECIAL_FLOATS } from '../kernel.js';
 
 /** Geometry of a 2-D max pool over NCHW planes (n*c planes of h x w). */
 export interface Pool2dShape extends Window2d {
@@ -36,11 +36,7 @@ const WINDOW_OF_O = `let ox = o % p.ow;
 const forwardKernel = () =>
   poolKernel(
     'maxpool2d_forward',
-    [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-      { name: 'Idx', type: 'i32', access: 'read_write' },
-    ],
+    [input('X'), output('Y'), output('Idx', 'i32')],
     'o',
     `
   ${WINDOW_OF_O}
@@ -68,11 +64,7 @@ const forwardKernel = () =>
   Idx[o] = arg;`,
   );
 
-const GRADIENT_BINDINGS: BindingSpec[] = [
-  { name: 'G', type: 'f32', access: 'read' },
-  { name: 'Idx', type: 'i32', access: 'read' },
-  { name: 'DX', type: 'f32', access: 'read_write' },
-];
+const GRADIENT_BINDINGS: BindingSpec[] = [input('G'), input('Idx', 'i32'), output('DX')];
 
 const backwardKernel = () =>
   poolKernel(

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, SPECIAL_FLOATS, elementEntry } from '../kernel.js';
+import { defineKernel, elementEntry, input, output, SPECIAL_FLOATS } from '../kernel.js';
 import { at, numel, rankParams } from './strided.js';
 
 const WG = 64;
@@ -12,20 +12,9 @@ const STEP: Record<ReduceOp, string> = { sum: 'acc = acc + v;', max: 'acc = max(
 const reduceKernel = (op: ReduceOp) =>
   defineKernel({
     name: `reduce_${op}`,
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['n', 'u32'],
-      ['krank', 'u32'],
-      ['rrank', 'u32'],
-      ['rcount', 'u32'],
-      ['kshape', 'vec8u'],
-      ['kstrides', 'vec8u'],
-      ['rshape', 'vec8u'],
-      ['rstrides', 'vec8u'],
-    ],
+    bindings: [input('X'), output('Y')],
+    params: [['n', 'u32'], ['krank', 'u32'], ['rrank', 'u32'], ['rcount', 'u32'], ['kshape', 'vec8u'],
+      ['kstrides', 'vec8u'], ['rshape', 'vec8u'], ['rstrides', 'vec8u']],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
 ${elementEntry(WG, 'o', 'p.n', `
@@ -114,15 +103,8 @@ export type ArgReduceOp = 'argmax' | 'argmin';
 const argReduceKernel = (op: ArgReduceOp) =>
   defineKernel({
     name: `reduce_${op}`,
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'i32', access: 'read_write' },
-    ],
-    params: [
-      ['n', 'u32'],
-      ['size', 'u32'],
-      ['inner', 'u32'],
-    ],
+    bindings: [input('X'), output('Y', 'i32')],
+    params: [['n', 'u32'], ['size', 'u32'], ['inner', 'u32']],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
 ${elementEntry(WG, 'o', 'p.n', `

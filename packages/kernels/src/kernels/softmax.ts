@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, SPECIAL_FLOATS, elementEntry } from '../kernel.js';
+import { defineKernel, elementEntry, input, output, SPECIAL_FLOATS } from '../kernel.js';
 
 const WG = 64;
 
@@ -20,14 +20,8 @@ fn row_stats(off: u32, cols: u32) -> vec2<f32> {
 const softmaxKernel = (log: boolean) =>
   defineKernel({
     name: log ? 'log_softmax_rows' : 'softmax_rows',
-    bindings: [
-      { name: 'X', type: 'f32', access: 'read' },
-      { name: 'Y', type: 'f32', access: 'read_write' },
-    ],
-    params: [
-      ['rows', 'u32'],
-      ['cols', 'u32'],
-    ],
+    bindings: [input('X'), output('Y')],
+    params: [['rows', 'u32'], ['cols', 'u32']],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}${ROW_STATS}
 ${elementEntry(WG, 'r', 'p.rows', `

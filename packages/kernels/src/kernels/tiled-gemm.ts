@@ -78,12 +78,7 @@ const WHOLE_K_RANGE = `let kBegin = 0u;
   let kEnd = p.gk;`;
 
 /** M, N, K, and the K range of one split-K chunk. */
-export const TILED_PARAMS: ParamSpec = [
-  ['gm', 'u32'],
-  ['gn', 'u32'],
-  ['gk', 'u32'],
-  ['kChunk', 'u32'],
-];
+export const TILED_PARAMS: ParamSpec = [['gm', 'u32'], ['gn', 'u32'], ['gk', 'u32'], ['kChunk', 'u32']];
 
 export function tiledGemmKernel(spec: {
   name: string;
