@@ -85,6 +85,9 @@ export function anyOf(...terms: string[]): string {
   return terms.length === 1 ? `(${terms[0]})` : terms.map((t) => `(${t})`).join(' | ');
 }
 
+/** 0, 1, ..., n - 1: what generators unroll over. */
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
 const cache = new Map<string, Kernel>();
 
 /**

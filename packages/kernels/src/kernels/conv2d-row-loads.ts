@@ -1,4 +1,6 @@
+import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf } from '../kernel.js';
+import type { ConvRowsGeometry } from './conv2d-rows.js';
 import { type Conv2dShape, convOutSize } from './conv2d.js';
 
 /**
@@ -25,6 +27,54 @@ export function inputRowLoads(d: number, iy: string, span: number, wrap: (v: str
 export function rowWindows(d: number, kw: number): string[] {
   return Array.from({ length: kw }, (_, kx) => `let s${d}_${kx} = vec4<f32>(v${d}_${kx}, v${d}_${kx + 1}, v${d}_${kx + 2}, v${d}_${kx + 3});`);
 }
+
+/**
+ * The start of a stride-1 register kernel's entry: invocation t of the x
+ * grid takes tile `tile` (r rows x 4 pixels, at oy0, ox0) of image n, so
+ * small planes still fill a workgroup; it declares ix0 (the tile's first
+ * input column) and iw1 for inputRowLoads. Invocations past the last tile
+ * return.
+ */
+export function rowTileStart(wg: number, r: number): string {
+  return `let t = wid.x * ${wg}u + lid;
+  if (t >= p.tiles * p.n) { return; }
+  let n = t / p.tiles;
+  let tile = t % p.tiles;
+  let oy0 = i32((tile / p.tilesX) * ${r}u);
+  let ox0 = (tile % p.tilesX) * 4u;
+  let ix0 = i32(ox0) - i32(p.pw);
+  let iw1 = i32(p.w) - 1;`;
+}
+
+/**
+ * A stride-1 convolution pass (forward, or input gradient through the
+ * weight strides) with one tile configuration; `Extra` are a variant's own
+ * trailing arguments.
+ */
+export type Stride1Pass<Tile, Extra extends unknown[] = []> = (
+  ctx: GpuContext,
+  x: BufferBinding,
+  w: BufferBinding,
+  bias: BufferBinding | null,
+  y: BufferBinding,
+  g: ConvRowsGeometry,
+  tile: Tile,
+  label: string,
+  ...extra: Extra
+) => void;
+
+/** A weight-gradient pass: partial gradients [splits, co, ci, kh, kw] of x and dy, the batch split in `splits` chunks. */
+export type WeightGradPass<Tile, Extra extends unknown[] = []> = (
+  ctx: GpuContext,
+  x: BufferBinding,
+  dy: BufferBinding,
+  partial: BufferBinding,
+  s: Conv2dShape,
+  splits: number,
+  tile: Tile,
+  label: string,
+  ...extra: Extra
+) => void;
 
 /** The geometry parameters the stride-1 kernels share (the uniform block starts with these). */
 export const STRIDE1_PARAMS = [['n', 'u32'], ['ci', 'u32'], ['h', 'u32'], ['w', 'u32'], ['co', 'u32'], ['oh', 'u32'],

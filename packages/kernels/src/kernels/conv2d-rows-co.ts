@@ -1,7 +1,5 @@
-import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, input, output } from '../kernel.js';
-import { inputRowLoads, STRIDE1_PARAMS } from './conv2d-row-loads.js';
-import type { ConvRowsGeometry } from './conv2d-rows.js';
+import { defineKernel, input, output, range } from '../kernel.js';
+import { inputRowLoads, rowTileStart, type Stride1Pass, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 
 /**
  * Stride-1 direct convolution for CPU adapters with the output channels in
@@ -24,13 +22,7 @@ export interface ConvRowsCoTile {
  * input gradient): r 8 x tco 16 runs 37-41 GFLOP/s where the rows kernel's
  * best (r 8 x tco 8) runs 27-29; r 4 x tco 16 30-34; r 8 x tco 8 30-32.
  */
-export const CONV_ROWS_CO_TILES: readonly ConvRowsCoTile[] = [
-  { r: 8, tco: 16 },
-  { r: 4, tco: 16 },
-  { r: 8, tco: 8 },
-];
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+export const CONV_ROWS_CO_TILES: readonly ConvRowsCoTile[] = [{ r: 8, tco: 16 }, { r: 4, tco: 16 }, { r: 8, tco: 8 }];
 
 /** WT[(i*kh*kw + ky*kw + kx) * op + o] = W[wBase + o*wO + i*wI + ky*wKy + kx*wKx], zero for o >= co. */
 const transposeKernel = () =>
@@ -97,15 +89,8 @@ fn store(n: u32, c4: u32, oy: i32, ox0: u32, p0: vec4<f32>, p1: vec4<f32>, p2: v
 
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  // x enumerates (image, tile); y is the output-channel block, uniform in the workgroup.
-  let t = wid.x * ${wg}u + lid;
-  if (t >= p.tiles * p.n) { return; }
-  let n = t / p.tiles;
-  let tile = t % p.tiles;
-  let oy0 = i32((tile / p.tilesX) * ${r}u);
-  let ox0 = (tile % p.tilesX) * 4u;
-  let ix0 = i32(ox0) - i32(p.pw);
-  let iw1 = i32(p.w) - 1;
+  // y is the output-channel block, uniform in the workgroup.
+  ${rowTileStart(wg, r)}
   let cb0 = wid.y * ${cb}u;
   let op4 = p.op4;
   ${acc.join('\n  ')}
@@ -123,16 +108,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 const WG = 64;
 
 /** One stride-1 convolution pass with the channels-in-lanes kernel (forward, or input gradient via the weight strides). */
-export function conv2dRowsCo(
-  ctx: GpuContext,
-  x: BufferBinding,
-  w: BufferBinding,
-  bias: BufferBinding | null,
-  y: BufferBinding,
-  g: ConvRowsGeometry,
-  tile: ConvRowsCoTile,
-  label: string,
-): void {
+export const conv2dRowsCo: Stride1Pass<ConvRowsCoTile> = (ctx, x, w, bias, y, g, tile, label) => {
   const op4 = Math.ceil(g.co / 4);
   const op = 4 * op4;
   const total = g.ci * g.kh * g.kw * op;
@@ -155,4 +131,4 @@ export function conv2dRowsCo(
   );
   // Encoded dispatches keep seeing the contents; the pool may hand it out after this batch.
   ctx.free(wt);
-}
+};

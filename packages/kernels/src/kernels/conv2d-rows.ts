@@ -1,6 +1,5 @@
-import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, input, output } from '../kernel.js';
-import { inputRowLoads, rowWindows, STRIDE1_PARAMS } from './conv2d-row-loads.js';
+import { defineKernel, input, output, range } from '../kernel.js';
+import { inputRowLoads, rowTileStart, rowWindows, type Stride1Pass, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 
 /**
  * Stride-1 direct convolution for CPU-like adapters. One invocation computes
@@ -49,8 +48,6 @@ export interface ConvRowsGeometry {
   wKy: number;
   wKx: number;
 }
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 function rowsKernel(t: ConvRowsTile, kh: number, kw: number, wg: number) {
   const { r, tco } = t;
@@ -101,16 +98,8 @@ fn store(n: u32, co: u32, oy: i32, ox0: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  // x enumerates (image, tile) so that small planes still fill a workgroup;
   // y is the output-channel block, uniform in the workgroup.
-  let t = wid.x * ${wg}u + lid;
-  if (t >= p.tiles * p.n) { return; }
-  let n = t / p.tiles;
-  let tile = t % p.tiles;
-  let oy0 = i32((tile / p.tilesX) * ${r}u);
-  let ox0 = (tile % p.tilesX) * 4u;
-  let ix0 = i32(ox0) - i32(p.pw);
-  let iw1 = i32(p.w) - 1;
+  ${rowTileStart(wg, r)}
   let co0 = wid.y * ${tco}u;
   ${coOffsets.join('\n  ')}
   ${acc.join('\n  ')}
@@ -128,16 +117,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 const WG = 64;
 
 /** One stride-1 convolution pass (forward, or input gradient via the weight strides). */
-export function conv2dRows(
-  ctx: GpuContext,
-  x: BufferBinding,
-  w: BufferBinding,
-  bias: BufferBinding | null,
-  y: BufferBinding,
-  g: ConvRowsGeometry,
-  tile: ConvRowsTile,
-  label: string,
-): void {
+export const conv2dRows: Stride1Pass<ConvRowsTile> = (ctx, x, w, bias, y, g, tile, label) => {
   const tilesX = Math.ceil(g.ow / 4);
   const tiles = tilesX * Math.ceil(g.oh / tile.r);
   ctx.dispatch(
@@ -147,4 +127,4 @@ export function conv2dRows(
     [Math.ceil((tiles * g.n) / WG), Math.ceil(g.co / tile.tco), 1],
     label,
   );
-}
+};

@@ -1,6 +1,5 @@
-import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel, input, output } from '../kernel.js';
-import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams } from './conv2d-row-loads.js';
+import { allOf, defineKernel, input, output, range } from '../kernel.js';
+import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams, type WeightGradPass } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -23,13 +22,7 @@ export interface WeightCoTile {
  * included): tco 16 in workgroups of 8, 25.4-28.8 GFLOP/s where the rows
  * kernel's tco 8 runs 21.2-25.6; tco 32 spills (19-22).
  */
-export const WEIGHT_CO_TILES: readonly WeightCoTile[] = [
-  { tco: 16, wg: 8 },
-  { tco: 16, wg: 32 },
-  { tco: 8, wg: 32 },
-];
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+export const WEIGHT_CO_TILES: readonly WeightCoTile[] = [{ tco: 16, wg: 8 }, { tco: 16, wg: 32 }, { tco: 8, wg: 32 }];
 
 /** GT[((n*oh + oy)*ow + ox)*op + c] = G[((n*co + c)*oh + oy)*ow + ox], zero for c >= co. */
 const transposeKernel = () =>
@@ -122,16 +115,7 @@ export function weightCoThreads(s: Conv2dShape, t: WeightCoTile): number {
 }
 
 /** Partial weight gradients [splits, co, ci, kh, kw] of a stride-1 convolution. */
-export function conv2dWeightGradCo(
-  ctx: GpuContext,
-  x: BufferBinding,
-  dy: BufferBinding,
-  partial: BufferBinding,
-  s: Conv2dShape,
-  splits: number,
-  t: WeightCoTile,
-  label: string,
-): void {
+export const conv2dWeightGradCo: WeightGradPass<WeightCoTile> = (ctx, x, dy, partial, s, splits, t, label) => {
   const params = stride1WeightParams(s, splits, label);
   const { oh, ow } = params;
   const op4 = Math.ceil(s.co / 4);
@@ -146,4 +130,4 @@ export function conv2dWeightGradCo(
     label,
   );
   ctx.free(gt);
-}
+};

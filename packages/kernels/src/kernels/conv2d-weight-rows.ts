@@ -1,6 +1,5 @@
-import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, input, output } from '../kernel.js';
-import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams } from './conv2d-row-loads.js';
+import { defineKernel, input, output, range } from '../kernel.js';
+import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams, type WeightGradPass } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -17,7 +16,6 @@ export interface WeightRowsTile {
 
 export const WEIGHT_ROWS_TILES: readonly WeightRowsTile[] = [{ tco: 8 }, { tco: 16 }, { tco: 4 }, { tco: 2 }];
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const WG = 64;
 
 /** `aligned`: the output width is a multiple of 4, so dy is read as whole vec4s. */
@@ -92,16 +90,7 @@ export function weightRowsThreads(s: Conv2dShape, t: WeightRowsTile): number {
 }
 
 /** Partial weight gradients [splits, co, ci, kh, kw] of a stride-1 convolution. */
-export function conv2dWeightGradRows(
-  ctx: GpuContext,
-  x: BufferBinding,
-  dy: BufferBinding,
-  partial: BufferBinding,
-  s: Conv2dShape,
-  splits: number,
-  t: WeightRowsTile,
-  label: string,
-): void {
+export const conv2dWeightGradRows: WeightGradPass<WeightRowsTile> = (ctx, x, dy, partial, s, splits, t, label) => {
   const params = stride1WeightParams(s, splits, label);
   const { ow } = params;
   const threads = splits * weightRowsThreads(s, t);
@@ -112,4 +101,4 @@ export function conv2dWeightGradRows(
     Math.ceil(threads / WG),
     label,
   );
-}
+};

@@ -1,6 +1,5 @@
-import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel, input, output } from '../kernel.js';
-import { inputRowLoads, rowWindows, STRIDE1_PARAMS, stride1WeightParams } from './conv2d-row-loads.js';
+import { allOf, defineKernel, input, output, range } from '../kernel.js';
+import { inputRowLoads, rowWindows, STRIDE1_PARAMS, stride1WeightParams, type WeightGradPass } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -31,8 +30,6 @@ export const WEIGHT_UNIFORM_TILES: readonly WeightUniformTile[] = [
   { tco: 8, r: 1, wg: 8 },
   { tco: 4, r: 1, wg: 32 },
 ];
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** `aligned`: the output width is a multiple of 4, so dy is read as whole vec4s. */
 function kernel(t: WeightUniformTile, kh: number, kw: number, aligned: boolean) {
@@ -116,16 +113,7 @@ export function weightUniformThreads(s: Conv2dShape, t: WeightUniformTile): numb
 }
 
 /** Partial weight gradients [splits, co, ci, kh, kw] of a stride-1 convolution. */
-export function conv2dWeightGradUniform(
-  ctx: GpuContext,
-  x: BufferBinding,
-  dy: BufferBinding,
-  partial: BufferBinding,
-  s: Conv2dShape,
-  splits: number,
-  t: WeightUniformTile,
-  label: string,
-): void {
+export const conv2dWeightGradUniform: WeightGradPass<WeightUniformTile> = (ctx, x, dy, partial, s, splits, t, label) => {
   const params = stride1WeightParams(s, splits, label);
   const { ow } = params;
   ctx.dispatch(
@@ -135,4 +123,4 @@ export function conv2dWeightGradUniform(
     [Math.ceil(s.ci / t.wg), Math.ceil(s.co / t.tco), splits],
     label,
   );
-}
+};

@@ -1,6 +1,6 @@
-import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf } from '../kernel.js';
-import { type Conv2dShape, convOutSize } from './conv2d.js';
+import { allOf, range } from '../kernel.js';
+import { convOutSize } from './conv2d.js';
+import type { WeightGradPass } from './conv2d-row-loads.js';
 import { A_, GT, outputTile, transform2d, transformKernel, WINOGRAD_WG, winogradGemmKernel, winogradInputKernel, type WinogradTile } from './conv2d-winograd.js';
 
 /**
@@ -19,8 +19,6 @@ import { A_, GT, outputTile, transform2d, transformKernel, WINOGRAD_WG, winograd
  */
 
 const WG = WINOGRAD_WG;
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
 /**
  * Measured on llvmpipe, blog CNN at batch 32 (all passes, direct-convolution
  * FLOPs) on 32->64 32x32 / 64->128 16x16 / 128->128 / 128->256 8x8 /
@@ -98,18 +96,11 @@ export function winogradWeightSplits(lanes: number, coBlocks: number, tiles: num
  * whole gradient in the first of `outSplits` slots, zeros in the others, so
  * it fits the callers that sum partial gradients).
  */
-export function conv2dWeightGradWinograd(
-  ctx: GpuContext,
-  x: BufferBinding,
-  dy: BufferBinding,
-  partial: BufferBinding,
-  s: Conv2dShape,
-  outSplits: number,
-  tile: WinogradTile,
-  label: string,
-  /** Bytes one storage binding may hold (default: the device's limit; tests pass less to force chunks). */
+export const conv2dWeightGradWinograd: WeightGradPass<WinogradTile, [maxBinding?: number]> = (
+  ctx, x, dy, partial, s, outSplits, tile, label,
+  // Bytes one storage binding may hold (default: the device's limit; tests pass less to force chunks).
   maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize),
-): void {
+) => {
   if (s.kh !== 3 || s.kw !== 3 || s.sh !== 1 || s.sw !== 1) throw new Error(`${label}: the Winograd variant needs a 3x3 kernel and stride 1`);
   const { oh, ow } = convOutSize(s);
   const op4 = Math.ceil(s.co / 4);
@@ -144,4 +135,4 @@ export function conv2dWeightGradWinograd(
   }
   ctx.dispatch(weightKernel(), [p, partial], { ci: s.ci, co: s.co, cip, parts, outSplits }, [Math.ceil(s.ci / WG), s.co, 1], `${label} (Winograd weights)`);
   ctx.free(p);
-}
+};

@@ -1,6 +1,5 @@
-import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel, input, output } from '../kernel.js';
-import type { ConvRowsGeometry } from './conv2d-rows.js';
+import { allOf, defineKernel, input, output, range } from '../kernel.js';
+import type { Stride1Pass } from './conv2d-row-loads.js';
 
 /**
  * Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions (Lavin & Gray 2015):
@@ -51,7 +50,6 @@ export const WINOGRAD_TILES: readonly WinogradTile[] = [
 
 export const WINOGRAD_WG = 64;
 const WG = WINOGRAD_WG;
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** 1-D transforms on 4 or 3 WGSL expressions (applied to rows, then columns). */
 const G = (g: string[]) => [g[0]!, `0.5 * (${g[0]} + ${g[1]} + ${g[2]})`, `0.5 * (${g[0]} - ${g[1]} + ${g[2]})`, g[2]!];
@@ -308,18 +306,11 @@ const outputKernel = () => {
  * gradient via the weight strides). Images go in chunks small enough that
  * V and M each fit one storage binding.
  */
-export function conv2dWinograd(
-  ctx: GpuContext,
-  x: BufferBinding,
-  w: BufferBinding,
-  bias: BufferBinding | null,
-  y: BufferBinding,
-  g: ConvRowsGeometry,
-  tile: WinogradTile,
-  label: string,
-  /** Bytes one storage binding may hold (default: the device's limit; tests pass less to force chunks). */
+export const conv2dWinograd: Stride1Pass<WinogradTile, [maxBinding?: number]> = (
+  ctx, x, w, bias, y, g, tile, label,
+  // Bytes one storage binding may hold (default: the device's limit; tests pass less to force chunks).
   maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize),
-): void {
+) => {
   if (g.kh !== 3 || g.kw !== 3) throw new Error(`${label}: the Winograd variant needs a 3x3 kernel`);
   const op4 = Math.ceil(g.co / 4);
   const op = 4 * op4;
@@ -348,4 +339,4 @@ export function conv2dWinograd(
     ctx.free(m);
   }
   ctx.free(u);
-}
+};

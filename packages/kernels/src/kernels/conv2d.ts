@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel, input, output } from '../kernel.js';
+import { allOf, defineKernel, input, output, range } from '../kernel.js';
 import { CONV_ROWS_TILES, conv2dRows, type ConvRowsGeometry, type ConvRowsTile } from './conv2d-rows.js';
 import { CONV_ROWS_CO_TILES, conv2dRowsCo, type ConvRowsCoTile } from './conv2d-rows-co.js';
 import { conv2dWinograd, WINOGRAD_TILES, type WinogradTile } from './conv2d-winograd.js';
@@ -126,8 +126,6 @@ function geometry(s: Conv2dShape, tp: number, alongOutput: boolean) {
   };
 }
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
 /** y[n, co, oy, ox] = b[co] + Σ x[n, ci, oy*sh-ph+ky, ox*sw-pw+kx] · w[co, ci, ky, kx] */
 function forwardKernel(t: ConvTile) {
   const { tc, tp, wg } = t;
@@ -248,11 +246,7 @@ export interface WeightGradTile {
   wg: number;
 }
 
-export const WEIGHT_GRAD_TILES: readonly WeightGradTile[] = [
-  { tco: 8, wg: 64 },
-  { tco: 4, wg: 64 },
-  { tco: 1, wg: 64 },
-];
+export const WEIGHT_GRAD_TILES: readonly WeightGradTile[] = [{ tco: 8, wg: 64 }, { tco: 4, wg: 64 }, { tco: 1, wg: 64 }];
 
 /**
  * A weight-gradient variant: the general kernel, the stride-1 rows kernel

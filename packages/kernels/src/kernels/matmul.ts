@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP } from '../kernel.js';
+import { allOf, defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, range } from '../kernel.js';
 import type { ParamSpec } from '../params.js';
 import { matmulTiled } from './matmul-tiled.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
@@ -58,8 +58,6 @@ const PARAMS = [
   ['tilesN', 'u32'],
   ['hasBias', 'u32'],
 ] as const;
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** What the candidate filter needs of a matmul variant (see kernel-class.ts). */
 export function matmulVariantInfo(c: MatmulConfig): CandidateInfo {

@@ -1,4 +1,4 @@
-import { allOf, type BindingSpec, defineKernel, type Kernel } from '../kernel.js';
+import { allOf, type BindingSpec, defineKernel, type Kernel, range } from '../kernel.js';
 import type { ParamSpec } from '../params.js';
 
 /**
@@ -69,8 +69,6 @@ function checkConfig(c: TiledGemmConfig): void {
     c.bm % c.tm === 0 && c.bn % c.tn === 0 && c.tn % 4 === 0 && (c.bm * c.bk) % wg === 0 && (c.bk * c.bn) % wg === 0;
   if (!ok) throw new Error(`tiled GEMM: config ${JSON.stringify(c)} does not divide into its workgroup`);
 }
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 const SPLIT_K_RANGE = `let kBegin = min(z * p.kChunk, p.gk);
   let kEnd = min(kBegin + p.kChunk, p.gk);`;
