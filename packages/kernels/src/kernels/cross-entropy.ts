@@ -1,6 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, elementEntry, input, output, SPECIAL_FLOATS } from '../kernel.js';
-import { ROW_STATS } from './softmax.js';
+import { defineKernel, input, output } from '../kernel.js';
+import { rowStatsEntry } from './softmax.js';
 
 const WG = 64;
 
@@ -16,12 +16,7 @@ const forwardKernel = () =>
     bindings: [input('X'), input('Labels', 'i32'), input('Weight'), output('Out')],
     params: [['rows', 'u32'], ['cols', 'u32'], ['hasWeight', 'u32']],
     workgroupSize: WG,
-    body: `${SPECIAL_FLOATS}${ROW_STATS}
-${elementEntry(WG, 'r', 'p.rows', `
-  let off = r * p.cols;
-  let st = row_stats(off, p.cols);
-  let mx = st.x;
-  let sum = st.y;
+    body: rowStatsEntry(WG, `
   let label = Labels[r];
   // An out-of-range label gives NaN, never a read outside the row.
   let ok = label >= 0 && u32(label) < p.cols;
@@ -29,7 +24,7 @@ ${elementEntry(WG, 'r', 'p.rows', `
   let w = select(1.0, Weight[y], p.hasWeight != 0u);
   let loss = mx + log(sum) - X[off + y];
   Out[2u * r] = select(f32_nan(), w * loss, ok);
-  Out[2u * r + 1u] = w;`)}`,
+  Out[2u * r + 1u] = w;`),
   });
 
 /** dx[r, j] = scale * w[y_r] * (softmax(x_r)_j - [j == y_r]); `Scale` holds one float (upstream grad / normalizer). */
@@ -39,19 +34,14 @@ const backwardKernel = () =>
     bindings: [input('X'), input('Labels', 'i32'), input('Weight'), input('Scale'), output('DX')],
     params: [['rows', 'u32'], ['cols', 'u32'], ['hasWeight', 'u32'], ['perRowScale', 'u32']],
     workgroupSize: WG,
-    body: `${SPECIAL_FLOATS}${ROW_STATS}
-${elementEntry(WG, 'r', 'p.rows', `
-  let off = r * p.cols;
-  let st = row_stats(off, p.cols);
-  let mx = st.x;
-  let sum = st.y;
+    body: rowStatsEntry(WG, `
   let y = u32(clamp(Labels[r], 0, i32(p.cols) - 1));
   let w = select(1.0, Weight[y], p.hasWeight != 0u);
   let s = Scale[select(0u, r, p.perRowScale != 0u)] * w / sum;
   for (var j = 0u; j < p.cols; j++) {
     let e = exp(X[off + j] - mx) * s;
     DX[off + j] = select(e, e - Scale[select(0u, r, p.perRowScale != 0u)] * w, j == y);
-  }`)}`,
+  }`),
   });
 
 /** Per-row weighted losses and weights, [rows, 2]. `weight` may be null (all ones). */
