@@ -11,6 +11,7 @@ import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeigh
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
 import { CONV_PARAMS, type Window2d, windowOutSize } from './window.js';
+import type { WeightGradPass } from './conv2d-row-loads.js';
 
 /** Geometry of a 2-D convolution (NCHW input, OIHW weight; dilation 1, groups 1). */
 export interface Conv2dShape extends Window2d {
@@ -471,45 +472,38 @@ export function weightGradSplits(s: Conv2dShape, v: WeightGradVariant, targetThr
  * split `partial` is the gradient itself).
  */
 export function conv2dWeightGrad(
-  ctx: GpuContext,
-  x: BufferBinding,
-  dy: BufferBinding,
-  partial: BufferBinding,
-  s: Conv2dShape,
-  splits: number,
-  variant: WeightGradVariant = weightGradVariants(s)[0]!,
+  ctx: GpuContext, x: BufferBinding, dy: BufferBinding, partial: BufferBinding,
+  s: Conv2dShape, splits: number, variant: WeightGradVariant = weightGradVariants(s)[0]!,
 ): void {
   checkConv('conv2d backward (weight)', s);
-  if (variant.kind === 'tiled') {
-    const { oh, ow } = convOutSize(s);
-    conv2dGemmWeightGrad(ctx, x, dy, partial, s, oh, ow, splits, variant, label('conv2d backward (weight)', s));
-    return;
+  const name = label('conv2d backward (weight)', s);
+  switch (variant.kind) {
+    case 'tiled': {
+      const { oh, ow } = convOutSize(s);
+      conv2dGemmWeightGrad(ctx, x, dy, partial, s, oh, ow, splits, variant, name);
+      break;
+    }
+    case 'rows':
+      conv2dWeightGradRows(ctx, x, dy, partial, s, splits, variant, name);
+      break;
+    case 'wino':
+      conv2dWeightGradWinograd(ctx, x, dy, partial, s, splits, variant, name);
+      break;
+    case 'wco':
+      conv2dWeightGradCo(ctx, x, dy, partial, s, splits, variant, name);
+      break;
+    case 'uniform':
+      conv2dWeightGradUniform(ctx, x, dy, partial, s, splits, variant, name);
+      break;
+    case 'direct':
+      conv2dWeightGradDirect(ctx, x, dy, partial, s, splits, variant, name);
   }
-  if (variant.kind === 'rows') {
-    conv2dWeightGradRows(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
-    return;
-  }
-  if (variant.kind === 'wino') {
-    conv2dWeightGradWinograd(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
-    return;
-  }
-  if (variant.kind === 'wco') {
-    conv2dWeightGradCo(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
-    return;
-  }
-  if (variant.kind === 'uniform') {
-    conv2dWeightGradUniform(ctx, x, dy, partial, s, splits, variant, label('conv2d backward (weight)', s));
-    return;
-  }
-  const tile = variant;
+}
+
+/** The direct weight-gradient kernel: one invocation per (split, co block, ci, ky). */
+const conv2dWeightGradDirect: WeightGradPass<WeightGradTile> = (ctx, x, dy, partial, s, splits, tile, name) => {
   const g = geometry(s, 1, true);
   const perSplit = Math.ceil(s.n / splits);
   const threads = splits * Math.ceil(s.co / tile.tco) * s.ci * s.kh;
-  ctx.dispatch(
-    weightGradKernel(tile, s.kw),
-    [x, dy, partial],
-    { ...g, splits, perSplit, threads },
-    Math.ceil(threads / tile.wg),
-    label('conv2d backward (weight)', s),
-  );
-}
+  ctx.dispatch(weightGradKernel(tile, s.kw), [x, dy, partial], { ...g, splits, perSplit, threads }, Math.ceil(threads / tile.wg), name);
+};
