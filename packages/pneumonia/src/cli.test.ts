@@ -40,6 +40,8 @@ const TABLE: [string, string[], number, RegExp][] = [
   ['two images to explain', ['explain', '--weights', 'w', '--out', 'o.png', 'a', 'b'], 2, /needs exactly one IMAGE argument, got 2/],
   ['export without --weights', ['export', '--out', 'x'], 2, /--weights is required/],
   ['bad contrast', ['train', '--contrast', 'retinex'], 2, /--contrast must be one of none, equalize, clahe/],
+  ['bad sampling', ['train', '--sampling', 'oversample'], 2, /--sampling must be one of shuffle, balanced/],
+  ['bad fit', ['train', '--fit', 'zoom'], 2, /--fit must be one of stretch, pad, crop, chest/],
   ['label smoothing 1', ['train', '--label-smoothing', '1'], 2, /--label-smoothing must be a number >= 0 and < 1/],
   ['stray argument', ['synth', 'extra'], 2, /unexpected argument 'extra'/],
 ];
