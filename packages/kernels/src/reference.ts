@@ -9,6 +9,7 @@ import { type Conv2dShape, convOutSize } from './kernels/conv2d.js';
 import type { MatmulShape } from './kernels/matmul.js';
 import type { AdamOptions, SgdOptions } from './kernels/optimizer.js';
 import { type Pool2dShape, poolOutSize } from './kernels/pool.js';
+import type { Window2d } from './kernels/window.js';
 
 type TypedArray = Float32Array | Int32Array;
 
@@ -34,6 +35,22 @@ export function matmul(a: TypedArray, b: TypedArray, s: MatmulShape, bias: Typed
 }
 
 /**
+ * Calls fn(iy, ix, ky, kx) for every tap of the window at output (oy, ox)
+ * that lands inside the input (padding taps are skipped): the one
+ * definition of a window the convolution and pooling references share.
+ */
+function forEachWindowTap(s: Window2d, oy: number, ox: number, fn: (iy: number, ix: number, ky: number, kx: number) => void): void {
+  for (let ky = 0; ky < s.kh; ky++) {
+    const iy = oy * s.sh - s.ph + ky;
+    if (iy < 0 || iy >= s.h) continue;
+    for (let kx = 0; kx < s.kw; kx++) {
+      const ix = ox * s.sw - s.pw + kx;
+      if (ix >= 0 && ix < s.w) fn(iy, ix, ky, kx);
+    }
+  }
+}
+
+/**
  * Calls fn(xIndex, wIndex, yIndex) for every (input element, weight element,
  * output element) triple a convolution multiplies: the one definition the
  * forward and both gradients share.
@@ -46,15 +63,9 @@ function forEachTap(s: Conv2dShape, fn: (xi: number, wi: number, yi: number) => 
         for (let ox = 0; ox < ow; ox++) {
           const yi = ((n * s.co + co) * oh + oy) * ow + ox;
           for (let ci = 0; ci < s.ci; ci++)
-            for (let ky = 0; ky < s.kh; ky++) {
-              const iy = oy * s.sh - s.ph + ky;
-              if (iy < 0 || iy >= s.h) continue;
-              for (let kx = 0; kx < s.kw; kx++) {
-                const ix = ox * s.sw - s.pw + kx;
-                if (ix < 0 || ix >= s.w) continue;
-                fn(((n * s.ci + ci) * s.h + iy) * s.w + ix, ((co * s.ci + ci) * s.kh + ky) * s.kw + kx, yi);
-              }
-            }
+            forEachWindowTap(s, oy, ox, (iy, ix, ky, kx) =>
+              fn(((n * s.ci + ci) * s.h + iy) * s.w + ix, ((co * s.ci + ci) * s.kh + ky) * s.kw + kx, yi),
+            );
         }
 }
 
@@ -88,20 +99,14 @@ export function maxPool2d(x: TypedArray, s: Pool2dShape): [Float32Array, Int32Ar
       for (let ox = 0; ox < ow; ox++) {
         let best = -Infinity;
         let arg = -1;
-        for (let ky = 0; ky < s.kh; ky++) {
-          const iy = oy * s.sh - s.ph + ky;
-          if (iy < 0 || iy >= s.h) continue;
-          for (let kx = 0; kx < s.kw; kx++) {
-            const ix = ox * s.sw - s.pw + kx;
-            if (ix < 0 || ix >= s.w) continue;
-            const v = x[pl * s.h * s.w + iy * s.w + ix]!;
-            // First maximum in row-major order wins; NaN wins (PyTorch's rule).
-            if (arg < 0 || v > best || Number.isNaN(v)) {
-              best = v;
-              arg = iy * s.w + ix;
-            }
+        forEachWindowTap(s, oy, ox, (iy, ix) => {
+          const v = x[pl * s.h * s.w + iy * s.w + ix]!;
+          // First maximum in row-major order wins; NaN wins (PyTorch's rule).
+          if (arg < 0 || v > best || Number.isNaN(v)) {
+            best = v;
+            arg = iy * s.w + ix;
           }
-        }
+        });
         const o = (pl * oh + oy) * ow + ox;
         y[o] = best;
         idx[o] = arg;

@@ -107,26 +107,27 @@ export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
 }
 
+/** A tensor of `shape` filled by `draw` from the options' generator (or the default one). */
+function randomTensor(op: string, shape: readonly number[], opts: RandomOptions, draw: (g: Generator) => number): Tensor {
+  checkShape(op, shape);
+  const g = opts.generator ?? defaultGenerator;
+  const values = new Float32Array(numel(shape));
+  for (let i = 0; i < values.length; i++) values[i] = draw(g);
+  return make(values, shape, opts);
+}
+
 /** Uniform in [low, high). */
 export function rand(shape: readonly number[], opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
-  checkShape('rand', shape);
-  const g = opts.generator ?? defaultGenerator;
   const lo = opts.low ?? 0;
   const hi = opts.high ?? 1;
-  const values = new Float32Array(numel(shape));
-  for (let i = 0; i < values.length; i++) values[i] = lo + (hi - lo) * g.uniform();
-  return make(values, shape, opts);
+  return randomTensor('rand', shape, opts, (g) => lo + (hi - lo) * g.uniform());
 }
 
 /** Normal with the given mean and std (default standard normal). */
 export function randn(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
-  checkShape('randn', shape);
-  const g = opts.generator ?? defaultGenerator;
   const mean = opts.mean ?? 0;
   const std = opts.std ?? 1;
-  const values = new Float32Array(numel(shape));
-  for (let i = 0; i < values.length; i++) values[i] = mean + std * g.normal();
-  return make(values, shape, opts);
+  return randomTensor('randn', shape, opts, (g) => mean + std * g.normal());
 }
 
 /** Integers uniform in [low, high), int32 unless dtype says otherwise. */
