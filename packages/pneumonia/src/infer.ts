@@ -24,24 +24,27 @@ export async function predictProbs(
   const wasTraining = model.training;
   model.eval();
   const out = new Float32Array(indices.length * classes);
-  const buf = new Float32Array(batchSize * 3 * size * size);
+  const v = views.length;
+  const per = 3 * size * size;
+  const buf = new Float32Array(batchSize * v * per);
   const g = new Generator(0);
   for (let start = 0; start < indices.length; start += batchSize) {
     const batch = indices.slice(start, start + batchSize);
-    for (const view of views) {
-      fillBatch(buf, pixels, size, batch, norm, null, g, view);
-      const x = tensor(buf.subarray(0, batch.length * 3 * size * size), { shape: [batch.length, 3, size, size] });
-      const probs = noGrad(() =>
-        tidy(() => {
-          const logits = model.forward(x);
-          return narrow(logits, 1, 0, classes).softmax();
-        }),
-      );
-      const p = await probs.data();
-      probs.dispose();
-      x.dispose();
-      for (let i = 0; i < p.length; i++) out[start * classes + i]! += p[i]! / views.length;
-    }
+    // Every view of the batch goes through one forward pass and one readback.
+    views.forEach((view, j) => fillBatch(buf.subarray(j * batch.length * per), pixels, size, batch, norm, null, g, view));
+    const x = tensor(buf.subarray(0, v * batch.length * per), { shape: [v * batch.length, 3, size, size] });
+    const probs = noGrad(() =>
+      tidy(() => {
+        const logits = model.forward(x);
+        return narrow(logits, 1, 0, classes).softmax();
+      }),
+    );
+    const p = await probs.data();
+    probs.dispose();
+    x.dispose();
+    // p is [view][image][class]: the mean over views, image by image.
+    const n = batch.length * classes;
+    for (let j = 0; j < v; j++) for (let i = 0; i < n; i++) out[start * classes + i]! += p[j * n + i]! / v;
   }
   model.train(wasTraining);
   return out;

@@ -77,8 +77,17 @@ export type WeightGradPass<Tile, Extra extends unknown[] = []> = (
 ) => void;
 
 /** The geometry parameters the stride-1 kernels share (the uniform block starts with these). */
-export const STRIDE1_PARAMS = [['n', 'u32'], ['ci', 'u32'], ['h', 'u32'], ['w', 'u32'], ['co', 'u32'], ['oh', 'u32'],
-  ['ow', 'u32'], ['ph', 'u32'], ['pw', 'u32']] as const;
+export const STRIDE1_PARAMS = [
+  ['n', 'u32'],
+  ['ci', 'u32'],
+  ['h', 'u32'],
+  ['w', 'u32'],
+  ['co', 'u32'],
+  ['oh', 'u32'],
+  ['ow', 'u32'],
+  ['ph', 'u32'],
+  ['pw', 'u32'],
+] as const;
 
 /**
  * The uniform parameters the stride-1 weight-gradient kernels share, for a

@@ -477,26 +477,11 @@ export function conv2dWeightGrad(
 ): void {
   checkConv('conv2d backward (weight)', s);
   const name = label('conv2d backward (weight)', s);
-  switch (variant.kind) {
-    case 'tiled': {
-      const { oh, ow } = convOutSize(s);
-      conv2dGemmWeightGrad(ctx, x, dy, partial, s, oh, ow, splits, variant, name);
-      break;
-    }
-    case 'rows':
-      conv2dWeightGradRows(ctx, x, dy, partial, s, splits, variant, name);
-      break;
-    case 'wino':
-      conv2dWeightGradWinograd(ctx, x, dy, partial, s, splits, variant, name);
-      break;
-    case 'wco':
-      conv2dWeightGradCo(ctx, x, dy, partial, s, splits, variant, name);
-      break;
-    case 'uniform':
-      conv2dWeightGradUniform(ctx, x, dy, partial, s, splits, variant, name);
-      break;
-    case 'direct':
-      conv2dWeightGradDirect(ctx, x, dy, partial, s, splits, variant, name);
+  if (variant.kind === 'tiled') {
+    const { oh, ow } = convOutSize(s);
+    conv2dGemmWeightGrad(ctx, x, dy, partial, s, oh, ow, splits, variant, name);
+  } else {
+    (WEIGHT_GRAD_PASSES[variant.kind] as WeightGradPass<typeof variant>)(ctx, x, dy, partial, s, splits, variant, name);
   }
 }
 
@@ -506,4 +491,13 @@ const conv2dWeightGradDirect: WeightGradPass<WeightGradTile> = (ctx, x, dy, part
   const perSplit = Math.ceil(s.n / splits);
   const threads = splits * Math.ceil(s.co / tile.tco) * s.ci * s.kh;
   ctx.dispatch(weightGradKernel(tile, s.kw), [x, dy, partial], { ...g, splits, perSplit, threads }, Math.ceil(threads / tile.wg), name);
+};
+
+/** The weight-gradient pass of each variant kind but the tiled GEMM (which also takes the output size). */
+const WEIGHT_GRAD_PASSES: { [K in Exclude<WeightGradVariant['kind'], 'tiled'>]: WeightGradPass<Extract<WeightGradVariant, { kind: K }>> } = {
+  direct: conv2dWeightGradDirect,
+  rows: conv2dWeightGradRows,
+  uniform: conv2dWeightGradUniform,
+  wco: conv2dWeightGradCo,
+  wino: conv2dWeightGradWinograd,
 };
