@@ -5,13 +5,13 @@
  * so the page and `pneumo predict` build the same model.
  */
 import type { Sequential } from '@pneumo/nn';
-import { type CheckpointInfo, checkCheckpointInfo, modelFromCheckpoint } from '@pneumo/pneumonia/browser';
+import { type CheckpointInfo, checkCheckpointInfo, type Ensemble, modelFromCheckpoint } from '@pneumo/pneumonia/browser';
 import { fileBytes } from './dom.js';
 
 export interface LoadedModel {
   name: string;
   info: CheckpointInfo;
-  model: Sequential;
+  model: Sequential | Ensemble;
 }
 
 /** The model the project ships (models/ is served next to the app). */

@@ -11,6 +11,8 @@ export {
   serializeSafetensors,
   floatToHalf,
   halfToFloat,
+  quantizeInt8,
+  INT8_SCALES,
   type SerializeOptions,
   stateDictToSafetensors,
   safetensorsToStateDict,

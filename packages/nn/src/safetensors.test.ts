@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Linear, Sequential, ReLU } from './index.js';
 import { loadSafetensors, saveSafetensors } from './node.js';
-import { floatToHalf, halfToFloat, MAX_HEADER_BYTES, parseSafetensors, serializeSafetensors } from './safetensors.js';
+import { floatToHalf, halfToFloat, INT8_SCALES, MAX_HEADER_BYTES, parseSafetensors, quantizeInt8, serializeSafetensors } from './safetensors.js';
 
 function file(header: unknown, data = new Uint8Array(0), lengthOverride?: bigint): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -119,6 +119,51 @@ describe('safetensors', () => {
       const back = f.tensors.get('w')!.data;
       data.forEach((v, i) => expect(Math.abs(back[i]! - v)).toBeLessThanOrEqual(Math.max(Math.abs(v) * 2 ** -11, 2 ** -25)));
       expect(() => serializeSafetensors([['big', { shape: [2], data: Float32Array.of(1, 7e4) }]], {}, { floatDtype: 'F16' })).toThrow(/big\[1\] = 70000 does not fit in float16/);
+    });
+  });
+
+  describe('int8 weights', () => {
+    it('writes float tensors as I8 with one scale each (a quarter of the bytes), read back within half a step of the scale', () => {
+      const w = Float32Array.from({ length: 9999 }, (_, i) => Math.sin(i * 0.37) * 0.05);
+      const b = Float32Array.of(0.5, -2, 1.25);
+      const entries: [string, { shape: number[]; data: Float32Array | Int32Array }][] = [
+        ['w', { shape: [9, 1111], data: w }],
+        ['b', { shape: [3], data: b }],
+        ['n', { shape: [1], data: Int32Array.of(-3) }],
+        ['z', { shape: [2], data: new Float32Array(2) }],
+      ];
+      const full = serializeSafetensors(entries);
+      const q = serializeSafetensors(entries, { note: 'x' }, { floatDtype: 'I8' });
+      expect(q.byteLength).toBeLessThan(full.byteLength * 0.3);
+      const f = parseSafetensors(q);
+      expect(f.metadata.note).toBe('x');
+      const scales = JSON.parse(f.metadata[INT8_SCALES]!) as Record<string, number>;
+      expect(Object.keys(scales).sort()).toEqual(['b', 'w', 'z']);
+      expect(scales.b).toBeCloseTo(2 / 127, 9);
+      for (const [name, data] of [['w', w], ['b', b]] as const) {
+        const e = f.tensors.get(name)!;
+        expect(e.dtype).toBe('I8');
+        expect(e.data).toBeInstanceOf(Float32Array);
+        data.forEach((v, i) => expect(Math.abs(e.data[i]! - v)).toBeLessThanOrEqual((scales[name]! / 2) * (1 + 1e-5) + 1e-8));
+      }
+      // The largest magnitude is exact (it defines the scale); int tensors are left alone; zeros stay zeros.
+      expect(f.tensors.get('b')!.data[1]).toBeCloseTo(-2, 6);
+      expect(f.tensors.get('n')).toMatchObject({ dtype: 'I32', data: Int32Array.of(-3) });
+      expect(Array.from(f.tensors.get('z')!.data)).toEqual([0, 0]);
+      expect(quantizeInt8(Float32Array.of(1, -1, 0.5)).q).toEqual(Int8Array.of(127, -127, 64));
+    });
+
+    it('refuses broken scales and non-finite weights', () => {
+      const i8 = (scales: unknown) => file({ __metadata__: { [INT8_SCALES]: typeof scales === 'string' ? scales : JSON.stringify(scales) }, q: { dtype: 'I8', shape: [2], data_offsets: [0, 2] }, f: { dtype: 'F32', shape: [1], data_offsets: [2, 6] } }, new Uint8Array(6));
+      expect(() => parseSafetensors(i8({ q: 0.5 }))).not.toThrow();
+      expect(() => parseSafetensors(i8('{'))).toThrow(/int8_scales is not valid JSON/);
+      expect(() => parseSafetensors(i8([1]))).toThrow(/must be an object/);
+      expect(() => parseSafetensors(i8({ nope: 1 }))).toThrow(/names 'nope', which is not a tensor/);
+      expect(() => parseSafetensors(i8({ f: 1 }))).toThrow(/dtype is F32, not I8/);
+      expect(() => parseSafetensors(i8({ q: -1 }))).toThrow(/must be a positive number/);
+      expect(() => parseSafetensors(i8({ q: 'big' }))).toThrow(/must be a positive number/);
+      expect(() => serializeSafetensors([['w', { shape: [1], data: Float32Array.of(NaN) }]], {}, { floatDtype: 'I8' })).toThrow(/non-finite/);
+      expect(() => serializeSafetensors([['w', { shape: [1], data: Float32Array.of(1) }]], { [INT8_SCALES]: '{}' }, { floatDtype: 'I8' })).toThrow(/writer's own/);
     });
   });
 });

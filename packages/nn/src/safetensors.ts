@@ -4,6 +4,12 @@
  * {string: string}}, then the data. Readable by PyTorch's `safetensors`
  * package, and files it writes read here.
  *
+ * int8 weights: a float tensor may be stored as I8 with one scale per
+ * tensor (symmetric, value = int8 · scale), the scales in the metadata
+ * entry `int8_scales` (a JSON object name -> scale); reading gives the
+ * float32 values back. A quarter of float32's bytes, for weights whose
+ * outputs tolerate it (the caller checks that).
+ *
  * Reading trusts nothing: the header length is bounded, every entry must
  * have a known dtype, a shape whose size matches its byte range, and offsets
  * inside the data that neither overlap nor leave gaps.
@@ -18,7 +24,7 @@ const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I
 export interface SafetensorsEntry {
   dtype: string;
   shape: number[];
-  /** Values as float32 (F*) or int32 (I*, U8, BOOL), converted from the stored dtype. */
+  /** Values as float32 (F*, and I8 tensors with an int8 scale) or int32 (I*, U8, BOOL), converted from the stored dtype. */
   data: Float32Array | Int32Array;
 }
 
@@ -88,7 +94,39 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     at = end;
   }
   if (at !== dataLen) fail(`${dataLen - at} bytes of data after the last tensor belong to no tensor`);
+  if (INT8_SCALES in metadata) dequantize(tensors, metadata[INT8_SCALES]!);
   return { tensors, metadata };
+}
+
+/** The metadata entry holding the per-tensor scales of int8-stored float tensors. */
+export const INT8_SCALES = 'int8_scales';
+
+function dequantize(tensors: Map<string, SafetensorsEntry>, json: string): void {
+  let scales: unknown;
+  try {
+    scales = JSON.parse(json);
+  } catch (e) {
+    fail(`${INT8_SCALES} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!scales || typeof scales !== 'object' || Array.isArray(scales)) fail(`${INT8_SCALES} must be an object of tensor name -> scale`);
+  for (const [name, scale] of Object.entries(scales as Record<string, unknown>)) {
+    const e = tensors.get(name);
+    if (!e) fail(`${INT8_SCALES} names '${name}', which is not a tensor of the file`);
+    if (e.dtype !== 'I8') fail(`${INT8_SCALES} names '${name}', whose dtype is ${e.dtype}, not I8`);
+    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) fail(`the int8 scale of '${name}' must be a positive number, got ${JSON.stringify(scale)}`);
+    e.data = Float32Array.from(e.data, (q) => q * scale);
+  }
+}
+
+/** Symmetric per-tensor int8: scale = max |v| / 127 (1 for an all-zero tensor), q = round(v / scale). */
+export function quantizeInt8(data: Float32Array): { q: Int8Array; scale: number } {
+  let max = 0;
+  for (const v of data) {
+    if (!Number.isFinite(v)) fail(`cannot store a non-finite value (${v}) as int8`);
+    max = Math.max(max, Math.abs(v));
+  }
+  const scale = max > 0 ? max / 127 : 1;
+  return { q: Int8Array.from(data, (v) => Math.max(-127, Math.min(127, Math.round(v / scale)))), scale };
 }
 
 function decode(bytes: Uint8Array, at: number, count: number, dtype: string): Float32Array | Int32Array {
@@ -157,8 +195,12 @@ export function floatToHalf(value: number): number {
 }
 
 export interface SerializeOptions {
-  /** Store float tensors as 'F32' (default) or 'F16' (half the size; values must fit the half range). */
-  floatDtype?: 'F32' | 'F16';
+  /**
+   * Store float tensors as 'F32' (default), 'F16' (half the size; values
+   * must fit the half range) or 'I8' (a quarter: symmetric int8 with one
+   * scale per tensor, recorded in the metadata's `int8_scales`).
+   */
+  floatDtype?: 'F32' | 'F16' | 'I8';
 }
 
 /** Serializes named values (float32 -> F32 or F16, int32 -> I32). */
@@ -168,9 +210,10 @@ export function serializeSafetensors(
   options: SerializeOptions = {},
 ): Uint8Array {
   const floatDtype = options.floatDtype ?? 'F32';
-  if (floatDtype !== 'F32' && floatDtype !== 'F16') fail(`cannot write float dtype '${String(floatDtype)}' (F32 or F16)`);
+  if (floatDtype !== 'F32' && floatDtype !== 'F16' && floatDtype !== 'I8') fail(`cannot write float dtype '${String(floatDtype)}' (F32, F16 or I8)`);
+  if (INT8_SCALES in metadata) fail(`the metadata entry '${INT8_SCALES}' is the writer's own`);
   const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const scales: Record<string, number> = {};
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, { shape, data }] of entries) {
@@ -187,12 +230,18 @@ export function serializeSafetensors(
       if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) fail('float16 writing needs a little-endian host');
       bytes = new Uint8Array(halves.buffer);
       dtype = 'F16';
+    } else if (dtype === 'F32' && floatDtype === 'I8') {
+      const { q, scale } = quantizeInt8(data as Float32Array);
+      bytes = new Uint8Array(q.buffer);
+      dtype = 'I8';
+      scales[name] = scale;
     }
     header[name] = { dtype, shape: [...shape], data_offsets: [offset, offset + bytes.byteLength] };
     chunks.push(bytes);
     offset += bytes.byteLength;
   }
-  let json = JSON.stringify(header);
+  const meta = Object.keys(scales).length > 0 ? { ...metadata, [INT8_SCALES]: JSON.stringify(scales) } : metadata;
+  let json = JSON.stringify(Object.keys(meta).length > 0 ? { __metadata__: meta, ...header } : header);
   // Pad the header with spaces to keep the data 8-byte aligned, as the reference writer does.
   json += ' '.repeat((8 - ((8 + new TextEncoder().encode(json).byteLength) % 8)) % 8);
   const head = new TextEncoder().encode(json);

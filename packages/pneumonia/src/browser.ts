@@ -10,6 +10,8 @@ export { decodeGrey, resizeArea, fitSquare, squareImage, equalize, clahe, prepro
 export { fillBatch, DEFAULT_AUGMENT, type Augment, type Normalization } from './data/batches.js';
 export { renderXray, type SyntheticClass } from './data/xray-render.js';
 export { checkCheckpointInfo, modelFromCheckpoint, type CheckpointInfo } from './checkpoint-format.js';
-export { predictProbs, classifyImage, type ClassifyInfo } from './infer.js';
+export { predictProbs, checkpointProbs, classifyImage, type ClassifyInfo } from './infer.js';
+export { Ensemble, membersOf } from './ensemble.js';
+export { applyPriorShift, fitPriorShift, type PriorShift } from './prior-shift.js';
 export { gradCamOf, overlayRgba, type Explanation, type ExplainInfo } from './gradcam.js';
 export { argmaxRow, pneumoniaScore, chooseOperatingPoint, wilson, calibration, type OperatingPoint } from './uncertainty.js';

@@ -8,7 +8,9 @@ import type { TaskMode } from './classes.js';
 import type { Normalization } from './data/batches.js';
 import { type Contrast, CONTRASTS, type Fit, FITS } from './data/image.js';
 import type { OperatingPoint } from './uncertainty.js';
+import type { PriorShift } from './prior-shift.js';
 import { blogCnn } from './model.js';
+import { Ensemble } from './ensemble.js';
 
 /** One file of a checkpoint set, as its manifest records it. */
 export interface CheckpointPart {
@@ -21,6 +23,8 @@ export interface CheckpointInfo {
   format: 'pneumo-checkpoint';
   version: 1;
   architecture: 'blog-cnn';
+  /** A seed ensemble of this many blog CNNs (weights `members.<i>.…`); absent: one. */
+  members?: number;
   outputs: number;
   mode: TaskMode;
   classes: string[];
@@ -35,8 +39,12 @@ export interface CheckpointInfo {
    * metrics were computed so). Absent: one view.
    */
   tta?: boolean;
-  /** Pneumonia vs normal at a threshold chosen on validation (absent: the argmax decides). */
+  /** Pneumonia vs normal at a threshold chosen on validation or a dev set (absent: the argmax decides). */
   operatingPoint?: OperatingPoint;
+  /** The class-prior shift predictions go through (chosen on a dev set; absent: none). */
+  priorShift?: PriorShift;
+  /** What chose the epoch, the prior shift and the operating point when it was not the validation split. */
+  selection?: { on: 'dev'; data?: string; files?: number; filesSha256?: string; score: string };
   /** What the weights were trained on: 'synthetic' images are for tests and demos, not for X-rays of people. */
   trainedOn?: { kind: 'synthetic' | 'real'; data?: string; files?: number; filesSha256?: string };
   /** How the weights were made (the command, its options), for a shipped model. */
@@ -69,19 +77,29 @@ export function checkCheckpointInfo(value: unknown, name: string): CheckpointInf
     FITS.includes(info.fit as Fit) &&
     (info.contrast === undefined || CONTRASTS.includes(info.contrast)) &&
     (info.tta === undefined || typeof info.tta === 'boolean') &&
+    (info.members === undefined || (Number.isInteger(info.members) && info.members >= 2 && info.members <= 16)) &&
+    (info.priorShift === undefined ||
+      (Array.isArray(info.priorShift.logOffsets) && info.priorShift.logOffsets.length === info.classes.length && info.priorShift.logOffsets.every(Number.isFinite))) &&
     (info.operatingPoint === undefined ||
       (Number.isFinite(info.operatingPoint.threshold) && info.operatingPoint.threshold >= 0 && info.operatingPoint.threshold <= 1)) &&
     !!n &&
     Number.isFinite(n.mean) &&
     Number.isFinite(n.std) &&
     n.std > 0;
-  if (!ok) throw new Error(`${name}: the checkpoint description is incomplete or invalid (classes, outputs, inputSize, fit, contrast, tta, operatingPoint, normalization)`);
+  if (!ok) throw new Error(`${name}: the checkpoint description is incomplete or invalid (classes, outputs, inputSize, fit, contrast, tta, members, operatingPoint, priorShift, normalization)`);
   return info as CheckpointInfo;
 }
 
-/** The blog CNN of a checkpoint, with its weights loaded, in eval mode. */
-export function modelFromCheckpoint(info: CheckpointInfo, weights: Uint8Array, device?: DeviceName): Sequential {
-  const model = blogCnn({ outputs: info.outputs, device });
+/** The model a checkpoint describes, before its weights are loaded: one blog CNN or an ensemble of them. */
+export function emptyModel(info: CheckpointInfo, device?: DeviceName): Sequential | Ensemble {
+  const one = () => blogCnn({ outputs: info.outputs, device });
+  if (!info.members) return one();
+  return new Ensemble(Array.from({ length: info.members }, one), info.classes.length);
+}
+
+/** The model of a checkpoint, with its weights loaded, in eval mode. */
+export function modelFromCheckpoint(info: CheckpointInfo, weights: Uint8Array, device?: DeviceName): Sequential | Ensemble {
+  const model = emptyModel(info, device);
   const { dict } = safetensorsToStateDict(weights, device);
   try {
     model.loadStateDict(dict);

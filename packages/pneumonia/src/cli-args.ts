@@ -6,7 +6,7 @@
  * command line fails in one line, before any GPU work.
  */
 import { parseArgs } from 'node:util';
-import { SAMPLINGS } from './data/batches.js';
+import { AUGMENTS, SAMPLINGS } from './data/batches.js';
 import { CONTRASTS, FITS } from './data/image.js';
 
 type Rule =
@@ -52,6 +52,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       lr: { rule: { kind: 'number', min: 0, max: 10, minExclusive: true }, help: 'learning rate (default 3e-4 for adam, 0.01 for sgd)' },
       'weight-decay': { rule: { kind: 'number', min: 0, max: 1 }, help: 'weight decay (default 0 for adam, 5e-4 for sgd)' },
       seed: int(0, 2 ** 31 - 1, 'random seed', '1'),
+      'split-seed': int(0, 2 ** 31 - 1, 'seed of the patient-level validation split (default: --seed; the members of an ensemble share one)'),
       resume: flag('continue the run in --out from its last checkpoint'),
       force: flag('replace the checkpoints of an earlier run in --out'),
       binary: flag('two classes (normal, pneumonia) instead of three'),
@@ -60,7 +61,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       patience: int(1, 10_000, 'epochs without a better validation macro-F1 before stopping', '5'),
       fit: choice(FITS, 'how the X-ray becomes square (chest: drop an 8% border, then stretch)', 'stretch'),
       contrast: choice(CONTRASTS, 'contrast normalization at full resolution, before the downsample', 'none'),
-      augment: choice(['none', 'light', 'default', 'strong'], 'augmentation strength', 'default'),
+      augment: choice(Object.keys(AUGMENTS), 'augmentation strength (acquisition: default geometry plus gamma, contrast and noise, what another machine changes)', 'default'),
+      'select-on': str('DIR', 'choose the best epoch, the class-prior shift and the operating point on this dev set of other patients (its test/ split; never trained on)'),
       'no-augment': flag('no augmentation (same as --augment none)'),
       ema: { rule: { kind: 'number', min: 0, max: 1, maxExclusive: true }, help: 'validate and ship an exponential moving average of the weights with this decay (e.g. 0.998; default: none)' },
       'label-smoothing': { rule: { kind: 'number', min: 0, max: 1, maxExclusive: true }, help: 'label smoothing epsilon', default: '0' },
@@ -82,7 +84,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
       data: str('DIR', 'dataset root', DEFAULT_DATA),
       split: choice(['test', 'val', 'train', 'holdout'], "which split (holdout: the patients the checkpoint's training run validated on)", 'test'),
       tta: flag("test-time augmentation: average the probabilities over 7 views of each image (shifts and zooms); default: as the checkpoint's training validated"),
-      json: flag('print the metrics as JSON'),
+      dev: str('DIR', 'also evaluate on this dev set of other patients (its test/ split), side by side'),
+      stress: flag('also the stress report: the split under 16 acquisition changes (gamma, contrast, blur, sharpening, noise, JPEG, zoom, rotation)'),
+      'stress-seed': int(0, 2 ** 31 - 1, 'seed of the stress report\'s random changes', '1'),
+      json: flag('print the metrics as JSON (with --dev and --stress: under "dev" and "stress")'),
     },
   },
   predict: {
@@ -104,6 +109,22 @@ export const COMMANDS: Record<string, CommandSpec> = {
       weights: str('FILE', 'checkpoint to export'),
       out: str('BASE', 'output base path (e.g. models/pneumo-blog-cnn)'),
       float32: flag('keep float32 weights'),
+    },
+  },
+  ensemble: {
+    usage: 'pneumo ensemble --data DIR --select-on DIR --out BASE [--int8 | --float32] CHECKPOINT CHECKPOINT...',
+    summary:
+      'Makes checkpoints of one recipe (seeds trained with one --split-seed) into one model to ship: their averaged probabilities,\n' +
+      'the class-prior shift and operating point chosen on the dev set, validation and dev metrics recorded; float16 weights, or int8 when\n' +
+      'the dev-set probabilities stay within 0.01 of float32.',
+    positionals: { name: 'CHECKPOINT', min: 2, max: 16 },
+    options: {
+      data: str('DIR', 'the training data the members were trained on (for their validation patients)'),
+      'select-on': str('DIR', 'the dev set of other patients (its test/ split)'),
+      out: str('BASE', 'output base path (e.g. models/pneumo-blog-cnn)'),
+      int8: flag('int8 weights with one scale per tensor (a quarter of float32)'),
+      float32: flag('keep float32 weights'),
+      'target-sensitivity': { rule: { kind: 'number', min: 0, max: 1, minExclusive: true }, help: 'sensitivity the operating point is chosen for on the dev set', default: '0.95' },
     },
   },
   synth: {

@@ -12,16 +12,18 @@ import { COMMANDS, commandHelp, DEFAULT_DATA, globalHelp, parseCommand, UsageErr
 import { init } from '@pneumo/nn/node';
 import { markSynthetic, SYNTHETIC_MARKER, writeSyntheticDataset } from './data/synthetic.js';
 import { exportModel } from './export.js';
+import { buildEnsemble } from './ensemble-build.js';
 import { weightsOrShipped } from './shipped.js';
 import { join } from 'node:path';
 import { evaluate, predict } from './evaluate.js';
 import { explainToFile } from './explain.js';
-import { formatMetrics, type Metrics } from './metrics.js';
+import { formatComparison, formatMetrics, type Metrics } from './metrics.js';
+import { formatStress } from './stress.js';
 import { writeReport } from './report/report.js';
 import { readCheckpointInfo } from './checkpoint.js';
 import { train } from './train.js';
 import type { SplitName } from './data/layout.js';
-import type { Sampling } from './data/batches.js';
+import type { AugmentStrength, Sampling } from './data/batches.js';
 import type { Contrast, Fit } from './data/image.js';
 
 function ensureDefaultData(dir: string): void {
@@ -86,6 +88,7 @@ async function trainCommand(v: Values): Promise<number> {
       lr: v.lr as number | undefined,
       weightDecay: v['weight-decay'] as number | undefined,
       seed: v.seed as number,
+      splitSeed: v['split-seed'] as number | undefined,
       resume: v.resume as boolean,
       force: v.force as boolean,
       mode: v.binary ? 'binary' : 'three-class',
@@ -96,7 +99,8 @@ async function trainCommand(v: Values): Promise<number> {
       contrast: v.contrast as Contrast,
       sampling: v.sampling as Sampling,
       tta: v.tta as boolean,
-      augment: v['no-augment'] ? null : (v.augment as 'none' | 'light' | 'default' | 'strong'),
+      augment: v['no-augment'] ? null : (v.augment as AugmentStrength),
+      selectOn: v['select-on'] as string | undefined,
       labelSmoothing: v['label-smoothing'] as number,
       ema: v.ema as number | undefined,
       targetSensitivity: v['target-sensitivity'] as number,
@@ -174,18 +178,40 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // Everything else needs its arguments checked before the GPU starts.
+  if (cmd === 'ensemble') {
+    const args = { data: required(cmd, v, 'data'), selectOn: required(cmd, v, 'select-on'), out: required(cmd, v, 'out') };
+    if (v.int8 && v.float32) throw new UsageError('pneumo ensemble: --int8 and --float32 exclude each other');
+    await init();
+    const e = await buildEnsemble(
+      { ...args, members: positionals, dtype: v.int8 ? 'I8' : v.float32 ? 'F32' : 'F16', targetSensitivity: v['target-sensitivity'] as number, provenance: { ensembleCommand: `pneumo ensemble ${rest.join(' ')}`, version: version() } },
+      (l) => console.log(l),
+    );
+    console.log(`\nvalidation patients vs the dev set:\n${formatComparison([{ title: 'validation', m: e.validation }, { title: 'dev', m: e.dev }])}`);
+    console.log(`wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB) and ${e.manifest}`);
+    return 0;
+  }
   const weights = cmd === 'train' ? '' : weightsOrShipped(v.weights as string | undefined, cmd);
   const explainOut = cmd === 'explain' ? required(cmd, v, 'out') : '';
   if (cmd !== 'train') warnIfSynthetic(weights);
   await init();
   if (cmd === 'train') return trainCommand(v);
   if (cmd === 'evaluate') {
-    const ev = await evaluate(weights, v.data as string, v.split as SplitName | 'holdout', undefined, { tta: v.tta ? true : undefined });
+    const split = v.split as SplitName | 'holdout';
+    const ev = await evaluate(weights, v.data as string, split, undefined, {
+      tta: v.tta ? true : undefined,
+      dev: v.dev as string | undefined,
+      stress: v.stress ? { seed: v['stress-seed'] as number, onProgress: v.json ? undefined : (d, t, name) => process.stderr.write(`stress ${d + 1}/${t}: ${name}\n`) } : undefined,
+    });
     for (const s of ev.skipped) console.error(`warning: skipped ${s.path}: ${s.reason}`);
-    console.log(v.json ? JSON.stringify(ev.metrics, null, 1) : formatMetrics(ev.metrics));
+    if (v.json) console.log(JSON.stringify({ ...ev.metrics, ...(ev.dev ? { dev: ev.dev } : {}), ...(ev.stress ? { stress: ev.stress } : {}) }, null, 1));
+    else {
+      console.log(formatMetrics(ev.metrics));
+      if (ev.dev) console.log(`\n${split} split vs the dev set (${resolve(v.dev as string)}):\n${formatComparison([{ title: split, m: ev.metrics }, { title: 'dev', m: ev.dev }])}`);
+      if (ev.stress) console.log(`\n${formatStress(ev.stress, Boolean(ev.info.operatingPoint))}`);
+    }
     if (typeof v.report === 'string') {
       mkdirSync(v.report, { recursive: true });
-      const files = writeReport(v.report, [], ev.metrics, `pneumo evaluation: ${weights} on the ${v.split as string} split of ${resolve(v.data as string)}`);
+      const files = writeReport(v.report, [], ev.metrics, `pneumo evaluation: ${weights} on the ${split} split of ${resolve(v.data as string)}`);
       console.log(`report: ${files.join(', ')}`);
     }
     return 0;

@@ -6,19 +6,26 @@ import { runSplit } from './data/run-split.js';
 import { datasetIdentity } from './data/identity.js';
 import { loadImages } from './data/load.js';
 import { readImageFile } from './data/read-image.js';
-import { predictProbs, viewsOf } from './infer.js';
+import { checkpointProbs } from './infer.js';
+import { type StressReport, stressTest } from './stress.js';
 import { computeMetrics, type Metrics } from './metrics.js';
-import { blogCnn } from './model.js';
+import type { Ensemble } from './ensemble.js';
+import { emptyModel } from './checkpoint-format.js';
 import { argmaxRow, pneumoniaScore } from './uncertainty.js';
 
-/** A trained model and its checkpoint description. */
-export function loadModel(weights: string): { model: Sequential; info: CheckpointInfo } {
+/** A trained model (one blog CNN, or an ensemble of them) and its checkpoint description. */
+export function loadModel(weights: string): { model: Sequential | Ensemble; info: CheckpointInfo } {
   const info = readCheckpointInfo(weights);
   if (info.architecture !== 'blog-cnn') throw new Error(`unknown architecture '${info.architecture}' in ${weights}`);
-  const model = blogCnn({ outputs: info.outputs });
+  const model = emptyModel(info);
   loadCheckpointWeights(weights, model);
   model.eval();
   return { model, info };
+}
+
+/** The images of a split of `data` for a checkpoint: test, val or train as the folders say, or its run's held-out patients. */
+export function splitRecords(info: CheckpointInfo, data: string, split: SplitName | 'holdout', weights: string): { records: ImageRecord[]; skipped: Skipped[] } {
+  return split === 'holdout' ? holdout(info, data, weights) : discover(data, info.mode, [split]);
 }
 
 /**
@@ -27,29 +34,44 @@ export function loadModel(weights: string): { model: Sequential; info: Checkpoin
  * validation, recomputed from its seed and fraction (the run must have seen
  * the same files: their hash is checked when the checkpoint records it).
  * `tta` overrides the checkpoint's own choice of test-time augmentation.
+ * `dev`: also the metrics on that dev set's test/ split (side by side in
+ * the CLI); `stress`: also the stress report on the same images.
  */
 export async function evaluate(
   weights: string,
   data: string,
   split: SplitName | 'holdout' = 'test',
   cacheDir?: string | null,
-  o: { tta?: boolean } = {},
-): Promise<{ metrics: Metrics; skipped: Skipped[]; info: CheckpointInfo }> {
+  o: { tta?: boolean; dev?: string; stress?: { seed?: number; onProgress?: (done: number, total: number, name: string) => void } } = {},
+): Promise<{ metrics: Metrics; dev?: Metrics; stress?: StressReport; skipped: Skipped[]; info: CheckpointInfo }> {
   const { model, info } = loadModel(weights);
   try {
-    const found = split === 'holdout' ? holdout(info, data, weights) : discover(data, info.mode, [split]);
-    const loaded = loadImages(found.records, { size: info.inputSize, fit: info.fit, contrast: info.contrast, cacheDir });
-    const idx = loaded.records.map((_, i) => i);
-    const probs = await predictProbs(model, loaded.pixels, info.inputSize, idx, info.normalization, info.classes.length, 32, viewsOf({ tta: o.tta ?? info.tta }));
-    const metrics = computeMetrics(probs, loaded.labels, info.classes, { operatingPoint: info.operatingPoint, intervals: true });
-    return { metrics, skipped: [...found.skipped, ...loaded.skipped], info };
+    const metricsOn = async (records: ImageRecord[]) => {
+      const loaded = loadImages(records, { size: info.inputSize, fit: info.fit, contrast: info.contrast, cacheDir });
+      const probs = await checkpointProbs(model, info, loaded.pixels, loaded.records.map((_, i) => i), { tta: o.tta });
+      return { metrics: computeMetrics(probs, loaded.labels, info.classes, { operatingPoint: info.operatingPoint, intervals: true }), skipped: loaded.skipped };
+    };
+    const found = splitRecords(info, data, split, weights);
+    if (found.records.length === 0) throw new Error(`${data} has no images in its ${split} split`);
+    const main = await metricsOn(found.records);
+    const skipped = [...found.skipped, ...main.skipped];
+    let dev: Metrics | undefined;
+    if (o.dev) {
+      const d = discover(o.dev, info.mode, ['test']);
+      if (d.records.length === 0) throw new Error(`the dev set ${o.dev} has no images in test/`);
+      const r = await metricsOn(d.records);
+      dev = r.metrics;
+      skipped.push(...d.skipped, ...r.skipped);
+    }
+    const stress = o.stress ? await stressTest(model, info, found.records, o.stress) : undefined;
+    return { metrics: main.metrics, dev, stress, skipped, info };
   } finally {
     model.dispose();
   }
 }
 
 function holdout(info: CheckpointInfo, data: string, weights: string): { records: ImageRecord[]; skipped: Skipped[] } {
-  const seed = Number(info.options?.seed);
+  const seed = Number(info.options?.splitSeed ?? info.options?.seed);
   const fraction = Number(info.options?.valFraction);
   if (!Number.isInteger(seed) || !(fraction >= 0 && fraction < 1)) throw new Error(`${weights} does not record the seed and validation fraction of its run, so its held-out patients are unknown`);
   const s = runSplit(data, info.mode, seed, fraction);
@@ -87,7 +109,7 @@ export async function predict(weights: string, paths: string[]): Promise<Predict
       }
     });
     const k = info.classes.length;
-    const probs = await predictProbs(model, pixels, size, ok.map((_, j) => j), info.normalization, k, 32, viewsOf(info));
+    const probs = await checkpointProbs(model, info, pixels, ok.map((_, j) => j));
     ok.forEach((i, j) => {
       for (let c = 0; c < k; c++) out[i]!.probabilities[info.classes[c]!] = probs[j * k + c]!;
       out[i]!.class = info.classes[argmaxRow(probs, j, k)]!;

@@ -5,7 +5,10 @@
  * X-ray, shows where the network looked. Pure computation: `pneumo explain`
  * writes it as a PNG, the browser app draws it on a canvas.
  */
-import { Conv2d, Generator, narrow, noGrad, type Sequential, type Tensor, tensor, tidy } from '@pneumo/nn';
+import { Conv2d, Generator, type Module, noGrad, Sequential, type Tensor, tensor, tidy } from '@pneumo/nn';
+import { membersOf } from './ensemble.js';
+import { checkpointProbs } from './infer.js';
+import { argmaxRow } from './uncertainty.js';
 import type { CheckpointInfo } from './checkpoint-format.js';
 import { fillBatch } from './data/batches.js';
 import { decodeGrey, type GreyImage, resizeArea, squareImage } from './data/image.js';
@@ -19,10 +22,48 @@ export interface Explanation {
 }
 
 /** What Grad-CAM needs of a checkpoint's description. */
-export type ExplainInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'contrast' | 'normalization' | 'classes'>;
+export type ExplainInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'contrast' | 'normalization' | 'classes' | 'priorShift'>;
 
-/** Grad-CAM of `model` for one image (for `target` class, default the predicted one). */
-export async function gradCamOf(model: Sequential, info: ExplainInfo, imageBytes: Uint8Array, target?: string): Promise<Explanation & { image: GreyImage }> {
+/**
+ * Grad-CAM of `model` for one image (for `target` class, default the
+ * predicted one). For an ensemble: each member's map for that class,
+ * normalized, then averaged.
+ */
+export async function gradCamOf(model: Module, info: ExplainInfo, imageBytes: Uint8Array, target?: string): Promise<Explanation & { image: GreyImage }> {
+  const size = info.inputSize;
+  const original = squareImage(decodeGrey(imageBytes), info.fit, info.contrast);
+  const small = resizeArea(original, size, size);
+  const k = info.classes.length;
+  // The prediction is the checkpoint's (prior shift included); Grad-CAM explains one class of it.
+  const probs = await checkpointProbs(model, { ...info, tta: false }, small.data, [0], { batchSize: 1 });
+  let cls = argmaxRow(probs, 0, k);
+  if (target !== undefined) {
+    cls = info.classes.indexOf(target.toUpperCase());
+    if (cls < 0) throw new Error(`explain: unknown class '${target}' (classes: ${info.classes.join(', ')})`);
+  }
+  const input = new Float32Array(3 * size * size);
+  fillBatch(input, small.data, size, [0], info.normalization, null, new Generator(0));
+  const members = membersOf(model);
+  let cam: Float32Array | null = null;
+  let camSize = 0;
+  for (const m of members) {
+    if (!(m instanceof Sequential)) throw new Error('explain: Grad-CAM needs a sequential model');
+    const one = await memberCam(m, input, size, cls);
+    if (!cam) cam = new Float32Array(one.cam.length);
+    for (let i = 0; i < cam.length; i++) cam[i]! += one.cam[i]! / members.length;
+    camSize = one.camSize;
+  }
+  return {
+    class: info.classes[cls]!,
+    probabilities: Object.fromEntries(info.classes.map((c, i) => [c, probs[i]!])),
+    cam: cam!,
+    camSize,
+    image: original,
+  };
+}
+
+/** One network's Grad-CAM for class `cls` at its last convolution (after its ReLU), scaled to [0, 1]. */
+async function memberCam(model: Sequential, input: Float32Array, size: number, cls: number): Promise<{ cam: Float32Array; camSize: number }> {
   const layers = model.layers;
   // The last convolution and the ReLU after it: activations are taken there.
   let cut = -1;
@@ -30,13 +71,9 @@ export async function gradCamOf(model: Sequential, info: ExplainInfo, imageBytes
     if (l instanceof Conv2d) cut = i + 1;
   });
   if (cut < 0) throw new Error('explain: the model has no convolution');
-  const size = info.inputSize;
-  const original = squareImage(decodeGrey(imageBytes), info.fit, info.contrast);
-  const small = resizeArea(original, size, size);
-  const input = new Float32Array(3 * size * size);
-  fillBatch(input, small.data, size, [0], info.normalization, null, new Generator(0));
+  const wasTraining = model.training;
+  model.eval();
   const x = tensor(input, { shape: [1, 3, size, size] });
-  const k = info.classes.length;
   // Forward to the cut without gradients, then from a leaf at the cut.
   const acts = noGrad(() =>
     tidy(() => {
@@ -51,14 +88,6 @@ export async function gradCamOf(model: Sequential, info: ExplainInfo, imageBytes
     for (let i = cut + 1; i < layers.length; i++) h = layers[i]!.forward(h);
     return h;
   });
-  const probsT = noGrad(() => tidy(() => narrow(logits, 1, 0, k).softmax()));
-  const probs = await probsT.data();
-  let cls = 0;
-  for (let c = 1; c < k; c++) if (probs[c]! > probs[cls]!) cls = c;
-  if (target !== undefined) {
-    cls = info.classes.indexOf(target.toUpperCase());
-    if (cls < 0) throw new Error(`explain: unknown class '${target}' (classes: ${info.classes.join(', ')})`);
-  }
   const onehot = new Float32Array(logits.shape[1]!);
   onehot[cls] = 1;
   const g = tensor(onehot, { shape: logits.shape });
@@ -76,14 +105,9 @@ export async function gradCamOf(model: Sequential, info: ExplainInfo, imageBytes
   let max = 0;
   for (let i = 0; i < cam.length; i++) max = Math.max(max, (cam[i] = Math.max(0, cam[i]!)));
   if (max > 0) for (let i = 0; i < cam.length; i++) cam[i]! /= max;
-  for (const t of [x, acts, logits, probsT, g]) t.dispose();
-  return {
-    class: info.classes[cls]!,
-    probabilities: Object.fromEntries(info.classes.map((c, i) => [c, probs[i]!])),
-    cam,
-    camSize: h,
-    image: original,
-  };
+  for (const t of [x, acts, logits, g]) t.dispose();
+  model.train(wasTraining);
+  return { cam, camSize: h };
 }
 
 /** A jet-like colour for t in [0, 1]. */

@@ -8,7 +8,9 @@ export { writeSyntheticDataset, renderXray, encodeJpeg, encodePng, type Syntheti
 export { computeMetrics, formatMetrics, rocAuc, type Metrics } from './metrics.js';
 export { train, type TrainOptions, type TrainResult, type EpochLog } from './train.js';
 export { evaluate, predict, loadModel, type Prediction } from './evaluate.js';
-export { predictProbs } from './infer.js';
+export { predictProbs, checkpointProbs } from './infer.js';
+export { Ensemble, membersOf } from './ensemble.js';
+export { applyPriorShift, fitPriorShift, type PriorShift } from './prior-shift.js';
 export { saveCheckpoint, readCheckpointInfo, type CheckpointInfo } from './checkpoint.js';
 export { gradCam, overlayPng, explainToFile, type Explanation } from './explain.js';
 export { writeReport, svgToPng, confusionSvg } from './report/report.js';

@@ -1,5 +1,6 @@
 import { argmaxRow, pneumoniaScore } from './uncertainty.js';
-import { Generator, narrow, noGrad, type Sequential, tensor, tidy } from '@pneumo/nn';
+import { Generator, type Module, narrow, noGrad, tensor, tidy } from '@pneumo/nn';
+import { applyPriorShift } from './prior-shift.js';
 import type { CheckpointInfo } from './checkpoint-format.js';
 import { fillBatch, type Normalization, TTA_VIEWS, type Warp } from './data/batches.js';
 import { preprocess } from './data/image.js';
@@ -12,7 +13,7 @@ import { preprocess } from './data/image.js';
  * those views of each image.
  */
 export async function predictProbs(
-  model: Sequential,
+  model: Module,
   pixels: Float32Array,
   size: number,
   indices: readonly number[],
@@ -51,20 +52,31 @@ export async function predictProbs(
 }
 
 /** What classifying an image needs of a checkpoint's description. */
-export type ClassifyInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'contrast' | 'tta' | 'normalization' | 'classes' | 'operatingPoint'>;
+export type ClassifyInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'contrast' | 'tta' | 'normalization' | 'classes' | 'operatingPoint' | 'priorShift'>;
 
 /** The views a checkpoint's predictions average over. */
 export const viewsOf = (info: Pick<CheckpointInfo, 'tta'>): readonly (Warp | null)[] => (info.tta ? TTA_VIEWS : [null]);
 
+/**
+ * A checkpoint's class probabilities for preprocessed images: its views
+ * (test-time augmentation when it records it), then its class-prior shift
+ * (when it records one). Every prediction of the app goes through here.
+ */
+export async function checkpointProbs(model: Module, info: ClassifyInfo, pixels: Float32Array, indices: readonly number[], o: { tta?: boolean; batchSize?: number } = {}): Promise<Float32Array> {
+  const k = info.classes.length;
+  const raw = await predictProbs(model, pixels, info.inputSize, indices, info.normalization, k, o.batchSize ?? 32, viewsOf({ tta: o.tta ?? info.tta }));
+  return applyPriorShift(raw, k, info.priorShift?.logOffsets);
+}
+
 /** The predicted class and the class probabilities of one image file's bytes (JPEG or PNG). */
 export async function classifyImage(
-  model: Sequential,
+  model: Module,
   info: ClassifyInfo,
   bytes: Uint8Array,
 ): Promise<{ class: string; probabilities: Record<string, number>; pneumonia?: { score: number; threshold: number; positive: boolean } }> {
   const img = preprocess(bytes, info.inputSize, info.fit, info.contrast);
   const k = info.classes.length;
-  const probs = await predictProbs(model, img.data, info.inputSize, [0], info.normalization, k, 1, viewsOf(info));
+  const probs = await checkpointProbs(model, info, img.data, [0], { batchSize: 1 });
   const op = info.operatingPoint;
   const score = pneumoniaScore(probs, 0, k);
   return {

@@ -166,3 +166,30 @@ export function formatMetrics(m: Metrics): string {
   ];
   return lines.join('\n');
 }
+
+/**
+ * Several evaluations of one model side by side (e.g. its validation
+ * patients and a dev set of other patients): the headline numbers with
+ * their 95% intervals, one column each.
+ */
+export function formatComparison(columns: readonly { title: string; m: Metrics }[]): string {
+  const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+  const ci = (x: Interval | undefined, digits = 1, scale = 100) => (x && !Number.isNaN(x.low) ? ` [${(scale * x.low).toFixed(digits)}-${(scale * x.high).toFixed(digits)}]` : '');
+  const rows: [string, (m: Metrics) => string][] = [
+    ['images', (m) => String(m.n)],
+    ['3-class accuracy', (m) => pct(m.accuracy) + ci(m.intervals?.accuracy)],
+    ['macro-F1', (m) => pct(m.macroF1)],
+    ['NORMAL recall (argmax)', (m) => pct(m.perClass[0]!.recall)],
+    ['pneumonia ROC AUC', (m) => m.pneumoniaAuc.toFixed(3) + ci(m.intervals?.pneumoniaAuc, 3, 1)],
+    ['sensitivity at the op. point', (m) => (m.operatingPoint ? pct(m.operatingPoint.sensitivity) + ci(m.intervals?.operatingPoint?.sensitivity) : 'n/a')],
+    ['specificity at the op. point', (m) => (m.operatingPoint ? pct(m.operatingPoint.specificity) + ci(m.intervals?.operatingPoint?.specificity) : 'n/a')],
+    ['accuracy at the op. point', (m) => (m.operatingPoint ? pct(m.operatingPoint.accuracy) + ci(m.intervals?.operatingPoint?.accuracy) : 'n/a')],
+    ['bacterial vs viral', (m) => (m.bacterialVsViralAccuracy === null ? 'n/a' : pct(m.bacterialVsViralAccuracy))],
+    ['ECE', (m) => pct(m.calibration.ece)],
+  ];
+  const cells = rows.map(([, f]) => columns.map((c) => f(c.m)));
+  const w0 = Math.max(...rows.map(([name]) => name.length)) + 2;
+  const widths = columns.map((c, j) => Math.max(c.title.length, ...cells.map((r) => r[j]!.length)) + 2);
+  const line = (first: string, rest: readonly string[]) => first.padEnd(w0) + rest.map((v, j) => v.padStart(widths[j]!)).join('');
+  return [line('', columns.map((c) => c.title)), ...rows.map(([name], i) => line(name, cells[i]!))].join('\n');
+}

@@ -50,6 +50,8 @@ import { SYNTHETIC_MARKER } from './data/synthetic.js';
 import { argmaxRow, chooseOperatingPoint, type OperatingPoint } from './uncertainty.js';
 import type { ImageRecord, Skipped } from './data/layout.js';
 import { runSplit } from './data/run-split.js';
+import { loadDevSet, type DevSet } from './data/dev-set.js';
+import { applyPriorShift, fitPriorShift, type PriorShift } from './prior-shift.js';
 import { datasetIdentity } from './data/identity.js';
 import { loadImages, pixelStats } from './data/load.js';
 import { predictProbs, viewsOf } from './infer.js';
@@ -65,6 +67,8 @@ export interface TrainOptions {
   lr?: number;
   weightDecay?: number;
   seed?: number;
+  /** Seed of the patient-level validation split (default: `seed`); the members of a seed ensemble share one. */
+  splitSeed?: number;
   resume?: boolean;
   mode?: TaskMode;
   /** Head outputs (default the blog's 10). */
@@ -86,6 +90,13 @@ export interface TrainOptions {
   tta?: boolean;
   /** Sensitivity the pneumonia-vs-normal operating point is chosen for on validation (default 0.95). */
   targetSensitivity?: number;
+  /**
+   * A development set of other patients (a dataset root; its test/ split, or
+   * every image when it has none) that chooses the best epoch (its macro-F1
+   * after the prior shift), the class-prior shift and the operating point.
+   * Never trained on: no gradient and no statistics come from it.
+   */
+  selectOn?: string;
   /** Recorded in the checkpoints (e.g. the command line that ran this). */
   provenance?: Record<string, unknown>;
   /** Weight classes by inverse frequency in the loss (default: true unless sampling is balanced). */
@@ -109,6 +120,8 @@ export interface EpochLog {
   valLoss: number;
   valAccuracy: number;
   valMacroF1: number;
+  /** On the development set (--select-on), after the prior shift; absent without one. */
+  dev?: { accuracy: number; macroF1: number; normalRecall: number; pneumoniaAuc: number; sensitivity: number; specificity: number; operatingAccuracy: number };
   lr: number;
   seconds: number;
   imagesPerSecond: number;
@@ -122,11 +135,12 @@ export interface TrainEvents {
 
 export interface TrainResult {
   history: EpochLog[];
+  /** The epoch kept as best and its selection score (dev macro-F1 with --select-on, else validation macro-F1). */
   best: { epoch: number; score: number; path: string };
   last: string;
   stoppedEarly: boolean;
   skipped: Skipped[];
-  counts: { train: number; val: number };
+  counts: { train: number; val: number; dev: number };
 }
 
 /**
@@ -149,6 +163,20 @@ interface TrainBatch {
   input: Tensor;
   target: Tensor;
   labels: Int32Array;
+}
+
+/** The dev-set numbers an epoch's log line and history keep. */
+function devSummary(m: Metrics): NonNullable<EpochLog['dev']> {
+  const op = m.operatingPoint;
+  return {
+    accuracy: m.accuracy,
+    macroF1: m.macroF1,
+    normalRecall: m.perClass[0]!.recall,
+    pneumoniaAuc: m.pneumoniaAuc,
+    sensitivity: op ? op.sensitivity : m.sensitivity,
+    specificity: op ? op.specificity : m.specificity,
+    operatingAccuracy: op ? op.accuracy : NaN,
+  };
 }
 
 function meanLossFromProbs(probs: Float32Array, labels: ArrayLike<number>, k: number): number {
@@ -209,7 +237,8 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   const bestBase = join(o.out, 'best');
 
   // Data: train and the official val pool together, split again by patient.
-  const found = runSplit(o.data, mode, seed, o.valFraction ?? 0.15);
+  const splitSeed = o.splitSeed ?? seed;
+  const found = runSplit(o.data, mode, splitSeed, o.valFraction ?? 0.15);
   const present = new Set(found.records.map((r) => r.label));
   const missing = names.filter((_, c) => !present.has(c));
   if (missing.length > 0) {
@@ -230,6 +259,11 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   loaded.records.forEach((r, i) => (valSet.has(r.path) ? valIdx : trainIdx).push(i));
   if (trainIdx.length === 0) throw new Error('no training images left after the validation split');
   const labels = loaded.labels;
+  const dev: DevSet | null = o.selectOn ? loadDevSet(o.selectOn, mode, records, { size, fit, contrast, cacheDir: o.cacheDir }) : null;
+  if (dev) {
+    log(`selection on ${dev.root}: ${dev.loaded.records.length} images of other patients (never trained on)`);
+    for (const s of dev.skipped) log(`warning: skipped ${s.path}: ${s.reason}`);
+  }
   const trainPixels = new Float32Array(trainIdx.length * size * size);
   trainIdx.forEach((idx, j) => trainPixels.set(loaded.pixels.subarray(idx * size * size, (idx + 1) * size * size), j * size * size));
   let norm = pixelStats(trainPixels);
@@ -280,6 +314,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   const sampleWeights = sampling === 'balanced' ? trainIdx.map((i) => 1 / counts[labels[i]!]!) : undefined;
 
   let operatingPoint: OperatingPoint | undefined;
+  let priorShift: PriorShift | undefined;
   const info = (epoch: number, metrics: Record<string, unknown>): CheckpointInfo => ({
     format: 'pneumo-checkpoint',
     version: 1,
@@ -293,6 +328,8 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     normalization: norm,
     ...(o.tta ? { tta: true } : {}),
     operatingPoint,
+    ...(priorShift ? { priorShift } : {}),
+    ...(dev ? { selection: { on: 'dev', data: dev.root, files: dev.identity.files, filesSha256: dev.identity.filesSha256, score: 'dev macro-F1 after the prior shift' } } : {}),
     trainedOn,
     provenance: o.provenance,
     epoch,
@@ -306,6 +343,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       epochs,
       batchSize,
       seed,
+      splitSeed,
       lr,
       valFraction: o.valFraction ?? 0.15,
       optimizer: o.optimizer ?? 'adam',
@@ -314,6 +352,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       classWeights: useClassWeights,
       sampling,
       tta: o.tta ?? false,
+      selectOn: o.selectOn ?? null,
       contrast,
       ema: o.ema ?? 0,
       emaUpdates: ema?.stateDict().updates ?? 0,
@@ -358,12 +397,24 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     let valLoss = NaN;
     // Validation (and the best checkpoint) see the averaged weights when there are any.
     ema?.swapIn();
+    let devMetrics: Metrics | null = null;
+    if (dev) {
+      // The dev set chooses the prior shift and the operating point; validation is then read through the same decision.
+      const raw = await predictProbs(model, dev.loaded.pixels, size, dev.indices, norm, k, batchSize, viewsOf({ tta: o.tta }));
+      if (!raw.every(Number.isFinite)) diverged(epoch, 'the dev-set outputs are not finite');
+      const devLabels = Array.from(dev.loaded.labels);
+      priorShift = { logOffsets: fitPriorShift(raw, devLabels, k), chosenOn: dev.description };
+      const probs = applyPriorShift(raw, k, priorShift.logOffsets);
+      operatingPoint = dev.bothKinds ? { ...chooseOperatingPoint(probs, devLabels, k, targetSensitivity), chosenOn: dev.description } : undefined;
+      devMetrics = computeMetrics(probs, devLabels, names, { operatingPoint });
+    }
     if (valIdx.length > 0) {
-      const probs = await predictProbs(model, loaded.pixels, size, valIdx, norm, k, batchSize, viewsOf({ tta: o.tta }));
-      if (!probs.every(Number.isFinite)) diverged(epoch, 'the validation outputs are not finite');
+      const raw = await predictProbs(model, loaded.pixels, size, valIdx, norm, k, batchSize, viewsOf({ tta: o.tta }));
+      if (!raw.every(Number.isFinite)) diverged(epoch, 'the validation outputs are not finite');
+      const probs = applyPriorShift(raw, k, priorShift?.logOffsets);
       const valLabels = valIdx.map((i) => labels[i]!);
-      // The operating point is the validation set's: it travels with this epoch's weights.
-      operatingPoint = valLabels.some((l) => l === 0) && valLabels.some((l) => l !== 0) ? chooseOperatingPoint(probs, valLabels, k, targetSensitivity) : undefined;
+      // Without a dev set the operating point is the validation set's: it travels with this epoch's weights.
+      if (!dev) operatingPoint = valLabels.some((l) => l === 0) && valLabels.some((l) => l !== 0) ? chooseOperatingPoint(probs, valLabels, k, targetSensitivity) : undefined;
       metrics = computeMetrics(probs, valLabels, names, { operatingPoint });
       valLoss = meanLossFromProbs(probs, valLabels, k);
     }
@@ -374,15 +425,16 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       valLoss,
       valAccuracy: metrics?.accuracy ?? NaN,
       valMacroF1: metrics?.macroF1 ?? NaN,
+      ...(devMetrics ? { dev: devSummary(devMetrics) } : {}),
       lr: sched.getLastLr(),
       seconds: s.seconds + (performance.now() - c0) / 1000,
       imagesPerSecond: s.imagesPerSecond,
     };
     history.push(entry);
-    const score = metrics ? metrics.macroF1 : -entry.trainLoss;
+    const score = devMetrics ? devMetrics.macroF1 : metrics ? metrics.macroF1 : -entry.trainLoss;
     const improved = score > best.score;
     if (improved) best = { epoch, score };
-    const summary = { train: { loss: entry.trainLoss, accuracy: entry.trainAccuracy }, validation: metrics };
+    const summary = { train: { loss: entry.trainLoss, accuracy: entry.trainAccuracy }, validation: metrics, ...(devMetrics ? { dev: devMetrics } : {}) };
     try {
       if (improved) await saveCheckpoint(bestBase, model, info(epoch, summary));
       ema?.swapOut();
@@ -397,11 +449,12 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     log(
       `epoch ${epoch}/${epochs}  loss ${entry.trainLoss.toFixed(4)}  acc ${(100 * entry.trainAccuracy).toFixed(1)}%  ` +
         `val loss ${valLoss.toFixed(4)}  val acc ${(100 * entry.valAccuracy).toFixed(1)}%  val macro-F1 ${(100 * entry.valMacroF1).toFixed(1)}%  ` +
+        (entry.dev ? `dev acc ${(100 * entry.dev.accuracy).toFixed(1)}%  dev macro-F1 ${(100 * entry.dev.macroF1).toFixed(1)}%  dev normal recall ${(100 * entry.dev.normalRecall).toFixed(1)}%  dev spec@op ${(100 * entry.dev.specificity).toFixed(1)}%  ` : '') +
         `lr ${entry.lr.toExponential(2)}  ${entry.imagesPerSecond.toFixed(1)} img/s  ${entry.seconds.toFixed(1)} s${improved ? '  (best)' : ''}`,
     );
     if (o.stopAfterEpoch !== undefined && epoch >= o.stopAfterEpoch) return 'stop';
     if (epoch - best.epoch >= patience) {
-      log(`early stop: no better validation macro-F1 for ${patience} epochs (best: epoch ${best.epoch})`);
+      log(`early stop: no better ${dev ? 'dev-set' : 'validation'} macro-F1 for ${patience} epochs (best: epoch ${best.epoch})`);
       stoppedEarly = true;
       return 'stop';
     }
@@ -447,6 +500,6 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     last: `${lastBase}.safetensors`,
     stoppedEarly,
     skipped,
-    counts: { train: trainIdx.length, val: valIdx.length },
+    counts: { train: trainIdx.length, val: valIdx.length, dev: dev?.indices.length ?? 0 },
   };
 }

@@ -104,8 +104,10 @@ export const pneumoniaScore = (probs: ArrayLike<number>, i: number, k: number) =
 export interface OperatingPoint {
   /** Pneumonia when 1 - p(normal) >= threshold. */
   threshold: number;
-  /** The sensitivity the threshold was chosen to reach (on validation). */
+  /** The sensitivity the threshold was chosen to reach (on validation, or on `chosenOn`). */
   targetSensitivity: number;
+  /** Where it was chosen when not on the training run's validation split (e.g. 'dev: <dir> (315 images)'). */
+  chosenOn?: string;
 }
 
 /**

@@ -17,6 +17,10 @@ export interface Augment {
   brightness: number;
   /** Max relative contrast change. */
   contrast: number;
+  /** Max |log gamma| of a gamma curve v^gamma (another exposure response; absent: none). */
+  gamma?: number;
+  /** Max standard deviation of added Gaussian pixel noise (absent: none). */
+  noise?: number;
 }
 
 export const DEFAULT_AUGMENT: Augment = { rotate: 7, translate: 0.06, scale: 0.08, brightness: 0.08, contrast: 0.15 };
@@ -27,6 +31,8 @@ export const AUGMENTS = {
   light: { rotate: 4, translate: 0.03, scale: 0.04, brightness: 0.04, contrast: 0.08 },
   default: DEFAULT_AUGMENT,
   strong: { rotate: 12, translate: 0.1, scale: 0.15, brightness: 0.15, contrast: 0.3 },
+  // What another site's machine changes: exposure response (gamma), contrast, brightness, noise; geometry as default.
+  acquisition: { rotate: 7, translate: 0.06, scale: 0.08, brightness: 0.1, contrast: 0.3, gamma: 0.4, noise: 0.03 },
 } as const satisfies Record<string, Augment | null>;
 export type AugmentStrength = keyof typeof AUGMENTS;
 
@@ -61,6 +67,10 @@ export interface Warp {
   ty: number;
   brightness: number;
   contrast: number;
+  /** Gamma curve applied first (absent: 1). */
+  gamma?: number;
+  /** Standard deviation of Gaussian noise added last (absent: 0). */
+  noise?: number;
 }
 
 export const IDENTITY_WARP: Warp = { angle: 0, scale: 1, tx: 0, ty: 0, brightness: 0, contrast: 1 };
@@ -75,7 +85,11 @@ export function randomWarp(augment: Augment, size: number, g: Generator): Warp {
   const ty = u() * augment.translate * size;
   const brightness = u() * augment.brightness;
   const contrast = 1 + u() * augment.contrast;
-  return { angle, scale, tx, ty, brightness, contrast };
+  const w: Warp = { angle, scale, tx, ty, brightness, contrast };
+  // Drawn only when asked for, so the strengths without them reproduce as before.
+  if (augment.gamma) w.gamma = Math.exp(u() * augment.gamma);
+  if (augment.noise) w.noise = g.uniform() * augment.noise;
+  return w;
 }
 
 /**
@@ -92,8 +106,10 @@ export const TTA_VIEWS: readonly Warp[] = [
 ];
 
 /** Writes image `off` of `pixels`, warped and normalized, into the 3 channels of `out` at `base`. */
-function writeWarped(out: Float32Array, base: number, pixels: Float32Array, off: number, size: number, norm: Normalization, w: Warp): void {
+function writeWarped(out: Float32Array, base: number, pixels: Float32Array, off: number, size: number, norm: Normalization, w: Warp, g: Generator): void {
   const px = size * size;
+  const gamma = w.gamma ?? 1;
+  const noise = w.noise ?? 0;
   const c = (size - 1) / 2;
   const cos = Math.cos(w.angle) / w.scale;
   const sin = Math.sin(w.angle) / w.scale;
@@ -102,7 +118,9 @@ function writeWarped(out: Float32Array, base: number, pixels: Float32Array, off:
       // Inverse map: where in the source this output pixel comes from.
       const dx = x - c - w.tx;
       const dy = y - c - w.ty;
-      const v0 = sample(pixels, off, size, cos * dx + sin * dy + c, -sin * dx + cos * dy + c);
+      let v0 = sample(pixels, off, size, cos * dx + sin * dy + c, -sin * dx + cos * dy + c);
+      if (gamma !== 1) v0 = Math.max(0, v0) ** gamma;
+      if (noise > 0) v0 += noise * g.normal();
       const v = ((v0 - 0.5) * w.contrast + 0.5 + w.brightness - norm.mean) / norm.std;
       const i = y * size + x;
       out[base + i] = out[base + px + i] = out[base + 2 * px + i] = v;
@@ -131,7 +149,7 @@ export function fillBatch(
     const base = b * 3 * px;
     const warp = augment ? randomWarp(augment, size, g) : view;
     if (warp) {
-      writeWarped(out, base, pixels, off, size, norm, warp);
+      writeWarped(out, base, pixels, off, size, norm, warp, g);
       return;
     }
     for (let i = 0; i < px; i++) {
