@@ -44,6 +44,14 @@ const TABLE: [string, string[], number, RegExp][] = [
   ['bad fit', ['train', '--fit', 'zoom'], 2, /--fit must be one of stretch, pad, crop, chest/],
   ['label smoothing 1', ['train', '--label-smoothing', '1'], 2, /--label-smoothing must be a number >= 0 and < 1/],
   ['stray argument', ['synth', 'extra'], 2, /unexpected argument 'extra'/],
+  ['bad augmentation', ['train', '--augment', 'wild'], 2, /--augment must be one of none, light, default, strong, acquisition/],
+  ['select-on without a value', ['train', '--select-on'], 2, /'--select-on <value>' argument missing/],
+  ['negative split seed', ['train', '--split-seed', '-1'], 2, /--split-seed must be a whole number from 0/],
+  ['negative stress seed', ['evaluate', '--stress-seed', '-2'], 2, /--stress-seed must be a whole number from 0/],
+  ['stress takes no value', ['evaluate', '--stress=3'], 2, /'--stress' does not take an argument/],
+  ['ensemble of one', ['ensemble', '--data', 'd', '--select-on', 'v', '--out', 'o', 'a'], 2, /needs at least 2 CHECKPOINT arguments, got 1/],
+  ['ensemble without a dev set', ['ensemble', '--data', 'd', '--out', 'o', 'a', 'b'], 2, /--select-on is required/],
+  ['ensemble int8 and float32', ['ensemble', '--data', 'd', '--select-on', 'v', '--out', 'o', '--int8', '--float32', 'a', 'b'], 2, /--int8 and --float32 exclude each other/],
 ];
 
 describe('the pneumo CLI', () => {

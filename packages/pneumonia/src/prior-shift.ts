@@ -5,8 +5,10 @@
  * the probabilities by one factor per class, p'(c) ∝ p(c)·exp(offset_c).
  * The offsets are fitted on images of the target population (the dev set)
  * by maximum likelihood: a convex problem in k - 1 numbers, so it cannot
- * overfit the way a per-image choice could, and it leaves every ranking
- * (each class's one-vs-rest AUC) unchanged.
+ * overfit the way a per-image choice could. The features are untouched: a
+ * shift between normal and pneumonia alone leaves the pneumonia-vs-normal
+ * ranking (its AUC) exactly as it was; different offsets for the two
+ * pneumonia classes move it a little.
  */
 
 export interface PriorShift {
@@ -34,7 +36,7 @@ export function applyPriorShift(probs: ArrayLike<number>, k: number, logOffsets:
  * The offsets that maximize the likelihood of `labels` under the shifted
  * probabilities (gradient descent on the convex mean negative
  * log-likelihood; offset of class `anchor` held at 0). Classes without an
- * image keep offset 0 relative to the anchor's fit.
+ * image keep offset 0.
  */
 export function fitPriorShift(probs: ArrayLike<number>, labels: ArrayLike<number>, k: number, anchor = Math.min(1, k - 1), iterations = 500): number[] {
   const n = labels.length;
@@ -67,5 +69,6 @@ export function fitPriorShift(probs: ArrayLike<number>, labels: ArrayLike<number
     for (let c = 0; c < k; c++) b[c]! -= a;
     if (moved < 1e-7) break;
   }
+  for (let c = 0; c < k; c++) if (!present[c]) b[c] = 0;
   return b;
 }

@@ -79,7 +79,7 @@ export function zoom(img: GreyImage, factor: number): GreyImage {
   return resample(img, (x, y) => [cx + (x - cx) / factor, cy + (y - cy) / factor]);
 }
 
-/** Rotation about the centre by `degrees` (counter-clockwise). */
+/** Rotation about the centre by `degrees` (clockwise on screen, y pointing down). */
 export function rotate(img: GreyImage, degrees: number): GreyImage {
   const a = (degrees * Math.PI) / 180;
   const cx = (img.width - 1) / 2;
