@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Generator } from '@pneumo/nn';
-import { blogCnn, encodeJpeg, predict, renderXray, resizeArea, saveCheckpoint } from '@pneumo/pneumonia';
+import { blogCnn, Ensemble, encodeJpeg, predict, renderXray, resizeArea, saveCheckpoint } from '@pneumo/pneumonia';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gradientCheck, worstDifference } from '../web/src/gradient-check.js';
@@ -132,6 +132,32 @@ describe('the web app in Chromium (SwiftShader)', () => {
     console.log(`page: second image classified in ${await page.getAttribute('.card[data-probs]', 'data-ms')} ms`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'predict.png') });
+    await page.close();
+  });
+
+  it("gives pneumo predict's probabilities for a seed ensemble with a class-prior shift, and says what it is", async () => {
+    const ensemble = new Ensemble([blogCnn({ generator: new Generator(31) }), blogCnn({ generator: new Generator(32) })], 3);
+    const base = join(dir, 'ensemble');
+    const info = testCheckpointInfo({
+      members: 2,
+      normalization: { mean: 0.45, std: 0.25 },
+      priorShift: { logOffsets: [1.5, 0, -0.5], chosenOn: 'dev: test (3 images)' },
+      operatingPoint: { threshold: 0.4, targetSensitivity: 0.95, chosenOn: 'dev: test (3 images)' },
+    });
+    await saveCheckpoint(base, ensemble, info);
+    ensemble.dispose();
+    const page = await openPage();
+    await page.setInputFiles('#model-files', [`${base}.safetensors`, `${base}.json`]);
+    await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
+    await page.setInputFiles('#images', [xray]);
+    const card = await page.waitForSelector('.card[data-probs], .card[data-error]', { timeout: 240_000 });
+    expect(await card.getAttribute('data-error')).toBeNull();
+    const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
+    const [inNode] = await predict(base, [xray]);
+    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
+    expect(await card.getAttribute('data-pneumonia')).toBe(inNode!.pneumonia!.positive ? '1' : '0');
+    expect(await card.textContent()).toMatch(/an ensemble of 2 networks/);
+    expect(await card.textContent()).toMatch(/chosen on X-rays of other patients \(a dev set\)/);
     await page.close();
   });
 

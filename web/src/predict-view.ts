@@ -67,13 +67,13 @@ async function classify(file: File): Promise<void> {
             el(
               'p',
               { className: 'operating-point' },
-              `Pneumonia vs normal at the model's operating point: ${op.positive ? 'PNEUMONIA' : 'NORMAL'} (score ${op.score.toFixed(3)}, threshold ${op.threshold.toFixed(3)}, chosen on validation for ${(100 * (m.info.operatingPoint?.targetSensitivity ?? 0)).toFixed(0)}% sensitivity)`,
+              `Pneumonia vs normal at the model's operating point: ${op.positive ? 'PNEUMONIA' : 'NORMAL'} (score ${op.score.toFixed(3)}, threshold ${op.threshold.toFixed(3)}, chosen on ${m.info.operatingPoint?.chosenOn ? 'X-rays of other patients (a dev set)' : 'validation'} for ${(100 * (m.info.operatingPoint?.targetSensitivity ?? 0)).toFixed(0)}% sensitivity)`,
             ),
           ]
         : []),
       ...(m.info.trainedOn?.kind === 'synthetic' ? [el('p', { className: 'warning' }, 'This model was trained on synthetic images: its output says nothing about real X-rays.')] : []),
       canvas,
-      el('p', { className: 'meta' }, `${ms.toFixed(0)} ms to classify; Grad-CAM for ${result.class} on the last convolution`),
+      el('p', { className: 'meta' }, `${ms.toFixed(0)} ms to classify${m.info.members ? ` (an ensemble of ${m.info.members} networks)` : ''}; Grad-CAM for ${result.class} on the last convolution${m.info.members ? ', averaged over the members' : ''}`),
     );
     card.dataset.probs = JSON.stringify(result.probabilities);
     if (op) card.dataset.pneumonia = op.positive ? '1' : '0';

@@ -110,7 +110,7 @@ async function trainCommand(v: Values): Promise<number> {
     },
     { log: (l) => console.log(l), progress: progressBar(Boolean(process.stdout.isTTY)) },
   );
-  console.log(`best: epoch ${result.best.epoch} (validation macro-F1 ${(100 * result.best.score).toFixed(1)}%) -> ${result.best.path}`);
+  console.log(`best: epoch ${result.best.epoch} (${result.counts.dev > 0 ? 'dev-set' : 'validation'} macro-F1 ${(100 * result.best.score).toFixed(1)}%) -> ${result.best.path}`);
   if (result.skipped.length) console.log(`skipped ${result.skipped.length} files (see the warnings above)`);
   let shown: Metrics | null = null;
   let title = 'validation';
@@ -205,6 +205,9 @@ async function main(argv: string[]): Promise<number> {
     for (const s of ev.skipped) console.error(`warning: skipped ${s.path}: ${s.reason}`);
     if (v.json) console.log(JSON.stringify({ ...ev.metrics, ...(ev.dev ? { dev: ev.dev } : {}), ...(ev.stress ? { stress: ev.stress } : {}) }, null, 1));
     else {
+      const shift = ev.info.priorShift;
+      if (shift) console.log(`predictions go through a class-prior shift (probabilities x ${shift.logOffsets.map((b, c) => `${ev.info.classes[c]} ${Math.exp(b).toPrecision(3)}`).join(', ')}; chosen on ${shift.chosenOn})`);
+      if (ev.info.members) console.log(`an ensemble of ${ev.info.members} networks (their probabilities averaged)`);
       console.log(formatMetrics(ev.metrics));
       if (ev.dev) console.log(`\n${split} split vs the dev set (${resolve(v.dev as string)}):\n${formatComparison([{ title: split, m: ev.metrics }, { title: 'dev', m: ev.dev }])}`);
       if (ev.stress) console.log(`\n${formatStress(ev.stress, Boolean(ev.info.operatingPoint))}`);

@@ -19,7 +19,7 @@ export interface Perturbation {
   apply: (img: GreyImage, g: Generator) => GreyImage;
 }
 
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
 const map = (img: GreyImage, f: (v: number, i: number) => number): GreyImage => ({ width: img.width, height: img.height, data: img.data.map(f) });
 
 function mean(img: GreyImage): number {
