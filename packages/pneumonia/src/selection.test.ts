@@ -62,7 +62,7 @@ describe('selection on a dev set of other patients', () => {
     expect(ev.metrics.operatingPoint!.sensitivity).toBeCloseTo(recorded.operatingPoint.sensitivity, 10);
     expect(ev.metrics.operatingPoint!.sensitivity).toBeGreaterThanOrEqual(0.95);
     expect(ev.dev!.accuracy).toBe(ev.metrics.accuracy);
-  });
+  }, 300_000);
 
   it('refuses a dev set that shares files with the training data', async () => {
     const sneaky = mkdtempSync(join(tmpdir(), 'pneumo-sneaky-'));
