@@ -62,7 +62,7 @@ describe('training the blog CNN', () => {
     const resumed = await train(quick(out, { epochs: 3, resume: true }));
     expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
     for (const e of [1, 2]) expect(resumed.history[e]!.trainLoss).toBe(straight.history[e]!.trainLoss);
-  });
+  }, 300_000); // five short trainings: near two minutes on SwiftShader
 
   it('with weight averaging (--ema): resumes exactly, validation and the best checkpoint use the averages', async () => {
     const straight = await train(quick(mkdtempSync(join(tmpdir(), 'pneumo-ema-a-')), { epochs: 3, ema: 0.9 }));
@@ -84,7 +84,7 @@ describe('training the blog CNN', () => {
     const plain = mkdtempSync(join(tmpdir(), 'pneumo-ema-c-'));
     await train(quick(plain, { epochs: 2, maxBatches: 1, stopAfterEpoch: 1 }));
     await expect(train(quick(plain, { epochs: 2, ema: 0.9, resume: true }))).rejects.toThrow(/no weight averages/);
-  });
+  }, 300_000);
 
   it('stops with a clear message when the loss is not finite', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pneumo-nan-'));
