@@ -7,6 +7,7 @@ import { datasetIdentity } from './data/identity.js';
 import { loadImages } from './data/load.js';
 import { readImageFile } from './data/read-image.js';
 import { checkpointProbs } from './infer.js';
+import { devRecords } from './data/dev-set.js';
 import { type StressReport, stressTest } from './stress.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import type { Ensemble } from './ensemble.js';
@@ -57,8 +58,7 @@ export async function evaluate(
     const skipped = [...found.skipped, ...main.skipped];
     let dev: Metrics | undefined;
     if (o.dev) {
-      const d = discover(o.dev, info.mode, ['test']);
-      if (d.records.length === 0) throw new Error(`the dev set ${o.dev} has no images in test/`);
+      const d = devRecords(o.dev, info.mode);
       const r = await metricsOn(d.records);
       dev = r.metrics;
       skipped.push(...d.skipped, ...r.skipped);

@@ -193,3 +193,25 @@ export function formatComparison(columns: readonly { title: string; m: Metrics }
   const line = (first: string, rest: readonly string[]) => first.padEnd(w0) + rest.map((v, j) => v.padStart(widths[j]!)).join('');
   return [line('', columns.map((c) => c.title)), ...rows.map(([name], i) => line(name, cells[i]!))].join('\n');
 }
+
+/** The headline numbers of an evaluation (an epoch's dev-set log line, a stress-report row): pneumonia vs normal at the operating point, or by the argmax without one. */
+export interface Headline {
+  accuracy: number;
+  macroF1: number;
+  normalRecall: number;
+  pneumoniaAuc: number;
+  sensitivity: number;
+  specificity: number;
+}
+
+export function headline(m: Metrics): Headline {
+  const op = m.operatingPoint;
+  return {
+    accuracy: m.accuracy,
+    macroF1: m.macroF1,
+    normalRecall: m.perClass[0]!.recall,
+    pneumoniaAuc: m.pneumoniaAuc,
+    sensitivity: op ? op.sensitivity : m.sensitivity,
+    specificity: op ? op.specificity : m.specificity,
+  };
+}

@@ -12,18 +12,12 @@ import type { ImageRecord, Skipped } from './data/layout.js';
 import { PERTURBATIONS, type Perturbation, perturbationGenerator } from './data/perturb.js';
 import { readImageFile } from './data/read-image.js';
 import { checkpointProbs } from './infer.js';
-import { computeMetrics, type Metrics } from './metrics.js';
+import { computeMetrics, type Headline, headline, type Metrics } from './metrics.js';
 
 /** The numbers the report gives per condition (pneumonia vs normal at the checkpoint's operating point, or by the argmax without one). */
-export interface StressRow {
+export interface StressRow extends Headline {
   name: string;
   family: string;
-  accuracy: number;
-  macroF1: number;
-  normalRecall: number;
-  sensitivity: number;
-  specificity: number;
-  pneumoniaAuc: number;
 }
 
 export type StressMetric = Exclude<keyof StressRow, 'name' | 'family'>;
@@ -39,19 +33,7 @@ export interface StressReport {
   skipped: Skipped[];
 }
 
-export function stressRow(name: string, family: string, m: Metrics): StressRow {
-  const op = m.operatingPoint;
-  return {
-    name,
-    family,
-    accuracy: m.accuracy,
-    macroF1: m.macroF1,
-    normalRecall: m.perClass[0]!.recall,
-    sensitivity: op ? op.sensitivity : m.sensitivity,
-    specificity: op ? op.specificity : m.specificity,
-    pneumoniaAuc: m.pneumoniaAuc,
-  };
-}
+export const stressRow = (name: string, family: string, m: Metrics): StressRow => ({ name, family, ...headline(m) });
 
 /** Runs `model` on `records` as they are and under every perturbation (seeded, so a report is reproducible). */
 export async function stressTest(

@@ -55,7 +55,7 @@ import { applyPriorShift, fitPriorShift, type PriorShift } from './prior-shift.j
 import { datasetIdentity } from './data/identity.js';
 import { loadImages, pixelStats } from './data/load.js';
 import { predictProbs, viewsOf } from './infer.js';
-import { computeMetrics, type Metrics } from './metrics.js';
+import { computeMetrics, type Headline, headline, type Metrics } from './metrics.js';
 import { blogCnn, BLOG_OUTPUTS, INPUT_SIZE } from './model.js';
 
 export interface TrainOptions {
@@ -121,7 +121,7 @@ export interface EpochLog {
   valAccuracy: number;
   valMacroF1: number;
   /** On the development set (--select-on), after the prior shift; absent without one. */
-  dev?: { accuracy: number; macroF1: number; normalRecall: number; pneumoniaAuc: number; sensitivity: number; specificity: number; operatingAccuracy: number };
+  dev?: Headline;
   lr: number;
   seconds: number;
   imagesPerSecond: number;
@@ -163,20 +163,6 @@ interface TrainBatch {
   input: Tensor;
   target: Tensor;
   labels: Int32Array;
-}
-
-/** The dev-set numbers an epoch's log line and history keep. */
-function devSummary(m: Metrics): NonNullable<EpochLog['dev']> {
-  const op = m.operatingPoint;
-  return {
-    accuracy: m.accuracy,
-    macroF1: m.macroF1,
-    normalRecall: m.perClass[0]!.recall,
-    pneumoniaAuc: m.pneumoniaAuc,
-    sensitivity: op ? op.sensitivity : m.sensitivity,
-    specificity: op ? op.specificity : m.specificity,
-    operatingAccuracy: op ? op.accuracy : NaN,
-  };
 }
 
 function meanLossFromProbs(probs: Float32Array, labels: ArrayLike<number>, k: number): number {
@@ -425,7 +411,7 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       valLoss,
       valAccuracy: metrics?.accuracy ?? NaN,
       valMacroF1: metrics?.macroF1 ?? NaN,
-      ...(devMetrics ? { dev: devSummary(devMetrics) } : {}),
+      ...(devMetrics ? { dev: headline(devMetrics) } : {}),
       lr: sched.getLastLr(),
       seconds: s.seconds + (performance.now() - c0) / 1000,
       imagesPerSecond: s.imagesPerSecond,

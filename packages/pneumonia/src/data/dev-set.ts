@@ -33,12 +33,19 @@ const real = (p: string) => {
   }
 };
 
-/** The test/ split of `root` (every split when it has no test/ images), checked against the training records. */
-export function loadDevSet(root: string, mode: TaskMode, trainRecords: readonly ImageRecord[], o: Omit<LoadOptions, 'onProgress'>): DevSet {
+/** The images of a dev set: the test/ split of `root`, or every split when it has no test/ images. */
+export function devRecords(root: string, mode: TaskMode): { base: string; records: ImageRecord[]; skipped: Skipped[] } {
   const base = resolveRoot(root);
   let found = discover(base, mode, ['test']);
   if (found.records.length === 0) found = discover(base, mode);
   if (found.records.length === 0) throw new Error(`the selection set ${root} has no images`);
+  return { base, records: found.records, skipped: found.skipped };
+}
+
+/** The dev set of `root` (see devRecords), loaded and checked against the training records. */
+export function loadDevSet(root: string, mode: TaskMode, trainRecords: readonly ImageRecord[], o: Omit<LoadOptions, 'onProgress'>): DevSet {
+  const found = devRecords(root, mode);
+  const base = found.base;
   const training = new Set(trainRecords.map((r) => real(r.path)));
   const shared = found.records.filter((r) => training.has(real(r.path)));
   if (shared.length > 0) {
