@@ -1,6 +1,6 @@
 /**
  * Plain-TypeScript references for the network kernels (matmul,
- * convolution, pooling, cross-entropy, optimizer updates): direct loops
+ * convolution, pooling, batch normalization, cross-entropy, optimizer updates): direct loops
  * over the definitions, in float64 accumulators rounded to float32 on
  * store. The kernels' tests check against them, and the tensor package's
  * cpu backend runs them.
@@ -10,6 +10,7 @@ import type { MatmulShape } from './kernels/matmul.js';
 import type { AdamOptions, SgdOptions } from './kernels/optimizer.js';
 import { type Pool2dShape, poolOutSize } from './kernels/pool.js';
 import type { Window2d } from './kernels/window.js';
+import type { BatchNormShape } from './kernels/batchnorm.js';
 
 type TypedArray = Float32Array | Int32Array;
 
@@ -190,4 +191,75 @@ export function adamStep(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedAr
     const denom = Math.sqrt(v[i]!) / Math.sqrt(bc2) + o.eps;
     p[i] = param - (o.lr / bc1) * (m[i]! / denom);
   }
+}
+
+/** [mean (c), biased variance (c)] per channel of NCHW x, two passes in float64. */
+export function batchNormStats(x: TypedArray, s: BatchNormShape): Float32Array {
+  const out = new Float32Array(2 * s.c);
+  const count = s.n * s.hw;
+  for (let ch = 0; ch < s.c; ch++) {
+    let sum = 0;
+    for (let b = 0; b < s.n; b++) for (let j = 0; j < s.hw; j++) sum += x[(b * s.c + ch) * s.hw + j]!;
+    const mean = sum / count;
+    let sq = 0;
+    for (let b = 0; b < s.n; b++) for (let j = 0; j < s.hw; j++) sq += (x[(b * s.c + ch) * s.hw + j]! - mean) ** 2;
+    out[ch] = mean;
+    out[s.c + ch] = sq / count;
+  }
+  return out;
+}
+
+/** (x - mean) / sqrt(var + eps) · w + b per channel, clamped at zero with `relu`. */
+export function batchNormApply(
+  x: TypedArray,
+  stats: TypedArray,
+  w: TypedArray,
+  b: TypedArray,
+  s: BatchNormShape & { eps: number; relu: boolean },
+): Float32Array {
+  const y = new Float32Array(s.n * s.c * s.hw);
+  for (let i = 0; i < y.length; i++) {
+    const ch = Math.floor(i / s.hw) % s.c;
+    const v = ((x[i]! - stats[ch]!) / Math.sqrt(stats[s.c + ch]! + s.eps)) * w[ch]! + b[ch]!;
+    y[i] = s.relu ? Math.max(v, 0) : v;
+  }
+  return y;
+}
+
+/** Training-mode backward: [sums = [dbias (c), dweight (c)], dx]; `y` masks the gradient when the ReLU was fused. */
+export function batchNormBackward(
+  g: TypedArray,
+  y: TypedArray | null,
+  x: TypedArray,
+  stats: TypedArray,
+  w: TypedArray,
+  s: BatchNormShape & { eps: number },
+): [Float32Array, Float32Array] {
+  const sums = new Float32Array(2 * s.c);
+  const dx = new Float32Array(s.n * s.c * s.hw);
+  const count = s.n * s.hw;
+  const grad = (i: number) => (y && !(y[i]! > 0) ? 0 : g[i]!);
+  for (let ch = 0; ch < s.c; ch++) {
+    const mean = stats[ch]!;
+    const invstd = 1 / Math.sqrt(stats[s.c + ch]! + s.eps);
+    let sg = 0;
+    let sgx = 0;
+    for (let b = 0; b < s.n; b++) {
+      for (let j = 0; j < s.hw; j++) {
+        const i = (b * s.c + ch) * s.hw + j;
+        sg += grad(i);
+        sgx += grad(i) * (x[i]! - mean) * invstd;
+      }
+    }
+    sums[ch] = sg;
+    sums[s.c + ch] = sgx;
+    for (let b = 0; b < s.n; b++) {
+      for (let j = 0; j < s.hw; j++) {
+        const i = (b * s.c + ch) * s.hw + j;
+        const xhat = (x[i]! - mean) * invstd;
+        dx[i] = w[ch]! * invstd * (grad(i) - sg / count - (xhat * sgx) / count);
+      }
+    }
+  }
+  return [sums, dx];
 }

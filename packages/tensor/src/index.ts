@@ -34,6 +34,7 @@ export { reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, narro
 export { matmul, bmm, linear } from './ops/matmul.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d, maxPool2dWithIndices, avgPool2d, adaptiveAvgPool2d } from './ops/pool.js';
+export { batchNorm2d, type BatchNormOptions } from './ops/norm.js';
 export { crossEntropy, checkLabelRange, type CrossEntropyOptions } from './ops/loss.js';
 export { sgdStep, adamStep } from './ops/optim.js';
 export type { SgdOptions as SgdStepOptions, AdamOptions as AdamStepOptions } from './backend/backend.js';

@@ -1,11 +1,12 @@
-import { formatShape, keep, noGrad, ones, type Tensor, tensor, tidy, zeros } from '@pneumo/tensor';
+import { batchNorm2d, formatShape, noGrad, ones, type Tensor, tidy, toDType, zeros } from '@pneumo/tensor';
 import { Module } from '../module.js';
 import type { LayerOptions } from './options.js';
 
 /**
  * Batch normalization over NCHW input, like torch.nn.BatchNorm2d: batch
  * statistics in training (running statistics updated with `momentum`, the
- * variance unbiased), running statistics in eval.
+ * variance unbiased), running statistics in eval. The math is the
+ * batchNorm2d op's (WGSL kernels on WebGPU).
  */
 export class BatchNorm2d extends Module {
   constructor(
@@ -30,51 +31,33 @@ export class BatchNorm2d extends Module {
     return this.options.momentum ?? 0.1;
   }
 
+  /** Fuse a following ReLU into the normalization's pass (ResNet's bn + relu); the result is max(bn(x), 0). */
+  fusedRelu = false;
+
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.numFeatures) {
       throw new Error(`BatchNorm2d: expected input [N, ${this.numFeatures}, H, W], got ${formatShape(x.shape)}`);
     }
-    const c = this.numFeatures;
-    const weight = this.tensor('weight');
-    const bias = this.tensor('bias');
-    const runningMean = this.tensor('running_mean')!;
-    const runningVar = this.tensor('running_var')!;
-    return tidy(() => {
-      let mean: Tensor;
-      let variance: Tensor;
-      if (this.training) {
-        const count = x.size / c;
-        if (count <= 1) throw new Error(`BatchNorm2d: expected more than 1 value per channel in training, got input ${formatShape(x.shape)}`);
-        mean = x.mean([0, 2, 3], true);
-        variance = x.sub(mean).pow(2).mean([0, 2, 3], true);
-        noGrad(() => {
-          const m = this.momentum;
-          const newMean = runningMean.mul(1 - m).add(mean.reshape([c]).mul(m));
-          const newVar = runningVar.mul(1 - m).add(variance.reshape([c]).mul((m * count) / (count - 1)));
-          runningMean.assign(newMean);
-          runningVar.assign(newVar);
-          newMean.dispose();
-          newVar.dispose();
-        });
-        noGrad(() => this.countBatch());
-      } else {
-        mean = runningMean.reshape([1, c, 1, 1]);
-        variance = runningVar.reshape([1, c, 1, 1]);
-      }
-      let y = x.sub(mean).div(variance.add(this.eps).sqrt());
-      if (weight && bias) y = y.mul(weight.reshape([1, c, 1, 1])).add(bias.reshape([1, c, 1, 1]));
-      return y;
+    const y = batchNorm2d(x, this.tensor('running_mean'), this.tensor('running_var'), this.tensor('weight'), this.tensor('bias'), {
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
+      relu: this.fusedRelu,
     });
+    if (this.training) noGrad(() => this.countBatch());
+    return y;
   }
 
-  /** Training batches seen (PyTorch's num_batches_tracked), counted on the host and mirrored in the buffer. */
-  private batches = 0;
-
+  /**
+   * PyTorch's num_batches_tracked + 1, on the device: the buffer may have
+   * been loaded from a checkpoint, so no host-side count can be trusted.
+   * Through float32, exact up to 2^24 batches.
+   */
   private countBatch(): void {
-    const old = this.tensor('num_batches_tracked')!;
-    this.batches++;
-    this.setTensor('num_batches_tracked', keep(tensor(new Int32Array([this.batches]), { shape: [], device: old.device })));
-    old.dispose();
+    const counter = this.tensor('num_batches_tracked')!;
+    const next = tidy(() => toDType(toDType(counter, 'float32').add(1), 'int32'));
+    counter.assign(next);
+    next.dispose();
   }
 
   override extraRepr(): string {

@@ -6,13 +6,14 @@ import type {
   Pool2dShape,
   ReduceOp,
   ArgReduceOp,
+  BatchNormShape,
   GatherShape,
   SgdOptions,
   UnaryOp,
 } from '@pneumo/kernels';
 import type { DeviceName, DType, TypedArray } from '../dtype.js';
 
-export type { AdamOptions, ArgReduceOp, GatherShape, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp };
+export type { AdamOptions, ArgReduceOp, BatchNormShape, GatherShape, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp };
 
 /**
  * What a tensor needs from a device. Every method that computes returns a
@@ -50,6 +51,12 @@ export interface Backend<H = unknown> {
   /** Output and int32 argmax indices (flat position in the input plane). */
   maxPool2d(x: H, s: Pool2dShape): [H, H];
   maxPool2dBackward(dy: H, idx: H, s: Pool2dShape): H;
+  /** [mean (c), biased variance (c)] of each channel of NCHW x. */
+  batchNormStats(x: H, s: BatchNormShape): H;
+  /** (x - mean) / sqrt(var + eps) · w + b per channel (stats [2, c]), clamped at zero with `relu`. */
+  batchNormApply(x: H, stats: H, w: H, b: H, s: BatchNormShape & { eps: number; relu: boolean }): H;
+  /** Training-mode gradients: [[dbias (c), dweight (c)], dx]; `y` (the output) only when the ReLU was fused. */
+  batchNormBackward(g: H, y: H | null, x: H, stats: H, w: H, s: BatchNormShape & { eps: number }): [H, H];
   /** Per row: [weighted loss, weight] (rows x 2). */
   crossEntropy(x: H, labels: H, weight: H | null, rows: number, cols: number): H;
   /** Logit gradients; `scale` holds one float, or one per row when `perRowScale`. */

@@ -1,4 +1,4 @@
-import type { AdamOptions, ArgReduceOp, GatherShape, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp } from '@pneumo/kernels';
+import type { AdamOptions, ArgReduceOp, BatchNormShape, GatherShape, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp } from '@pneumo/kernels';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
 import type { Backend } from './backend.js';
@@ -155,6 +155,18 @@ export class CpuBackend implements Backend<TypedArray> {
 
   conv2dWeightGrad(x: TypedArray, dy: TypedArray, s: Conv2dShape): TypedArray {
     return nn.conv2dWeightGrad(x, dy, s);
+  }
+
+  batchNormStats(x: TypedArray, s: BatchNormShape): TypedArray {
+    return nn.batchNormStats(x, s);
+  }
+
+  batchNormApply(x: TypedArray, stats: TypedArray, w: TypedArray, b: TypedArray, s: BatchNormShape & { eps: number; relu: boolean }): TypedArray {
+    return nn.batchNormApply(x, stats, w, b, s);
+  }
+
+  batchNormBackward(g: TypedArray, y: TypedArray | null, x: TypedArray, stats: TypedArray, w: TypedArray, s: BatchNormShape & { eps: number }): [TypedArray, TypedArray] {
+    return nn.batchNormBackward(g, y, x, stats, w, s);
   }
 
   maxPool2d(x: TypedArray, s: Pool2dShape): [TypedArray, TypedArray] {

@@ -1,5 +1,9 @@
 import {
   adamStep,
+  batchNormApply,
+  batchNormBackward,
+  batchNormStats,
+  type BatchNormShape,
   cast,
   adapterName,
   conv2dForward,
@@ -169,6 +173,25 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     const dx = this.alloc(s.planes * s.h * s.w);
     maxPool2dBackward(this.ctx, dy, idx, dx, s);
     return dx;
+  }
+
+  batchNormStats(x: GPUBuffer, s: BatchNormShape): GPUBuffer {
+    const stats = this.alloc(2 * s.c);
+    batchNormStats(this.ctx, x, stats, s);
+    return stats;
+  }
+
+  batchNormApply(x: GPUBuffer, stats: GPUBuffer, w: GPUBuffer, b: GPUBuffer, s: BatchNormShape & { eps: number; relu: boolean }): GPUBuffer {
+    const y = this.alloc(s.n * s.c * s.hw);
+    batchNormApply(this.ctx, x, stats, w, b, y, s);
+    return y;
+  }
+
+  batchNormBackward(g: GPUBuffer, y: GPUBuffer | null, x: GPUBuffer, stats: GPUBuffer, w: GPUBuffer, s: BatchNormShape & { eps: number }): [GPUBuffer, GPUBuffer] {
+    const sums = this.alloc(2 * s.c);
+    const dx = this.alloc(s.n * s.c * s.hw);
+    batchNormBackward(this.ctx, g, y, x, stats, w, sums, dx, s);
+    return [sums, dx];
   }
 
   crossEntropy(x: GPUBuffer, labels: GPUBuffer, weight: GPUBuffer | null, rows: number, cols: number): GPUBuffer {

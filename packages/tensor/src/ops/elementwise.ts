@@ -153,5 +153,12 @@ export function gt(a: Tensor, b: Tensor): Tensor {
 
 /** A contiguous copy with its own storage (differentiable). */
 export function clone(x: Tensor): Tensor {
+  if (x.dtype !== 'float32') {
+    // Integer tensors (indices, BatchNorm's num_batches_tracked) are copied
+    // as raw buffer bytes: through a float kernel small integers would be
+    // denormals, which a GPU may flush to zero. No gradient to record.
+    const s = x.storageFor('clone');
+    return result(s.backend, s.backend.concat([x.handle('clone')], [x.size]), x.shape, x.dtype);
+  }
   return record('CloneBackward', applyUnary('clone', 'copy', x), [x], [], (g) => [g.share()]);
 }

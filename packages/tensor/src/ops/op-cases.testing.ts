@@ -8,6 +8,7 @@ import { conv2d } from './conv.js';
 import { linear } from './matmul.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d, maxPool2dWithIndices } from './pool.js';
 import { narrow } from './shape.js';
+import { batchNorm2d } from './norm.js';
 import { cat, gather, indexSelect, stack, where } from './select.js';
 import { tensor } from './creation.js';
 
@@ -118,6 +119,19 @@ export const OP_CASES: OpCase[] = [
   { op: 'avgPool2d', name: 'avgPool2d 3x2 stride [1,2] pad 1 excluding padding', inputs: [n(2, 5, 7)], fn: (x) => avgPool2d(x, [3, 2], [1, 2], 1, { countIncludePad: false }) },
   { op: 'adaptiveAvgPool2d', name: 'adaptiveAvgPool2d 7x10 -> 3x4', inputs: [n(2, 3, 7, 10)], fn: (x) => adaptiveAvgPool2d(x, [3, 4]) },
   { op: 'adaptiveAvgPool2d', name: 'adaptiveAvgPool2d 6x6 -> 1 (global)', inputs: [n(2, 3, 6, 6)], fn: (x) => adaptiveAvgPool2d(x, 1) },
+  // Batch norm: the batch statistics' gradients (through mean and variance)
+  // are what finite differences check; 3x5 planes and 67 per channel do not
+  // fill a 64-wide workgroup evenly, 2x7x9x11 spans several strides.
+  { op: 'batchNorm2d', name: 'batchNorm2d train [2,3,3,5] affine', inputs: [n(2, 3, 3, 5), n(3), n(3)], fn: (x, w, b) => batchNorm2d(x, null, null, w, b, { training: true }) },
+  { op: 'batchNorm2d', name: 'batchNorm2d train [1,4,1,67] no affine, eps 1e-3', inputs: [n(1, 4, 1, 67)], fn: (x) => batchNorm2d(x, null, null, null, null, { training: true, eps: 1e-3 }) },
+  { op: 'batchNorm2d', name: 'batchNorm2d train [2,7,9,11] + fused relu', inputs: [n(2, 7, 9, 11), n(7), n(7)], fn: (x, w, b) => batchNorm2d(x, null, null, w, b, { training: true, relu: true }), noGradCheck: true },
+  { op: 'batchNorm2d', name: 'batchNorm2d train [3,2,2,2] + fused relu', inputs: [n(3, 2, 2, 2), n(2), n(2)], fn: (x, w, b) => batchNorm2d(x, null, null, w, b, { training: true, relu: true }) },
+  {
+    op: 'batchNorm2d',
+    name: 'batchNorm2d eval [2,3,4,5] running statistics',
+    inputs: [n(2, 3, 4, 5), { shape: [3], noGrad: true }, { shape: [3], domain: 'positive', noGrad: true }, n(3), n(3)],
+    fn: (x, m, v, w, b) => batchNorm2d(x, m, v, w, b, { training: false }),
+  },
   { op: 'linear', name: 'linear with bias [5,7]->[5,3]', inputs: [n(5, 7), n(3, 7), n(3)], fn: (x, w, b) => linear(x, w, b) },
   { op: 'linear', name: 'linear [2,3,8]->[2,3,4] (vec4 path), no bias', inputs: [n(2, 3, 8), n(4, 8)], fn: (x, w) => linear(x, w) },
   { op: 'linear', name: 'linear [33,64]->[33,10] with bias', inputs: [n(33, 64), n(10, 64), n(10)], fn: (x, w, b) => linear(x, w, b), noGradCheck: true },

@@ -1,0 +1,212 @@
+import type { BufferBinding, GpuContext } from '../context.js';
+import { type BindingSpec, defineKernel, ENTRY_BUILTINS, elementEntry, input, LINEAR_WORKGROUP, output } from '../kernel.js';
+
+/**
+ * Batch normalization over NCHW: `c` channels, each seen in `n` planes of
+ * `hw` elements. Training normalizes with the batch's statistics, so the
+ * forward needs a per-channel reduction before the elementwise pass, and the
+ * backward another one (the gradients of the statistics) before its
+ * elementwise pass.
+ */
+export interface BatchNormShape {
+  n: number;
+  c: number;
+  hw: number;
+}
+
+/**
+ * Per-channel reductions: one workgroup per channel, its invocations
+ * striding over the channel's n*hw elements, then a tree sum in workgroup
+ * memory. Only c workgroups, but each is long; that keeps the sums in a
+ * fixed order (reproducible) without atomics.
+ */
+const WG = 64;
+const SHAPE_PARAMS = [['n', 'u32'], ['c', 'u32'], ['hw', 'u32'], ['eps', 'f32']] as const;
+
+/**
+ * WGSL: the workgroup-wide sum of each invocation's `v`, left in `total`
+ * (every invocation sees it), reduced in workgroup array `part<k>`. Each sum
+ * of a kernel gets its own array: Mesa's llvmpipe (through Dawn's OpenGL
+ * back-end) was measured to read `total` after a later sum had overwritten
+ * a shared slot, despite the barrier in between.
+ */
+const workgroupSum = (k: number, v: string, total: string) => `
+  part${k}[lid] = ${v};
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s) { part${k}[lid] = part${k}[lid] + part${k}[lid + s]; }
+    workgroupBarrier();
+  }
+  let ${total} = part${k}[0];`;
+
+/** WGSL: `body` for every element X[i] of channel `ch` that this invocation owns. */
+const forChannelElements = (body: string) => `
+  for (var b = 0u; b < p.n; b++) {
+    let base = (b * p.c + ch) * p.hw;
+    for (var j = lid; j < p.hw; j += ${WG}u) {
+      let i = base + j;
+      ${body.trim()}
+    }
+  }`;
+
+const channelEntry = (body: string) => `var<workgroup> part0: array<f32, ${WG}>;
+var<workgroup> part1: array<f32, ${WG}>;
+
+@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  ${LINEAR_WORKGROUP}
+  let ch = wg_linear;
+  // No early return: every invocation must reach every barrier.
+  let count = f32(p.n * p.hw);
+  ${body.trim()}
+}`;
+
+/**
+ * Stats = [mean (c), biased variance (c)]. Two passes over the channel
+ * (mean first, then the squared deviations from it): the one-pass
+ * E[x²] - E[x]² loses the variance to cancellation when the mean is large.
+ */
+const statsKernel = () =>
+  defineKernel({
+    name: 'batchnorm_stats',
+    bindings: [input('X'), output('Stats')],
+    params: SHAPE_PARAMS,
+    workgroupSize: WG,
+    body: channelEntry(`
+  var acc = 0.0;
+  ${forChannelElements('acc += X[i];')}
+  ${workgroupSum(0, 'acc', 'sum')}
+  let mean = sum / count;
+  var dev = 0.0;
+  ${forChannelElements('let d = X[i] - mean; dev += d * d;')}
+  ${workgroupSum(1, 'dev', 'sq')}
+  if (lid == 0u) {
+    Stats[ch] = mean;
+    Stats[p.c + ch] = sq / count;
+  }`),
+  });
+
+/** The normalized-and-scaled value of X[i] in channel ch, and (with `relu`) clamped at zero. */
+const applyKernel = (relu: boolean) =>
+  defineKernel({
+    name: 'batchnorm_apply',
+    config: { relu },
+    bindings: [input('X'), input('Stats'), input('W'), input('B'), output('Y')],
+    params: [['total', 'u32'], ...SHAPE_PARAMS],
+    workgroupSize: WG,
+    body: elementEntry(WG, 'i', 'p.total', `
+  let ch = (i / p.hw) % p.c;
+  let invstd = 1.0 / sqrt(Stats[p.c + ch] + p.eps);
+  let y = (X[i] - Stats[ch]) * invstd * W[ch] + B[ch];
+  Y[i] = ${relu ? 'max(y, 0.0)' : 'y'};`),
+  });
+
+/**
+ * The gradient reaching the normalization: G, or with a fused ReLU, G where
+ * the output was positive (the output Y is then an extra binding).
+ */
+const gradBindings = (relu: boolean): BindingSpec[] => (relu ? [input('G'), input('Y')] : [input('G')]);
+const GRAD_AT_I = (relu: boolean) => (relu ? 'select(0.0, G[i], Y[i] > 0.0)' : 'G[i]');
+
+/**
+ * Parameter gradients per channel: Sums = [dbeta = Σ g, dgamma = Σ g·x̂ (c each)],
+ * x̂ = (x - mean) / sqrt(var + eps). The input gradient needs both.
+ */
+const backwardSumsKernel = (relu: boolean) =>
+  defineKernel({
+    name: 'batchnorm_backward_sums',
+    config: { relu },
+    bindings: [...gradBindings(relu), input('X'), input('Stats'), output('Sums')],
+    params: SHAPE_PARAMS,
+    workgroupSize: WG,
+    body: channelEntry(`
+  let mean = Stats[ch];
+  let invstd = 1.0 / sqrt(Stats[p.c + ch] + p.eps);
+  var sg = 0.0;
+  var sgx = 0.0;
+  ${forChannelElements(`let g = ${GRAD_AT_I(relu)}; sg += g; sgx += g * (X[i] - mean);`)}
+  ${workgroupSum(0, 'sg', 'dbeta')}
+  ${workgroupSum(1, 'sgx', 'dxmu')}
+  if (lid == 0u) {
+    Sums[ch] = dbeta;
+    Sums[p.c + ch] = dxmu * invstd;
+  }`),
+  });
+
+/**
+ * dx = γ·invstd·(g - Σg/m - x̂·Σ(g·x̂)/m), m = n·hw: the gradient through
+ * the batch mean and variance as well as through x itself.
+ */
+const backwardInputKernel = (relu: boolean) =>
+  defineKernel({
+    name: 'batchnorm_backward_input',
+    config: { relu },
+    bindings: [...gradBindings(relu), input('X'), input('Stats'), input('W'), input('Sums'), output('DX')],
+    params: [['total', 'u32'], ...SHAPE_PARAMS],
+    workgroupSize: WG,
+    body: elementEntry(WG, 'i', 'p.total', `
+  let ch = (i / p.hw) % p.c;
+  let count = f32(p.n * p.hw);
+  let invstd = 1.0 / sqrt(Stats[p.c + ch] + p.eps);
+  let xhat = (X[i] - Stats[ch]) * invstd;
+  let g = ${GRAD_AT_I(relu)};
+  DX[i] = W[ch] * invstd * (g - Sums[ch] / count - xhat * Sums[p.c + ch] / count);`),
+  });
+
+function check(op: string, s: BatchNormShape): number {
+  for (const k of ['n', 'c', 'hw'] as const) {
+    if (!Number.isInteger(s[k]) || s[k] < 0) throw new Error(`${op}: ${k} must be a non-negative integer, got ${s[k]}`);
+  }
+  if (s.n * s.hw <= 1 && s.c > 0) throw new Error(`${op}: expected more than 1 value per channel, got n=${s.n}, hw=${s.hw}`);
+  return s.n * s.c * s.hw;
+}
+
+const label = (op: string, s: BatchNormShape) => `${op} [${s.n}, ${s.c}, ${s.hw}]`;
+
+/** stats [2, c]: the batch mean and biased variance of each channel of x. */
+export function batchNormStats(ctx: GpuContext, x: BufferBinding, stats: BufferBinding, s: BatchNormShape): void {
+  if (check('batchNormStats', s) === 0) return;
+  ctx.dispatch(statsKernel(), [x, stats], { ...s, eps: 0 }, s.c, label('batchNorm stats', s));
+}
+
+/**
+ * y = (x - mean) / sqrt(var + eps) · w + b per channel, with stats [2, c]
+ * (batch or running statistics) and w, b [c]; then max(y, 0) with `relu`.
+ */
+export function batchNormApply(
+  ctx: GpuContext,
+  x: BufferBinding,
+  stats: BufferBinding,
+  w: BufferBinding,
+  b: BufferBinding,
+  y: BufferBinding,
+  s: BatchNormShape & { eps: number; relu: boolean },
+): void {
+  const total = s.n * s.c * s.hw;
+  if (total === 0) return;
+  ctx.dispatch(applyKernel(s.relu), [x, stats, w, b, y], { n: s.n, c: s.c, hw: s.hw, eps: s.eps, total }, Math.ceil(total / WG), label('batchNorm', s));
+}
+
+/**
+ * The training-mode backward, batch statistics `stats` [2, c]: sums
+ * [dbias (c), dweight (c)] and dx. `y` is the forward's output, needed (and
+ * only given) when the ReLU was fused.
+ */
+export function batchNormBackward(
+  ctx: GpuContext,
+  g: BufferBinding,
+  y: BufferBinding | null,
+  x: BufferBinding,
+  stats: BufferBinding,
+  w: BufferBinding,
+  sums: BufferBinding,
+  dx: BufferBinding,
+  s: BatchNormShape & { eps: number },
+): void {
+  const total = check('batchNormBackward', s);
+  if (total === 0) return;
+  const relu = y !== null;
+  const grads = relu ? [g, y] : [g];
+  ctx.dispatch(backwardSumsKernel(relu), [...grads, x, stats, sums], { ...s }, s.c, label('batchNorm backward sums', s));
+  ctx.dispatch(backwardInputKernel(relu), [...grads, x, stats, w, sums, dx], { ...s, total }, Math.ceil(total / WG), label('batchNorm backward', s));
+}

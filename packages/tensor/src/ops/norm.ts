@@ -1,0 +1,127 @@
+import type { BatchNormShape } from '../backend/backend.js';
+import { isGradEnabled, noGrad, record } from '../autograd.js';
+import { tidy } from '../scope.js';
+import { formatShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { full } from './creation.js';
+import { cat } from './select.js';
+import { narrow } from './shape.js';
+import { floatInputs, result } from './util.js';
+
+export interface BatchNormOptions {
+  /** Normalize with the batch's statistics (and update the running ones), as in PyTorch's train mode. */
+  training: boolean;
+  /** PyTorch's: running = (1 - momentum) · running + momentum · batch statistic. Default 0.1. */
+  momentum?: number;
+  /** Added to the variance before the square root. Default 1e-5. */
+  eps?: number;
+  /** Apply ReLU to the result in the same pass (BatchNorm2d followed by ReLU). */
+  relu?: boolean;
+}
+
+/**
+ * torch.nn.functional.batch_norm over NCHW input (followed by ReLU with
+ * `relu`). In training the batch mean and biased variance normalize, and
+ * the running statistics, when given, move towards the batch mean and the
+ * unbiased variance (in place, outside autograd). In eval the running
+ * statistics normalize. weight and bias (per channel) are optional.
+ *
+ * Training runs as WGSL kernels: a per-channel reduction for the
+ * statistics, one elementwise pass, and in backward a per-channel reduction
+ * for the parameter gradients and one elementwise pass for the input's.
+ */
+export function batchNorm2d(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  options: BatchNormOptions,
+): Tensor {
+  const given = [x, runningMean, runningVar, weight, bias].filter((t): t is Tensor => t !== null);
+  const backend = floatInputs('batchNorm2d', ...given);
+  if (x.ndim !== 4) throw new Error(`batchNorm2d: expected a 4-D input [N, C, H, W], got shape ${formatShape(x.shape)}`);
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== c)) throw new Error(`batchNorm2d: ${name} must have shape [${c}] for input ${formatShape(x.shape)}, got ${formatShape(t.shape)}`);
+  }
+  const eps = options.eps ?? 1e-5;
+  const momentum = options.momentum ?? 0.1;
+  if (!(eps >= 0)) throw new Error(`batchNorm2d: eps must be >= 0, got ${eps}`);
+  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`batchNorm2d: momentum must be in [0, 1], got ${momentum}`);
+  const relu = options.relu ?? false;
+  const s: BatchNormShape = { n, c, hw: h * w };
+  if (!options.training && (!runningMean || !runningVar)) {
+    throw new Error('batchNorm2d: eval mode needs the running mean and variance');
+  }
+  if (options.training && n * h * w <= 1) {
+    throw new Error(`batchNorm2d: expected more than 1 value per channel in training, got input ${formatShape(x.shape)}`);
+  }
+  if (!options.training) return evalBatchNorm(x, runningMean!, runningVar!, weight, bias, eps, relu);
+
+  return tidy(() => {
+    const stats = result(backend, backend.batchNormStats(x.handle('batchNorm2d'), s), [2, c]);
+    if (runningMean && runningVar) {
+      noGrad(() => {
+        const count = n * h * w;
+        const update = (running: Tensor, batch: Tensor, factor: number) => {
+          const next = running.mul(1 - momentum).add(batch.mul(momentum * factor));
+          running.assign(next);
+          next.dispose();
+        };
+        // PyTorch keeps the unbiased variance in the running average.
+        update(runningMean, narrow(stats, 0, 0, 1).reshape([c]), 1);
+        update(runningVar, narrow(stats, 0, 1, 1).reshape([c]), count / (count - 1));
+      });
+    }
+    const wt = weight ?? full([c], 1, { device: x.device });
+    const bs = bias ?? full([c], 0, { device: x.device });
+    const handles = [x, stats, wt, bs].map((t) => t.handle('batchNorm2d'));
+    const y = result(backend, backend.batchNormApply(handles[0], handles[1], handles[2], handles[3], { ...s, eps, relu }), x.shape);
+    const inputs = weight && bias ? [x, weight, bias] : [x];
+    return record('BatchNormBackward', y, inputs, relu ? [x, stats, wt, y] : [x, stats, wt], (g, [xs, st, ws, ys], needs) => {
+      const [sums, dx] = backend.batchNormBackward(
+        g.handle('batchNorm2d backward'),
+        ys ? ys.handle('batchNorm2d backward') : null,
+        xs!.handle('batchNorm2d backward'),
+        st!.handle('batchNorm2d backward'),
+        ws!.handle('batchNorm2d backward'),
+        { ...s, eps },
+      );
+      const both = result(backend, sums, [2, c]);
+      const grads = [
+        needs[0] ? result(backend, dx, x.shape) : (backend.free(dx), null),
+        needs[1] ? narrow(both, 0, 1, 1).reshape([c]) : null,
+        needs[2] ? narrow(both, 0, 0, 1).reshape([c]) : null,
+      ];
+      return grads.slice(0, inputs.length);
+    });
+  });
+}
+
+/**
+ * Eval mode: a fixed affine map per channel. Without a gradient to record
+ * it is the apply kernel on the running statistics; with one (Grad-CAM
+ * differentiates an eval-mode network) it is composed from differentiable
+ * ops, whose gradients are then the exact ones of the affine map.
+ */
+function evalBatchNorm(x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, relu: boolean): Tensor {
+  const c = x.shape[1]!;
+  const backend = x.storage.backend;
+  const needsGrad = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
+  return tidy(() => {
+    if (needsGrad) {
+      const at = (t: Tensor) => t.reshape([1, c, 1, 1]);
+      let y = x.sub(at(runningMean)).div(at(runningVar.add(eps).sqrt()));
+      if (weight) y = y.mul(at(weight));
+      if (bias) y = y.add(at(bias));
+      return relu ? y.relu() : y;
+    }
+    const stats = cat([runningMean, runningVar]);
+    const wt = weight ?? full([c], 1, { device: x.device });
+    const bs = bias ?? full([c], 0, { device: x.device });
+    const [n, , h, w] = x.shape as [number, number, number, number];
+    const handles = [x, stats, wt, bs].map((t) => t.handle('batchNorm2d'));
+    return result(backend, backend.batchNormApply(handles[0], handles[1], handles[2], handles[3], { n, c, hw: h * w, eps, relu }), x.shape);
+  });
+}
