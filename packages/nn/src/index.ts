@@ -22,3 +22,4 @@ export {
 } from './safetensors.js';
 export { summary } from './summary.js';
 export * from './training/index.js';
+export { resnet, ResNet, BasicBlock, checkResNetConfig, resnetFeatureSize, type ResNetConfig, type ResNetOptions } from './models/resnet.js';

@@ -89,11 +89,13 @@ export function batchNorm2d(
         { ...s, eps },
       );
       const both = result(backend, sums, [2, c]);
+      const dxTensor = result(backend, dx, x.shape);
       const grads = [
-        needs[0] ? result(backend, dx, x.shape) : (backend.free(dx), null),
+        needs[0] ? dxTensor : null,
         needs[1] ? narrow(both, 0, 1, 1).reshape([c]) : null,
         needs[2] ? narrow(both, 0, 0, 1).reshape([c]) : null,
       ];
+      if (!needs[0]) dxTensor.dispose();
       return grads.slice(0, inputs.length);
     });
   });
