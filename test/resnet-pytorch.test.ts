@@ -7,7 +7,7 @@
  * with the blog CNN golden test's tolerances (1e-4 relative to each
  * tensor's largest value).
  */
-import { crossEntropy, noGrad, type ResNetConfig, resnet, SGD, tensor, tidy, type Module } from '@pneumo/nn';
+import { BasicBlock, crossEntropy, noGrad, type ResNetConfig, resnet, SGD, tensor, tidy, type Module } from '@pneumo/nn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formula } from './support/blog-cnn.js';
 import { decode, type Encoded, load, readFixtures } from './support/fixtures.js';
@@ -57,7 +57,7 @@ describe.each(['cpu', 'webgpu'] as const)('the ResNet on %s matches PyTorch', (d
     expect([...model.stateDict()].map(([k, t]) => [k, [...t.shape]])).toEqual(fx.state_dict);
     expect(model.parameterCount()).toBe(fx.param_count);
     // The fixture covers both kinds of shortcut.
-    expect(model.stages[0]!.layers.some((b) => (b as { downsample: unknown }).downsample)).toBe(false);
+    expect(model.stages[0]!.layers.some((b) => b instanceof BasicBlock && b.downsample !== null)).toBe(false);
     expect(model.stateDict().has('layer2.0.downsample.0.weight')).toBe(true);
     model.dispose();
   });
