@@ -4,14 +4,14 @@
  * ships under models/. Loading goes through the app's own checkpoint code,
  * so the page and `pneumo predict` build the same model.
  */
-import type { Sequential } from '@pneumo/nn';
-import { type CheckpointInfo, checkCheckpointInfo, type Ensemble, modelFromCheckpoint } from '@pneumo/pneumonia/browser';
+import type { Module } from '@pneumo/nn';
+import { type CheckpointInfo, checkCheckpointInfo, modelFromCheckpoint } from '@pneumo/pneumonia/browser';
 import { fileBytes } from './dom.js';
 
 export interface LoadedModel {
   name: string;
   info: CheckpointInfo;
-  model: Sequential | Ensemble;
+  model: Module;
 }
 
 /** The model the project ships (models/ is served next to the app). */

@@ -3,13 +3,13 @@
  * Node, a file picker or a URL in the browser): the JSON description and
  * the safetensors weights, turned into a ready model.
  */
-import { type DeviceName, type Sequential, safetensorsToStateDict } from '@pneumo/nn';
+import { checkResNetConfig, type DeviceName, type Module, type ResNetConfig, safetensorsToStateDict } from '@pneumo/nn';
 import type { TaskMode } from './classes.js';
 import type { Normalization } from './data/batches.js';
 import { type Contrast, CONTRASTS, type Fit, FITS } from './data/image.js';
 import type { OperatingPoint } from './uncertainty.js';
 import type { PriorShift } from './prior-shift.js';
-import { blogCnn } from './model.js';
+import { ARCHITECTURES, type Architecture, buildModel, INPUT_SIZE } from './model.js';
 import { Ensemble } from './ensemble.js';
 
 /** One file of a checkpoint set, as its manifest records it. */
@@ -22,8 +22,10 @@ export interface CheckpointPart {
 export interface CheckpointInfo {
   format: 'pneumo-checkpoint';
   version: 1;
-  architecture: 'blog-cnn';
-  /** A seed ensemble of this many blog CNNs (weights `members.<i>.…`); absent: one. */
+  architecture: Architecture;
+  /** The ResNet's configuration (architecture 'resnet' only). */
+  resnet?: ResNetConfig;
+  /** A seed ensemble of this many networks (weights `members.<i>.…`); absent: one. */
   members?: number;
   outputs: number;
   mode: TaskMode;
@@ -65,7 +67,7 @@ export interface CheckpointInfo {
 export function checkCheckpointInfo(value: unknown, name: string): CheckpointInfo {
   const info = value as Partial<CheckpointInfo> | null;
   if (!info || typeof info !== 'object' || info.format !== 'pneumo-checkpoint') throw new Error(`${name} is not a pneumo checkpoint`);
-  if (info.architecture !== 'blog-cnn') throw new Error(`${name}: unknown architecture '${String(info.architecture)}'`);
+  if (!ARCHITECTURES.includes(info.architecture as Architecture)) throw new Error(`${name}: unknown architecture '${String(info.architecture)}'`);
   const n = info.normalization;
   const ok =
     Array.isArray(info.classes) &&
@@ -87,18 +89,37 @@ export function checkCheckpointInfo(value: unknown, name: string): CheckpointInf
     Number.isFinite(n.std) &&
     n.std > 0;
   if (!ok) throw new Error(`${name}: the checkpoint description is incomplete or invalid (classes, outputs, inputSize, fit, contrast, tta, members, operatingPoint, priorShift, normalization)`);
+  checkArchitecture(info, name);
   return info as CheckpointInfo;
 }
 
-/** The model a checkpoint describes, before its weights are loaded: one blog CNN or an ensemble of them. */
-export function emptyModel(info: CheckpointInfo, device?: DeviceName): Sequential | Ensemble {
-  const one = () => blogCnn({ outputs: info.outputs, device });
+/** The network's own fields agree with the description's (a ResNet built for another input or class count would load and then fail). */
+function checkArchitecture(info: Partial<CheckpointInfo>, name: string): void {
+  if (info.architecture === 'blog-cnn') {
+    if (info.inputSize !== INPUT_SIZE || info.resnet !== undefined) throw new Error(`${name}: a blog-CNN checkpoint takes ${INPUT_SIZE}x${INPUT_SIZE} input and has no ResNet configuration`);
+    return;
+  }
+  const r = info.resnet;
+  if (!r || typeof r !== 'object') throw new Error(`${name}: a ResNet checkpoint needs its configuration ('resnet')`);
+  try {
+    checkResNetConfig(r);
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`);
+  }
+  if (r.inputSize !== info.inputSize || r.classes !== info.outputs) {
+    throw new Error(`${name}: the ResNet configuration (input ${r.inputSize}, ${r.classes} classes) disagrees with the description (input ${info.inputSize}, ${info.outputs} outputs)`);
+  }
+}
+
+/** The model a checkpoint describes, before its weights are loaded: one network or an ensemble of them. */
+export function emptyModel(info: CheckpointInfo, device?: DeviceName): Module {
+  const one = () => buildModel({ architecture: info.architecture, inputSize: info.inputSize, outputs: info.outputs, resnet: info.resnet }, { device });
   if (!info.members) return one();
   return new Ensemble(Array.from({ length: info.members }, one), info.classes.length);
 }
 
 /** The model of a checkpoint, with its weights loaded, in eval mode. */
-export function modelFromCheckpoint(info: CheckpointInfo, weights: Uint8Array, device?: DeviceName): Sequential | Ensemble {
+export function modelFromCheckpoint(info: CheckpointInfo, weights: Uint8Array, device?: DeviceName): Module {
   const model = emptyModel(info, device);
   const { dict } = safetensorsToStateDict(weights, device);
   try {

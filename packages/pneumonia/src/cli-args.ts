@@ -41,7 +41,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   train: {
     usage: 'pneumo train [options]',
     summary:
-      'Trains the blog CNN, validating every epoch on a patient-level split; writes best and last checkpoints to --out,\n' +
+      'Trains the blog CNN (or --arch resnet), validating every epoch on a patient-level split; writes best and last checkpoints to --out,\n' +
       `then evaluates the best on the test split. Without --data: a synthetic dataset in ${DEFAULT_DATA} (made on first use).`,
     options: {
       data: str('DIR', 'dataset root in the Kaggle layout', DEFAULT_DATA),
@@ -49,14 +49,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
       epochs: int(1, 10_000, 'epochs to train', '10'),
       'batch-size': int(1, 4096, 'images per step', '32'),
       optimizer: choice(['adam', 'sgd'], 'optimizer', 'adam'),
-      lr: { rule: { kind: 'number', min: 0, max: 10, minExclusive: true }, help: 'learning rate (default 3e-4 for adam, 0.01 for sgd)' },
+      lr: { rule: { kind: 'number', min: 0, max: 10, minExclusive: true }, help: 'learning rate (default 3e-4 for adam, 1e-3 for adam with the ResNet, 0.01 for sgd)' },
       'weight-decay': { rule: { kind: 'number', min: 0, max: 1 }, help: 'weight decay (default 0 for adam, 5e-4 for sgd)' },
       seed: int(0, 2 ** 31 - 1, 'random seed', '1'),
       'split-seed': int(0, 2 ** 31 - 1, 'seed of the patient-level validation split (default: --seed; the members of an ensemble share one)'),
       resume: flag('continue the run in --out from its last checkpoint'),
       force: flag('replace the checkpoints of an earlier run in --out'),
       binary: flag('two classes (normal, pneumonia) instead of three'),
-      outputs: int(2, 1000, 'head outputs (the blog: 10)', '10'),
+      outputs: int(2, 1000, 'head outputs (default: the blog CNN 10; the ResNet one per class)'),
+      arch: choice(['blog-cnn', 'resnet'], 'the network: the blog CNN (32x32 input) or a ResNet of basic blocks', 'blog-cnn'),
+      'input-size': int(16, 256, 'input side for the ResNet, e.g. 64, 96 or 128 (default 64; the blog CNN takes 32)'),
+      widths: str('W,W,...', 'ResNet stage widths (default 16,32,64,128)'),
+      blocks: str('B,B,...', 'ResNet basic blocks per stage (default 2 per stage)'),
       'val-fraction': { rule: { kind: 'number', min: 0, max: 0.9 }, help: 'fraction of training patients held out', default: '0.15' },
       patience: int(1, 10_000, 'epochs without a better validation macro-F1 before stopping', '5'),
       fit: choice(FITS, 'how the X-ray becomes square (chest: drop an 8% border, then stretch)', 'stretch'),

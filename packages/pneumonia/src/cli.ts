@@ -22,6 +22,7 @@ import { formatStress } from './stress.js';
 import { writeReport } from './report/report.js';
 import { readCheckpointInfo } from './checkpoint.js';
 import { train } from './train.js';
+import type { Architecture } from './model.js';
 import type { SplitName } from './data/layout.js';
 import type { AugmentStrength, Sampling } from './data/batches.js';
 import type { Contrast, Fit } from './data/image.js';
@@ -74,6 +75,14 @@ const probabilities = (p: Record<string, number>) =>
     .map(([c, v]) => `${c} ${(100 * v).toFixed(1)}%`)
     .join(', ');
 
+/** A comma-separated list of positive integers (--widths 16,32,64), or undefined when not given. */
+function intList(value: unknown, name: string): number[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = String(value).split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^[1-9]\d{0,3}$/.test(p))) throw new UsageError(`--${name}: expected comma-separated positive integers, got '${String(value)}'`);
+  return parts.map(Number);
+}
+
 async function trainCommand(v: Values): Promise<number> {
   const data = v.data as string;
   if (data === DEFAULT_DATA) ensureDefaultData(data);
@@ -92,7 +101,11 @@ async function trainCommand(v: Values): Promise<number> {
       resume: v.resume as boolean,
       force: v.force as boolean,
       mode: v.binary ? 'binary' : 'three-class',
-      outputs: v.outputs as number,
+      outputs: v.outputs as number | undefined,
+      architecture: v.arch as Architecture,
+      inputSize: v['input-size'] as number | undefined,
+      widths: intList(v.widths, 'widths'),
+      blocks: intList(v.blocks, 'blocks'),
       valFraction: v['val-fraction'] as number,
       patience: v.patience as number,
       fit: v.fit as Fit,

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { safetensorsToStateDict, type Sequential, serializeSafetensors } from '@pneumo/nn';
+import { safetensorsToStateDict, serializeSafetensors } from '@pneumo/nn';
 import { writeFileAtomic } from '@pneumo/nn/node';
 import { checkpointBase, readCheckpointInfo } from './checkpoint.js';
 import { type CheckpointInfo, emptyModel } from './checkpoint-format.js';
@@ -44,7 +44,7 @@ export interface EnsembleOptions {
 }
 
 /** What must agree between members for their probabilities to be averaged on one input. */
-const SHARED = ['architecture', 'mode', 'outputs', 'inputSize', 'fit', 'contrast', 'tta'] as const;
+const SHARED = ['architecture', 'resnet', 'mode', 'outputs', 'inputSize', 'fit', 'contrast', 'tta'] as const;
 
 export async function buildEnsemble(o: EnsembleOptions, log: (line: string) => void = () => {}): Promise<{ info: CheckpointInfo; weights: string; manifest: string; bytes: number; dev: Metrics; validation: Metrics }> {
   if (o.members.length < 2) throw new Error(`an ensemble needs at least 2 member checkpoints, got ${o.members.length}`);
@@ -71,7 +71,7 @@ export async function buildEnsemble(o: EnsembleOptions, log: (line: string) => v
   const val = loadImages(split.val, { size: first.inputSize, fit: first.fit, contrast: first.contrast });
   log(`members: ${o.members.length}; dev set ${dev.root} (${dev.indices.length} images); validation patients: ${val.records.length} images`);
 
-  const loaded = o.members.map((m) => loadModel(m).model as Sequential);
+  const loaded = o.members.map((m) => loadModel(m).model);
   const model = new Ensemble(loaded, k);
   try {
     const base = { ...first, members: o.members.length, priorShift: undefined, operatingPoint: undefined };

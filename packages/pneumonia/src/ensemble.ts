@@ -1,18 +1,18 @@
 /**
- * A seed ensemble of blog CNNs: the prediction is the mean of the members'
+ * A seed ensemble of networks of one architecture: the prediction is the mean of the members'
  * class probabilities (each member's softmax over the first `classes`
  * outputs, as a single model's prediction is). forward() returns the log
  * of that mean, so anything that takes the softmax of a model's first
  * `classes` outputs (predictProbs) reads the ensemble's probabilities. The
  * state-dict keys are `members.<i>.<member key>`.
  */
-import { add, log, Module, mul, narrow, type Sequential, type Tensor, tidy } from '@pneumo/nn';
+import { add, log, Module, mul, narrow, type Tensor, tidy } from '@pneumo/nn';
 
 export class Ensemble extends Module {
-  readonly members: readonly Sequential[];
+  readonly members: readonly Module[];
 
   constructor(
-    members: readonly Sequential[],
+    members: readonly Module[],
     readonly classes: number,
   ) {
     super();

@@ -1,4 +1,4 @@
-import type { Sequential } from '@pneumo/nn';
+import type { Module } from '@pneumo/nn';
 import { loadCheckpointWeights, readCheckpointInfo, type CheckpointInfo } from './checkpoint.js';
 import { preprocess } from './data/image.js';
 import { discover, type ImageRecord, type Skipped, type SplitName } from './data/layout.js';
@@ -14,10 +14,9 @@ import type { Ensemble } from './ensemble.js';
 import { emptyModel } from './checkpoint-format.js';
 import { argmaxRow, pneumoniaScore } from './uncertainty.js';
 
-/** A trained model (one blog CNN, or an ensemble of them) and its checkpoint description. */
-export function loadModel(weights: string): { model: Sequential | Ensemble; info: CheckpointInfo } {
+/** A trained model (one network, or an ensemble of them) and its checkpoint description. */
+export function loadModel(weights: string): { model: Module; info: CheckpointInfo } {
   const info = readCheckpointInfo(weights);
-  if (info.architecture !== 'blog-cnn') throw new Error(`unknown architecture '${info.architecture}' in ${weights}`);
   const model = emptyModel(info);
   loadCheckpointWeights(weights, model);
   model.eval();

@@ -1,11 +1,12 @@
 /**
- * Grad-CAM on the blog CNN's last convolution: the gradient of the class
- * score with respect to that layer's (post-ReLU) activations, averaged over
+ * Grad-CAM on a network's last convolutional activations (the blog CNN's
+ * last convolution after its ReLU; the ResNet's last stage): the gradient of
+ * the class score with respect to those activations, averaged over
  * space, weights the activation maps; their ReLU'd sum, upsampled to the
  * X-ray, shows where the network looked. Pure computation: `pneumo explain`
  * writes it as a PNG, the browser app draws it on a canvas.
  */
-import { Conv2d, Generator, type Module, noGrad, Sequential, type Tensor, tensor, tidy } from '@pneumo/nn';
+import { Conv2d, Generator, type Module, noGrad, ResNet, Sequential, type Tensor, tensor, tidy } from '@pneumo/nn';
 import { membersOf } from './ensemble.js';
 import { checkpointProbs } from './infer.js';
 import { argmaxRow } from './uncertainty.js';
@@ -47,8 +48,7 @@ export async function gradCamOf(model: Module, info: ExplainInfo, imageBytes: Ui
   let cam: Float32Array | null = null;
   let camSize = 0;
   for (const m of members) {
-    if (!(m instanceof Sequential)) throw new Error('explain: Grad-CAM needs a sequential model');
-    const one = await memberCam(m, input, size, cls);
+    const one = await memberCam(m, camSplit(m), input, size, cls);
     if (!cam) cam = new Float32Array(one.cam.length);
     for (let i = 0; i < cam.length; i++) cam[i]! += one.cam[i]! / members.length;
     camSize = one.camSize;
@@ -62,32 +62,38 @@ export async function gradCamOf(model: Module, info: ExplainInfo, imageBytes: Ui
   };
 }
 
-/** One network's Grad-CAM for class `cls` at its last convolution (after its ReLU), scaled to [0, 1]. */
-async function memberCam(model: Sequential, input: Float32Array, size: number, cls: number): Promise<{ cam: Float32Array; camSize: number }> {
+/** A network cut where Grad-CAM looks: the activations there, and the logits from them. */
+interface CamSplit {
+  toActivations(x: Tensor): Tensor;
+  fromActivations(a: Tensor): Tensor;
+}
+
+/** Where each architecture is explained: the blog CNN after its last convolution's ReLU, the ResNet after its last stage. */
+function camSplit(model: Module): CamSplit {
+  if (model instanceof ResNet) return { toActivations: (x) => model.features(x), fromActivations: (a) => model.head(a) };
+  if (!(model instanceof Sequential)) throw new Error(`explain: Grad-CAM takes the blog CNN or a ResNet, not a ${model.constructor.name}`);
   const layers = model.layers;
-  // The last convolution and the ReLU after it: activations are taken there.
   let cut = -1;
   layers.forEach((l, i) => {
     if (l instanceof Conv2d) cut = i + 1;
   });
   if (cut < 0) throw new Error('explain: the model has no convolution');
+  const run = (h: Tensor, from: number, to: number) => {
+    for (let i = from; i < to; i++) h = layers[i]!.forward(h);
+    return h;
+  };
+  return { toActivations: (x) => run(x, 0, cut + 1), fromActivations: (a) => run(a, cut + 1, layers.length) };
+}
+
+/** One network's Grad-CAM for class `cls` at its split, scaled to [0, 1]. */
+async function memberCam(model: Module, split: CamSplit, input: Float32Array, size: number, cls: number): Promise<{ cam: Float32Array; camSize: number }> {
   const wasTraining = model.training;
   model.eval();
   const x = tensor(input, { shape: [1, 3, size, size] });
   // Forward to the cut without gradients, then from a leaf at the cut.
-  const acts = noGrad(() =>
-    tidy(() => {
-      let h = x;
-      for (let i = 0; i <= cut; i++) h = layers[i]!.forward(h);
-      return h;
-    }),
-  );
+  const acts = noGrad(() => tidy(() => split.toActivations(x)));
   acts.requiresGrad = true;
-  const logits = tidy(() => {
-    let h: Tensor = acts;
-    for (let i = cut + 1; i < layers.length; i++) h = layers[i]!.forward(h);
-    return h;
-  });
+  const logits = tidy(() => split.fromActivations(acts));
   const onehot = new Float32Array(logits.shape[1]!);
   onehot[cls] = 1;
   const g = tensor(onehot, { shape: logits.shape });

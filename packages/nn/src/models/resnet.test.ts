@@ -4,7 +4,7 @@
  * PyTorch are in test/resnet-pytorch.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { noGrad, randn, resnet, resnetFeatureSize } from '../index.js';
+import { memory, noGrad, randn, resnet, resnetFeatureSize } from '../index.js';
 
 describe('resnet()', () => {
   it('builds torchvision’s resnet18 layout and names with the imagenet stem (11,689,512 parameters with 1000 classes)', () => {
@@ -26,6 +26,16 @@ describe('resnet()', () => {
     expect(y.shape).toEqual([2, 3]);
     expect(() => m.forward(randn([2, 3, 32, 32], { device: 'cpu' }))).toThrow(/expected input \[N, 3, 24, 24\], got \[2, 3, 32, 32\]/);
     expect(() => m.forward(randn([2, 1, 24, 24], { device: 'cpu' }))).toThrow(/expected input \[N, 3, 24, 24\]/);
+  });
+
+  it('leaves no tensor behind once built, loaded and disposed', () => {
+    const before = memory().tensors;
+    const a = resnet({ widths: [4, 8], blocks: [1, 1], classes: 3, inputSize: 16 }, { device: 'cpu' });
+    const b = resnet({ widths: [4, 8], blocks: [1, 1], classes: 3, inputSize: 16 }, { device: 'cpu' });
+    b.loadStateDict(a.stateDict());
+    a.dispose();
+    b.dispose();
+    expect(memory().tensors).toBe(before);
   });
 
   it('refuses configurations that cannot be built, naming the field', () => {

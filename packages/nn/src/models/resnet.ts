@@ -67,7 +67,9 @@ export function checkResNetConfig(c: ResNetConfig): void {
  */
 function conv(inCh: number, outCh: number, k: number, stride: number, o: LayerOptions): Conv2d {
   const c = new Conv2d(inCh, outCh, k, { ...o, stride, padding: (k - 1) / 2, bias: false });
-  c.weight.assign(init.kaimingNormal(c.weight.shape, { ...o, mode: 'fanOut', nonlinearity: 'relu' }));
+  const w = init.kaimingNormal(c.weight.shape, { ...o, mode: 'fanOut', nonlinearity: 'relu' });
+  c.weight.assign(w);
+  w.dispose();
   return c;
 }
 
