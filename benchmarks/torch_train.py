@@ -1,9 +1,13 @@
-"""PyTorch CPU throughput of the blog CNN, for bench:train's comparison.
+"""PyTorch CPU throughput of the blog CNN or the app's ResNet, for bench:train's comparison.
 
 Reads the configurations as JSON on argv[1] ([{"mode", "batch", "optimizer"}]),
+the step count on argv[2] and the model spec on argv[3] (pneumo's ModelSpec:
+{"architecture": "blog-cnn" | "resnet", "inputSize", "resnet": {...}}),
 prints one JSON list of images per second, in the same order. Same network,
 same batch sizes, the loss read every step (.item()), median of timed steps
-after warm-up, like the pneumo side.
+after warm-up, like the pneumo side. Also names the BLAS library the process
+loaded (Debian picks it with update-alternatives: libopenblas0-openmp for
+OpenBLAS).
 """
 import json
 import os
@@ -24,10 +28,52 @@ def blog_cnn():
         nn.Flatten(), nn.Linear(4096, 1024), nn.ReLU(), nn.Linear(1024, 512), nn.ReLU(), nn.Linear(512, 10))
 
 
-def images_per_second(cfg, steps):
+class BasicBlock(nn.Module):
+    """torchvision's BasicBlock."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+def resnet(c):
+    """pneumo's resnet() with the small stem (3x3, stride 1)."""
+    if c["stem"] != "small":
+        raise ValueError("only the small stem is benchmarked")
+    w = c["widths"]
+    layers = [nn.Conv2d(c["inChannels"], w[0], 3, 1, 1, bias=False), nn.BatchNorm2d(w[0]), nn.ReLU(inplace=True)]
+    cin = w[0]
+    for i, (width, blocks) in enumerate(zip(w, c["blocks"])):
+        for b in range(blocks):
+            layers.append(BasicBlock(cin if b == 0 else width, width, 2 if (b == 0 and i > 0) else 1))
+        cin = width
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, c["classes"])]
+    return nn.Sequential(*layers)
+
+
+def blas_library():
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1].rsplit("/", 1)[-1] for line in f if "blas" in line.lower()}
+    return ", ".join(sorted(libs)) or "none loaded"
+
+
+def images_per_second(cfg, steps, spec):
     torch.manual_seed(0)
-    model = blog_cnn()
-    x = torch.randn(cfg["batch"], 3, 32, 32)
+    model = resnet(spec["resnet"]) if spec["architecture"] == "resnet" else blog_cnn()
+    n = spec["inputSize"]
+    x = torch.randn(cfg["batch"], 3, n, n)
     y = torch.arange(cfg["batch"]) % 3
     if cfg["mode"] == "train":
         opt = (torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9) if cfg["optimizer"] == "sgd"
@@ -62,5 +108,6 @@ if __name__ == "__main__":
     torch.set_num_threads(os.cpu_count() or 1)
     configs = json.loads(sys.argv[1])
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "imgPerS": [images_per_second(c, steps) for c in configs]}))
+    spec = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {"architecture": "blog-cnn", "inputSize": 32}
+    rates = [images_per_second(c, steps, spec) for c in configs]
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(), "imgPerS": rates}))

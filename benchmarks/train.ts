@@ -1,9 +1,11 @@
 /**
- * End-to-end throughput of the blog CNN: training steps (forward, loss,
- * backward, optimizer, the loss read back every step as a real loop does)
- * and inference, after the tuner has settled, with TensorFlow.js's webgpu
- * backend on the same adapter as the in-process baseline.
+ * End-to-end throughput of the blog CNN (or the app's ResNet, --model
+ * resnet): training steps (forward, loss, backward, optimizer, the loss read
+ * back every step as a real loop does) and inference, after the tuner has
+ * settled, against PyTorch on the CPU (same model and batch, in the same
+ * run) and, for the blog CNN, TensorFlow.js's webgpu backend on the same adapter.
  *
+ *   npm run bench:train -- --model resnet [--input-size 64]  # the ResNet (RESNET_DEFAULTS)
  *   npm run bench:train                                   # llvmpipe
  *   npm run bench:train -- --adapter swiftshader --quick  # SGD at batch 32 and inference only
  *   npm run bench:train -- --kernel-class gpu             # the GPU-shaped kernels
@@ -31,7 +33,7 @@ import {
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Profiler } from '@pneumo/kernels';
-import { blogCnn } from '@pneumo/pneumonia';
+import { buildModel, type ModelSpec, modelSpec } from '@pneumo/pneumonia';
 import { parseBenchArgs, writeResults } from './common.js';
 import { loadTfjs, type TfHandle } from './tfjs.js';
 import { tfjsBlogCnn } from './tfjs-blog-cnn.js';
@@ -40,6 +42,11 @@ const args = parseBenchArgs(process.argv.slice(2));
 const quick = args.flag('quick');
 const steps = Number(args.value('steps') ?? (args.adapter === 'swiftshader' ? 3 : 10));
 const tfjsSteps = Number(args.value('tfjs-steps') ?? 2);
+const architecture = (args.value('model') ?? 'blog-cnn') === 'resnet' ? 'resnet' : 'blog-cnn';
+if (!['blog-cnn', 'resnet', undefined].includes(args.value('model'))) throw new Error(`--model: blog-cnn or resnet, got ${args.value('model')}`);
+const spec: ModelSpec = modelSpec({ architecture, inputSize: args.value('input-size') ? Number(args.value('input-size')) : undefined }, 3);
+const size = spec.inputSize;
+const makeModel = (o: { device?: 'webgpu' | 'cpu'; generator?: Generator } = {}) => buildModel(spec, o);
 
 interface Config {
   mode: 'train' | 'infer';
@@ -63,10 +70,10 @@ const CONFIGS: Config[] = quick
 const label = (c: Config) => (c.mode === 'train' ? `train ${c.optimizer} batch ${c.batch}` : `inference batch ${c.batch}`);
 
 function randomBatch(batch: number, device: 'webgpu' | 'cpu' = 'webgpu'): { x: Tensor; y: Tensor } {
-  const xs = new Float32Array(batch * 3 * 32 * 32);
+  const xs = new Float32Array(batch * 3 * size * size);
   for (let i = 0; i < xs.length; i++) xs[i] = Math.sin(i * 0.37) * 0.8;
   const ys = Int32Array.from({ length: batch }, (_, i) => i % 3);
-  return { x: tensor(xs, { shape: [batch, 3, 32, 32], device }), y: tensor(ys, { shape: [batch], device }) };
+  return { x: tensor(xs, { shape: [batch, 3, size, size], device }), y: tensor(ys, { shape: [batch], device }) };
 }
 
 /**
@@ -77,7 +84,7 @@ function randomBatch(batch: number, device: 'webgpu' | 'cpu' = 'webgpu'): { x: T
  */
 async function verify(batch: number): Promise<{ loss: number; worstGrad: number; worstName: string }> {
   const run = async (device: 'webgpu' | 'cpu') => {
-    const model = blogCnn({ device, generator: new Generator(7) });
+    const model = makeModel({ device, generator: new Generator(7) });
     const { x, y } = randomBatch(batch, device);
     const loss = tidy(() => crossEntropy(model.forward(x), y));
     loss.backward();
@@ -155,7 +162,7 @@ async function profileStep(step: () => Promise<void>): Promise<{ groups: Profile
 let profile: Awaited<ReturnType<typeof profileStep>> | null = null;
 
 async function pneumoRun(c: Config): Promise<number> {
-  const model = blogCnn();
+  const model = makeModel();
   const { x, y } = randomBatch(c.batch);
   let opt: Optimizer | null = null;
   let step: () => Promise<void>;
@@ -220,16 +227,17 @@ interface Row {
 function torchRun(configs: Config[]): { imgPerS: number[]; version: string; threads: number } | string {
   const python = process.env.PNEUMO_PYTHON ?? '/usr/bin/python3';
   const script = fileURLToPath(new URL('../torch_train.py', import.meta.url));
-  const r = spawnSync(python, [script, JSON.stringify(configs), String(Math.max(5, steps))], { encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(python, [script, JSON.stringify(configs), String(Math.max(5, steps)), JSON.stringify(spec)], { encoding: 'utf8', timeout: 600_000 });
   if (r.error || r.status !== 0) return `PyTorch not measured: ${r.error?.message ?? r.stderr.trim().split('\n').pop()} (apt-get install -y python3-torch)`;
-  const out = JSON.parse(r.stdout) as { imgPerS: number[]; torch: string; threads: number };
-  return { imgPerS: out.imgPerS, version: out.torch, threads: out.threads };
+  const out = JSON.parse(r.stdout) as { imgPerS: number[]; torch: string; threads: number; blas: string };
+  return { imgPerS: out.imgPerS, version: `${out.torch} (BLAS: ${out.blas})`, threads: out.threads };
 }
 
 async function main(): Promise<void> {
   await init({ device: 'webgpu', adapter: args.adapter });
   const ctx = gpuContext()!;
-  const tf = args.flag('no-tfjs') ? null : await loadTfjs(args.adapter);
+  // TF.js runs the blog CNN only (benchmarks/tfjs-blog-cnn.ts).
+  const tf = args.flag('no-tfjs') || architecture !== 'blog-cnn' ? null : await loadTfjs(args.adapter);
   let check: Awaited<ReturnType<typeof verify>> | null = null;
   if (args.flag('verify')) {
     check = await verify(4);
@@ -241,6 +249,9 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   }
+  const counted = makeModel({ device: 'cpu' });
+  console.log(`model: ${architecture} at ${size}x${size}${spec.resnet ? ` (widths ${spec.resnet.widths}, blocks ${spec.resnet.blocks})` : ''}, ${counted.parameterCount().toLocaleString('en')} parameters`);
+  counted.dispose();
   console.log(`kernel class: ${ctx.kernelClass}; ${steps} timed steps per configuration after warm-up${tf ? `; TF.js webgpu on the same adapter, ${tfjsSteps} steps` : ''}\n`);
   const torch = args.flag('no-torch') ? 'PyTorch not measured (--no-torch)' : torchRun(CONFIGS);
   console.log(typeof torch === 'string' ? torch : `PyTorch ${torch.version} on the CPU (${torch.threads} threads) in the same run`);
@@ -273,7 +284,7 @@ async function main(): Promise<void> {
   const peakMb = process.resourceUsage().maxRSS / 1024;
   const mem = memory();
   console.log(`\npeak resident memory ${peakMb.toFixed(0)} MB; live tensors at the end ${mem.tensors}`);
-  writeResults(`train-${args.adapter}-${ctx.kernelClass}`, { adapter: ctx.adapter, kernelClass: ctx.kernelClass, steps, verify: check, rows, profile, peakMb });
+  writeResults(`train-${architecture === 'resnet' ? `resnet${size}-` : ''}${args.adapter}-${ctx.kernelClass}`, { adapter: ctx.adapter, kernelClass: ctx.kernelClass, model: spec, steps, verify: check, rows, profile, peakMb });
 }
 
 await main();

@@ -197,6 +197,26 @@ describe('the web app in Chromium (SwiftShader)', () => {
     await page.close();
   });
 
+  it('trains a ResNet in the tab (batch norm, residual blocks): the loss falls over 30 steps', async () => {
+    const page = await openPage();
+    await page.click('button[data-view="train"]');
+    await page.selectOption('#train-net', 'resnet');
+    await page.fill('#train-per-class', '16');
+    await page.fill('#train-batch', '8');
+    await page.fill('#train-steps', '30');
+    await page.click('#train-start');
+    await page.waitForSelector('#train-status[data-done="1"], #train-status[data-done="error"]', { state: 'attached', timeout: 240_000 });
+    expect(await page.textContent('#train-status')).not.toMatch(/failed/);
+    expect(await page.getAttribute('#train-status', 'data-done')).toBe('1');
+    const losses = JSON.parse((await page.getAttribute('#train-status', 'data-losses'))!) as number[];
+    expect(losses).toHaveLength(30);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-8))).toBeLessThan(0.9 * mean(losses.slice(0, 8)));
+    console.log(`page: ResNet training at ${await page.getAttribute('#train-status', 'data-img-per-s')} img/s (batch 8), loss ${mean(losses.slice(0, 8)).toFixed(3)} -> ${mean(losses.slice(-8)).toFixed(3)}`);
+    await page.close();
+  });
+
   it('says so, and disables the app, in a browser without WebGPU', async () => {
     const page = await openPage(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
     expect(await page.getAttribute('body', 'data-webgpu')).toBe('none');

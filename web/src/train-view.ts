@@ -11,6 +11,8 @@ import {
   Linear,
   MaxPool2d,
   ReLU,
+  type Module,
+  resnet,
   Sequential,
   tensor,
   tidy,
@@ -37,6 +39,14 @@ function smallCnn(g: Generator): Sequential {
     new ReLU(),
     new Linear(32, 3, { generator: g }),
   );
+}
+
+/** The networks the view trains, by the select's value. */
+function network(net: string, g: Generator): { model: Module; lr: number } {
+  if (net === 'blog') return { model: blogCnn({ outputs: 3, generator: g }), lr: 3e-4 };
+  // A ResNet small enough for a tab: three stages of one basic block each.
+  if (net === 'resnet') return { model: resnet({ widths: [16, 32, 64], blocks: [1, 1, 1], classes: 3, inputSize: SIZE }, { generator: g }), lr: 1e-3 };
+  return { model: smallCnn(g), lr: 2e-3 };
 }
 
 /** Synthetic X-rays at the network's input size, with labels and a held-out fifth. */
@@ -73,8 +83,8 @@ async function run(): Promise<void> {
   status.textContent = 'drawing synthetic X-rays…';
   status.dataset.done = '0';
   const d = syntheticData(perClass, g);
-  const model = net === 'blog' ? blogCnn({ outputs: 3, generator: g }) : smallCnn(g);
-  const opt = new Adam(model.parameters(), { lr: net === 'blog' ? 3e-4 : 2e-3 });
+  const { model, lr } = network(net, g);
+  const opt = new Adam(model.parameters(), { lr });
   const loss: Series = { label: 'training loss', colour: '#2e5bff', points: [], axis: 'left' };
   const acc: Series = { label: 'validation accuracy', colour: '#12b76a', points: [], axis: 'right' };
   const buf = new Float32Array(batch * 3 * SIZE * SIZE);

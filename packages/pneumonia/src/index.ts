@@ -1,5 +1,19 @@
 export { CLASS_NAMES, BINARY_CLASS_NAMES, classNames, labelFor, patientId, type ClassName, type TaskMode } from './classes.js';
-export { blogCnn, BLOG_OUTPUTS, INPUT_SIZE, INPUT_CHANNELS, type BlogCnnOptions } from './model.js';
+export {
+  blogCnn,
+  BLOG_OUTPUTS,
+  INPUT_SIZE,
+  INPUT_CHANNELS,
+  type BlogCnnOptions,
+  ARCHITECTURES,
+  type Architecture,
+  RESNET_DEFAULTS,
+  RESNET_INPUT_SIZE,
+  modelSpec,
+  buildModel,
+  type ModelSpec,
+  type ArchitectureOptions,
+} from './model.js';
 export { decodeGrey, resizeArea, fitSquare, preprocess, sniffFormat, type GreyImage, type Fit } from './data/image.js';
 export { discover, resolveRoot, patientSplit, EXPECTED_LAYOUT, SPLITS, type ImageRecord, type Skipped, type SplitName } from './data/layout.js';
 export { loadImages, pixelStats, defaultCacheDir, type LoadedImages } from './data/load.js';
