@@ -134,7 +134,7 @@ interface ProfileGroup {
 }
 
 /** One more step recorded, then every dispatch of it replayed and timed alone (see Profiler), grouped by op. */
-async function profileStep(step: () => Promise<void>): Promise<{ groups: ProfileGroup[]; stepMs: number; kernelMs: number }> {
+async function profileStep(step: () => Promise<void>): Promise<{ groups: ProfileGroup[]; shapes: ProfileGroup[]; stepMs: number; kernelMs: number }> {
   const ctx = gpuContext()!;
   const profiler = new Profiler();
   await ctx.sync();
@@ -147,8 +147,13 @@ async function profileStep(step: () => Promise<void>): Promise<{ groups: Profile
   }
   const stepMs = performance.now() - t0;
   const byOp = new Map<string, ProfileGroup>();
+  const byShape = new Map<string, ProfileGroup>();
   let kernelMs = 0;
   for (const r of await ctx.replayProfile(profiler)) {
+    const s = byShape.get(r.label) ?? { op: r.label, dispatches: 0, ms: 0 };
+    s.dispatches++;
+    s.ms += r.ms;
+    byShape.set(r.label, s);
     const op = r.label === r.kernel ? r.kernel : r.label.split(' [')[0]!;
     const g = byOp.get(op) ?? { op, dispatches: 0, ms: 0 };
     g.dispatches++;
@@ -156,7 +161,7 @@ async function profileStep(step: () => Promise<void>): Promise<{ groups: Profile
     kernelMs += r.ms;
     byOp.set(op, g);
   }
-  return { groups: [...byOp.values()].sort((a, b) => b.ms - a.ms), stepMs, kernelMs };
+  return { groups: [...byOp.values()].sort((a, b) => b.ms - a.ms), shapes: [...byShape.values()].sort((a, b) => b.ms - a.ms), stepMs, kernelMs };
 }
 
 let profile: Awaited<ReturnType<typeof profileStep>> | null = null;
@@ -280,6 +285,8 @@ async function main(): Promise<void> {
     for (const g of profile.groups) {
       console.log(`${g.op.padEnd(30)} ${String(g.dispatches).padStart(10)} ${g.ms.toFixed(1).padStart(9)} ${`${((100 * g.ms) / total).toFixed(1)}%`.padStart(7)}`);
     }
+    console.log('\nthe 12 costliest dispatch shapes:');
+    for (const g of profile.shapes.slice(0, 12)) console.log(`${g.op.slice(0, 90).padEnd(90)} ${String(g.dispatches).padStart(4)} ${g.ms.toFixed(1).padStart(8)} ms`);
   }
   const peakMb = process.resourceUsage().maxRSS / 1024;
   const mem = memory();

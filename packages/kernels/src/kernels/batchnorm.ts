@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { type BindingSpec, defineKernel, ENTRY_BUILTINS, elementEntry, input, LINEAR_WORKGROUP, output } from '../kernel.js';
+import { type BindingSpec, defineKernel, ENTRY_BUILTINS, input, LINEAR_WORKGROUP, output } from '../kernel.js';
 
 /**
  * Batch normalization over NCHW: `c` channels, each seen in `n` planes of
@@ -86,19 +86,53 @@ const statsKernel = () =>
   }`),
   });
 
+/** Elements of a plane each invocation of the elementwise passes handles (fewer, longer workgroups: their setup is what costs on the CPU adapters). */
+const PER_LANE = 16;
+
+/**
+ * The entry of the elementwise passes: a grid of (chunk of a plane, plane),
+ * so the channel comes from the workgroup (uniform) and no invocation
+ * divides by hw or c (integer division does not vectorize on the CPU
+ * adapters, and per element it cost more than the arithmetic).
+ */
+const planeEntry = (perChannel: string, body: string) => `@compute @workgroup_size(${WG})
+fn main(${ENTRY_BUILTINS}) {
+  let plane = wid.z * nwg.y + wid.y;
+  if (plane >= p.n * p.c) { return; }
+  let ch = plane % p.c;
+  // Once per invocation, not per element: the loads and the square root of the channel's constants.
+  ${perChannel.trim()}
+  let first = wid.x * ${WG * PER_LANE}u + lid;
+  for (var k = 0u; k < ${PER_LANE}u; k++) {
+    let j = first + k * ${WG}u;
+    if (j >= p.hw) { break; }
+    let i = plane * p.hw + j;
+    ${body.trim()}
+  }
+}`;
+
+/** [chunks of hw, planes] as a grid whose y and z stay within the 65535 limit. */
+function planeGrid(s: BatchNormShape): [number, number, number] {
+  const planes = s.n * s.c;
+  const z = Math.ceil(planes / 65535);
+  return [Math.ceil(s.hw / (WG * PER_LANE)), Math.ceil(planes / z), z];
+}
+
 /** The normalized-and-scaled value of X[i] in channel ch, and (with `relu`) clamped at zero. */
 const applyKernel = (relu: boolean) =>
   defineKernel({
     name: 'batchnorm_apply',
     config: { relu },
     bindings: [input('X'), input('Stats'), input('W'), input('B'), output('Y')],
-    params: [['total', 'u32'], ...SHAPE_PARAMS],
+    params: SHAPE_PARAMS,
     workgroupSize: WG,
-    body: elementEntry(WG, 'i', 'p.total', `
-  let ch = (i / p.hw) % p.c;
-  let invstd = 1.0 / sqrt(Stats[p.c + ch] + p.eps);
-  let y = (X[i] - Stats[ch]) * invstd * W[ch] + B[ch];
-  Y[i] = ${relu ? 'max(y, 0.0)' : 'y'};`),
+    body: planeEntry(
+      `let mean = Stats[ch];
+  let scale = W[ch] / sqrt(Stats[p.c + ch] + p.eps);
+  let shift = B[ch];`,
+      `let y = (X[i] - mean) * scale + shift;
+    Y[i] = ${relu ? 'max(y, 0.0)' : 'y'};`,
+    ),
   });
 
 /**
@@ -142,15 +176,19 @@ const backwardInputKernel = (relu: boolean) =>
     name: 'batchnorm_backward_input',
     config: { relu },
     bindings: [...gradBindings(relu), input('X'), input('Stats'), input('W'), input('Sums'), output('DX')],
-    params: [['total', 'u32'], ...SHAPE_PARAMS],
+    params: SHAPE_PARAMS,
     workgroupSize: WG,
-    body: elementEntry(WG, 'i', 'p.total', `
-  let ch = (i / p.hw) % p.c;
-  let count = f32(p.n * p.hw);
+    body: planeEntry(
+      `let count = f32(p.n * p.hw);
+  let mean = Stats[ch];
   let invstd = 1.0 / sqrt(Stats[p.c + ch] + p.eps);
-  let xhat = (X[i] - Stats[ch]) * invstd;
-  let g = ${GRAD_AT_I(relu)};
-  DX[i] = W[ch] * invstd * (g - Sums[ch] / count - xhat * Sums[p.c + ch] / count);`),
+  let scale = W[ch] * invstd;
+  let meanG = Sums[ch] / count;
+  let meanGxhat = Sums[p.c + ch] / count;`,
+      `let xhat = (X[i] - mean) * invstd;
+    let g = ${GRAD_AT_I(relu)};
+    DX[i] = scale * (g - meanG - xhat * meanGxhat);`,
+    ),
   });
 
 function check(op: string, s: BatchNormShape): number {
@@ -184,7 +222,7 @@ export function batchNormApply(
 ): void {
   const total = s.n * s.c * s.hw;
   if (total === 0) return;
-  ctx.dispatch(applyKernel(s.relu), [x, stats, w, b, y], { n: s.n, c: s.c, hw: s.hw, eps: s.eps, total }, Math.ceil(total / WG), label('batchNorm', s));
+  ctx.dispatch(applyKernel(s.relu), [x, stats, w, b, y], { n: s.n, c: s.c, hw: s.hw, eps: s.eps }, planeGrid(s), label('batchNorm', s));
 }
 
 /**
@@ -208,5 +246,5 @@ export function batchNormBackward(
   const relu = y !== null;
   const grads = relu ? [g, y] : [g];
   ctx.dispatch(backwardSumsKernel(relu), [...grads, x, stats, sums], { ...s }, s.c, label('batchNorm backward sums', s));
-  ctx.dispatch(backwardInputKernel(relu), [...grads, x, stats, w, sums, dx], { ...s, total }, Math.ceil(total / WG), label('batchNorm backward', s));
+  ctx.dispatch(backwardInputKernel(relu), [...grads, x, stats, w, sums, dx], { ...s }, planeGrid(s), label('batchNorm backward', s));
 }

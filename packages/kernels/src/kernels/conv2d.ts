@@ -11,6 +11,7 @@ import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeigh
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
 import { CONV_PARAMS, type Window2d, windowOutSize } from './window.js';
+import { dilate } from './conv2d-dilate.js';
 import type { WeightGradPass } from './conv2d-row-loads.js';
 
 /** Geometry of a 2-D convolution (NCHW input, OIHW weight; dilation 1, groups 1). */
@@ -81,8 +82,9 @@ export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
 
 /** Likewise for the input gradient (the rows kernels need padding <= kernel - 1). */
 export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
-  const ok = s.sh === 1 && s.sw === 1 && s.ph <= s.kh - 1 && s.pw <= s.kw - 1;
-  const rows = ok ? strideOneVariants(s, s.co) : [];
+  // Strided layers run the stride-1 kernels on the dilated output gradient (conv2d-dilate.ts).
+  const ok = s.ph <= s.kh - 1 && s.pw <= s.kw - 1;
+  const rows = ok ? strideOneVariants({ ...s, sh: 1, sw: 1 }, s.co) : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
@@ -394,7 +396,17 @@ export function conv2dInputGrad(
   }
   if (isStride1Variant(variant)) {
     if (!convInputGradVariants(s).some((v) => v.kind === 'rows')) {
-      throw new Error(`${label('conv2d backward (input)', s)}: the ${variant.kind} variant needs stride 1 and padding < kernel`);
+      throw new Error(`${label('conv2d backward (input)', s)}: the ${variant.kind} variant needs padding < kernel`);
+    }
+    if (s.sh > 1 || s.sw > 1) {
+      const unit = { ...s, sh: 1, sw: 1 };
+      const { oh, ow } = convOutSize(s);
+      const d = convOutSize(unit);
+      const spread = ctx.alloc(s.n * s.co * d.oh * d.ow * 4, 'dilated output gradient');
+      dilate(ctx, dy, spread, { planes: s.n * s.co, oh, ow, sh: s.sh, sw: s.sw, dh: d.oh, dw: d.ow });
+      conv2dInputGrad(ctx, spread, w, dx, unit, variant);
+      ctx.free(spread);
+      return;
     }
     // dx = conv(dy, w flipped with in/out swapped, padding k - 1 - p).
     const { oh, ow } = convOutSize(s);
