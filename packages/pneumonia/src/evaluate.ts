@@ -10,7 +10,6 @@ import { checkpointProbs } from './infer.js';
 import { devRecords } from './data/dev-set.js';
 import { type StressReport, stressTest } from './stress.js';
 import { computeMetrics, type Metrics } from './metrics.js';
-import type { Ensemble } from './ensemble.js';
 import { emptyModel } from './checkpoint-format.js';
 import { argmaxRow, pneumoniaScore } from './uncertainty.js';
 
