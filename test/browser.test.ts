@@ -16,7 +16,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Generator } from '@pneumo/nn';
+import { Generator, noGrad, randn, resnet, tidy } from '@pneumo/nn';
 import { blogCnn, Ensemble, encodeJpeg, predict, renderXray, resizeArea, saveCheckpoint } from '@pneumo/pneumonia';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +158,31 @@ describe('the web app in Chromium (SwiftShader)', () => {
     expect(await card.getAttribute('data-pneumonia')).toBe(inNode!.pneumonia!.positive ? '1' : '0');
     expect(await card.textContent()).toMatch(/an ensemble of 2 networks/);
     expect(await card.textContent()).toMatch(/chosen on X-rays of other patients \(a dev set\)/);
+    await page.close();
+  });
+
+  it("gives pneumo predict's probabilities for a ResNet checkpoint, and draws Grad-CAM on its last stage", async () => {
+    const config = { inChannels: 3, inputSize: 40, classes: 3, widths: [8, 16], blocks: [1, 1], stem: 'small' as const };
+    const net = resnet(config, { generator: new Generator(41) });
+    // Running statistics that are not the defaults: a few training-mode batches.
+    noGrad(() => {
+      for (let i = 0; i < 3; i++) tidy(() => net.forward(randn([4, 3, 40, 40], { generator: new Generator(50 + i) }).mul(0.3).add(0.2)));
+    });
+    const base = join(dir, 'resnet');
+    await saveCheckpoint(base, net, testCheckpointInfo({ architecture: 'resnet', resnet: config, outputs: 3, inputSize: 40, normalization: { mean: 0.45, std: 0.22 } }));
+    net.dispose();
+    const page = await openPage();
+    await page.setInputFiles('#model-files', [`${base}.safetensors`, `${base}.json`]);
+    await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
+    expect(await page.textContent('#model-name')).toMatch(/ResNet at 40x40/);
+    await page.setInputFiles('#images', [xray]);
+    const card = await page.waitForSelector('.card[data-probs], .card[data-error]', { timeout: 240_000 });
+    expect(await card.getAttribute('data-error')).toBeNull();
+    const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
+    const [inNode] = await predict(base, [xray]);
+    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
+    expect(await card.textContent()).toMatch(/Grad-CAM for \w+ on the ResNet's last stage/);
+    expect(await page.$eval('.card canvas.cam', (c) => (c as HTMLCanvasElement).dataset.drawn)).toBe('1');
     await page.close();
   });
 

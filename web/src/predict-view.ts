@@ -17,7 +17,8 @@ function setModel(m: LoadedModel): void {
   current = m;
   const name = $('model-name');
   const trained = m.info.metrics && typeof m.info.metrics === 'object' ? m.info.options?.data : undefined;
-  name.textContent = `${m.name} (${m.info.classes.join(' / ')}, epoch ${m.info.epoch})`;
+  const arch = m.info.architecture === 'resnet' ? `, ResNet at ${m.info.inputSize}x${m.info.inputSize}` : '';
+  name.textContent = `${m.name} (${m.info.classes.join(' / ')}${arch}, epoch ${m.info.epoch})`;
   name.title = typeof trained === 'string' ? `trained on ${trained}` : '';
   name.dataset.loaded = '1';
 }
@@ -73,7 +74,11 @@ async function classify(file: File): Promise<void> {
         : []),
       ...(m.info.trainedOn?.kind === 'synthetic' ? [el('p', { className: 'warning' }, 'This model was trained on synthetic images: its output says nothing about real X-rays.')] : []),
       canvas,
-      el('p', { className: 'meta' }, `${ms.toFixed(0)} ms to classify${m.info.members ? ` (an ensemble of ${m.info.members} networks)` : ''}; Grad-CAM for ${result.class} on the last convolution${m.info.members ? ', averaged over the members' : ''}`),
+      el(
+        'p',
+        { className: 'meta' },
+        `${ms.toFixed(0)} ms to classify${m.info.members ? ` (an ensemble of ${m.info.members} networks)` : ''}; Grad-CAM for ${result.class} on ${m.info.architecture === 'resnet' ? "the ResNet's last stage" : 'the last convolution'}${m.info.members ? ', averaged over the members' : ''}`,
+      ),
     );
     card.dataset.probs = JSON.stringify(result.probabilities);
     if (op) card.dataset.pneumonia = op.positive ? '1' : '0';
