@@ -78,12 +78,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   evaluate: {
-    usage: 'pneumo evaluate [--weights FILE] [options]',
+    usage: 'pneumo evaluate [--weights FILE | --model resnet] [options]',
     summary:
       'Accuracy, per-class precision / recall / F1, sensitivity and specificity (argmax and at the operating point), ROC AUC,\n' +
       'with 95% intervals, and calibration, on a split. Without --weights: the shipped model.',
     options: {
       weights: str('FILE', 'checkpoint (.safetensors, .json or its base name); default: the shipped model'),
+      model: choice(['blog-cnn', 'resnet'], 'which shipped model when --weights is absent (default the blog CNN)'),
       report: str('DIR', 'also write report.html (with the reliability diagram) and confusion.png there'),
       data: str('DIR', 'dataset root', DEFAULT_DATA),
       split: choice(['test', 'val', 'train', 'holdout'], "which split (holdout: the patients the checkpoint's training run validated on)", 'test'),
@@ -95,16 +96,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   predict: {
-    usage: 'pneumo predict [--weights FILE] IMAGE...',
+    usage: 'pneumo predict [--weights FILE | --model resnet] IMAGE...',
     summary: 'The class and class probabilities of each X-ray, and pneumonia vs normal at the operating point. Without --weights: the shipped model.',
     positionals: { name: 'IMAGE', min: 1, max: Infinity },
-    options: { weights: str('FILE', 'checkpoint; default: the shipped model'), json: flag('print JSON') },
+    options: { weights: str('FILE', 'checkpoint; default: the shipped model'), model: choice(['blog-cnn', 'resnet'], 'which shipped model when --weights is absent (default the blog CNN)'), json: flag('print JSON') },
   },
   explain: {
-    usage: 'pneumo explain [--weights FILE] IMAGE --out heat.png [--class NAME]',
+    usage: 'pneumo explain [--weights FILE | --model resnet] IMAGE --out heat.png [--class NAME]',
     summary: 'Grad-CAM on the last convolution, overlaid on the X-ray, written as a PNG. Without --weights: the shipped model.',
     positionals: { name: 'IMAGE', min: 1, max: 1 },
-    options: { weights: str('FILE', 'checkpoint; default: the shipped model'), out: str('FILE', 'the PNG to write'), class: str('NAME', 'explain this class (default: the predicted one)') },
+    options: { weights: str('FILE', 'checkpoint; default: the shipped model'), model: choice(['blog-cnn', 'resnet'], 'which shipped model when --weights is absent (default the blog CNN)'), out: str('FILE', 'the PNG to write'), class: str('NAME', 'explain this class (default: the predicted one)') },
   },
   export: {
     usage: 'pneumo export --weights FILE --out BASE [--float32]',

@@ -13,7 +13,7 @@ import { init } from '@pneumo/nn/node';
 import { markSynthetic, SYNTHETIC_MARKER, writeSyntheticDataset } from './data/synthetic.js';
 import { exportModel } from './export.js';
 import { buildEnsemble } from './ensemble-build.js';
-import { weightsOrShipped } from './shipped.js';
+import { type ShippedModel, weightsOrShipped } from './shipped.js';
 import { join } from 'node:path';
 import { evaluate, predict } from './evaluate.js';
 import { explainToFile } from './explain.js';
@@ -203,7 +203,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB) and ${e.manifest}`);
     return 0;
   }
-  const weights = cmd === 'train' ? '' : weightsOrShipped(v.weights as string | undefined, cmd);
+  const weights = cmd === 'train' ? '' : weightsOrShipped(v.weights as string | undefined, cmd, v.model as ShippedModel | undefined);
   const explainOut = cmd === 'explain' ? required(cmd, v, 'out') : '';
   if (cmd !== 'train') warnIfSynthetic(weights);
   await init();
