@@ -22,7 +22,7 @@ import { formatStress } from './stress.js';
 import { writeReport } from './report/report.js';
 import { readCheckpointInfo } from './checkpoint.js';
 import { train } from './train.js';
-import type { Architecture } from './model.js';
+import { type Architecture, type ArchitectureOptions, modelSpec } from './model.js';
 import type { SplitName } from './data/layout.js';
 import type { AugmentStrength, Sampling } from './data/batches.js';
 import type { Contrast, Fit } from './data/image.js';
@@ -79,11 +79,28 @@ const probabilities = (p: Record<string, number>) =>
 function intList(value: unknown, name: string): number[] | undefined {
   if (value === undefined) return undefined;
   const parts = String(value).split(',').map((p) => p.trim());
-  if (parts.some((p) => !/^[1-9]\d{0,3}$/.test(p))) throw new UsageError(`--${name}: expected comma-separated positive integers, got '${String(value)}'`);
+  if (parts.some((p) => !/^[1-9]\d{0,3}$/.test(p))) throw new UsageError(`pneumo train: --${name}: expected comma-separated positive integers, got '${String(value)}'`);
   return parts.map(Number);
 }
 
-async function trainCommand(v: Values): Promise<number> {
+/** The network `pneumo train` builds, checked before any GPU work or data (a usage error). */
+function trainArchitecture(v: Values): ArchitectureOptions & { outputs?: number } {
+  const arch = {
+    architecture: v.arch as Architecture,
+    inputSize: v['input-size'] as number | undefined,
+    widths: intList(v.widths, 'widths'),
+    blocks: intList(v.blocks, 'blocks'),
+    outputs: v.outputs as number | undefined,
+  };
+  try {
+    modelSpec(arch, v.binary ? 2 : 3);
+  } catch (e) {
+    throw new UsageError(`pneumo train: ${(e as Error).message}`);
+  }
+  return arch;
+}
+
+async function trainCommand(v: Values, arch: ArchitectureOptions & { outputs?: number }): Promise<number> {
   const data = v.data as string;
   if (data === DEFAULT_DATA) ensureDefaultData(data);
   const out = v.out as string;
@@ -101,11 +118,7 @@ async function trainCommand(v: Values): Promise<number> {
       resume: v.resume as boolean,
       force: v.force as boolean,
       mode: v.binary ? 'binary' : 'three-class',
-      outputs: v.outputs as number | undefined,
-      architecture: v.arch as Architecture,
-      inputSize: v['input-size'] as number | undefined,
-      widths: intList(v.widths, 'widths'),
-      blocks: intList(v.blocks, 'blocks'),
+      ...arch,
       valFraction: v['val-fraction'] as number,
       patience: v.patience as number,
       fit: v.fit as Fit,
@@ -203,11 +216,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(`wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB) and ${e.manifest}`);
     return 0;
   }
+  if (v.weights !== undefined && v.model !== undefined) throw new UsageError(`pneumo ${cmd}: give --weights or --model, not both`);
   const weights = cmd === 'train' ? '' : weightsOrShipped(v.weights as string | undefined, cmd, v.model as ShippedModel | undefined);
   const explainOut = cmd === 'explain' ? required(cmd, v, 'out') : '';
   if (cmd !== 'train') warnIfSynthetic(weights);
+  const arch = cmd === 'train' ? trainArchitecture(v) : null;
   await init();
-  if (cmd === 'train') return trainCommand(v);
+  if (arch) return trainCommand(v, arch);
   if (cmd === 'evaluate') {
     const split = v.split as SplitName | 'holdout';
     const ev = await evaluate(weights, v.data as string, split, undefined, {
