@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const run = (args: string[], env: Record<string, string> = {}) => {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 };
 
 const TABLE: [string, string[], number, RegExp][] = [
@@ -75,6 +75,18 @@ describe('the pneumo CLI', () => {
     const r = run(['predict', '--weights', 'x.safetensors', 'y.jpeg'], { PNEUMO_ADAPTER: 'nonsense' });
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/unknown adapter 'nonsense' \(PNEUMO_ADAPTER\)/);
+  });
+
+  it('predicts with the shipped ResNet with --model resnet', () => {
+    const image = fileURLToPath(new URL('../../../test/fixtures/images/grey-baseline.jpeg', import.meta.url));
+    const r = run(['predict', '--model', 'resnet', '--json', image]);
+    expect(r.code).toBe(0);
+    const [p] = JSON.parse(r.stdout) as { probabilities: Record<string, number> }[];
+    expect(Object.values(p!.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const blog = run(['predict', '--json', image]);
+    const [q] = JSON.parse(blog.stdout) as { probabilities: Record<string, number> }[];
+    // Another network: other probabilities.
+    expect(p!.probabilities.NORMAL).not.toBeCloseTo(q!.probabilities.NORMAL!, 4);
   });
 
   it('predicts with the shipped model when --weights is absent (no warning: it was trained on real X-rays)', () => {
