@@ -87,6 +87,8 @@ beforeAll(async () => {
   const models = join(dir, 'models');
   mkdirSync(models);
   for (const ext of ['json', 'safetensors']) copyFileSync(`${base}.${ext}`, join(models, `pneumo-blog-cnn.${ext}`));
+  // And the ResNet the project ships, as it ships it.
+  for (const ext of ['json', 'safetensors']) copyFileSync(join(root, 'models', `pneumo-resnet.${ext}`), join(models, `pneumo-resnet.${ext}`));
   shippedServer = await startServer(0, { models });
   shippedUrl = `http://127.0.0.1:${(shippedServer.address() as { port: number }).port}/`;
   xray = join(dir, 'person7_bacteria_1.jpeg');
@@ -183,6 +185,20 @@ describe('the web app in Chromium (SwiftShader)', () => {
     for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
     expect(await card.textContent()).toMatch(/Grad-CAM for \w+ on the ResNet's last stage/);
     expect(await page.$eval('.card canvas.cam', (c) => (c as HTMLCanvasElement).dataset.drawn)).toBe('1');
+    await page.close();
+  });
+
+  it("opens the shipped ResNet with ?model=models/pneumo-resnet.json and gives pneumo predict --model resnet's probabilities", async () => {
+    const page = await openPage(undefined, `${shippedUrl}?model=models/pneumo-resnet.json`);
+    await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
+    expect(await page.textContent('#model-name')).toMatch(/^pneumo-resnet \(NORMAL \/ BACTERIA \/ VIRUS, ResNet at 64x64/);
+    await page.setInputFiles('#images', [xray]);
+    const card = await page.waitForSelector('.card[data-probs], .card[data-error]', { timeout: 240_000 });
+    expect(await card.getAttribute('data-error')).toBeNull();
+    const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
+    const [inNode] = await predict(join(root, 'models', 'pneumo-resnet'), [xray]);
+    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
+    expect(await card.getAttribute('data-pneumonia')).toBe(inNode!.pneumonia!.positive ? '1' : '0');
     await page.close();
   });
 
