@@ -17,6 +17,9 @@ import time
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from torch_resnet import ResNet  # noqa: E402
+
 
 def blog_cnn():
     def conv(i, o):
@@ -28,39 +31,11 @@ def blog_cnn():
         nn.Flatten(), nn.Linear(4096, 1024), nn.ReLU(), nn.Linear(1024, 512), nn.ReLU(), nn.Linear(512, 10))
 
 
-class BasicBlock(nn.Module):
-    """torchvision's BasicBlock."""
-
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + (self.downsample(x) if self.downsample is not None else x))
-
-
 def resnet(c):
-    """pneumo's resnet() with the small stem (3x3, stride 1)."""
+    """pneumo's resnet() (scripts/torch_resnet.py), small stem only."""
     if c["stem"] != "small":
         raise ValueError("only the small stem is benchmarked")
-    w = c["widths"]
-    layers = [nn.Conv2d(c["inChannels"], w[0], 3, 1, 1, bias=False), nn.BatchNorm2d(w[0]), nn.ReLU(inplace=True)]
-    cin = w[0]
-    for i, (width, blocks) in enumerate(zip(w, c["blocks"])):
-        for b in range(blocks):
-            layers.append(BasicBlock(cin if b == 0 else width, width, 2 if (b == 0 and i > 0) else 1))
-        cin = width
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, c["classes"])]
-    return nn.Sequential(*layers)
+    return ResNet(c)
 
 
 def blas_library():

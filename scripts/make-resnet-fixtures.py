@@ -3,9 +3,9 @@
 
     /usr/bin/python3 scripts/make-resnet-fixtures.py   (Debian: apt-get install -y python3-torch)
 
-Writes test/fixtures/resnet.json. The network is written out here with
-torchvision's module names and BasicBlock (torchvision itself is not needed),
-in the configuration the test builds: 3x20x20 input, a 3x3 stem, stages of
+Writes test/fixtures/resnet.json. The network (scripts/torch_resnet.py) has
+torchvision's module names and BasicBlock (torchvision itself is not needed);
+the configuration is the one the test builds: 3x20x20 input, a 3x3 stem, stages of
 widths 8 and 16 with 1 and 2 blocks (identity shortcuts, a 1x1 stride-2
 projection), 3 classes. Weights and inputs come from a closed formula the
 test computes the same way (see `formula` and `set_weights`).
@@ -22,6 +22,8 @@ import os
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_resnet import ResNet
 
 torch.set_default_dtype(torch.float32)
 
@@ -42,47 +44,6 @@ def enc(t):
     if t.dtype in (torch.int64, torch.int32):
         return {"shape": list(t.shape), "i32": base64.b64encode(t.to(torch.int32).numpy().tobytes()).decode()}
     return {"shape": list(t.shape), "f32": base64.b64encode(t.to(torch.float32).numpy().tobytes()).decode()}
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.relu = nn.ReLU()
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + (self.downsample(x) if self.downsample is not None else x))
-
-
-class ResNet(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        w = c["widths"]
-        self.conv1 = nn.Conv2d(c["inChannels"], w[0], 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(w[0])
-        self.relu = nn.ReLU()
-        cin = w[0]
-        for i, (width, blocks) in enumerate(zip(w, c["blocks"])):
-            layers = [BasicBlock(cin if b == 0 else width, width, 2 if (b == 0 and i > 0) else 1) for b in range(blocks)]
-            setattr(self, f"layer{i + 1}", nn.Sequential(*layers))
-            cin = width
-        self.stages = len(w)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(cin, c["classes"])
-
-    def forward(self, x):
-        h = self.relu(self.bn1(self.conv1(x)))
-        for i in range(self.stages):
-            h = getattr(self, f"layer{i + 1}")(h)
-        return self.fc(torch.flatten(self.avgpool(h), 1))
 
 
 def set_weights(model):
