@@ -10,7 +10,10 @@ import { inputRowLoads, rowTileStart, type Stride1Pass, STRIDE1_PARAMS } from '.
  * `tco` channels (the same work as the rows kernel, with a quarter of the
  * weight loads and no per-tap weight splats). Like the rows kernel it
  * addresses the weight through strides, so it also computes the input
- * gradient (flipped weight, channels swapped).
+ * gradient (flipped weight, channels swapped). It is the one register
+ * kernel that also takes strides (the ResNet's downsampling convolutions):
+ * an output pixel j, tap kx reads input column j*sw + kx of the tile's
+ * window, so a strided tile loads a wider window and skips values.
  */
 export interface ConvRowsCoTile {
   r: number;
@@ -46,13 +49,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }`,
   });
 
-function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, wg: number) {
+function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, sh: number, sw: number, wg: number) {
   const { r, tco } = t;
   const cb = tco / 4;
-  const rowsIn = r + kh - 1;
-  const span = 4 + kw - 1;
+  const rowsIn = (r - 1) * sh + kh;
+  const span = 3 * sw + kw;
   const acc = range(r).flatMap((i) => range(4).flatMap((j) => range(cb).map((b) => `var a${i}_${j}_${b} = vec4<f32>(0.0);`)));
-  const loads = range(rowsIn).map((d) => inputRowLoads(d, `oy0 + ${d} - i32(p.ph)`, span, (v) => `vec4<f32>(${v})`).join('\n    '));
+  const loads = range(rowsIn).map((d) => inputRowLoads(d, `oy0 * ${sh} + ${d} - i32(p.ph)`, span, (v) => `vec4<f32>(${v})`).join('\n    '));
   const taps: string[] = [];
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
@@ -60,7 +63,7 @@ function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, wg: number) {
       for (let i = 0; i < r; i++) {
         taps.push(
           range(4)
-            .flatMap((j) => range(cb).map((b) => `a${i}_${j}_${b} = fma(v${i + ky}_${j + kx}, w${ky}_${kx}_${b}, a${i}_${j}_${b});`))
+            .flatMap((j) => range(cb).map((b) => `a${i}_${j}_${b} = fma(v${i * sh + ky}_${j * sw + kx}, w${ky}_${kx}_${b}, a${i}_${j}_${b});`))
             .join(' '),
         );
       }
@@ -69,7 +72,7 @@ function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, wg: number) {
   const store = range(r).flatMap((i) => range(cb).map((b) => `store(n, cb0 + ${b}u, oy0 + ${i}, ox0, ${range(4).map((j) => `a${i}_${j}_${b}`).join(', ')});`));
   return defineKernel({
     name: 'conv2d_rows_co',
-    config: { r, tco, kh, kw, wg },
+    config: { r, tco, kh, kw, sh, sw, wg },
     bindings: [input('X'), input('WT', 'vec4<f32>'), input('Bias'), output('Y')],
     params: [...STRIDE1_PARAMS, ['tilesX', 'u32'], ['tiles', 'u32'], ['hasBias', 'u32'], ['op4', 'u32']],
     workgroupSize: wg,
@@ -90,7 +93,7 @@ fn store(n: u32, c4: u32, oy: i32, ox0: u32, p0: vec4<f32>, p1: vec4<f32>, p2: v
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   // y is the output-channel block, uniform in the workgroup.
-  ${rowTileStart(wg, r)}
+  ${rowTileStart(wg, r, sw)}
   let cb0 = wid.y * ${cb}u;
   let op4 = p.op4;
   ${acc.join('\n  ')}
@@ -123,7 +126,7 @@ export const conv2dRowsCo: Stride1Pass<ConvRowsCoTile> = (ctx, x, w, bias, y, g,
   const tilesX = Math.ceil(g.ow / 4);
   const tiles = tilesX * Math.ceil(g.oh / tile.r);
   ctx.dispatch(
-    rowsCoKernel(tile, g.kh, g.kw, WG),
+    rowsCoKernel(tile, g.kh, g.kw, g.sh ?? 1, g.sw ?? 1, WG),
     [x, wt, bias ?? x, y],
     { ...g, tilesX, tiles, hasBias: bias ? 1 : 0, op4 },
     [Math.ceil((tiles * g.n) / WG), Math.ceil(op4 / (tile.tco / 4)), 1],

@@ -41,6 +41,9 @@ export interface ConvRowsGeometry {
   kw: number;
   ph: number;
   pw: number;
+  /** Strides (default 1; only the rows-co kernel takes others). */
+  sh?: number;
+  sw?: number;
   /** Weight element of (out o, in i, tap ky, kx) = wBase + o*wO + i*wI + ky*wKy + kx*wKx. */
   wBase: number;
   wO: number;

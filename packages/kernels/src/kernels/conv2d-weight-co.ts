@@ -1,6 +1,6 @@
 import { allOf, defineKernel, input, output, range } from '../kernel.js';
-import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams, type WeightGradPass } from './conv2d-row-loads.js';
-import type { Conv2dShape } from './conv2d.js';
+import { inputRowLoads, STRIDE1_PARAMS, type WeightGradPass } from './conv2d-row-loads.js';
+import { type Conv2dShape, convOutSize } from './conv2d.js';
 
 /**
  * Weight gradient of a stride-1 convolution for CPU adapters with the
@@ -10,7 +10,8 @@ import type { Conv2dShape } from './conv2d.js';
  * The lanes of a workgroup are input channels; each input value is loaded
  * once (a gather), splatted once and feeds every tap and channel group that
  * uses it. An invocation owns `tco` output channels x one input channel x
- * every tap, and walks its batch chunk 4 pixels at a time.
+ * every tap, and walks its batch chunk 4 pixels at a time. Any stride:
+ * pixel j, tap kx reads column j*sw + kx of the 4 pixels' input window.
  */
 export interface WeightCoTile {
   tco: number;
@@ -43,10 +44,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }`,
   });
 
-function kernel(t: WeightCoTile, kh: number, kw: number) {
+function kernel(t: WeightCoTile, kh: number, kw: number, sh: number, sw: number) {
   const { tco, wg } = t;
   const cb = tco / 4;
-  const span = 4 + kw - 1;
+  const span = 3 * sw + kw;
   const taps = kh * kw;
   const acc = range(cb).flatMap((b) => range(taps).map((k) => `var a${b}_${k} = vec4<f32>(0.0);`));
   const loadG = range(4).flatMap((j) =>
@@ -54,12 +55,12 @@ function kernel(t: WeightCoTile, kh: number, kw: number) {
       (b) => `let g${j}_${b} = select(vec4<f32>(0.0), GT[gpix + min(ox0 + ${j}u, p.ow - 1u) * op4 + min(c40 + ${b}u, op4 - 1u)], ox0 + ${j}u < p.ow);`,
     ),
   );
-  const rows = range(kh).map((ky) => inputRowLoads(ky, `i32(oy + ${ky}u) - i32(p.ph)`, span, (v) => `vec4<f32>(${v})`).join('\n        '));
-  // Pixel j, tap (ky, kx): input value v(ky)(j + kx).
+  const rows = range(kh).map((ky) => inputRowLoads(ky, `i32(oy * ${sh}u + ${ky}u) - i32(p.ph)`, span, (v) => `vec4<f32>(${v})`).join('\n        '));
+  // Pixel j, tap (ky, kx): input value v(ky)(j*sw + kx).
   const fmas = range(kh).flatMap((ky) =>
     range(kw).map((kx) =>
       range(4)
-        .flatMap((j) => range(cb).map((b) => `a${b}_${ky * kw + kx} = fma(v${ky}_${j + kx}, g${j}_${b}, a${b}_${ky * kw + kx});`))
+        .flatMap((j) => range(cb).map((b) => `a${b}_${ky * kw + kx} = fma(v${ky}_${j * sw + kx}, g${j}_${b}, a${b}_${ky * kw + kx});`))
         .join(' '),
     ),
   );
@@ -73,7 +74,7 @@ function kernel(t: WeightCoTile, kh: number, kw: number) {
   );
   return defineKernel({
     name: 'conv2d_weight_grad_co',
-    config: { tco, wg, kh, kw },
+    config: { tco, wg, kh, kw, sh, sw },
     bindings: [input('X'), input('GT', 'vec4<f32>'), output('DW')],
     params: [...STRIDE1_PARAMS, ['perSplit', 'u32'], ['op4', 'u32']],
     workgroupSize: wg,
@@ -97,7 +98,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var oy = 0u; oy < p.oh; oy++) {
       let gpix = (n * p.oh + oy) * p.ow * op4;
       for (var ox0 = 0u; ox0 < p.ow; ox0 += 4u) {
-        let ix0 = i32(ox0) - i32(p.pw);
+        let ix0 = i32(ox0 * ${sw}u) - i32(p.pw);
         ${loadG.join('\n        ')}
         ${rows.join('\n        ')}
         ${fmas.join('\n        ')}
@@ -114,16 +115,16 @@ export function weightCoThreads(s: Conv2dShape, t: WeightCoTile): number {
   return Math.ceil(s.ci / t.wg) * t.wg * Math.ceil(s.co / t.tco);
 }
 
-/** Partial weight gradients [splits, co, ci, kh, kw] of a stride-1 convolution. */
+/** Partial weight gradients [splits, co, ci, kh, kw] of a convolution (any stride). */
 export const conv2dWeightGradCo: WeightGradPass<WeightCoTile> = (ctx, x, dy, partial, s, splits, t, label) => {
-  const params = stride1WeightParams(s, splits, label);
-  const { oh, ow } = params;
+  const { oh, ow } = convOutSize(s);
+  const params = { n: s.n, ci: s.ci, h: s.h, w: s.w, co: s.co, oh, ow, ph: s.ph, pw: s.pw, perSplit: Math.ceil(s.n / splits) };
   const op4 = Math.ceil(s.co / 4);
   const total = s.n * oh * ow * op4 * 4;
   const gt = ctx.alloc(total * 4, 'conv2d output gradient as [n][pixel][co]');
   ctx.dispatch(transposeKernel(), [dy, gt], { total, co: s.co, op: op4 * 4, hw: oh * ow }, Math.ceil(total / 64), `${label} (gradient layout)`);
   ctx.dispatch(
-    kernel(t, s.kh, s.kw),
+    kernel(t, s.kh, s.kw, s.sh, s.sw),
     [x, gt, partial],
     { ...params, op4 },
     [Math.ceil(s.ci / t.wg), Math.ceil(s.co / t.tco), splits],

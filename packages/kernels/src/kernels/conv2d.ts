@@ -54,7 +54,7 @@ export type ConvVariant =
   | Stride1Variant
   | TiledGemmConfig;
 
-/** The stride-1 register-tiled variants (they share one geometry, the weight read through strides). */
+/** The register-tiled variants that read the weight through strides (stride 1, except rows-co, which takes any). */
 type Stride1Variant = ({ kind: 'rows' } & ConvRowsTile) | ({ kind: 'rowsco' } & ConvRowsCoTile) | ({ kind: 'wino' } & WinogradTile);
 const STRIDE1_KINDS: readonly string[] = ['rows', 'rowsco', 'wino'];
 export const isStride1Variant = (v: ConvVariant): v is Stride1Variant => STRIDE1_KINDS.includes(v.kind);
@@ -74,9 +74,20 @@ function strideOneVariants(s: Conv2dShape, reduction: number): ConvVariant[] {
   return interleaved.filter((v): v is ConvVariant => v !== undefined);
 }
 
-/** The variants that can run a forward convolution of this geometry: CPU-shaped, most promising first, then GPU-shaped. */
+/**
+ * Strided layers get the register kernels up to 3x3 (a ResNet's
+ * downsampling): a strided tile's input window grows with stride x kernel,
+ * and a 5x5 one unrolls past what any class compiles.
+ */
+const stridedRegister = (s: Conv2dShape) => s.kh * s.kw <= 9;
+
+/**
+ * The variants that can run a forward convolution of this geometry:
+ * CPU-shaped, most promising first, then GPU-shaped. Strided layers get
+ * the rows-co kernel, the one register kernel that takes strides.
+ */
 export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
-  const rows = s.sh === 1 && s.sw === 1 ? strideOneVariants(s, s.ci) : [];
+  const rows = s.sh === 1 && s.sw === 1 ? strideOneVariants(s, s.ci) : stridedRegister(s) ? CONV_ROWS_CO_TILES.map((t) => ({ kind: 'rowsco' as const, ...t })) : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
@@ -90,6 +101,7 @@ export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
 
 /** Runs a stride-1 pass with one of the two rows kernels. */
 function rowsPass(ctx: GpuContext, x: BufferBinding, w: BufferBinding, bias: BufferBinding | null, y: BufferBinding, g: ConvRowsGeometry, v: ConvVariant, label: string): void {
+  if (v.kind !== 'rowsco' && (g.sh ?? 1) * (g.sw ?? 1) !== 1) throw new Error(`${label}: the ${v.kind} variant needs stride 1`);
   if (v.kind === 'rowsco') conv2dRowsCo(ctx, x, w, bias, y, g, v, label);
   else if (v.kind === 'wino') conv2dWinograd(ctx, x, w, bias, y, g, v, label);
   else conv2dRows(ctx, x, w, bias, y, g, v as ConvRowsTile, label);
@@ -271,7 +283,8 @@ export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
   // The two stride-1 families alternate, so a class timing its first few
   // candidates times the best of each (they are within a few % of each other).
   const both = rows.flatMap((r, i) => (uniform[i] ? [r, uniform[i]!] : [r]));
-  const co = stride1 ? WEIGHT_CO_TILES.map((t) => ({ kind: 'wco' as const, ...t })) : [];
+  // The channels-in-lanes kernel also takes strides.
+  const co = stride1 || stridedRegister(s) ? WEIGHT_CO_TILES.map((t) => ({ kind: 'wco' as const, ...t })) : [];
   // Winograd's lanes run over input channels padded to a block: only blocks the channels fill.
   const wino = stride1 && s.kh === 3 && s.kw === 3 ? WINOGRAD_WEIGHT_TILES.filter((t) => t.wg * t.tt <= s.ci).map((t) => ({ kind: 'wino' as const, ...t })) : [];
   return [...wino.slice(0, 1), ...co.slice(0, 1), ...wino.slice(1), ...both, ...co.slice(1), ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
@@ -362,7 +375,7 @@ export function conv2dForward(
     return;
   }
   if (isStride1Variant(variant)) {
-    if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label('conv2d', s)}: the ${variant.kind} variant needs stride 1`);
+    if ((s.sh !== 1 || s.sw !== 1) && variant.kind !== 'rowsco') throw new Error(`${label('conv2d', s)}: the ${variant.kind} variant needs stride 1`);
     const { oh, ow } = convOutSize(s);
     const k = s.kh * s.kw;
     rowsPass(ctx, x, w, bias, y, { ...s, oh, ow, wBase: 0, wO: s.ci * k, wI: k, wKy: s.kw, wKx: 1 }, variant, label('conv2d', s));
