@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { conv2d } from './conv.js';
 import { full, tensor } from './creation.js';
 import { matmul } from './matmul.js';
+import { mean } from './reduce.js';
 import { floatInputs, pair, result } from './util.js';
 
 /** The checked geometry of a 2-D pooling window over x's last two dimensions (one home for the output size: poolOutSize). */
@@ -124,6 +125,8 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number, numbe
   const [oh, ow] = pair('adaptiveAvgPool2d', 'outputSize', outputSize, 1, 1);
   if (x.ndim !== 4 && x.ndim !== 3) throw new Error(`adaptiveAvgPool2d: expected a 3-D or 4-D input, got shape ${formatShape(x.shape)}`);
   const [h, w] = x.shape.slice(-2) as [number, number];
+  // Global pooling (a ResNet's head) is a mean over the plane: one reduction, not a convolution per plane.
+  if (oh === 1 && ow === 1) return mean(x, [-2, -1], true);
   if (h % oh === 0 && w % ow === 0) return avgPool2d(x, [h / oh, w / ow]);
   const averaging = (size: number, out: number) => {
     const m = new Float32Array(out * size);
