@@ -126,6 +126,10 @@ export const OP_CASES: OpCase[] = [
   { op: 'batchNorm2d', name: 'batchNorm2d train [1,4,1,67] no affine, eps 1e-3', inputs: [n(1, 4, 1, 67)], fn: (x) => batchNorm2d(x, null, null, null, null, { training: true, eps: 1e-3 }) },
   { op: 'batchNorm2d', name: 'batchNorm2d train [2,7,9,11] + fused relu', inputs: [n(2, 7, 9, 11), n(7), n(7)], fn: (x, w, b) => batchNorm2d(x, null, null, w, b, { training: true, relu: true }), noGradCheck: true },
   { op: 'batchNorm2d', name: 'batchNorm2d train [3,2,2,2] + fused relu', inputs: [n(3, 2, 2, 2), n(2), n(2)], fn: (x, w, b) => batchNorm2d(x, null, null, w, b, { training: true, relu: true }) },
+  // 300-element planes: each lane of the elementwise passes takes 4 positions of a plane, of the sums' first step 4 x 16 images.
+  { op: 'batchNorm2d', name: 'batchNorm2d train [5,3,15,20] + fused relu', inputs: [n(5, 3, 15, 20), n(3), n(3)], fn: (x, w, b) => batchNorm2d(x, null, null, w, b, { training: true, relu: true }), noGradCheck: true },
+  // 40 images of 3x3: blocks of 16 images (the last one partial) in the elementwise passes.
+  { op: 'batchNorm2d', name: 'batchNorm2d train [40,2,3,3] affine', inputs: [n(40, 2, 3, 3), n(2), n(2)], fn: (x, w, b) => batchNorm2d(x, null, null, w, b, { training: true }), noGradCheck: true },
   {
     op: 'batchNorm2d',
     name: 'batchNorm2d eval [2,3,4,5] running statistics',
