@@ -50,6 +50,14 @@ export const BLOG_CONV_LAYERS: readonly (readonly [number, number, number])[] = 
   [256, 256, 8],
 ];
 
+/** The stride-1 3x3 layers of the app's ResNet (RESNET_DEFAULTS at 64x64): [in, out, size]. */
+export const RESNET_CONV_LAYERS: readonly (readonly [number, number, number])[] = [
+  [16, 16, 64],
+  [32, 32, 32],
+  [64, 64, 16],
+  [128, 128, 8],
+];
+
 export function blogConvShape([ci, co, hw]: readonly [number, number, number], batch: number): Conv2dShape {
   return { n: batch, ci, co, h: hw, w: hw, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
 }

@@ -9,6 +9,7 @@
  *   npm run bench -- --no-tfjs                  # pneumo only
  *   npm run bench -- --only conv                # ops whose name contains "conv"
  *   npm run bench -- --variants --only conv     # also every stride-1 conv variant (three passes), untuned, one row each
+ *   npm run bench -- --model resnet --only conv # the app's ResNet's stride-1 conv layers instead of the blog CNN's (and its batch norms)
  *
  * Prints the adapter, its kernel class and the candidates tuned over, then a
  * table (median ms, GFLOP/s or GB/s, the variant the tuner chose, the TF.js
@@ -46,10 +47,13 @@ import {
   pickMatmul,
   unary,
   binary,
+  batchNormApply,
+  batchNormBackward,
+  batchNormStats,
 } from '@pneumo/kernels';
 import { createDevice } from '@pneumo/kernels/node';
 import type { Tensor as TfTensor, Tensor4D } from '@tensorflow/tfjs-core';
-import { BLOG_CONV_LAYERS, blogConvShape, parseBenchArgs, variantName, writeResults } from './common.js';
+import { BLOG_CONV_LAYERS, blogConvShape, RESNET_CONV_LAYERS, parseBenchArgs, variantName, writeResults } from './common.js';
 import { gbps, gflops, medianMs } from './stats.js';
 import { loadTfjs, type Tf, type TfHandle } from './tfjs.js';
 
@@ -58,6 +62,8 @@ const withTfjs = !args.flag('no-tfjs');
 const only = args.value('only') ?? '';
 const everyVariant = args.flag('variants');
 const BATCH = 32;
+if (!['blog-cnn', 'resnet', undefined].includes(args.value('model'))) throw new Error(`--model: blog-cnn or resnet, got ${args.value('model')}`);
+const convLayers = args.value('model') === 'resnet' ? RESNET_CONV_LAYERS : BLOG_CONV_LAYERS;
 
 interface Bench {
   name: string;
@@ -204,6 +210,34 @@ function poolBenches(ctx: GpuContext, tf: TfHandle | null, c: number, hw: number
   ];
 }
 
+/** Batch norm (+ fused ReLU) at one of the ResNet's activation shapes: statistics, the normalizing pass, the backward (sums + input gradient). */
+function batchNormBenches(ctx: GpuContext, c: number, hw: number): Bench[] {
+  const n = BATCH * c * hw * hw;
+  const s = { n: BATCH, c, hw: hw * hw, eps: 1e-5 };
+  const x = buf(ctx, n);
+  const y = buf(ctx, n);
+  const g = buf(ctx, n);
+  const dx = buf(ctx, n);
+  const stats = buf(ctx, 2 * c);
+  const w = buf(ctx, c);
+  const b = buf(ctx, c);
+  const sums = buf(ctx, 2 * c);
+  const name = `batchnorm ${c}@${hw}x${hw}`;
+  return [
+    { name: `${name} stats`, bytes: 8 * n, pneumo: () => (batchNormStats(ctx, x, stats, s), 'two passes') },
+    { name: `${name} apply+relu`, bytes: 8 * n, pneumo: () => (batchNormApply(ctx, x, stats, w, b, y, { ...s, relu: true }), 'elementwise') },
+    {
+      name: `${name} backward+relu`,
+      // Sums read g, y, x; the input gradient reads them again and writes dx.
+      bytes: 28 * n,
+      pneumo: () => (batchNormBackward(ctx, g, y, x, stats, w, sums, dx, s), 'sums + elementwise'),
+      cleanup: () => {
+        for (const bb of [x, y, g, dx, stats, w, b, sums]) ctx.free(bb);
+      },
+    },
+  ];
+}
+
 function linearBenches(ctx: GpuContext, tf: TfHandle | null, fin: number, fout: number): Bench[] {
   const x = buf(ctx, BATCH * fin);
   const w = buf(ctx, fout * fin);
@@ -344,10 +378,11 @@ async function main(): Promise<void> {
   const ctx = await createDevice({ adapter, tune: true });
   const tf = withTfjs ? await loadTfjs(adapter) : null;
   const benches: Bench[] = [
-    ...BLOG_CONV_LAYERS.flatMap((layer) => convBenches(ctx, tf, layer)),
+    ...convLayers.flatMap((layer) => convBenches(ctx, tf, layer)),
     ...poolBenches(ctx, tf, 64, 32),
     ...poolBenches(ctx, tf, 128, 16),
     ...poolBenches(ctx, tf, 256, 8),
+    ...(args.value('model') === 'resnet' ? RESNET_CONV_LAYERS.flatMap(([, c, hw]) => batchNormBenches(ctx, c, hw)) : []),
     ...linearBenches(ctx, tf, 4096, 1024),
     ...linearBenches(ctx, tf, 1024, 512),
     ...linearBenches(ctx, tf, 512, 10),
