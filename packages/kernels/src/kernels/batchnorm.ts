@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { type BindingSpec, defineKernel, ENTRY_BUILTINS, input, LINEAR_WORKGROUP, output } from '../kernel.js';
+import { type BindingSpec, defineKernel, ENTRY_BUILTINS, input, LINEAR_WORKGROUP, output, elementEntry } from '../kernel.js';
 
 /**
  * Batch normalization over NCHW: `c` channels, each seen in `n` planes of
@@ -287,4 +287,39 @@ export function batchNormBackward(
   const grads = relu ? [g, y] : [g];
   ctx.dispatch(backwardSumsKernel(relu), [...grads, x, stats, sums], { ...s }, s.c, label('batchNorm backward sums', s));
   ctx.dispatch(backwardInputKernel(relu, imagesPerLane(s.hw)), [...grads, x, stats, w, sums, dx], { ...s }, planeGrid('batchNormBackward', s), label('batchNorm backward', s));
+}
+
+/**
+ * The running statistics' update of a training step, one invocation per
+ * channel (one dispatch, where the composed update took eight):
+ * [mean', var'] = keep · [mean, var] + [take · batch mean, takeVar · batch variance].
+ */
+const runningKernel = () =>
+  defineKernel({
+    name: 'batchnorm_running',
+    bindings: [input('Stats'), input('RM'), input('RV'), output('Out')],
+    params: [['c', 'u32'], ['keep', 'f32'], ['take', 'f32'], ['takeVar', 'f32']],
+    workgroupSize: WG,
+    body: elementEntry(WG, 'ch', 'p.c', `Out[ch] = RM[ch] * p.keep + Stats[ch] * p.take;
+  Out[p.c + ch] = RV[ch] * p.keep + Stats[p.c + ch] * p.takeVar;`),
+  });
+
+/**
+ * out [2, c] = the running mean and variance after a training step with
+ * batch statistics `stats` [2, c] (biased variance, of `count` values per
+ * channel): PyTorch's running = (1 - momentum) · running + momentum · batch,
+ * with the variance unbiased (· count / (count - 1)).
+ */
+export function batchNormRunning(
+  ctx: GpuContext,
+  stats: BufferBinding,
+  runningMean: BufferBinding,
+  runningVar: BufferBinding,
+  out: BufferBinding,
+  s: { c: number; count: number; momentum: number },
+): void {
+  if (s.c === 0) return;
+  if (!(s.count > 1)) throw new Error(`batchNormRunning: expected more than 1 value per channel, got ${s.count}`);
+  const params = { c: s.c, keep: 1 - s.momentum, take: s.momentum, takeVar: (s.momentum * s.count) / (s.count - 1) };
+  ctx.dispatch(runningKernel(), [stats, runningMean, runningVar, out], params, Math.ceil(s.c / WG), `batchNorm running statistics [${s.c}]`);
 }

@@ -15,4 +15,4 @@ export { numel } from './strided.js';
 export * from './tuned.js';
 export { gather, gatherBackward, type GatherShape } from './gather.js';
 export { windowOutSize, type Window2d } from './window.js';
-export { batchNormStats, batchNormApply, batchNormBackward, type BatchNormShape } from './batchnorm.js';
+export { batchNormStats, batchNormApply, batchNormBackward, batchNormRunning, type BatchNormShape } from './batchnorm.js';

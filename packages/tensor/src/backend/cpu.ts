@@ -161,6 +161,10 @@ export class CpuBackend implements Backend<TypedArray> {
     return nn.batchNormStats(x, s);
   }
 
+  batchNormRunning(stats: TypedArray, runningMean: TypedArray, runningVar: TypedArray, s: { c: number; count: number; momentum: number }): TypedArray {
+    return nn.batchNormRunning(stats, runningMean, runningVar, s);
+  }
+
   batchNormApply(x: TypedArray, stats: TypedArray, w: TypedArray, b: TypedArray, s: BatchNormShape & { eps: number; relu: boolean }): TypedArray {
     return nn.batchNormApply(x, stats, w, b, s);
   }

@@ -3,6 +3,7 @@ import {
   batchNormApply,
   batchNormBackward,
   batchNormStats,
+  batchNormRunning,
   type BatchNormShape,
   cast,
   adapterName,
@@ -179,6 +180,12 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     const stats = this.alloc(2 * s.c);
     batchNormStats(this.ctx, x, stats, s);
     return stats;
+  }
+
+  batchNormRunning(stats: GPUBuffer, runningMean: GPUBuffer, runningVar: GPUBuffer, s: { c: number; count: number; momentum: number }): GPUBuffer {
+    const out = this.alloc(2 * s.c);
+    batchNormRunning(this.ctx, stats, runningMean, runningVar, out, s);
+    return out;
   }
 
   batchNormApply(x: GPUBuffer, stats: GPUBuffer, w: GPUBuffer, b: GPUBuffer, s: BatchNormShape & { eps: number; relu: boolean }): GPUBuffer {

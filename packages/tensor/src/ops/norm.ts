@@ -63,15 +63,10 @@ export function batchNorm2d(
     const stats = result(backend, backend.batchNormStats(x.handle('batchNorm2d'), s), [2, c]);
     if (runningMean && runningVar) {
       noGrad(() => {
-        const count = n * h * w;
-        const update = (running: Tensor, batch: Tensor, factor: number) => {
-          const next = running.mul(1 - momentum).add(batch.mul(momentum * factor));
-          running.assign(next);
-          next.dispose();
-        };
-        // PyTorch keeps the unbiased variance in the running average.
-        update(runningMean, narrow(stats, 0, 0, 1).reshape([c]), 1);
-        update(runningVar, narrow(stats, 0, 1, 1).reshape([c]), count / (count - 1));
+        // One kernel for both (PyTorch keeps the unbiased variance in the running average).
+        const both = result(backend, backend.batchNormRunning(stats.handle('batchNorm2d'), runningMean.handle('batchNorm2d'), runningVar.handle('batchNorm2d'), { c, count: n * h * w, momentum }), [2, c]);
+        runningMean.assign(narrow(both, 0, 0, 1).reshape([c]));
+        runningVar.assign(narrow(both, 0, 1, 1).reshape([c]));
       });
     }
     const wt = weight ?? full([c], 1, { device: x.device });
