@@ -32,17 +32,18 @@ export function rowWindows(d: number, kw: number): string[] {
  * The start of a stride-1 register kernel's entry: invocation t of the x
  * grid takes tile `tile` (r rows x 4 pixels, at oy0, ox0) of image n, so
  * small planes still fill a workgroup; it declares ix0 (the tile's first
- * input column, with horizontal stride `sw`) and iw1 for inputRowLoads. Invocations past the last tile
+ * input column, with horizontal stride `sw`, or the expression `ix0`) and
+ * iw1 for inputRowLoads. Invocations past the last tile
  * return.
  */
-export function rowTileStart(wg: number, r: number, sw = 1): string {
+export function rowTileStart(wg: number, r: number, sw = 1, ix0 = `i32(ox0 * ${sw}u) - i32(p.pw)`): string {
   return `let t = wid.x * ${wg}u + lid;
   if (t >= p.tiles * p.n) { return; }
   let n = t / p.tiles;
   let tile = t % p.tiles;
   let oy0 = i32((tile / p.tilesX) * ${r}u);
   let ox0 = (tile % p.tilesX) * 4u;
-  let ix0 = i32(ox0 * ${sw}u) - i32(p.pw);
+  let ix0 = ${ix0};
   let iw1 = i32(p.w) - 1;`;
 }
 

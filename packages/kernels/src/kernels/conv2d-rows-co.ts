@@ -1,5 +1,6 @@
 import { defineKernel, input, output, range } from '../kernel.js';
 import { inputRowLoads, rowTileStart, type Stride1Pass, STRIDE1_PARAMS } from './conv2d-row-loads.js';
+import type { DilatedInput } from './conv2d-rows.js';
 
 /**
  * Stride-1 direct convolution for CPU adapters with the output channels in
@@ -49,13 +50,62 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }`,
   });
 
-function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, sh: number, sw: number, wg: number) {
+/** The input rows and columns a tile reads, and each tap's value: v{row}_{col} for output (i, j), tap (ky, kx), or null where it meets a zero of a dilated input. */
+interface TileReads {
+  /** Per loaded row d: the WGSL i32 image row. */
+  rows: string[];
+  /** Values loaded per row, and the WGSL i32 column of the first. */
+  span: number;
+  ix0: string;
+  value: (i: number, j: number, ky: number, kx: number) => string | null;
+}
+
+/** A plain (strided) input: output (i, j), tap (ky, kx) reads window row i*sh + ky, column j*sw + kx. */
+function stridedReads(r: number, kh: number, kw: number, sh: number, sw: number): TileReads {
+  return {
+    rows: range((r - 1) * sh + kh).map((d) => `oy0 * ${sh} + ${d} - i32(p.ph)`),
+    span: 3 * sw + kw,
+    ix0: `i32(ox0 * ${sw}u) - i32(p.pw)`,
+    value: (i, j, ky, kx) => `v${i * sh + ky}_${j * sw + kx}`,
+  };
+}
+
+/**
+ * A dilated input (see DilatedInput): output (i, j), tap (ky, kx) meets
+ * virtual row oy0 + i + ky - qh, a real one only where that is a multiple
+ * of uh (oy0 is: r is a multiple of uh), at real row oy0/uh + (i + ky - qh)/uh.
+ * So a tile does a 1/(uh·uw) share of the taps and loads of the dilated
+ * pass, and no zero is stored or read.
+ */
+function dilatedReads(r: number, kh: number, kw: number, u: DilatedInput): TileReads {
+  const offsets = (n: number, k: number, q: number, step: number) => {
+    const all = range(n).flatMap((i) => range(k).map((t) => i + t - q)).filter((d) => d % step === 0).map((d) => d / step);
+    return { min: Math.min(...all), max: Math.max(...all) };
+  };
+  const er = offsets(r, kh, u.qh, u.uh);
+  const ec = offsets(4, kw, u.qw, u.uw);
+  const at = (d: number, step: number, min: number) => (d % step === 0 ? d / step - min : null);
+  return {
+    rows: range(er.max - er.min + 1).map((e) => `oy0 / ${u.uh} + ${e + er.min}`),
+    span: ec.max - ec.min + 1,
+    ix0: `i32(ox0 / ${u.uw}u) + ${ec.min}`,
+    value: (i, j, ky, kx) => {
+      const row = at(i + ky - u.qh, u.uh, er.min);
+      const col = at(j + kx - u.qw, u.uw, ec.min);
+      return row === null || col === null ? null : `v${row}_${col}`;
+    },
+  };
+}
+
+/** Whether a tile of `r` rows can read a dilated input directly (its rows and its 4 pixels start on real values). */
+export const readsDilated = (r: number, u: { uh: number; uw: number }) => r % u.uh === 0 && 4 % u.uw === 0;
+
+function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, sh: number, sw: number, up: DilatedInput | null, wg: number) {
   const { r, tco } = t;
   const cb = tco / 4;
-  const rowsIn = (r - 1) * sh + kh;
-  const span = 3 * sw + kw;
+  const reads = up ? dilatedReads(r, kh, kw, up) : stridedReads(r, kh, kw, sh, sw);
   const acc = range(r).flatMap((i) => range(4).flatMap((j) => range(cb).map((b) => `var a${i}_${j}_${b} = vec4<f32>(0.0);`)));
-  const loads = range(rowsIn).map((d) => inputRowLoads(d, `oy0 * ${sh} + ${d} - i32(p.ph)`, span, (v) => `vec4<f32>(${v})`).join('\n    '));
+  const loads = reads.rows.map((row, d) => inputRowLoads(d, row, reads.span, (v) => `vec4<f32>(${v})`).join('\n    '));
   const taps: string[] = [];
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
@@ -63,7 +113,10 @@ function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, sh: number, sw:
       for (let i = 0; i < r; i++) {
         taps.push(
           range(4)
-            .flatMap((j) => range(cb).map((b) => `a${i}_${j}_${b} = fma(v${i * sh + ky}_${j * sw + kx}, w${ky}_${kx}_${b}, a${i}_${j}_${b});`))
+            .flatMap((j) => {
+              const v = reads.value(i, j, ky, kx);
+              return v === null ? [] : range(cb).map((b) => `a${i}_${j}_${b} = fma(${v}, w${ky}_${kx}_${b}, a${i}_${j}_${b});`);
+            })
             .join(' '),
         );
       }
@@ -72,7 +125,7 @@ function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, sh: number, sw:
   const store = range(r).flatMap((i) => range(cb).map((b) => `store(n, cb0 + ${b}u, oy0 + ${i}, ox0, ${range(4).map((j) => `a${i}_${j}_${b}`).join(', ')});`));
   return defineKernel({
     name: 'conv2d_rows_co',
-    config: { r, tco, kh, kw, sh, sw, wg },
+    config: { r, tco, kh, kw, sh, sw, up: up ? `${up.uh}x${up.uw} q${up.qh}x${up.qw}` : 'none', wg },
     bindings: [input('X'), input('WT', 'vec4<f32>'), input('Bias'), output('Y')],
     params: [...STRIDE1_PARAMS, ['tilesX', 'u32'], ['tiles', 'u32'], ['hasBias', 'u32'], ['op4', 'u32']],
     workgroupSize: wg,
@@ -93,7 +146,7 @@ fn store(n: u32, c4: u32, oy: i32, ox0: u32, p0: vec4<f32>, p1: vec4<f32>, p2: v
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   // y is the output-channel block, uniform in the workgroup.
-  ${rowTileStart(wg, r, sw)}
+  ${rowTileStart(wg, r, sw, reads.ix0)}
   let cb0 = wid.y * ${cb}u;
   let op4 = p.op4;
   ${acc.join('\n  ')}
@@ -125,10 +178,12 @@ export const conv2dRowsCo: Stride1Pass<ConvRowsCoTile> = (ctx, x, w, bias, y, g,
   );
   const tilesX = Math.ceil(g.ow / 4);
   const tiles = tilesX * Math.ceil(g.oh / tile.r);
+  const { up, ...geometry } = g;
+  if (up && !readsDilated(tile.r, up)) throw new Error(`${label}: a ${tile.r}-row tile cannot read an input dilated ${up.uh}x${up.uw}`);
   ctx.dispatch(
-    rowsCoKernel(tile, g.kh, g.kw, g.sh ?? 1, g.sw ?? 1, WG),
+    rowsCoKernel(tile, g.kh, g.kw, g.sh ?? 1, g.sw ?? 1, up ?? null, WG),
     [x, wt, bias ?? x, y],
-    { ...g, tilesX, tiles, hasBias: bias ? 1 : 0, op4 },
+    { ...geometry, tilesX, tiles, hasBias: bias ? 1 : 0, op4 },
     [Math.ceil((tiles * g.n) / WG), Math.ceil(op4 / (tile.tco / 4)), 1],
     label,
   );

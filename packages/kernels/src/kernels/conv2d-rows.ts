@@ -29,6 +29,18 @@ export const CONV_ROWS_TILES: readonly ConvRowsTile[] = [
 ];
 
 /** A stride-1 convolution as this kernel sees it, weight addressed by strides. */
+/**
+ * A virtual input X' with X'[uh·a][uw·b] = X[a][b] and zeros between, read
+ * by a stride-1 pass with padding (qh, qw) (compile-time here: which taps
+ * meet a real value depends on their parity).
+ */
+export interface DilatedInput {
+  uh: number;
+  uw: number;
+  qh: number;
+  qw: number;
+}
+
 export interface ConvRowsGeometry {
   n: number;
   ci: number;
@@ -44,6 +56,12 @@ export interface ConvRowsGeometry {
   /** Strides (default 1; only the rows-co kernel takes others). */
   sh?: number;
   sw?: number;
+  /**
+   * Rows-co only: the input is `up` zero-spread (a strided convolution's
+   * output gradient, dilated by its stride), read without materializing
+   * the zeros; h and w are then the undilated sizes.
+   */
+  up?: DilatedInput;
   /** Weight element of (out o, in i, tap ky, kx) = wBase + o*wO + i*wI + ky*wKy + kx*wKx. */
   wBase: number;
   wO: number;
@@ -121,12 +139,14 @@ const WG = 64;
 
 /** One stride-1 convolution pass (forward, or input gradient via the weight strides). */
 export const conv2dRows: Stride1Pass<ConvRowsTile> = (ctx, x, w, bias, y, g, tile, label) => {
+  const { up, ...geometry } = g;
+  if (up) throw new Error(`${label}: the rows kernel does not read dilated inputs`);
   const tilesX = Math.ceil(g.ow / 4);
   const tiles = tilesX * Math.ceil(g.oh / tile.r);
   ctx.dispatch(
     rowsKernel(tile, g.kh, g.kw, WG),
     [x, w, bias ?? w, y],
-    { ...g, tilesX, tiles, hasBias: bias ? 1 : 0 },
+    { ...geometry, tilesX, tiles, hasBias: bias ? 1 : 0 },
     [Math.ceil((tiles * g.n) / WG), Math.ceil(g.co / tile.tco), 1],
     label,
   );

@@ -1,7 +1,7 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel, input, output, range } from '../kernel.js';
 import { CONV_ROWS_TILES, conv2dRows, type ConvRowsGeometry, type ConvRowsTile } from './conv2d-rows.js';
-import { CONV_ROWS_CO_TILES, conv2dRowsCo, type ConvRowsCoTile } from './conv2d-rows-co.js';
+import { CONV_ROWS_CO_TILES, conv2dRowsCo, type ConvRowsCoTile, readsDilated } from './conv2d-rows-co.js';
 import { conv2dWinograd, WINOGRAD_TILES, type WinogradTile } from './conv2d-winograd.js';
 import { conv2dWeightGradWinograd, WINOGRAD_WEIGHT_TILES } from './conv2d-weight-winograd.js';
 import { conv2dWeightGradRows, WEIGHT_ROWS_TILES, type WeightRowsTile, weightRowsThreads } from './conv2d-weight-rows.js';
@@ -411,9 +411,18 @@ export function conv2dInputGrad(
     if (!convInputGradVariants(s).some((v) => v.kind === 'rows')) {
       throw new Error(`${label('conv2d backward (input)', s)}: the ${variant.kind} variant needs padding < kernel`);
     }
+    const k = s.kh * s.kw;
+    const { oh, ow } = convOutSize(s);
+    // dx = conv(dy, w flipped with in/out swapped, padding k - 1 - p), dy spread by the stride.
+    const flipped = { n: s.n, ci: s.co, co: s.ci, oh: s.h, ow: s.w, kh: s.kh, kw: s.kw, ph: s.kh - 1 - s.ph, pw: s.kw - 1 - s.pw, wBase: k - 1, wO: k, wI: s.ci * k, wKy: -s.kw, wKx: -1 };
+    const up = { uh: s.sh, uw: s.sw, qh: flipped.ph, qw: flipped.pw };
+    if ((s.sh > 1 || s.sw > 1) && variant.kind === 'rowsco' && readsDilated(variant.r, up)) {
+      // The rows-co kernel reads the spread gradient without materializing its zeros.
+      rowsPass(ctx, dy, w, null, dx, { ...flipped, h: oh, w: ow, up }, variant, label('conv2d backward (input)', s));
+      return;
+    }
     if (s.sh > 1 || s.sw > 1) {
       const unit = { ...s, sh: 1, sw: 1 };
-      const { oh, ow } = convOutSize(s);
       const d = convOutSize(unit);
       const spread = ctx.alloc(s.n * s.co * d.oh * d.ow * 4, 'dilated output gradient');
       dilate(ctx, dy, spread, { planes: s.n * s.co, oh, ow, sh: s.sh, sw: s.sw, dh: d.oh, dw: d.ow });
@@ -421,36 +430,7 @@ export function conv2dInputGrad(
       ctx.free(spread);
       return;
     }
-    // dx = conv(dy, w flipped with in/out swapped, padding k - 1 - p).
-    const { oh, ow } = convOutSize(s);
-    const k = s.kh * s.kw;
-    rowsPass(
-      ctx,
-      dy,
-      w,
-      null,
-      dx,
-      {
-        n: s.n,
-        ci: s.co,
-        h: oh,
-        w: ow,
-        co: s.ci,
-        oh: s.h,
-        ow: s.w,
-        kh: s.kh,
-        kw: s.kw,
-        ph: s.kh - 1 - s.ph,
-        pw: s.kw - 1 - s.pw,
-        wBase: k - 1,
-        wO: k,
-        wI: s.ci * k,
-        wKy: -s.kw,
-        wKx: -1,
-      },
-      variant,
-      label('conv2d backward (input)', s),
-    );
+    rowsPass(ctx, dy, w, null, dx, { ...flipped, h: oh, w: ow }, variant, label('conv2d backward (input)', s));
     return;
   }
   const tile = variant;
