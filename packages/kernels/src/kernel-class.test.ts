@@ -53,11 +53,18 @@ describe('kernel classes', () => {
     expect(gpu.length).toBeLessThanOrEqual(CLASS_POLICIES.gpu.maxCandidates);
   });
 
-  it('fall back to the general kernels where the rows kernels do not apply (stride 2)', () => {
-    const s = { ...blog, sh: 2, sw: 2 };
-    expect(fwd('llvmpipe', s).every((v) => v.kind === 'direct')).toBe(true);
-    expect(fwd('llvmpipe', s).length).toBeGreaterThan(0);
-    expect(fwd('swiftshader', s).length).toBeGreaterThan(0);
+  it('offer the rows-co kernel (the register kernel that takes strides) for strided 3x3 and 1x1 layers, the general kernels beyond', () => {
+    for (const k of [3, 1]) {
+      const s = { ...blog, sh: 2, sw: 2, kh: k, kw: k, ph: (k - 1) / 2, pw: (k - 1) / 2 };
+      expect(fwd('llvmpipe', s).length).toBeGreaterThan(0);
+      expect(fwd('llvmpipe', s).every((v) => v.kind === 'rowsco')).toBe(true);
+      expect(fwd('swiftshader', s).every((v) => v.kind === 'rowsco')).toBe(true);
+      expect(weightGradVariants(s).some((v) => v.kind === 'wco')).toBe(true);
+    }
+    const wide = { ...blog, sh: 2, sw: 2, kh: 5, kw: 5, ph: 2, pw: 2 };
+    expect(fwd('llvmpipe', wide).every((v) => v.kind === 'direct')).toBe(true);
+    expect(fwd('swiftshader', wide).length).toBeGreaterThan(0);
+    expect(weightGradVariants(wide).some((v) => v.kind === 'wco')).toBe(false);
   });
 
   it('bound the weight-gradient and matmul candidates too', () => {
