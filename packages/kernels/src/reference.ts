@@ -222,24 +222,29 @@ export function batchNormRunning(stats: TypedArray, runningMean: TypedArray, run
   return out;
 }
 
-/** (x - mean) / sqrt(var + eps) · w + b per channel, clamped at zero with `relu`. */
+/** (x - mean) / sqrt(var + eps) · w + b per channel (+ residual), clamped at zero with `relu`. */
 export function batchNormApply(
   x: TypedArray,
   stats: TypedArray,
   w: TypedArray,
   b: TypedArray,
   s: BatchNormShape & { eps: number; relu: boolean },
+  residual: TypedArray | null = null,
 ): Float32Array {
   const y = new Float32Array(s.n * s.c * s.hw);
   for (let i = 0; i < y.length; i++) {
     const ch = Math.floor(i / s.hw) % s.c;
-    const v = ((x[i]! - stats[ch]!) / Math.sqrt(stats[s.c + ch]! + s.eps)) * w[ch]! + b[ch]!;
+    const v = ((x[i]! - stats[ch]!) / Math.sqrt(stats[s.c + ch]! + s.eps)) * w[ch]! + b[ch]! + (residual ? residual[i]! : 0);
     y[i] = s.relu ? Math.max(v, 0) : v;
   }
   return y;
 }
 
-/** Training-mode backward: [sums = [dbias (c), dweight (c)], dx]; `y` masks the gradient when the ReLU was fused. */
+/**
+ * Training-mode backward: [sums = [dbias (c), dweight (c)], dx, the
+ * gradient reaching a fused residual (with `residualGrad`)]; `y` masks the
+ * gradient when the ReLU was fused.
+ */
 export function batchNormBackward(
   g: TypedArray,
   y: TypedArray | null,
@@ -247,7 +252,8 @@ export function batchNormBackward(
   stats: TypedArray,
   w: TypedArray,
   s: BatchNormShape & { eps: number },
-): [Float32Array, Float32Array] {
+  residualGrad = false,
+): [Float32Array, Float32Array, Float32Array | null] {
   const sums = new Float32Array(2 * s.c);
   const dx = new Float32Array(s.n * s.c * s.hw);
   const count = s.n * s.hw;
@@ -274,5 +280,5 @@ export function batchNormBackward(
       }
     }
   }
-  return [sums, dx];
+  return [sums, dx, residualGrad ? Float32Array.from({ length: g.length }, (_, i) => grad(i)) : null];
 }

@@ -156,12 +156,16 @@ function planeGrid(op: string, s: BatchNormShape): [number, number, number] {
   return [chunks, s.c, blocks];
 }
 
-/** The normalized-and-scaled value of X[i] in channel ch, and (with `relu`) clamped at zero. */
-const applyKernel = (relu: boolean, images: number) =>
+/**
+ * The normalized-and-scaled value of X[i] in channel ch, plus R[i] with a
+ * `residual` (a ResNet block's shortcut, added before its ReLU), and (with
+ * `relu`) clamped at zero.
+ */
+const applyKernel = (relu: boolean, images: number, residual: boolean) =>
   defineKernel({
     name: 'batchnorm_apply',
-    config: { relu, images },
-    bindings: [input('X'), input('Stats'), input('W'), input('B'), output('Y')],
+    config: { relu, images, residual },
+    bindings: [input('X'), input('Stats'), input('W'), input('B'), ...(residual ? [input('R')] : []), output('Y')],
     params: SHAPE_PARAMS,
     workgroupSize: WG,
     body: planeEntry(
@@ -169,7 +173,7 @@ const applyKernel = (relu: boolean, images: number) =>
       `let mean = Stats[ch];
   let scale = W[ch] / sqrt(Stats[p.c + ch] + p.eps);
   let shift = B[ch];`,
-      `let y = (X[i] - mean) * scale + shift;
+      `let y = (X[i] - mean) * scale + shift${residual ? ' + R[i]' : ''};
     Y[i] = ${relu ? 'max(y, 0.0)' : 'y'};`,
     ),
   });
@@ -210,11 +214,11 @@ const backwardSumsKernel = (relu: boolean) =>
  * dx = γ·invstd·(g - Σg/m - x̂·Σ(g·x̂)/m), m = n·hw: the gradient through
  * the batch mean and variance as well as through x itself.
  */
-const backwardInputKernel = (relu: boolean, images: number) =>
+const backwardInputKernel = (relu: boolean, images: number, residualGrad: boolean) =>
   defineKernel({
     name: 'batchnorm_backward_input',
-    config: { relu, images },
-    bindings: [...gradBindings(relu), input('X'), input('Stats'), input('W'), input('Sums'), output('DX')],
+    config: { relu, images, residualGrad },
+    bindings: [...gradBindings(relu), input('X'), input('Stats'), input('W'), input('Sums'), output('DX'), ...(residualGrad ? [output('DR')] : [])],
     params: SHAPE_PARAMS,
     workgroupSize: WG,
     body: planeEntry(
@@ -227,7 +231,7 @@ const backwardInputKernel = (relu: boolean, images: number) =>
   let meanGxhat = Sums[p.c + ch] / count;`,
       `let xhat = (X[i] - mean) * invstd;
     let g = ${GRAD_AT_I(relu)};
-    DX[i] = scale * (g - meanG - xhat * meanGxhat);`,
+    DX[i] = scale * (g - meanG - xhat * meanGxhat);${residualGrad ? '\n    DR[i] = g;' : ''}`,
     ),
   });
 
@@ -249,7 +253,8 @@ export function batchNormStats(ctx: GpuContext, x: BufferBinding, stats: BufferB
 
 /**
  * y = (x - mean) / sqrt(var + eps) · w + b per channel, with stats [2, c]
- * (batch or running statistics) and w, b [c]; then max(y, 0) with `relu`.
+ * (batch or running statistics) and w, b [c]; plus `residual` (x's shape)
+ * when given; then max(y, 0) with `relu`.
  */
 export function batchNormApply(
   ctx: GpuContext,
@@ -259,16 +264,18 @@ export function batchNormApply(
   b: BufferBinding,
   y: BufferBinding,
   s: BatchNormShape & { eps: number; relu: boolean },
+  residual: BufferBinding | null = null,
 ): void {
   const total = s.n * s.c * s.hw;
   if (total === 0) return;
-  ctx.dispatch(applyKernel(s.relu, imagesPerLane(s.hw)), [x, stats, w, b, y], { n: s.n, c: s.c, hw: s.hw, eps: s.eps }, planeGrid('batchNormApply', s), label('batchNorm', s));
+  ctx.dispatch(applyKernel(s.relu, imagesPerLane(s.hw), residual !== null), [x, stats, w, b, ...(residual ? [residual] : []), y], { n: s.n, c: s.c, hw: s.hw, eps: s.eps }, planeGrid('batchNormApply', s), label('batchNorm', s));
 }
 
 /**
  * The training-mode backward, batch statistics `stats` [2, c]: sums
  * [dbias (c), dweight (c)] and dx. `y` is the forward's output, needed (and
- * only given) when the ReLU was fused.
+ * only given) when the ReLU was fused; `dResidual` then receives the
+ * gradient reaching a fused residual (g where y > 0), written by the same pass.
  */
 export function batchNormBackward(
   ctx: GpuContext,
@@ -280,13 +287,15 @@ export function batchNormBackward(
   sums: BufferBinding,
   dx: BufferBinding,
   s: BatchNormShape & { eps: number },
+  dResidual: BufferBinding | null = null,
 ): void {
   const total = check('batchNormBackward', s);
   if (total === 0) return;
   const relu = y !== null;
+  if (dResidual && !relu) throw new Error('batchNormBackward: without a fused ReLU the residual\'s gradient is the output gradient itself');
   const grads = relu ? [g, y] : [g];
   ctx.dispatch(backwardSumsKernel(relu), [...grads, x, stats, sums], { ...s }, s.c, label('batchNorm backward sums', s));
-  ctx.dispatch(backwardInputKernel(relu, imagesPerLane(s.hw)), [...grads, x, stats, w, sums, dx], { ...s }, planeGrid('batchNormBackward', s), label('batchNorm backward', s));
+  ctx.dispatch(backwardInputKernel(relu, imagesPerLane(s.hw), dResidual !== null), [...grads, x, stats, w, sums, dx, ...(dResidual ? [dResidual] : [])], { ...s }, planeGrid('batchNormBackward', s), label('batchNorm backward', s));
 }
 
 /**

@@ -31,10 +31,11 @@ export class BatchNorm2d extends Module {
     return this.options.momentum ?? 0.1;
   }
 
-  /** Fuse a following ReLU into the normalization's pass (ResNet's bn + relu); the result is max(bn(x), 0). */
+  /** Fuse a following ReLU into the normalization's pass (ResNet's bn + relu); the result is max(bn(x), 0), or max(bn(x) + residual, 0). */
   fusedRelu = false;
 
-  forward(x: Tensor): Tensor {
+  /** bn(x), plus `residual` (x's shape) when given, in one pass: a ResNet block's bn2(out) + shortcut. */
+  forward(x: Tensor, residual?: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.numFeatures) {
       throw new Error(`BatchNorm2d: expected input [N, ${this.numFeatures}, H, W], got ${formatShape(x.shape)}`);
     }
@@ -43,6 +44,7 @@ export class BatchNorm2d extends Module {
       momentum: this.momentum,
       eps: this.eps,
       relu: this.fusedRelu,
+      residual,
     });
     if (this.training) noGrad(() => this.countBatch());
     return y;

@@ -93,6 +93,8 @@ export class BasicBlock extends Module {
     this.bn1.fusedRelu = true;
     this.conv2 = this.registerModule('conv2', conv(outCh, outCh, 3, 1, o));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(outCh, { device: o.device }));
+    // relu(bn2(out) + shortcut) in one pass too.
+    this.bn2.fusedRelu = true;
     this.downsample =
       stride !== 1 || inCh !== outCh
         ? this.registerModule('downsample', new Sequential(conv(inCh, outCh, 1, stride, o), new BatchNorm2d(outCh, { device: o.device })))
@@ -101,9 +103,8 @@ export class BasicBlock extends Module {
 
   forward(x: Tensor): Tensor {
     return tidy(() => {
-      const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x))));
       const shortcut = this.downsample ? this.downsample.forward(x) : x;
-      return out.add(shortcut).relu();
+      return this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x))), shortcut);
     });
   }
 }

@@ -55,10 +55,14 @@ export interface Backend<H = unknown> {
   batchNormStats(x: H, s: BatchNormShape): H;
   /** [running mean (c), running variance (c)] after a training step: (1 - momentum) · running + momentum · batch statistic, the variance unbiased over `count` values. */
   batchNormRunning(stats: H, runningMean: H, runningVar: H, s: { c: number; count: number; momentum: number }): H;
-  /** (x - mean) / sqrt(var + eps) · w + b per channel (stats [2, c]), clamped at zero with `relu`. */
-  batchNormApply(x: H, stats: H, w: H, b: H, s: BatchNormShape & { eps: number; relu: boolean }): H;
-  /** Training-mode gradients: [[dbias (c), dweight (c)], dx]; `y` (the output) only when the ReLU was fused. */
-  batchNormBackward(g: H, y: H | null, x: H, stats: H, w: H, s: BatchNormShape & { eps: number }): [H, H];
+  /** (x - mean) / sqrt(var + eps) · w + b per channel (stats [2, c]) + residual (when given), clamped at zero with `relu`. */
+  batchNormApply(x: H, stats: H, w: H, b: H, s: BatchNormShape & { eps: number; relu: boolean }, residual?: H | null): H;
+  /**
+   * Training-mode gradients: [[dbias (c), dweight (c)], dx, the fused
+   * residual's gradient (with `residualGrad`, which needs `y`)]; `y` (the
+   * output) only when the ReLU was fused.
+   */
+  batchNormBackward(g: H, y: H | null, x: H, stats: H, w: H, s: BatchNormShape & { eps: number }, residualGrad?: boolean): [H, H, H | null];
   /** Per row: [weighted loss, weight] (rows x 2). */
   crossEntropy(x: H, labels: H, weight: H | null, rows: number, cols: number): H;
   /** Logit gradients; `scale` holds one float, or one per row when `perRowScale`. */

@@ -165,12 +165,14 @@ export class CpuBackend implements Backend<TypedArray> {
     return nn.batchNormRunning(stats, runningMean, runningVar, s);
   }
 
-  batchNormApply(x: TypedArray, stats: TypedArray, w: TypedArray, b: TypedArray, s: BatchNormShape & { eps: number; relu: boolean }): TypedArray {
-    return nn.batchNormApply(x, stats, w, b, s);
+  batchNormApply(x: TypedArray, stats: TypedArray, w: TypedArray, b: TypedArray, s: BatchNormShape & { eps: number; relu: boolean }, residual: TypedArray | null = null): TypedArray {
+    return nn.batchNormApply(x, stats, w, b, s, residual);
   }
 
-  batchNormBackward(g: TypedArray, y: TypedArray | null, x: TypedArray, stats: TypedArray, w: TypedArray, s: BatchNormShape & { eps: number }): [TypedArray, TypedArray] {
-    return nn.batchNormBackward(g, y, x, stats, w, s);
+  batchNormBackward(
+    g: TypedArray, y: TypedArray | null, x: TypedArray, stats: TypedArray, w: TypedArray, s: BatchNormShape & { eps: number }, residualGrad = false,
+  ): [TypedArray, TypedArray, TypedArray | null] {
+    return nn.batchNormBackward(g, y, x, stats, w, s, residualGrad);
   }
 
   maxPool2d(x: TypedArray, s: Pool2dShape): [TypedArray, TypedArray] {

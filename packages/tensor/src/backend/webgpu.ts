@@ -188,17 +188,20 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     return out;
   }
 
-  batchNormApply(x: GPUBuffer, stats: GPUBuffer, w: GPUBuffer, b: GPUBuffer, s: BatchNormShape & { eps: number; relu: boolean }): GPUBuffer {
+  batchNormApply(x: GPUBuffer, stats: GPUBuffer, w: GPUBuffer, b: GPUBuffer, s: BatchNormShape & { eps: number; relu: boolean }, residual: GPUBuffer | null = null): GPUBuffer {
     const y = this.alloc(s.n * s.c * s.hw);
-    batchNormApply(this.ctx, x, stats, w, b, y, s);
+    batchNormApply(this.ctx, x, stats, w, b, y, s, residual);
     return y;
   }
 
-  batchNormBackward(g: GPUBuffer, y: GPUBuffer | null, x: GPUBuffer, stats: GPUBuffer, w: GPUBuffer, s: BatchNormShape & { eps: number }): [GPUBuffer, GPUBuffer] {
+  batchNormBackward(
+    g: GPUBuffer, y: GPUBuffer | null, x: GPUBuffer, stats: GPUBuffer, w: GPUBuffer, s: BatchNormShape & { eps: number }, residualGrad = false,
+  ): [GPUBuffer, GPUBuffer, GPUBuffer | null] {
     const sums = this.alloc(2 * s.c);
     const dx = this.alloc(s.n * s.c * s.hw);
-    batchNormBackward(this.ctx, g, y, x, stats, w, sums, dx, s);
-    return [sums, dx];
+    const dr = residualGrad ? this.alloc(s.n * s.c * s.hw) : null;
+    batchNormBackward(this.ctx, g, y, x, stats, w, sums, dx, s, dr);
+    return [sums, dx, dr];
   }
 
   crossEntropy(x: GPUBuffer, labels: GPUBuffer, weight: GPUBuffer | null, rows: number, cols: number): GPUBuffer {

@@ -17,11 +17,17 @@ export interface BatchNormOptions {
   eps?: number;
   /** Apply ReLU to the result in the same pass (BatchNorm2d followed by ReLU). */
   relu?: boolean;
+  /**
+   * Added to the normalized result before the ReLU, in the same pass: a
+   * ResNet block's relu(bn2(x) + shortcut) without a separate add and ReLU
+   * (and, backward, without their gradient passes). x's shape.
+   */
+  residual?: Tensor;
 }
 
 /**
- * torch.nn.functional.batch_norm over NCHW input (followed by ReLU with
- * `relu`). In training the batch mean and biased variance normalize, and
+ * torch.nn.functional.batch_norm over NCHW input (plus `residual`, then
+ * ReLU with `relu`). In training the batch mean and biased variance normalize, and
  * the running statistics, when given, move towards the batch mean and the
  * unbiased variance (in place, outside autograd). In eval the running
  * statistics normalize. weight and bias (per channel) are optional.
@@ -38,12 +44,16 @@ export function batchNorm2d(
   bias: Tensor | null,
   options: BatchNormOptions,
 ): Tensor {
-  const given = [x, runningMean, runningVar, weight, bias].filter((t): t is Tensor => t !== null);
+  const residual = options.residual ?? null;
+  const given = [x, runningMean, runningVar, weight, bias, residual].filter((t): t is Tensor => t !== null);
   const backend = floatInputs('batchNorm2d', ...given);
   if (x.ndim !== 4) throw new Error(`batchNorm2d: expected a 4-D input [N, C, H, W], got shape ${formatShape(x.shape)}`);
   const [n, c, h, w] = x.shape as [number, number, number, number];
   for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
     if (t && (t.ndim !== 1 || t.shape[0] !== c)) throw new Error(`batchNorm2d: ${name} must have shape [${c}] for input ${formatShape(x.shape)}, got ${formatShape(t.shape)}`);
+  }
+  if (residual && (residual.ndim !== 4 || residual.shape.some((d, i) => d !== x.shape[i]))) {
+    throw new Error(`batchNorm2d: residual must have the input's shape ${formatShape(x.shape)}, got ${formatShape(residual.shape)}`);
   }
   const eps = options.eps ?? 1e-5;
   const momentum = options.momentum ?? 0.1;
@@ -57,7 +67,7 @@ export function batchNorm2d(
   if (options.training && n * h * w <= 1) {
     throw new Error(`batchNorm2d: expected more than 1 value per channel in training, got input ${formatShape(x.shape)}`);
   }
-  if (!options.training) return evalBatchNorm(x, runningMean!, runningVar!, weight, bias, eps, relu);
+  if (!options.training) return evalBatchNorm(x, runningMean!, runningVar!, weight, bias, eps, relu, residual);
 
   return tidy(() => {
     const stats = result(backend, backend.batchNormStats(x.handle('batchNorm2d'), s), [2, c]);
@@ -72,26 +82,30 @@ export function batchNorm2d(
     const wt = weight ?? full([c], 1, { device: x.device });
     const bs = bias ?? full([c], 0, { device: x.device });
     const handles = [x, stats, wt, bs].map((t) => t.handle('batchNorm2d'));
-    const y = result(backend, backend.batchNormApply(handles[0], handles[1], handles[2], handles[3], { ...s, eps, relu }), x.shape);
-    const inputs = weight && bias ? [x, weight, bias] : [x];
+    const y = result(backend, backend.batchNormApply(handles[0], handles[1], handles[2], handles[3], { ...s, eps, relu }, residual?.handle('batchNorm2d')), x.shape);
+    const affine = weight && bias ? [weight, bias] : [];
+    const inputs = [x, ...affine, ...(residual ? [residual] : [])];
     return record('BatchNormBackward', y, inputs, relu ? [x, stats, wt, y] : [x, stats, wt], (g, [xs, st, ws, ys], needs) => {
-      const [sums, dx] = backend.batchNormBackward(
+      const residualNeeds = residual !== null && needs[inputs.length - 1];
+      const [sums, dx, dr] = backend.batchNormBackward(
         g.handle('batchNorm2d backward'),
         ys ? ys.handle('batchNorm2d backward') : null,
         xs!.handle('batchNorm2d backward'),
         st!.handle('batchNorm2d backward'),
         ws!.handle('batchNorm2d backward'),
         { ...s, eps },
+        // With the ReLU fused, the residual's gradient is g masked by the output; without, g itself.
+        residualNeeds && relu,
       );
       const both = result(backend, sums, [2, c]);
       const dxTensor = result(backend, dx, x.shape);
       const grads = [
         needs[0] ? dxTensor : null,
-        needs[1] ? narrow(both, 0, 1, 1).reshape([c]) : null,
-        needs[2] ? narrow(both, 0, 0, 1).reshape([c]) : null,
+        ...(affine.length ? [needs[1] ? narrow(both, 0, 1, 1).reshape([c]) : null, needs[2] ? narrow(both, 0, 0, 1).reshape([c]) : null] : []),
+        ...(residual ? [residualNeeds ? (dr ? result(backend, dr, x.shape) : g.share()) : null] : []),
       ];
       if (!needs[0]) dxTensor.dispose();
-      return grads.slice(0, inputs.length);
+      return grads;
     });
   });
 }
@@ -102,16 +116,19 @@ export function batchNorm2d(
  * differentiates an eval-mode network) it is composed from differentiable
  * ops, whose gradients are then the exact ones of the affine map.
  */
-function evalBatchNorm(x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, relu: boolean): Tensor {
+function evalBatchNorm(
+  x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, relu: boolean, residual: Tensor | null,
+): Tensor {
   const c = x.shape[1]!;
   const backend = x.storage.backend;
-  const needsGrad = isGradEnabled() && [x, weight, bias].some((t) => t?.requiresGrad);
+  const needsGrad = isGradEnabled() && [x, weight, bias, residual].some((t) => t?.requiresGrad);
   return tidy(() => {
     if (needsGrad) {
       const at = (t: Tensor) => t.reshape([1, c, 1, 1]);
       let y = x.sub(at(runningMean)).div(at(runningVar.add(eps).sqrt()));
       if (weight) y = y.mul(at(weight));
       if (bias) y = y.add(at(bias));
+      if (residual) y = y.add(residual);
       return relu ? y.relu() : y;
     }
     const stats = cat([runningMean, runningVar]);
@@ -119,6 +136,6 @@ function evalBatchNorm(x: Tensor, runningMean: Tensor, runningVar: Tensor, weigh
     const bs = bias ?? full([c], 0, { device: x.device });
     const [n, , h, w] = x.shape as [number, number, number, number];
     const handles = [x, stats, wt, bs].map((t) => t.handle('batchNorm2d'));
-    return result(backend, backend.batchNormApply(handles[0], handles[1], handles[2], handles[3], { n, c, hw: h * w, eps, relu }), x.shape);
+    return result(backend, backend.batchNormApply(handles[0], handles[1], handles[2], handles[3], { n, c, hw: h * w, eps, relu }, residual?.handle('batchNorm2d')), x.shape);
   });
 }

@@ -136,6 +136,17 @@ export const OP_CASES: OpCase[] = [
     inputs: [n(2, 3, 4, 5), { shape: [3], noGrad: true }, { shape: [3], domain: 'positive', noGrad: true }, n(3), n(3)],
     fn: (x, m, v, w, b) => batchNorm2d(x, m, v, w, b, { training: false }),
   },
+  // A ResNet block's relu(bn2(out) + shortcut) in one pass: the residual's gradient is g, or g masked by the output.
+  { op: 'batchNorm2d', name: 'batchNorm2d train [2,3,3,5] + residual', inputs: [n(2, 3, 3, 5), n(3), n(3), n(2, 3, 3, 5)], fn: (x, w, b, r) => batchNorm2d(x, null, null, w, b, { training: true, residual: r }) },
+  { op: 'batchNorm2d', name: 'batchNorm2d train [3,2,2,2] + residual + fused relu', inputs: [n(3, 2, 2, 2), n(2), n(2), n(3, 2, 2, 2)], fn: (x, w, b, r) => batchNorm2d(x, null, null, w, b, { training: true, relu: true, residual: r }) },
+  { op: 'batchNorm2d', name: 'batchNorm2d train [5,3,15,20] + residual + fused relu', inputs: [n(5, 3, 15, 20), n(3), n(3), n(5, 3, 15, 20)], fn: (x, w, b, r) => batchNorm2d(x, null, null, w, b, { training: true, relu: true, residual: r }), noGradCheck: true },
+  {
+    op: 'batchNorm2d',
+    name: 'batchNorm2d eval [2,3,4,5] + residual + fused relu',
+    inputs: [n(2, 3, 4, 5), { shape: [3], noGrad: true }, { shape: [3], domain: 'positive', noGrad: true }, n(3), n(3), n(2, 3, 4, 5)],
+    fn: (x, m, v, w, b, r) => batchNorm2d(x, m, v, w, b, { training: false, relu: true, residual: r }),
+    noGradCheck: true,
+  },
   { op: 'linear', name: 'linear with bias [5,7]->[5,3]', inputs: [n(5, 7), n(3, 7), n(3)], fn: (x, w, b) => linear(x, w, b) },
   { op: 'linear', name: 'linear [2,3,8]->[2,3,4] (vec4 path), no bias', inputs: [n(2, 3, 8), n(4, 8)], fn: (x, w) => linear(x, w) },
   { op: 'linear', name: 'linear [33,64]->[33,10] with bias', inputs: [n(33, 64), n(10, 64), n(10)], fn: (x, w, b) => linear(x, w, b), noGradCheck: true },
