@@ -1,4 +1,4 @@
-import { allOf, defineKernel, input, output, range } from '../kernel.js';
+import { allOf, defineKernel, elementEntry, input, output, range } from '../kernel.js';
 import { inputRowLoads, STRIDE1_PARAMS, type WeightGradPass } from './conv2d-row-loads.js';
 import { type Conv2dShape, convOutSize } from './conv2d.js';
 
@@ -25,23 +25,33 @@ export interface WeightCoTile {
  */
 export const WEIGHT_CO_TILES: readonly WeightCoTile[] = [{ tco: 16, wg: 8 }, { tco: 16, wg: 32 }, { tco: 8, wg: 32 }];
 
-/** GT[((n*oh + oy)*ow + ox)*op + c] = G[((n*co + c)*oh + oy)*ow + ox], zero for c >= co. */
+/**
+ * GT[((n*oh + oy)*ow + ox)*op + c] = G[((n*co + c)*oh + oy)*ow + ox], zero
+ * for c >= co. One invocation per pixel, the lanes along the pixels (so
+ * each of its loads is contiguous across the lanes), writing the pixel's
+ * channels as whole vec4s; one division per pixel, not per element.
+ */
 const transposeKernel = () =>
   defineKernel({
     name: 'conv2d_grad_to_pixel_co',
-    bindings: [input('G'), output('GT')],
-    params: [['total', 'u32'], ['co', 'u32'], ['op', 'u32'], ['hw', 'u32']],
+    bindings: [input('G'), output('GT', 'vec4<f32>')],
+    params: [['pixels', 'u32'], ['co', 'u32'], ['op4', 'u32'], ['hw', 'u32']],
     workgroupSize: 64,
-    body: `
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let e = (wid.y * nwg.x + wid.x) * 64u + lid;
-  if (e >= p.total) { return; }
-  let c = e % p.op;
-  let pix = (e / p.op) % p.hw;
-  let n = e / (p.op * p.hw);
-  GT[e] = select(0.0, G[(n * p.co + min(c, p.co - 1u)) * p.hw + pix], c < p.co);
-}`,
+    body: elementEntry(
+      64,
+      'e',
+      'p.pixels',
+      `let pix = e % p.hw;
+  let src = (e / p.hw) * p.co * p.hw + pix;
+  for (var c4 = 0u; c4 < p.op4; c4++) {
+    var v = vec4<f32>(0.0);
+    for (var q = 0u; q < 4u; q++) {
+      let c = 4u * c4 + q;
+      if (c < p.co) { v[q] = G[src + c * p.hw]; }
+    }
+    GT[e * p.op4 + c4] = v;
+  }`,
+    ),
   });
 
 function kernel(t: WeightCoTile, kh: number, kw: number, sh: number, sw: number) {
@@ -120,9 +130,9 @@ export const conv2dWeightGradCo: WeightGradPass<WeightCoTile> = (ctx, x, dy, par
   const { oh, ow } = convOutSize(s);
   const params = { n: s.n, ci: s.ci, h: s.h, w: s.w, co: s.co, oh, ow, ph: s.ph, pw: s.pw, perSplit: Math.ceil(s.n / splits) };
   const op4 = Math.ceil(s.co / 4);
-  const total = s.n * oh * ow * op4 * 4;
-  const gt = ctx.alloc(total * 4, 'conv2d output gradient as [n][pixel][co]');
-  ctx.dispatch(transposeKernel(), [dy, gt], { total, co: s.co, op: op4 * 4, hw: oh * ow }, Math.ceil(total / 64), `${label} (gradient layout)`);
+  const pixels = s.n * oh * ow;
+  const gt = ctx.alloc(pixels * op4 * 16, 'conv2d output gradient as [n][pixel][co]');
+  ctx.dispatch(transposeKernel(), [dy, gt], { pixels, co: s.co, op4, hw: oh * ow }, Math.ceil(pixels / 64), `${label} (gradient layout)`);
   ctx.dispatch(
     kernel(t, s.kh, s.kw, s.sh, s.sw),
     [x, gt, partial],
