@@ -12,6 +12,12 @@
  *   npm run bench:train -- --steps 20 --no-tfjs
  *   npm run bench:train -- --verify                       # first: one step checked against the cpu backend
  *   npm run bench:train -- --profile                      # also: where one SGD batch-32 step's time goes, per op
+ *   npm run bench:train -- --rounds 3                     # each configuration 3 times, pneumo and PyTorch alternating
+ *
+ * These VMs' speed drifts by up to 2x over minutes, for both sides; with
+ * --rounds N every configuration runs N times, a pneumo run each time
+ * followed at once by a PyTorch run of the same configuration, and the
+ * table gives the medians and the median of the N ratios (with their range).
  *
  * Prints img/s per configuration and the peak resident memory; JSON in
  * benchmarks/results/train-<adapter>-<class>.json.
@@ -43,6 +49,8 @@ const quick = args.flag('quick');
 const steps = Number(args.value('steps') ?? (args.adapter === 'swiftshader' ? 3 : 10));
 const tfjsSteps = Number(args.value('tfjs-steps') ?? 2);
 const architecture = (args.value('model') ?? 'blog-cnn') === 'resnet' ? 'resnet' : 'blog-cnn';
+const rounds = Number(args.value('rounds') ?? 1);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: a positive integer, got ${args.value('rounds')}`);
 if (!['blog-cnn', 'resnet', undefined].includes(args.value('model'))) throw new Error(`--model: blog-cnn or resnet, got ${args.value('model')}`);
 const spec: ModelSpec = modelSpec({ architecture, inputSize: args.value('input-size') ? Number(args.value('input-size')) : undefined }, 3);
 const size = spec.inputSize;
@@ -166,7 +174,7 @@ async function profileStep(step: () => Promise<void>): Promise<{ groups: Profile
 
 let profile: Awaited<ReturnType<typeof profileStep>> | null = null;
 
-async function pneumoRun(c: Config): Promise<number> {
+async function pneumoRun(c: Config, profiled: boolean): Promise<number> {
   const model = makeModel();
   const { x, y } = randomBatch(c.batch);
   let opt: Optimizer | null = null;
@@ -192,7 +200,7 @@ async function pneumoRun(c: Config): Promise<number> {
   }
   // Two warm-up steps: the first queues tuning jobs, the second's readback runs them.
   const s = await timeSteps(step, steps, 3);
-  if (args.flag('profile') && c.mode === 'train' && c.optimizer === 'sgd' && c.batch === 32) profile = await profileStep(step);
+  if (profiled && args.flag('profile') && c.mode === 'train' && c.optimizer === 'sgd' && c.batch === 32) profile = await profileStep(step);
   opt?.zeroGrad();
   opt?.dispose();
   model.dispose();
@@ -223,7 +231,16 @@ interface Row {
   tfjsImgS: number | null;
   ratio: number | null;
   torchImgS: number | null;
+  /** pneumo / PyTorch: the median of the rounds' ratios. */
+  torchRatio: number | null;
+  rounds: { pneumo: number[]; torch: number[] };
 }
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+};
 
 /**
  * PyTorch on the CPU, same model and batches (benchmarks/torch_train.py),
@@ -258,21 +275,39 @@ async function main(): Promise<void> {
   console.log(`model: ${architecture} at ${size}x${size}${spec.resnet ? ` (widths ${spec.resnet.widths}, blocks ${spec.resnet.blocks})` : ''}, ${counted.parameterCount().toLocaleString('en')} parameters`);
   counted.dispose();
   console.log(`kernel class: ${ctx.kernelClass}; ${steps} timed steps per configuration after warm-up${tf ? `; TF.js webgpu on the same adapter, ${tfjsSteps} steps` : ''}\n`);
-  const torch = args.flag('no-torch') ? 'PyTorch not measured (--no-torch)' : torchRun(CONFIGS);
-  console.log(typeof torch === 'string' ? torch : `PyTorch ${torch.version} on the CPU (${torch.threads} threads) in the same run`);
+  // An empty run first: the version, threads and BLAS for the header (and whether PyTorch is there at all).
+  const torch = args.flag('no-torch') ? 'PyTorch not measured (--no-torch)' : torchRun([]);
+  console.log(
+    typeof torch === 'string'
+      ? torch
+      : `PyTorch ${torch.version} on the CPU (${torch.threads} threads) in the same run${rounds > 1 ? `; ${rounds} rounds, each pneumo run followed by PyTorch's: medians, and the ratios' median (range)` : ''}`,
+  );
   const header = `${'configuration'.padEnd(26)} ${'pneumo img/s'.padStart(13)} ${'TF.js img/s'.padStart(12)} ${'x faster'.padStart(9)} ${'PyTorch img/s'.padStart(14)} ${'x PyTorch'.padStart(10)}`;
   console.log(header);
   console.log('-'.repeat(header.length));
   const rows: Row[] = [];
-  for (const [i, c] of CONFIGS.entries()) {
-    const pneumoImgS = await pneumoRun(c);
+  for (const c of CONFIGS) {
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      ours.push(await pneumoRun(c, r === 0));
+      if (typeof torch !== 'string') {
+        const t = torchRun([c]);
+        if (typeof t === 'string') throw new Error(t);
+        theirs.push(t.imgPerS[0]!);
+      }
+    }
+    const pneumoImgS = median(ours);
     const tfjsImgS = tf ? await tfjsRun(tf, c) : null;
     const ratio = tfjsImgS === null ? null : pneumoImgS / tfjsImgS;
-    const torchImgS = typeof torch === 'string' ? null : torch.imgPerS[i]!;
-    rows.push({ config: label(c), pneumoImgS, tfjsImgS, ratio, torchImgS });
+    const torchImgS = theirs.length ? median(theirs) : null;
+    const ratios = ours.map((o, k) => o / theirs[k]!).filter(Number.isFinite);
+    const torchRatio = ratios.length ? median(ratios) : null;
+    const spread = ratios.length > 1 ? ` (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})` : '';
+    rows.push({ config: label(c), pneumoImgS, tfjsImgS, ratio, torchImgS, torchRatio, rounds: { pneumo: ours, torch: theirs } });
     console.log(
       `${label(c).padEnd(26)} ${pneumoImgS.toFixed(2).padStart(13)} ${(tfjsImgS?.toFixed(2) ?? '-').padStart(12)} ${(ratio?.toFixed(1) ?? '-').padStart(9)} ` +
-        `${(torchImgS?.toFixed(1) ?? '-').padStart(14)} ${(torchImgS ? (pneumoImgS / torchImgS).toFixed(2) : '-').padStart(10)}`,
+        `${(torchImgS?.toFixed(1) ?? '-').padStart(14)} ${(torchRatio === null ? '-' : torchRatio.toFixed(2)).padStart(10)}${spread}`,
     );
   }
   if (profile) {
