@@ -116,7 +116,8 @@ describe('conv2d kernels, every variant vs the reference', () => {
       }
     }
     for (const buf of [x, w, b, g]) ctx.free(buf);
-  });
+    // Compiling every variant of the 5x5 cases took up to 54 s on SwiftShader in CI; another job on the cores can double that.
+  }, 300_000);
 });
 
 describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
