@@ -198,8 +198,11 @@ async function pneumoRun(c: Config, profiled: boolean): Promise<number> {
       out.dispose();
     };
   }
-  // Two warm-up steps: the first queues tuning jobs, the second's readback runs them.
-  const s = await timeSteps(step, steps, 3);
+  // Warm-up: the first step queues tuning jobs, the second's readback runs
+  // them; after a change of batch size the next 4-6 steps were also measured
+  // 20-40% slower than the rest (likely new buffer sizes entering the pool),
+  // which a real training run does not see again.
+  const s = await timeSteps(step, steps, 8);
   if (profiled && args.flag('profile') && c.mode === 'train' && c.optimizer === 'sgd' && c.batch === 32) profile = await profileStep(step);
   opt?.zeroGrad();
   opt?.dispose();
