@@ -224,13 +224,30 @@ function batchNormBenches(ctx: GpuContext, c: number, hw: number): Bench[] {
   const sums = buf(ctx, 2 * c);
   const name = `batchnorm ${c}@${hw}x${hw}`;
   return [
-    { name: `${name} stats`, bytes: 8 * n, pneumo: () => (batchNormStats(ctx, x, stats, s), 'two passes') },
-    { name: `${name} apply+relu`, bytes: 8 * n, pneumo: () => (batchNormApply(ctx, x, stats, w, b, y, { ...s, relu: true }), 'elementwise') },
+    {
+      name: `${name} stats`,
+      bytes: 8 * n,
+      pneumo: () => {
+        batchNormStats(ctx, x, stats, s);
+        return 'two passes';
+      },
+    },
+    {
+      name: `${name} apply+relu`,
+      bytes: 8 * n,
+      pneumo: () => {
+        batchNormApply(ctx, x, stats, w, b, y, { ...s, relu: true });
+        return 'elementwise';
+      },
+    },
     {
       name: `${name} backward+relu`,
       // Sums read g, y, x; the input gradient reads them again and writes dx.
       bytes: 28 * n,
-      pneumo: () => (batchNormBackward(ctx, g, y, x, stats, w, sums, dx, s), 'sums + elementwise'),
+      pneumo: () => {
+        batchNormBackward(ctx, g, y, x, stats, w, sums, dx, s);
+        return 'sums + elementwise';
+      },
       cleanup: () => {
         for (const bb of [x, y, g, dx, stats, w, b, sums]) ctx.free(bb);
       },
