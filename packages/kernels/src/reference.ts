@@ -210,16 +210,17 @@ export function batchNormStats(x: TypedArray, s: BatchNormShape): Float32Array {
 }
 
 /** [running mean, running variance] after a training step (PyTorch's momentum update, the batch variance unbiased). */
-export function batchNormRunning(stats: TypedArray, runningMean: TypedArray, runningVar: TypedArray, s: { c: number; count: number; momentum: number }): Float32Array {
-  const out = new Float32Array(2 * s.c);
+export function batchNormRunning(stats: TypedArray, runningMean: TypedArray, runningVar: TypedArray, s: { c: number; count: number; momentum: number }): [Float32Array, Float32Array] {
+  const mean = new Float32Array(s.c);
+  const variance = new Float32Array(s.c);
   const keep = Math.fround(1 - s.momentum);
   const take = Math.fround(s.momentum);
   const takeVar = Math.fround((s.momentum * s.count) / (s.count - 1));
   for (let ch = 0; ch < s.c; ch++) {
-    out[ch] = runningMean[ch]! * keep + stats[ch]! * take;
-    out[s.c + ch] = runningVar[ch]! * keep + stats[s.c + ch]! * takeVar;
+    mean[ch] = runningMean[ch]! * keep + stats[ch]! * take;
+    variance[ch] = runningVar[ch]! * keep + stats[s.c + ch]! * takeVar;
   }
-  return out;
+  return [mean, variance];
 }
 
 /** (x - mean) / sqrt(var + eps) · w + b per channel (+ residual), clamped at zero with `relu`. */

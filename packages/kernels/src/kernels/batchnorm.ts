@@ -350,15 +350,16 @@ export function batchNormBackward(
 const runningKernel = () =>
   defineKernel({
     name: 'batchnorm_running',
-    bindings: [input('Stats'), input('RM'), input('RV'), output('Out')],
+    bindings: [input('Stats'), input('RM'), input('RV'), output('Mean'), output('Var')],
     params: [['c', 'u32'], ['keep', 'f32'], ['take', 'f32'], ['takeVar', 'f32']],
     workgroupSize: WG,
-    body: elementEntry(WG, 'ch', 'p.c', `Out[ch] = RM[ch] * p.keep + Stats[ch] * p.take;
-  Out[p.c + ch] = RV[ch] * p.keep + Stats[p.c + ch] * p.takeVar;`),
+    body: elementEntry(WG, 'ch', 'p.c', `Mean[ch] = RM[ch] * p.keep + Stats[ch] * p.take;
+  Var[ch] = RV[ch] * p.keep + Stats[p.c + ch] * p.takeVar;`),
   });
 
 /**
- * out [2, c] = the running mean and variance after a training step with
+ * The running mean and variance [c each, into `mean` and `variance`: each
+ * is its own tensor's storage, so no copy splits them] after a training step with
  * batch statistics `stats` [2, c] (biased variance, of `count` values per
  * channel): PyTorch's running = (1 - momentum) · running + momentum · batch,
  * with the variance unbiased (· count / (count - 1)).
@@ -368,11 +369,12 @@ export function batchNormRunning(
   stats: BufferBinding,
   runningMean: BufferBinding,
   runningVar: BufferBinding,
-  out: BufferBinding,
+  mean: BufferBinding,
+  variance: BufferBinding,
   s: { c: number; count: number; momentum: number },
 ): void {
   if (s.c === 0) return;
   if (!(s.count > 1)) throw new Error(`batchNormRunning: expected more than 1 value per channel, got ${s.count}`);
   const params = { c: s.c, keep: 1 - s.momentum, take: s.momentum, takeVar: (s.momentum * s.count) / (s.count - 1) };
-  ctx.dispatch(runningKernel(), [stats, runningMean, runningVar, out], params, Math.ceil(s.c / WG), `batchNorm running statistics [${s.c}]`);
+  ctx.dispatch(runningKernel(), [stats, runningMean, runningVar, mean, variance], params, Math.ceil(s.c / WG), `batchNorm running statistics [${s.c}]`);
 }

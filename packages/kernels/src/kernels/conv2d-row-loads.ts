@@ -32,11 +32,11 @@ export function rowWindows(d: number, kw: number): string[] {
  * The start of a stride-1 register kernel's entry: invocation t of the x
  * grid takes tile `tile` (r rows x 4 pixels, at oy0, ox0) of image n, so
  * small planes still fill a workgroup; it declares ix0 (the tile's first
- * input column, with horizontal stride `sw`, or the expression `ix0`) and
- * iw1 for inputRowLoads. Invocations past the last tile
+ * input column: stride 1 unless the kernel gives its own `ix0`) and iw1
+ * for inputRowLoads. Invocations past the last tile
  * return.
  */
-export function rowTileStart(wg: number, r: number, sw = 1, ix0 = `i32(ox0 * ${sw}u) - i32(p.pw)`): string {
+export function rowTileStart(wg: number, r: number, ix0 = 'i32(ox0) - i32(p.pw)'): string {
   return `let t = wid.x * ${wg}u + lid;
   if (t >= p.tiles * p.n) { return; }
   let n = t / p.tiles;
@@ -97,6 +97,11 @@ export const STRIDE1_PARAMS = [
  */
 export function stride1WeightParams(s: Conv2dShape, splits: number, label: string) {
   if (s.sh !== 1 || s.sw !== 1) throw new Error(`${label}: this weight-gradient variant needs stride 1`);
+  return weightGradParams(s, splits);
+}
+
+/** Those parameters for any stride (the kernel bakes its strides in). */
+export function weightGradParams(s: Conv2dShape, splits: number) {
   const { oh, ow } = convOutSize(s);
   return { n: s.n, ci: s.ci, h: s.h, w: s.w, co: s.co, oh, ow, ph: s.ph, pw: s.pw, perSplit: Math.ceil(s.n / splits) };
 }

@@ -146,7 +146,7 @@ fn store(n: u32, c4: u32, oy: i32, ox0: u32, p0: vec4<f32>, p1: vec4<f32>, p2: v
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   // y is the output-channel block, uniform in the workgroup.
-  ${rowTileStart(wg, r, sw, reads.ix0)}
+  ${rowTileStart(wg, r, reads.ix0)}
   let cb0 = wid.y * ${cb}u;
   let op4 = p.op4;
   ${acc.join('\n  ')}

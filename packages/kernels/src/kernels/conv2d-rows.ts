@@ -28,7 +28,6 @@ export const CONV_ROWS_TILES: readonly ConvRowsTile[] = [
   { r: 2, tco: 8 },
 ];
 
-/** A stride-1 convolution as this kernel sees it, weight addressed by strides. */
 /**
  * A virtual input X' with X'[uh·a][uw·b] = X[a][b] and zeros between, read
  * by a stride-1 pass with padding (qh, qw) (compile-time here: which taps
@@ -41,6 +40,7 @@ export interface DilatedInput {
   qw: number;
 }
 
+/** A stride-1 convolution as this kernel sees it, weight addressed by strides. */
 export interface ConvRowsGeometry {
   n: number;
   ci: number;

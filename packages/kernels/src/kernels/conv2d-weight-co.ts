@@ -1,9 +1,9 @@
 import { allOf, defineKernel, elementEntry, input, output, range } from '../kernel.js';
-import { inputRowLoads, STRIDE1_PARAMS, type WeightGradPass } from './conv2d-row-loads.js';
-import { type Conv2dShape, convOutSize } from './conv2d.js';
+import { inputRowLoads, STRIDE1_PARAMS, type WeightGradPass, weightGradParams } from './conv2d-row-loads.js';
+import type { Conv2dShape } from './conv2d.js';
 
 /**
- * Weight gradient of a stride-1 convolution for CPU adapters with the
+ * Weight gradient of a convolution (any stride) for CPU adapters with the
  * output channels in the vector lanes (the weight-gradient counterpart of
  * conv2d-rows-co): dy is first laid out [n][oy][ox][co] (co padded to whole
  * vec4s), so one uniform vec4 load brings 4 channels' gradients at a pixel.
@@ -127,8 +127,8 @@ export function weightCoThreads(s: Conv2dShape, t: WeightCoTile): number {
 
 /** Partial weight gradients [splits, co, ci, kh, kw] of a convolution (any stride). */
 export const conv2dWeightGradCo: WeightGradPass<WeightCoTile> = (ctx, x, dy, partial, s, splits, t, label) => {
-  const { oh, ow } = convOutSize(s);
-  const params = { n: s.n, ci: s.ci, h: s.h, w: s.w, co: s.co, oh, ow, ph: s.ph, pw: s.pw, perSplit: Math.ceil(s.n / splits) };
+  const params = weightGradParams(s, splits);
+  const { oh, ow } = params;
   const op4 = Math.ceil(s.co / 4);
   const pixels = s.n * oh * ow;
   const gt = ctx.alloc(pixels * op4 * 16, 'conv2d output gradient as [n][pixel][co]');

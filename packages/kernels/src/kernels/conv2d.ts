@@ -375,7 +375,7 @@ export function conv2dForward(
     return;
   }
   if (isStride1Variant(variant)) {
-    if ((s.sh !== 1 || s.sw !== 1) && variant.kind !== 'rowsco') throw new Error(`${label('conv2d', s)}: the ${variant.kind} variant needs stride 1`);
+    // rowsPass refuses strides for the kernels that do not take them.
     const { oh, ow } = convOutSize(s);
     const k = s.kh * s.kw;
     rowsPass(ctx, x, w, bias, y, { ...s, oh, ow, wBase: 0, wO: s.ci * k, wI: k, wKy: s.kw, wKx: 1 }, variant, label('conv2d', s));

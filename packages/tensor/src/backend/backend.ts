@@ -54,7 +54,7 @@ export interface Backend<H = unknown> {
   /** [mean (c), biased variance (c)] of each channel of NCHW x. */
   batchNormStats(x: H, s: BatchNormShape): H;
   /** [running mean (c), running variance (c)] after a training step: (1 - momentum) · running + momentum · batch statistic, the variance unbiased over `count` values. */
-  batchNormRunning(stats: H, runningMean: H, runningVar: H, s: { c: number; count: number; momentum: number }): H;
+  batchNormRunning(stats: H, runningMean: H, runningVar: H, s: { c: number; count: number; momentum: number }): [H, H];
   /** (x - mean) / sqrt(var + eps) · w + b per channel (stats [2, c]) + residual (when given), clamped at zero with `relu`. */
   batchNormApply(x: H, stats: H, w: H, b: H, s: BatchNormShape & { eps: number; relu: boolean }, residual?: H | null): H;
   /**

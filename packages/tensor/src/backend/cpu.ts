@@ -161,7 +161,7 @@ export class CpuBackend implements Backend<TypedArray> {
     return nn.batchNormStats(x, s);
   }
 
-  batchNormRunning(stats: TypedArray, runningMean: TypedArray, runningVar: TypedArray, s: { c: number; count: number; momentum: number }): TypedArray {
+  batchNormRunning(stats: TypedArray, runningMean: TypedArray, runningVar: TypedArray, s: { c: number; count: number; momentum: number }): [TypedArray, TypedArray] {
     return nn.batchNormRunning(stats, runningMean, runningVar, s);
   }
 

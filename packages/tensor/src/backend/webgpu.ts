@@ -182,10 +182,11 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     return stats;
   }
 
-  batchNormRunning(stats: GPUBuffer, runningMean: GPUBuffer, runningVar: GPUBuffer, s: { c: number; count: number; momentum: number }): GPUBuffer {
-    const out = this.alloc(2 * s.c);
-    batchNormRunning(this.ctx, stats, runningMean, runningVar, out, s);
-    return out;
+  batchNormRunning(stats: GPUBuffer, runningMean: GPUBuffer, runningVar: GPUBuffer, s: { c: number; count: number; momentum: number }): [GPUBuffer, GPUBuffer] {
+    const mean = this.alloc(s.c);
+    const variance = this.alloc(s.c);
+    batchNormRunning(this.ctx, stats, runningMean, runningVar, mean, variance, s);
+    return [mean, variance];
   }
 
   batchNormApply(x: GPUBuffer, stats: GPUBuffer, w: GPUBuffer, b: GPUBuffer, s: BatchNormShape & { eps: number; relu: boolean }, residual: GPUBuffer | null = null): GPUBuffer {

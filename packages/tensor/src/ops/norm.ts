@@ -74,9 +74,11 @@ export function batchNorm2d(
     if (runningMean && runningVar) {
       noGrad(() => {
         // One kernel for both (PyTorch keeps the unbiased variance in the running average).
-        const both = result(backend, backend.batchNormRunning(stats.handle('batchNorm2d'), runningMean.handle('batchNorm2d'), runningVar.handle('batchNorm2d'), { c, count: n * h * w, momentum }), [2, c]);
-        runningMean.assign(narrow(both, 0, 0, 1).reshape([c]));
-        runningVar.assign(narrow(both, 0, 1, 1).reshape([c]));
+        const handles = [stats, runningMean, runningVar].map((t) => t.handle('batchNorm2d'));
+        const [mean, variance] = backend.batchNormRunning(handles[0], handles[1], handles[2], { c, count: n * h * w, momentum });
+        // Each result is a whole buffer of its own: the running tensors take them over, no copy.
+        runningMean.assign(result(backend, mean, [c]));
+        runningVar.assign(result(backend, variance, [c]));
       });
     }
     const wt = weight ?? full([c], 1, { device: x.device });
