@@ -1,4 +1,4 @@
-"""PyTorch CPU throughput of the blog CNN or the app's ResNet, for bench:train's comparison.
+"""PyTorch throughput of the blog CNN or the app's ResNet, for bench:train's comparison.
 
 Reads the configurations as JSON on argv[1] ([{"mode", "batch", "optimizer"}]),
 the step count on argv[2] and the model spec on argv[3] (pneumo's ModelSpec:
@@ -7,7 +7,8 @@ prints one JSON list of images per second, in the same order. Same network,
 same batch sizes, the loss read every step (.item()), median of timed steps
 after warm-up, like the pneumo side. Also names the BLAS library the process
 loaded (Debian picks it with update-alternatives: libopenblas0-openmp for
-OpenBLAS).
+OpenBLAS). On the CPU unless PNEUMO_TORCH_DEVICE names another device (cuda on
+a machine with an NVIDIA GPU: the baseline for pneumo on that GPU).
 """
 import json
 import os
@@ -44,12 +45,15 @@ def blas_library():
     return ", ".join(sorted(libs)) or "none loaded"
 
 
+DEVICE = torch.device(os.environ.get("PNEUMO_TORCH_DEVICE", "cpu"))
+
+
 def images_per_second(cfg, steps, spec):
     torch.manual_seed(0)
-    model = resnet(spec["resnet"]) if spec["architecture"] == "resnet" else blog_cnn()
+    model = (resnet(spec["resnet"]) if spec["architecture"] == "resnet" else blog_cnn()).to(DEVICE)
     n = spec["inputSize"]
-    x = torch.randn(cfg["batch"], 3, n, n)
-    y = torch.arange(cfg["batch"]) % 3
+    x = torch.randn(cfg["batch"], 3, n, n, device=DEVICE)
+    y = (torch.arange(cfg["batch"]) % 3).to(DEVICE)
     if cfg["mode"] == "train":
         opt = (torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9) if cfg["optimizer"] == "sgd"
                else torch.optim.Adam(model.parameters(), lr=1e-4))
@@ -85,4 +89,5 @@ if __name__ == "__main__":
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     spec = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {"architecture": "blog-cnn", "inputSize": 32}
     rates = [images_per_second(c, steps, spec) for c in configs]
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(), "imgPerS": rates}))
+    device = torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else "the CPU"
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(), "device": device, "imgPerS": rates}))

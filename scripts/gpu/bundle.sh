@@ -28,7 +28,7 @@ mkdir -p "$stage/root/node_modules"
 for m in node_modules/*; do
   case "$(basename "$m")" in
     # Build and test tools: not needed to run the benchmarks.
-    typescript|vitest|@vitest|vite|esbuild|@esbuild|rollup|@rollup|@types|@webgpu|tinypool|tinyspy|chai|@jridgewell|magic-string|postcss|lightningcss*) continue ;;
+    typescript|vitest|@vitest|vite|esbuild|@esbuild|rollup|@rollup|rolldown|@rolldown|@types|@webgpu|tinypool|tinyspy|chai|@jridgewell|magic-string|postcss|lightningcss*|@biomejs|playwright-core|typedoc) continue ;;
   esac
   cp -a "$m" "$stage/root/node_modules/"
 done
@@ -39,8 +39,12 @@ for t in "$stage"/root/node_modules/@tensorflow/*; do
   find "$t/dist" -mindepth 1 ! -name '*.node.js' -exec rm -rf {} + 2>/dev/null || true
   rm -rf "$t/src" "$t/scripts"
 done
-# The Vulkan loader (Debian's libvulkan1), for a machine that has only the driver.
-for l in /usr/lib/x86_64-linux-gnu/libvulkan.so.1*; do [ -e "$l" ] && cp -aL "$l" "$stage/lib/"; done
+# The Vulkan loader (Debian's libvulkan1) and the GL dispatch libraries
+# (libglvnd) NVIDIA's Vulkan driver (libGLX_nvidia) links against, for a
+# machine that has only the driver.
+for l in /usr/lib/x86_64-linux-gnu/{libvulkan.so.1,libGLdispatch.so.0,libGLX.so.0,libEGL.so.1,libOpenGL.so.0}*; do
+  [ -e "$l" ] && cp -aL "$l" "$stage/lib/"
+done
 if [ "$with_node" = 1 ]; then
   mkdir -p "$stage/node/bin"
   cp "$(command -v node)" "$stage/node/bin/node"

@@ -33,6 +33,14 @@ export interface ContextOptions {
    * workgroup-memory tiled kernels anywhere, for tests and benchmarks.
    */
   kernelClass?: KernelClass;
+  /**
+   * Fill every buffer alloc() hands out with NaN (env PNEUMO_POISON=1), so a
+   * kernel that reads what nobody wrote (past a tensor's end inside its pooled
+   * buffer, or an output it expects zeroed) shows NaN instead of silently
+   * reading zeros from fresh buffers and stale values from reused ones. Slow;
+   * for tests and debugging.
+   */
+  poison?: boolean;
 }
 
 export interface ContextStats extends PoolStats {
@@ -61,6 +69,7 @@ export class GpuContext {
   readonly device: GPUDevice;
   readonly adapter: AdapterDescription;
   readonly debug: boolean;
+  readonly poison: boolean;
   /** True on CPU-emulated adapters (llvmpipe, SwiftShader). */
   readonly software: boolean;
   /** Which kernel shapes this context's ops choose from (the adapter's class unless forced). */
@@ -95,6 +104,7 @@ export class GpuContext {
     this.adapter = adapter;
     this.keepAlive = options.keepAlive;
     this.debug = options.debug ?? envFlag('PNEUMO_DEBUG');
+    this.poison = options.poison ?? envFlag('PNEUMO_POISON');
     this.profiler = options.profiler ?? null;
     this.software = isSoftwareAdapter(adapter);
     this.kernelClass = options.kernelClass ?? parseKernelClass(envValue('PNEUMO_KERNEL_CLASS')) ?? kernelClassOf(adapter);
@@ -131,11 +141,18 @@ export class GpuContext {
         `cannot allocate ${bytes} bytes${label ? ` for ${label}` : ''}: the adapter's storage buffers hold at most ${max} bytes`,
       );
     }
-    return this.pool.acquire(bytes, label);
+    const buffer = this.pool.acquire(bytes, label);
+    if (this.poison) this.write(buffer, new Float32Array(buffer.size / 4).fill(Number.NaN));
+    return buffer;
   }
 
   /** Returns a buffer to the pool. Dispatches already encoded that use it still see its old contents. */
   free(buffer: GPUBuffer): void {
+    if (this.poison) {
+      // Never handed out again, and NaN from here on: a later read of a freed buffer shows as NaN.
+      this.write(buffer, new Float32Array(buffer.size / 4).fill(Number.NaN));
+      return;
+    }
     this.pool.release(buffer);
   }
 
