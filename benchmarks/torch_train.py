@@ -40,9 +40,17 @@ def resnet(c):
 
 
 def blas_library():
+    """The BLAS libraries mapped into this process. Debian's libblas.so.3 from
+    the blas/ directory is the reference BLAS (even when liblapack.so.3 pulls in
+    OpenBLAS for LAPACK alone, matrix products go through it): named as such."""
     with open("/proc/self/maps") as f:
-        libs = {line.split()[-1].rsplit("/", 1)[-1] for line in f if "blas" in line.lower()}
-    return ", ".join(sorted(libs)) or "none loaded"
+        paths = {line.split()[-1] for line in f if "blas" in line.lower()}
+    names = set()
+    for path in paths:
+        directory, name = path.rsplit("/", 1) if "/" in path else ("", path)
+        reference = name.startswith("libblas.so") and directory.endswith("/blas")
+        names.add(f"{name} (reference BLAS)" if reference else name)
+    return ", ".join(sorted(names)) or "none loaded"
 
 
 DEVICE = torch.device(os.environ.get("PNEUMO_TORCH_DEVICE", "cpu"))

@@ -20,32 +20,75 @@ const TYPES = {
   '.jpg': 'image/jpeg',
 };
 
-/** The file a URL path names under one of the roots, never outside it. */
+/**
+ * The file a URL path names under one of the roots, never outside it; null
+ * when there is none. Throws URIError on a malformed percent-encoding.
+ */
 function resolve(roots, urlPath) {
   for (const [prefix, root] of Object.entries(roots)) {
     if (!urlPath.startsWith(prefix)) continue;
-    const rel = normalize(decodeURIComponent(urlPath.slice(prefix.length)) || 'index.html');
+    const decoded = decodeURIComponent(urlPath.slice(prefix.length));
+    // A NUL makes every fs call throw; no file of ours has one in its name.
+    if (decoded.includes('\0')) return null;
+    const rel = normalize(decoded || 'index.html');
     const file = join(root, rel);
     if (!file.startsWith(root + sep) && file !== root) return null;
-    return existsSync(file) && statSync(file).isFile() ? file : null;
+    try {
+      return statSync(file).isFile() ? file : null;
+    } catch {
+      return null;
+    }
   }
   return null;
 }
 
-/** Starts the server; `models` is the folder served under /models/. */
+function answer(res, status, text) {
+  res.writeHead(status, { 'content-type': 'text/plain' });
+  res.end(text);
+}
+
+/**
+ * Starts the server; `models` is the folder served under /models/. Every
+ * request gets an answer and none can stop the server: a malformed URL is a
+ * 400, a method other than GET or HEAD a 405, a path outside the roots a 404,
+ * and a file that cannot be read after all a 500 (or a cut connection once
+ * its headers went out). Files stream, so many parallel downloads of the
+ * model hold little memory.
+ */
 export function startServer(port = 8080, { models = defaultModels } = {}) {
   const roots = { '/models/': models, '/': join(here, 'dist') };
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    const file = resolve(roots, path === '/' ? '/index.html' : path);
-    if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      res.writeHead(file ? 405 : 404, { 'content-type': 'text/plain' });
-      res.end(file ? 'method not allowed' : 'not found');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      answer(res, 405, 'method not allowed');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    let file;
+    try {
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      file = resolve(roots, path === '/' ? '/index.html' : path);
+    } catch {
+      answer(res, 400, 'bad request');
+      return;
+    }
+    if (!file) {
+      answer(res, 404, 'not found');
+      return;
+    }
+    const stream = createReadStream(file);
+    stream.on('error', () => {
+      if (res.headersSent) res.destroy();
+      else answer(res, 500, 'cannot read the file');
+    });
+    stream.on('open', () => {
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      if (req.method === 'HEAD') {
+        stream.destroy();
+        res.end();
+      } else stream.pipe(res);
+    });
+    // A client that goes away mid-download must not keep the file open.
+    res.on('close', () => stream.destroy());
   });
   return new Promise((ok) => server.listen(port, '127.0.0.1', () => ok(server)));
 }

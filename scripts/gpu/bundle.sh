@@ -4,7 +4,7 @@
 # asked), the built packages, the runtime node_modules (Dawn for linux-x64
 # only; TF.js's Node bundles only), and the Vulkan loader. The result,
 # gpu-bundle/bundle.tar.xz, is small enough to travel with the working tree
-# (about 35 MB with Node). Run after `npm ci` (which builds everything):
+# (about 8 MB, 29 MB with Node). Run after `npm ci` (which builds everything):
 #
 #   bash scripts/gpu/bundle.sh            # without Node (the GPU machine has one)
 #   bash scripts/gpu/bundle.sh --node     # with this machine's Node binary
@@ -48,6 +48,8 @@ done
 if [ "$with_node" = 1 ]; then
   mkdir -p "$stage/node/bin"
   cp "$(command -v node)" "$stage/node/bin/node"
+  # Symbols only: 99 -> 86 MB, about 3 MB less in the archive.
+  command -v strip >/dev/null && strip --strip-unneeded "$stage/node/bin/node"
 fi
 mkdir -p gpu-bundle
 tar -C "$stage" -cJf gpu-bundle/bundle.tar.xz .
