@@ -21,8 +21,8 @@ function lyingPng(w: number, h: number, rows: number): Uint8Array {
   const real = encode({ width: w, height: rows, depth: 8, channels: 1, data: new Uint8Array(w * rows).fill(128) });
   const out = real.slice();
   new DataView(out.buffer).setUint32(20, h);
-  // IHDR's CRC now mismatches; fast-png checks it only on request, so the
-  // loader must catch the short data itself.
+  // IHDR's CRC now mismatches too: the loader refuses the file either for
+  // its size, its CRC or its short data, before allocating the claimed size.
   return out;
 }
 
@@ -70,5 +70,13 @@ export function writeHostileFiles(dir: string): Hostile[] {
   list.push({ name: 'person911_bacteria_1.jpeg', reason: /empty file/ });
   writeFileSync(at('person912_bacteria_1.png'), 'hello, not an image');
   list.push({ name: 'person912_bacteria_1.png', reason: /not a JPEG or PNG image/ });
+  // 10. A well-formed PNG whose image-data chunk fails its CRC (one bit flipped in the stored CRC).
+  const good = encode({ width: 8, height: 8, depth: 8, channels: 1, data: new Uint8Array(64).fill(90) });
+  const idat = Buffer.from(good).indexOf('IDAT');
+  const idatLength = new DataView(good.buffer, good.byteOffset).getUint32(idat - 4);
+  const badCrc = good.slice();
+  badCrc[idat + 4 + idatLength] ^= 1;
+  writeFileSync(at('person913_bacteria_1.png'), badCrc);
+  list.push({ name: 'person913_bacteria_1.png', reason: /corrupt or truncated PNG \(CRC mismatch for chunk IDAT/ });
   return list;
 }

@@ -133,6 +133,11 @@ describe('decodeGrey', () => {
     const png = encodePng(gradient);
     expect(() => decodeGrey(png.subarray(0, 60))).toThrow();
     expect(sniffFormat(png)).toBe('png');
+    // Every chunk's CRC is checked: a chunk whose bytes and CRC disagree is a corrupt file (one bit of the stored CRC flipped).
+    const idat = Buffer.from(png).indexOf('IDAT');
+    const flipped = png.slice();
+    flipped[idat + 4 + new DataView(png.buffer, png.byteOffset).getUint32(idat - 4)]! ^= 1;
+    expect(() => decodeGrey(flipped)).toThrow(/corrupt or truncated PNG \(CRC mismatch for chunk IDAT/);
   });
 });
 

@@ -63,7 +63,8 @@ function pngSize(bytes: Uint8Array): { width: number; height: number } {
 function decodePngGrey(bytes: Uint8Array): GreyImage {
   const { width, height } = pngSize(bytes);
   if (width <= 0 || height <= 0 || width * height > MAX_PIXELS) throw new Error(`unsupported image size ${width}x${height}`);
-  const png = decodePng(bytes);
+  // A chunk whose CRC does not match is corrupt by definition (libpng and Pillow refuse it too).
+  const png = decodePng(bytes, { checkCrc: true });
   let { data: samples, channels, depth } = png;
   if (png.palette) {
     samples = convertIndexedToRgb(png);
