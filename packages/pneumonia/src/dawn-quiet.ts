@@ -34,17 +34,29 @@ export function dawnNoiseFilter(): (chunk: string) => string {
 /**
  * Re-runs this script as a child with stderr filtered, and exits with its
  * code; returns false (run normally) inside the child or with PNEUMO_DEBUG.
+ *
+ * The child must never outlive the process the user started: a parent
+ * killed by SIGKILL (a supervisor, a CI timeout, `kill -9`) cannot forward
+ * anything, so the two share an IPC channel, and the child exits as soon as
+ * the channel closes (see exitWithParent). Checkpoint sets are committed
+ * atomically and the run lock names a dead process then, so `--resume`
+ * continues from the last whole save.
  */
 export function runQuietly(): boolean {
   const env = process.env;
-  if (env.PNEUMO_QUIET_CHILD === '1' || (env.PNEUMO_DEBUG && env.PNEUMO_DEBUG !== '0')) return false;
+  if (env.PNEUMO_QUIET_CHILD === '1') {
+    exitWithParent();
+    return false;
+  }
+  if (env.PNEUMO_DEBUG && env.PNEUMO_DEBUG !== '0') return false;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: ['inherit', 'inherit', 'pipe'],
+    stdio: ['inherit', 'inherit', 'pipe', 'ipc'],
     env: { ...env, PNEUMO_QUIET_CHILD: '1' },
   });
   const filter = dawnNoiseFilter();
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => process.stderr.write(filter(d)));
+  const stderr = child.stderr!;
+  stderr.setEncoding('utf8');
+  stderr.on('data', (d: string) => process.stderr.write(filter(d)));
   // The terminal sends Ctrl-C to the whole process group; the parent waits for the child.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
@@ -52,4 +64,15 @@ export function runQuietly(): boolean {
     process.exit(code ?? (signal ? 128 + 2 : 1));
   });
   return true;
+}
+
+/**
+ * In the child: exit when the parent's end of the IPC channel closes (the
+ * parent died, by any signal). The channel does not keep the child alive
+ * otherwise. Nothing is written: stderr went to the parent.
+ */
+function exitWithParent(): void {
+  if (!process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', () => process.exit(129));
 }
