@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runQuietly } from './dawn-quiet.js';
+import { osPath } from './raw-args.js';
 import { COMMANDS, commandHelp, DEFAULT_DATA, globalHelp, parseCommand, UsageError, type Values } from './cli-args.js';
 import { init } from '@pneumo/nn/node';
 import { markSynthetic, SYNTHETIC_MARKER, writeSyntheticDataset } from './data/synthetic.js';
@@ -225,7 +226,7 @@ async function main(argv: string[]): Promise<number> {
   if (arch) return trainCommand(v, arch);
   if (cmd === 'evaluate') {
     const split = v.split as SplitName | 'holdout';
-    const ev = await evaluate(weights, v.data as string, split, undefined, {
+    const ev = await evaluate(weights, osPath(v.data as string), split, undefined, {
       tta: v.tta ? true : undefined,
       dev: v.dev as string | undefined,
       stress: v.stress ? { seed: v['stress-seed'] as number, onProgress: v.json ? undefined : (d, t, name) => process.stderr.write(`stress ${d + 1}/${t}: ${name}\n`) } : undefined,
@@ -248,7 +249,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'predict') {
-    const preds = await predict(weights, positionals);
+    // Reported under the names the user typed (osPath may reach a file through /proc/self/fd).
+    const preds = (await predict(weights, positionals.map((p) => osPath(p)))).map((p, i) => ({ ...p, path: positionals[i]! }));
     if (v.json) console.log(JSON.stringify(preds, null, 1));
     else {
       for (const p of preds) {
@@ -262,7 +264,7 @@ async function main(argv: string[]): Promise<number> {
     return preds.some((p) => p.error) ? 1 : 0;
   }
   const image = positionals[0]!;
-  const e = await explainToFile(weights, image, explainOut, v.class as string | undefined);
+  const e = await explainToFile(weights, osPath(image), explainOut, v.class as string | undefined);
   console.log(`${image}: ${e.class}  (${probabilities(e.probabilities)}); Grad-CAM written to ${explainOut}`);
   return 0;
 }

@@ -8,6 +8,7 @@
  * PNEUMO_DEBUG=1 shows them.
  */
 import { spawn } from 'node:child_process';
+import { lostBytes, RAW_ARGV_ENV, rawArgv } from './raw-args.js';
 
 /** A Dawn warning block: "Warning: …", then "    at …" lines, then a blank line. */
 export function dawnNoiseFilter(): (chunk: string) => string {
@@ -49,9 +50,11 @@ export function runQuietly(): boolean {
     return false;
   }
   if (env.PNEUMO_DEBUG && env.PNEUMO_DEBUG !== '0') return false;
+  // Spawning re-encodes the arguments as UTF-8: the bytes of any that were not go along separately.
+  const raw = process.argv.slice(2).some(lostBytes) ? rawArgv() : null;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'pipe', 'ipc'],
-    env: { ...env, PNEUMO_QUIET_CHILD: '1' },
+    env: { ...env, PNEUMO_QUIET_CHILD: '1', ...(raw ? { [RAW_ARGV_ENV]: JSON.stringify(raw.map((b) => b.toString('base64'))) } : {}) },
   });
   const filter = dawnNoiseFilter();
   const stderr = child.stderr!;
