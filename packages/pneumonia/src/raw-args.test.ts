@@ -45,7 +45,7 @@ describe('command-line paths that are not UTF-8', () => {
     expect(lostBytes('x\uFFFD.jpeg')).toBe(true);
   });
 
-  it.each([
+  it.each<[string, Record<string, string>]>([
     ['through the quiet child', {}],
     ['in one process (PNEUMO_DEBUG=1)', { PNEUMO_DEBUG: '1' }],
   ])('predict and explain open the file the user named, %s', (_, env) => {
