@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Generator, noGrad, randn, resnet, tidy } from '@pneumo/nn';
-import { blogCnn, Ensemble, encodeJpeg, predict, renderXray, resizeArea, saveCheckpoint } from '@pneumo/pneumonia';
+import { blogCnn, Ensemble, encodeJpeg, encodePng, predict, renderXray, resizeArea, saveCheckpoint } from '@pneumo/pneumonia';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gradientCheck, worstDifference } from '../web/src/gradient-check.js';
@@ -134,6 +134,35 @@ describe('the web app in Chromium (SwiftShader)', () => {
     console.log(`page: second image classified in ${await page.getAttribute('.card[data-probs]', 'data-ms')} ms`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'predict.png') });
+    await page.close();
+  });
+
+  it('refuses a non-image, a PNG whose header claims 20000x20000 and a 65 MB file, each on its own card, then classifies the next X-ray', async () => {
+    const page = await openPage();
+    await page.setInputFiles('#model-files', [weights, weights.replace(/\.safetensors$/, '.json')]);
+    await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
+    // A real 4x4 PNG whose IHDR then claims 20000 x 20000 (4.8 GB of RGBA if believed).
+    const png = Buffer.from(encodePng({ width: 4, height: 4, data: new Float32Array(16).fill(0.5) }));
+    png.writeUInt32BE(20000, 16);
+    png.writeUInt32BE(20000, 20);
+    // Dropped as files the page makes itself: the 65 MB one need not cross the test protocol.
+    await page.evaluate((pngBytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['hello, not an image'], 'notes.jpeg'));
+      dt.items.add(new File([new Uint8Array(pngBytes)], 'huge-header.png'));
+      dt.items.add(new File([new Uint8Array(65 << 20)], 'big.jpeg'));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, [...png]);
+    await page.waitForFunction(() => document.querySelectorAll('.card[data-error]').length === 3, null, { timeout: 60_000 });
+    const errors = Object.fromEntries(
+      await page.$$eval('.card[data-error]', (cards) => cards.map((c) => [(c as HTMLElement).dataset.file!, (c as HTMLElement).dataset.error!])),
+    );
+    expect(errors['notes.jpeg']).toMatch(/not a JPEG or PNG image/);
+    expect(errors['huge-header.png']).toMatch(/unsupported image size 20000x20000/);
+    expect(errors['big.jpeg']).toMatch(/65 MB, over the 64 MB limit/);
+    await page.setInputFiles('#images', [xray]);
+    const card = await page.waitForSelector('.card[data-probs]', { timeout: 240_000 });
+    expect(Object.keys(JSON.parse((await card.getAttribute('data-probs'))!) as object)).toEqual(['NORMAL', 'BACTERIA', 'VIRUS']);
     await page.close();
   });
 

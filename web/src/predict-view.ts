@@ -4,7 +4,7 @@
  * Grad-CAM is drawn over each.
  */
 import { classifyImage, gradCamOf } from '@pneumo/pneumonia/browser';
-import { overlayRgba } from '@pneumo/pneumonia/browser';
+import { DEFAULT_MAX_IMAGE_MB, overlayRgba } from '@pneumo/pneumonia/browser';
 import { $, el, errorText, fileBytes } from './dom.js';
 import { type LoadedModel, modelFromFiles, modelFromUrl, shippedModel } from './model-source.js';
 
@@ -51,6 +51,10 @@ async function classify(file: File): Promise<void> {
   }
   const m = current;
   try {
+    // Checked before reading: a mislabelled 1.5 GB file is not pulled into the tab whole.
+    if (file.size > DEFAULT_MAX_IMAGE_MB * 2 ** 20) {
+      throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MB, over the ${DEFAULT_MAX_IMAGE_MB} MB limit for an image`);
+    }
     const bytes = await fileBytes(file);
     const t0 = performance.now();
     const result = await classifyImage(m.model, m.info, bytes);

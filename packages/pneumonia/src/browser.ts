@@ -6,7 +6,7 @@
  */
 export { CLASS_NAMES, BINARY_CLASS_NAMES, classNames, type ClassName, type TaskMode } from './classes.js';
 export { blogCnn, BLOG_OUTPUTS, INPUT_SIZE, INPUT_CHANNELS, type BlogCnnOptions, ARCHITECTURES, type Architecture, RESNET_DEFAULTS, RESNET_INPUT_SIZE, modelSpec, buildModel, type ModelSpec } from './model.js';
-export { decodeGrey, resizeArea, fitSquare, squareImage, equalize, clahe, preprocess, sniffFormat, type GreyImage, type Fit, type Contrast } from './data/image.js';
+export { DEFAULT_MAX_IMAGE_MB, decodeGrey, resizeArea, fitSquare, squareImage, equalize, clahe, preprocess, sniffFormat, type GreyImage, type Fit, type Contrast } from './data/image.js';
 export { fillBatch, DEFAULT_AUGMENT, type Augment, type Normalization } from './data/batches.js';
 export { renderXray, type SyntheticClass } from './data/xray-render.js';
 export { checkCheckpointInfo, modelFromCheckpoint, type CheckpointInfo } from './checkpoint-format.js';

@@ -18,6 +18,9 @@ export interface GreyImage {
 /** Images larger than this many pixels are refused (a corrupt header can claim anything). */
 export const MAX_PIXELS = 64 * 1024 * 1024;
 
+/** Default cap on an image file's size in MB, before it is read (Node: PNEUMO_MAX_IMAGE_MB overrides it; the page uses it as is). */
+export const DEFAULT_MAX_IMAGE_MB = 64;
+
 export function sniffFormat(bytes: Uint8Array): 'jpeg' | 'png' | null {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';

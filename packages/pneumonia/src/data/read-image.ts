@@ -5,9 +5,9 @@
  * the file broke; callers skip it with a warning.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { DEFAULT_MAX_IMAGE_MB } from './image.js';
 
-/** Default cap on an image file's size; PNEUMO_MAX_IMAGE_MB overrides it. */
-export const DEFAULT_MAX_IMAGE_MB = 64;
+export { DEFAULT_MAX_IMAGE_MB };
 
 export function maxImageBytes(): number {
   const env = process.env.PNEUMO_MAX_IMAGE_MB;
