@@ -1,8 +1,9 @@
 /**
  * Node entry: device creation through Dawn's Node bindings (the `webgpu`
  * package, an optional peer dependency: browser installs never fetch it),
- * and tuning choices kept in a file. Everything else in @pneumo/kernels is
- * browser-safe.
+ * and tuning choices kept in a file, plus everything in @pneumo/kernels
+ * (which is browser-safe): Node resolves `@pneumo/kernels` here by the
+ * "node" export condition.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { type ContextOptions, envFlag, GpuContext } from './context.js';
 import { writeFileAtomic } from './files.js';
 import type { TuneStore } from './tuner.js';
 
+export * from './index.js';
 export { fsyncDir, writeFileAtomic, writeFileDurable } from './files.js';
 
 type Dawn = typeof import('webgpu');
