@@ -224,9 +224,16 @@ export function commandHelp(command: string): string {
   return `usage: ${spec.usage}\n\n${spec.summary}\n\n${rows.map(([a, b]) => a.padEnd(width) + b).join('\n')}\n  -h, --help`.padEnd(0);
 }
 
+/** A summary's first sentence, whole (summaries wrap over several lines). */
+export function firstSentence(summary: string): string {
+  const text = summary.replace(/\s*\n\s*/g, ' ').trim();
+  const end = text.search(/\.(\s|$)/);
+  return end < 0 ? text : text.slice(0, end + 1);
+}
+
 export function globalHelp(version: string): string {
   const list = Object.entries(COMMANDS)
-    .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary.split('\n')[0]}`)
+    .map(([name, c]) => `  ${name.padEnd(9)} ${firstSentence(c.summary)}`)
     .join('\n');
   return `pneumo ${version}: pneumonia in chest X-rays with the blog CNN on WebGPU
 

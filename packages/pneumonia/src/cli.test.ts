@@ -59,6 +59,7 @@ const TABLE: [string, string[], number, RegExp][] = [
   ['stress takes no value', ['evaluate', '--stress=3'], 2, /'--stress' does not take an argument/],
   ['ensemble of one', ['ensemble', '--data', 'd', '--select-on', 'v', '--out', 'o', 'a'], 2, /needs at least 2 CHECKPOINT arguments, got 1/],
   ['ensemble without a dev set', ['ensemble', '--data', 'd', '--out', 'o', 'a', 'b'], 2, /--select-on is required/],
+  ['evaluate the shipped model on the synthetic default', ['evaluate'], 2, /the shipped model was trained on real X-rays, and the default --data \(data\/synthetic\) is synthetic/],
   ['ensemble int8 and float32', ['ensemble', '--data', 'd', '--select-on', 'v', '--out', 'o', '--int8', '--float32', 'a', 'b'], 2, /--int8 and --float32 exclude each other/],
 ];
 
@@ -72,9 +73,29 @@ describe('the pneumo CLI', () => {
   });
 
   it('refuses an unknown PNEUMO_ADAPTER instead of running on the cpu backend', () => {
-    const r = run(['predict', '--weights', 'x.safetensors', 'y.jpeg'], { PNEUMO_ADAPTER: 'nonsense' });
+    const image = fileURLToPath(new URL('../../../test/fixtures/images/grey-baseline.jpeg', import.meta.url));
+    const r = run(['predict', '--weights', 'x.safetensors', image], { PNEUMO_ADAPTER: 'nonsense' });
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/unknown adapter 'nonsense' \(PNEUMO_ADAPTER\)/);
+  });
+
+  it('names each missing or unreadable image on stderr as a pneumo: line, exit 1, before starting an adapter', () => {
+    const r = spawnSync(process.execPath, [cli, 'predict', 'missing.jpeg', '/', 'also-missing.png'], { encoding: 'utf8', env: { ...process.env, PNEUMO_QUIET: '0' } });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'pneumo: missing.jpeg: no such file (or a dangling symbolic link)',
+      'pneumo: /: a directory, not an image file',
+      'pneumo: also-missing.png: no such file (or a dangling symbolic link)',
+    ]);
+    const e = run(['explain', '--out', 'o.png', 'missing.jpeg']);
+    expect([e.code, e.out.trim()]).toEqual([1, 'pneumo: missing.jpeg: no such file (or a dangling symbolic link)']);
+  });
+
+  it('help lists each command with a whole first sentence', () => {
+    const lines = run(['--help']).out.split('\n').filter((l) => /^ {2}[a-z]+ +[A-Z]/.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(7);
+    for (const l of lines) expect(l, l).toMatch(/\.$/);
   });
 
   it('predicts with the shipped ResNet with --model resnet', () => {

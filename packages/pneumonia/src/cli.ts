@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runQuietly } from './dawn-quiet.js';
 import { osPath } from './raw-args.js';
+import { pathProblem } from './data/read-image.js';
 import { COMMANDS, commandHelp, DEFAULT_DATA, globalHelp, parseCommand, UsageError, type Values } from './cli-args.js';
 import { init } from '@pneumo/nn/node';
 import { markSynthetic, SYNTHETIC_MARKER, writeSyntheticDataset } from './data/synthetic.js';
@@ -220,6 +221,18 @@ async function main(argv: string[]): Promise<number> {
   if (v.weights !== undefined && v.model !== undefined) throw new UsageError(`pneumo ${cmd}: give --weights or --model, not both`);
   const weights = cmd === 'train' ? '' : weightsOrShipped(v.weights as string | undefined, cmd, v.model as ShippedModel | undefined);
   const explainOut = cmd === 'explain' ? required(cmd, v, 'out') : '';
+  if (cmd === 'evaluate' && v.weights === undefined && !rest.some((a) => a === '--data' || a.startsWith('--data='))) {
+    throw new UsageError(
+      `pneumo evaluate: the shipped model was trained on real X-rays, and the default --data (${DEFAULT_DATA}) is synthetic: its score there says nothing. ` +
+        'Give --data DIR (a dataset in the Kaggle layout), or --weights for a model trained on the synthetic data.',
+    );
+  }
+  // Files named on the command line are checked before the GPU starts: a typo costs no adapter start-up.
+  if (cmd === 'predict' || cmd === 'explain') {
+    const problems = positionals.map((p) => [p, pathProblem(osPath(p))] as const).filter(([, why]) => why !== null);
+    for (const [p, why] of problems) console.error(`pneumo: ${p}: ${why}`);
+    if (problems.length) return 1;
+  }
   if (cmd !== 'train') warnIfSynthetic(weights);
   const arch = cmd === 'train' ? trainArchitecture(v) : null;
   await init();
@@ -254,7 +267,7 @@ async function main(argv: string[]): Promise<number> {
     if (v.json) console.log(JSON.stringify(preds, null, 1));
     else {
       for (const p of preds) {
-        if (p.error) console.log(`${p.path}: cannot read: ${p.error}`);
+        if (p.error) console.error(`pneumo: ${p.path}: cannot read: ${p.error}`);
         else {
           const op = p.pneumonia ? `; pneumonia vs normal at the operating point: ${p.pneumonia.positive ? 'PNEUMONIA' : 'NORMAL'} (score ${p.pneumonia.score.toFixed(3)}, threshold ${p.pneumonia.threshold.toFixed(3)})` : '';
           console.log(`${p.path}: ${p.class}  (${probabilities(p.probabilities)})${op}`);

@@ -34,6 +34,16 @@ export function fileProblem(e: unknown): string {
   return (e as Error).message;
 }
 
+/** Why a path cannot be an image file (missing, a directory, a FIFO…), or null; reads nothing. */
+export function pathProblem(path: string): string | null {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? null : `${KIND.find(([, is]) => is(st))?.[0] ?? 'not a regular file'}, not an image file`;
+  } catch (e) {
+    return fileProblem(e);
+  }
+}
+
 /** The bytes of an image file, or an Error saying why not. */
 export function readImageFile(path: string, maxBytes = maxImageBytes()): Uint8Array {
   let st: ReturnType<typeof statSync>;
