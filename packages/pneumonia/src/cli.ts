@@ -151,20 +151,26 @@ async function trainCommand(v: Values, arch: ArchitectureOptions & { outputs?: n
     console.log(`no test evaluation: ${(e as Error).message.split('\n')[0]}`);
     shown = readCheckpointInfo(result.best.path).metrics.validation as Metrics | null;
   }
-  const files = writeReport(out, result.history, shown, `pneumo training report (${title} metrics of the best epoch, ${result.best.epoch})`);
+  const files = writeReport(out, result.history, shown, `pneumo training report (${title} metrics of the best epoch, ${result.best.epoch})`, { warning: syntheticWarning(result.best.path) });
   console.log(`report: ${files.join(', ')}`);
   return 0;
 }
 
-/** Says so on stderr when a checkpoint was trained on synthetic images (they teach nothing about real X-rays). */
-function warnIfSynthetic(weights: string): void {
+/** The warning for a checkpoint trained on synthetic images (they teach nothing about real X-rays), else undefined. */
+function syntheticWarning(weights: string): string | undefined {
   let kind: string | undefined;
   try {
     kind = readCheckpointInfo(weights).trainedOn?.kind;
   } catch {
-    return; // the command itself reports an unreadable checkpoint
+    return undefined; // the command itself reports an unreadable checkpoint
   }
-  if (kind === 'synthetic') console.error(`pneumo: warning: ${weights} was trained on synthetic images; its predictions say nothing about real chest X-rays`);
+  return kind === 'synthetic' ? `${weights} was trained on synthetic images; its predictions say nothing about real chest X-rays` : undefined;
+}
+
+/** Says so on stderr when a checkpoint was trained on synthetic images. */
+function warnIfSynthetic(weights: string): void {
+  const warning = syntheticWarning(weights);
+  if (warning) console.error(`pneumo: warning: ${warning}`);
 }
 
 function required(command: string, v: Values, name: string): string {
@@ -256,7 +262,9 @@ async function main(argv: string[]): Promise<number> {
     }
     if (typeof v.report === 'string') {
       mkdirSync(v.report, { recursive: true });
-      const files = writeReport(v.report, [], ev.metrics, `pneumo evaluation: ${weights} on the ${split} split of ${resolve(v.data as string)}`);
+      const files = writeReport(v.report, [], ev.metrics, `pneumo evaluation: ${weights} on the ${split} split of ${resolve(v.data as string)}`, {
+        warning: syntheticWarning(weights),
+      });
       console.log(`report: ${files.join(', ')}`);
     }
     return 0;

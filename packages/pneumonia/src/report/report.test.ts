@@ -37,5 +37,8 @@ describe('training report', () => {
     expect(html).toMatch(/reliability \(ECE/);
     expect(html).toContain('<td>1</td>');
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(html).not.toContain('class="warning"');
+    const warned = readFileSync(writeReport(dir, history, metrics, 'test report', { warning: 'trained on synthetic images & <more>' }).at(-1)!, 'utf8');
+    expect(warned).toContain('<p class="warning" style="border:2px solid #c00;padding:8px;color:#900">trained on synthetic images &amp; &lt;more&gt;</p>');
   });
 });

@@ -79,7 +79,8 @@ const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
  * Writes curves.png, confusion.png and report.html into `dir`. `metrics` is
  * the evaluation shown (validation or test); returns the written paths.
  */
-export function writeReport(dir: string, history: EpochLog[], metrics: Metrics | null, title: string): string[] {
+/** `warning`: shown in a box under the title (e.g. that the model was trained on synthetic images). */
+export function writeReport(dir: string, history: EpochLog[], metrics: Metrics | null, title: string, options: { warning?: string } = {}): string[] {
   const blue = '#1f77b4';
   const orange = '#ff7f0e';
   const lossSvg = svgChart('loss', [
@@ -119,7 +120,7 @@ export function writeReport(dir: string, history: EpochLog[], metrics: Metrics |
     history.length === 0
       ? ''
       : `${lossSvg}${accSvg}<h2>Epochs</h2><table><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>val macro-F1</th><th>lr</th><th>img/s</th></tr>${rows}</table>`;
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}svg{margin-right:1em}</style></head><body><h1>${esc(title)}</h1>${curves}${confusion}</body></html>\n`;
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}svg{margin-right:1em}</style></head><body><h1>${esc(title)}</h1>${options.warning ? `<p class="warning" style="border:2px solid #c00;padding:8px;color:#900">${esc(options.warning)}</p>` : ''}${curves}${confusion}</body></html>\n`;
   save('report.html', new TextEncoder().encode(html));
   return written;
 }
