@@ -135,7 +135,7 @@ describe('fit', () => {
       expect(batchEnds).toBe(history.length * 6);
       const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
       expect(lines).toHaveLength(history.length);
-      expect(lines[0]).toMatchObject({ epoch: 1, valAccuracy: expect.any(Number), trainLoss: history[0]!.trainLoss });
+      expect(lines[0]).toMatchObject({ epoch: 1, valAccuracy: expect.any(Number), trainLoss: history[0]!.trainLoss, trainAccuracy: history[0]!.trainAccuracy });
       model.dispose();
       optimizer.dispose();
       expect(memory().tensors).toBe(before);
@@ -158,5 +158,18 @@ describe('fit', () => {
     model.dispose();
     optimizer.dispose();
     expect(memory().tensors).toBe(before);
+  });
+});
+
+describe('metricsLog', () => {
+  it('leaves out a number that was not measured instead of writing null', () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'pneumo-log-')), 'sub', 'metrics.jsonl');
+    const cb = metricsLog(log);
+    const epoch = { epoch: 1, epochs: 2, trainLoss: 0.5, trainAccuracy: Number.NaN, lr: 0.1, seconds: 1, imagesPerSecond: 10, metrics: { valLoss: 0.7 } };
+    void cb.onEpochEnd!(epoch);
+    void cb.onEpochEnd!({ ...epoch, epoch: 2, trainAccuracy: 0.75 });
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toEqual({ epoch: 1, epochs: 2, trainLoss: 0.5, lr: 0.1, seconds: 1, imagesPerSecond: 10, valLoss: 0.7 });
+    expect(lines[1]!.trainAccuracy).toBe(0.75);
   });
 });
