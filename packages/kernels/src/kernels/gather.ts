@@ -36,14 +36,20 @@ const INDEX_AT = `fn index_at(o: u32) -> i32 {
   return Idx[select(o, (o / p.inner) % p.count, p.sharedIndex != 0u)];
 }`;
 
-/** A gather-family kernel: reads `from` through the index, writes `to`; one invocation per element of `to` (named `lane`). */
-const gatherFamily = (name: string, from: string, to: string, lane: string, body: string) =>
+/**
+ * A gather-family kernel: reads `from` through the index, writes `to`; one
+ * invocation per element of `to` (named `lane`). The forward pass only
+ * moves 32-bit words, so it reads and writes them as u32: bit-exact for
+ * float32 and int32 tensors alike (a float copy may canonicalize the NaN
+ * patterns that many integers are).
+ */
+const gatherFamily = (name: string, from: string, to: string, lane: string, body: string, word: 'f32' | 'u32' = 'f32') =>
   defineKernel({
     name,
     bindings: [
-      { name: from, type: 'f32', access: 'read' },
+      { name: from, type: word, access: 'read' },
       input('Idx', 'i32'),
-      { name: to, type: 'f32', access: 'read_write' },
+      { name: to, type: word, access: 'read_write' },
     ],
     params: PARAMS,
     workgroupSize: WG,
@@ -63,6 +69,7 @@ const gatherKernel = () =>
   // Indices were checked on upload; clamping keeps any other value in bounds.
   let k = u32(clamp(index_at(o), 0, i32(p.size) - 1));
   Y[o] = X[(a * p.size + k) * p.inner + b];`,
+    'u32',
   );
 
 const gatherBackwardKernel = () =>

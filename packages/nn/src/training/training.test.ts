@@ -11,6 +11,7 @@ import { CosineAnnealingLR } from '../optim/scheduler.js';
 import { type Batch, DataLoader, type Dataset } from './data-loader.js';
 import { earlyStopping, fit, NonFiniteLossError } from './fit.js';
 import { metricsLog } from './metrics-log.js';
+import { TensorDataset } from './tensor-dataset.js';
 
 beforeAll(requireWebGpu);
 
@@ -171,5 +172,56 @@ describe('metricsLog', () => {
     const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toEqual({ epoch: 1, epochs: 2, trainLoss: 0.5, lr: 0.1, seconds: 1, imagesPerSecond: 10, valLoss: 0.7 });
     expect(lines[1]!.trainAccuracy).toBe(0.75);
+  });
+});
+
+describe.each(['cpu', 'webgpu'] as const)('TensorDataset on %s', (device) => {
+  it('batches the rows of every tensor in the order asked (int32 labels too) and refuses mismatched tensors', async () => {
+    const x = tensor(Array.from({ length: 12 }, (_, i) => i), { shape: [4, 3], device });
+    const y = tensor(Int32Array.of(10, 11, 12, 13), { shape: [4], device });
+    const ds = new TensorDataset(x, y);
+    expect(ds.length).toBe(4);
+    const b = ds.batch([3, 0, 3]);
+    expect(b).toHaveLength(2);
+    expect(b.input).toBe(b[0]);
+    expect(b.target).toBe(b[1]);
+    expect(Array.from(await b.input.data())).toEqual([9, 10, 11, 0, 1, 2, 9, 10, 11]);
+    expect([b.target.dtype, ...Array.from((await b.target.data()) as Int32Array)]).toEqual(['int32', 13, 10, 13]);
+    for (const t of [...b, x, y]) t.dispose();
+    expect(() => new TensorDataset(tensor([1, 2, 3], { device }), tensor(Int32Array.of(1, 2), { device }))).toThrow(/tensor 1 has 2 items .* tensor 0 has 3/);
+    expect(() => new TensorDataset()).toThrow(/at least one tensor/);
+    expect(() => ds.batch([4])).toThrow(/item 4 is out of range for 4 items/);
+  });
+
+  it('feeds fit through a DataLoader: a classifier of two Gaussian blobs learns them', async () => {
+    manualSeed(4);
+    const g = new Generator(9);
+    const n = 64;
+    const xs = new Float32Array(n * 2);
+    const ys = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      ys[i] = i % 2;
+      xs[2 * i] = (ys[i] ? 1.5 : -1.5) + g.normal() * 0.5;
+      xs[2 * i + 1] = g.normal() * 0.5;
+    }
+    const x = tensor(xs, { shape: [n, 2], device });
+    const y = tensor(ys, { shape: [n], device });
+    const before = memory().tensors;
+    const model = new Sequential(new Linear(2, 8, { device, generator: new Generator(1) }), new ReLU(), new Linear(8, 2, { device, generator: new Generator(2) }));
+    const optimizer = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const history = await fit({
+      model,
+      optimizer,
+      data: new DataLoader(new TensorDataset(x, y), { batchSize: 16, generator: new Generator(3) }),
+      epochs: 8,
+      loss: (out: Tensor, b: Batch) => crossEntropy(out, b.target),
+    });
+    expect(history.at(-1)!.trainLoss).toBeLessThan(0.25 * history[0]!.trainLoss);
+    model.dispose();
+    optimizer.dispose();
+    // Every batch the dataset gathered was disposed by fit.
+    expect(memory().tensors).toBe(before);
+    x.dispose();
+    y.dispose();
   });
 });

@@ -75,7 +75,8 @@ export class CpuBackend implements Backend<TypedArray> {
   }
 
   gather(x: TypedArray, idx: TypedArray, s: GatherShape): TypedArray {
-    const y = new Float32Array(s.outer * s.count * s.inner);
+    // The source's own element type: int32 labels gather as int32.
+    const y = new (x instanceof Int32Array ? Int32Array : Float32Array)(s.outer * s.count * s.inner);
     for (let o = 0; o < y.length; o++) {
       const b = o % s.inner;
       const a = Math.floor(o / (s.count * s.inner));

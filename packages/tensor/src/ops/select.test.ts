@@ -73,4 +73,16 @@ describe.each(['cpu', 'webgpu'] as const)('cat, stack, where on %s', (device) =>
     expect(() => indexSelect(x, 0, tensor([0], { device }))).toThrow(/must be int32/);
     expect(() => indexSelect(x, 0, idx)).toThrow(/must be 1-D/);
   });
+
+  it('gather and indexSelect on int32 tensors (labels) keep every bit, NaN-pattern integers included', async () => {
+    // -1 is 0xffffffff and -4194304 is 0xffc00000: NaN bit patterns as float32.
+    const labels = tensor(Int32Array.of(7, -1, 2147483647, -2147483648, -4194304, 0), { shape: [6], device });
+    const picked = indexSelect(labels, 0, tensor(Int32Array.of(4, 1, 1, 3, 2, 0), { device }));
+    expect(picked.dtype).toBe('int32');
+    expect(Array.from((await picked.data()) as Int32Array)).toEqual([-4194304, -1, -1, -2147483648, 2147483647, 7]);
+    const grid = tensor(Int32Array.of(1, 2, 3, 4, 5, 6), { shape: [2, 3], device });
+    const g = gather(grid, 1, tensor(Int32Array.of(2, 2, 0, 1), { shape: [2, 2], device }));
+    expect([g.dtype, ...Array.from((await g.data()) as Int32Array)]).toEqual(['int32', 3, 3, 4, 5]);
+    expect(() => indexSelect(labels, 0, tensor(Int32Array.of(6), { device }))).toThrow(/index 6 is out of range/);
+  });
 });

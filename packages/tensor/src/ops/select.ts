@@ -97,6 +97,14 @@ function checkIndices(op: string, index: Tensor, size: number): void {
 }
 
 function gatherOp(op: string, x: Tensor, d: number, index: Tensor, shared: boolean, outShape: number[]): Tensor {
+  if (x?.dtype === 'int32') {
+    // Labels and other integers gather too (a copy of 32-bit words); they carry no gradient.
+    if (index.device !== x.device) throw new Error(`${op}: the index is on ${index.device}, the input on ${x.device}`);
+    checkIndices(op, index, x.shape[d]!);
+    const backend = x.storageFor(op).backend;
+    const s = { outer: numel(x.shape.slice(0, d)), size: x.shape[d]!, count: outShape[d]!, inner: numel(x.shape.slice(d + 1)), shared };
+    return result(backend, backend.gather(x.handle(op), index.handle(op), s), outShape, 'int32');
+  }
   const backend = floatInputs(op, x);
   if (index.device !== x.device) throw new Error(`${op}: the index is on ${index.device}, the input on ${x.device}`);
   checkIndices(op, index, x.shape[d]!);
@@ -111,7 +119,8 @@ function gatherOp(op: string, x: Tensor, d: number, index: Tensor, shared: boole
  * torch.gather: out[..., j, ...] = x[..., index[..., j, ...], ...] along
  * `dim`; `index` (int32) has x's shape except along `dim` (PyTorch also
  * allows it smaller in the other dimensions; here they must match). The
- * gradient adds each output's gradient to the element it came from.
+ * gradient adds each output's gradient to the element it came from. An
+ * int32 x gathers too (no gradient).
  */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim('gather', dim, x.ndim);
@@ -121,7 +130,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   return gatherOp('gather', x, d, index, false, [...index.shape]);
 }
 
-/** torch.index_select: the slices of x along `dim` at the int32 indices of the 1-D `index`, in order (repeats allowed). */
+/** torch.index_select: the slices of x (float32 or int32) along `dim` at the int32 indices of the 1-D `index`, in order (repeats allowed). */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim('indexSelect', dim, x.ndim);
   if (index.ndim !== 1) throw new Error(`indexSelect: the index must be 1-D, got shape ${formatShape(index.shape)}`);
