@@ -1,8 +1,14 @@
 import type { TypedArray } from './dtype.js';
 import type { Shape } from './shape.js';
 
-/** PyTorch-like nested rendering of values, eliding the middle of long dimensions. */
-export function formatValues(values: TypedArray, shape: Shape, isInt: boolean, edge = 3): string {
+/**
+ * PyTorch-like nested rendering of values. As in PyTorch (threshold 1000,
+ * edgeitems 3), a tensor of more than `threshold` elements is summarized:
+ * each dimension longer than 2·edge shows its first and last `edge` entries
+ * around '...'; smaller tensors are shown whole.
+ */
+export function formatValues(values: TypedArray, shape: Shape, isInt: boolean, edge = 3, threshold = 1000): string {
+  const summarize = shape.reduce((a, b) => a * b, 1) > threshold;
   const fmt = (v: number) => {
     if (isInt) return String(v);
     if (Number.isNaN(v)) return 'nan';
@@ -20,7 +26,7 @@ export function formatValues(values: TypedArray, shape: Shape, isInt: boolean, e
   }
   const render = (dim: number, offset: number, indent: string): string => {
     const size = shape[dim]!;
-    const idx = size > 2 * edge + 1 ? [...range(0, edge), -1, ...range(size - edge, size)] : range(0, size);
+    const idx = summarize && size > 2 * edge ? [...range(0, edge), -1, ...range(size - edge, size)] : range(0, size);
     if (dim === shape.length - 1) {
       return `[${idx.map((i) => (i < 0 ? '...' : fmt(values[offset + i]!))).join(', ')}]`;
     }

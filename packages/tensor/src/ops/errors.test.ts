@@ -70,7 +70,17 @@ describe('bad inputs fail with the op and the shapes, PyTorch style', () => {
     const y = arange(3, undefined, 1, { device: 'webgpu', dtype: 'int32' });
     expect(await y.format()).toBe("tensor([0, 1, 2], device='webgpu', dtype=int32)");
     expect(y.toString()).toBe('Tensor(shape=[3], dtype=int32, device=webgpu)');
+    // PyTorch's threshold: up to 1000 elements every value shows (an 8x5 gradient in full)...
+    const whole = arange(40, undefined, 1, { device: 'cpu', dtype: 'int32' }).reshape([8, 5]);
+    const text = await whole.format();
+    expect(text).not.toContain('...');
+    expect(text).toContain('[35, 36, 37, 38, 39]');
+    // ...above it, each dimension longer than 6 shows 3 entries at each end.
+    const big = arange(1001, undefined, 1, { device: 'cpu', dtype: 'int32' });
+    expect(await big.format()).toBe('tensor([0, 1, 2, ..., 998, 999, 1000], dtype=int32)');
     x.dispose();
     y.dispose();
+    whole.dispose();
+    big.dispose();
   });
 });
