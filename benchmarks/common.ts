@@ -15,13 +15,42 @@ export interface BenchArgs {
   flag(name: string): boolean;
 }
 
+/** A benchmark's own options: name (without --) -> its value's placeholder (omitted for a flag) and help. */
+export type BenchOptions = Record<string, { value?: string; help: string }>;
+
+/** What every benchmark takes. */
+const COMMON_OPTIONS: BenchOptions = {
+  adapter: { value: ADAPTERS.join('|'), help: 'the WebGPU adapter (default $PNEUMO_ADAPTER, else llvmpipe)' },
+  'kernel-class': { value: CLASSES.join('|'), help: "which kernel shapes to use (default the adapter's own)" },
+};
+
 /**
- * `--adapter llvmpipe|swiftshader|native` (default $PNEUMO_ADAPTER, else
- * llvmpipe) and `--kernel-class llvmpipe|swiftshader|gpu` (default the
- * adapter's own). Both are passed on through the environment, so pneumo's
- * device, TF.js's and any child process agree.
+ * Parses a benchmark's arguments: `--help` prints `usage` and every option
+ * and exits; an option not in `options` (or the common ones) is refused, so
+ * a typo never runs the whole benchmark with defaults. `--adapter
+ * llvmpipe|swiftshader|native` (default $PNEUMO_ADAPTER, else llvmpipe) and
+ * `--kernel-class llvmpipe|swiftshader|gpu` (default the adapter's own) are
+ * passed on through the environment, so pneumo's device, TF.js's and any
+ * child process agree.
  */
-export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+export function parseBenchArgs(argv: readonly string[], usage: string, options: BenchOptions): BenchArgs {
+  const all = { ...COMMON_OPTIONS, ...options };
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const rows = Object.entries(all).map(([name, o]) => [`  --${name}${o.value ? ` ${o.value}` : ''}`, o.help] as const);
+    const width = Math.max(...rows.map(([a]) => a.length)) + 2;
+    console.log(`usage: ${usage}\n\n${rows.map(([a, b]) => a.padEnd(width) + b).join('\n')}\n  --help, -h`);
+    process.exit(0);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') ? a.slice(2) : null;
+    const spec = name === null ? undefined : all[name];
+    if (!spec) {
+      console.error(`${usage.split(' ')[0]}: ${name === null ? `unexpected argument '${a}'` : `unknown option '${a}'`} (--help lists the options)`);
+      process.exit(2);
+    }
+    if (spec.value) i++;
+  }
   const value = (name: string) => {
     const i = argv.indexOf(`--${name}`);
     if (i < 0) return undefined;

@@ -107,8 +107,10 @@ function measure(job: Job, capMb: number, limitS: number): Promise<Measured> {
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2));
-  const all = process.argv.includes('--all');
+  const args = parseBenchArgs(process.argv.slice(2), 'bench:compile [options]  (each conv kernel compiled in a fresh process: ms and peak memory)', {
+    all: { help: "every variant, not only the kernel class's candidates" },
+  });
+  const all = args.flag('all');
   const capMb = Number(process.env.PNEUMO_BENCH_CAP_MB ?? 4000);
   const limitS = Number(process.env.PNEUMO_BENCH_LIMIT_S ?? 60);
   const ctx = await createDevice({ tune: false });

@@ -57,7 +57,12 @@ import { BLOG_CONV_LAYERS, blogConvShape, RESNET_CONV_LAYERS, parseBenchArgs, va
 import { gbps, gflops, medianMs } from './stats.js';
 import { loadTfjs, type Tf, type TfHandle } from './tfjs.js';
 
-const args = parseBenchArgs(process.argv.slice(2));
+const args = parseBenchArgs(process.argv.slice(2), 'bench [options]  (per-kernel ms, GFLOP/s and GB/s against TF.js)', {
+  model: { value: 'blog-cnn|resnet', help: "whose convolution layers (default blog-cnn; resnet adds batch-norm rows)" },
+  only: { value: 'TEXT', help: 'only the rows whose name contains TEXT' },
+  variants: { help: 'time every kernel variant, not only the tuned one' },
+  'no-tfjs': { help: 'skip TF.js' },
+});
 const withTfjs = !args.flag('no-tfjs');
 const only = args.value('only') ?? '';
 const everyVariant = args.flag('variants');

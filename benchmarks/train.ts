@@ -44,7 +44,18 @@ import { parseBenchArgs, writeResults } from './common.js';
 import { loadTfjs, type TfHandle } from './tfjs.js';
 import { tfjsBlogCnn } from './tfjs-blog-cnn.js';
 
-const args = parseBenchArgs(process.argv.slice(2));
+const args = parseBenchArgs(process.argv.slice(2), 'bench:train [options]  (training and inference img/s against PyTorch and TF.js)', {
+  model: { value: 'blog-cnn|resnet', help: 'the network (default blog-cnn)' },
+  'input-size': { value: 'N', help: "the ResNet's input side (default 64)" },
+  steps: { value: 'N', help: 'timed steps per configuration (default 10; 3 on SwiftShader)' },
+  'tfjs-steps': { value: 'N', help: "TF.js's timed steps (default 2)" },
+  rounds: { value: 'N', help: 'run each configuration N times, pneumo and PyTorch alternating; medians (default 1)' },
+  quick: { help: 'SGD at batch 32 and inference only' },
+  verify: { help: 'first check one step against the cpu backend' },
+  profile: { help: "also: where one SGD batch-32 step's time goes, per op" },
+  'no-tfjs': { help: 'skip TF.js' },
+  'no-torch': { help: 'skip PyTorch' },
+});
 const quick = args.flag('quick');
 const steps = Number(args.value('steps') ?? (args.adapter === 'swiftshader' ? 3 : 10));
 const tfjsSteps = Number(args.value('tfjs-steps') ?? 2);
