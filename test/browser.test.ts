@@ -108,8 +108,11 @@ describe('the web app in Chromium (SwiftShader)', () => {
     await page.setInputFiles('#model-files', [weights, weights.replace(/\.safetensors$/, '.json')]);
     await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
     await page.setInputFiles('#images', [xray]);
+    // The first image compiles the kernels: the card says so until its result replaces the line.
+    expect(await page.textContent('.card .pending')).toMatch(/Compiling the kernels for this GPU \(once/);
     const card = await page.waitForSelector('.card[data-probs], .card[data-error]', { timeout: 240_000 });
     expect(await card.getAttribute('data-error')).toBeNull();
+    expect(await page.$('.card .pending')).toBeNull();
     const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
     const [inNode] = await predict(weights, [xray]);
     for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
@@ -181,8 +184,11 @@ describe('the web app in Chromium (SwiftShader)', () => {
     await page.setInputFiles('#model-files', [`${base}.safetensors`, `${base}.json`]);
     await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
     await page.setInputFiles('#images', [xray]);
+    // The first image compiles the kernels: the card says so until its result replaces the line.
+    expect(await page.textContent('.card .pending')).toMatch(/Compiling the kernels for this GPU \(once/);
     const card = await page.waitForSelector('.card[data-probs], .card[data-error]', { timeout: 240_000 });
     expect(await card.getAttribute('data-error')).toBeNull();
+    expect(await page.$('.card .pending')).toBeNull();
     const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
     const [inNode] = await predict(base, [xray]);
     for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
@@ -207,8 +213,11 @@ describe('the web app in Chromium (SwiftShader)', () => {
     await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
     expect(await page.textContent('#model-name')).toMatch(/ResNet at 40x40/);
     await page.setInputFiles('#images', [xray]);
+    // The first image compiles the kernels: the card says so until its result replaces the line.
+    expect(await page.textContent('.card .pending')).toMatch(/Compiling the kernels for this GPU \(once/);
     const card = await page.waitForSelector('.card[data-probs], .card[data-error]', { timeout: 240_000 });
     expect(await card.getAttribute('data-error')).toBeNull();
+    expect(await page.$('.card .pending')).toBeNull();
     const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
     const [inNode] = await predict(base, [xray]);
     for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
@@ -222,8 +231,11 @@ describe('the web app in Chromium (SwiftShader)', () => {
     await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
     expect(await page.textContent('#model-name')).toMatch(/^pneumo-resnet \(NORMAL \/ BACTERIA \/ VIRUS, ResNet at 64x64/);
     await page.setInputFiles('#images', [xray]);
+    // The first image compiles the kernels: the card says so until its result replaces the line.
+    expect(await page.textContent('.card .pending')).toMatch(/Compiling the kernels for this GPU \(once/);
     const card = await page.waitForSelector('.card[data-probs], .card[data-error]', { timeout: 240_000 });
     expect(await card.getAttribute('data-error')).toBeNull();
+    expect(await page.$('.card .pending')).toBeNull();
     const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
     const [inNode] = await predict(join(root, 'models', 'pneumo-resnet'), [xray]);
     for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);

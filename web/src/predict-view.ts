@@ -9,6 +9,8 @@ import { $, el, errorText, fileBytes } from './dom.js';
 import { type LoadedModel, modelFromFiles, modelFromUrl, shippedModel } from './model-source.js';
 
 let current: LoadedModel | null = null;
+/** Whether an image was classified in this tab yet (the first one compiles the kernels). */
+let classifiedOnce = false;
 /** Images are classified one after another: the GPU is one queue anyway. */
 let queue: Promise<void> = Promise.resolve();
 
@@ -50,6 +52,10 @@ async function classify(file: File): Promise<void> {
     return;
   }
   const m = current;
+  // The first image of a session compiles and tunes the kernels (seconds on a
+  // software adapter); say so instead of showing nothing.
+  const pending = el('p', { className: 'meta pending' }, classifiedOnce ? 'Classifying…' : 'Compiling the kernels for this GPU (once; later images take a fraction of the time)…');
+  card.append(pending);
   try {
     // Checked before reading: a mislabelled 1.5 GB file is not pulled into the tab whole.
     if (file.size > DEFAULT_MAX_IMAGE_MB * 2 ** 20) {
@@ -58,6 +64,7 @@ async function classify(file: File): Promise<void> {
     const bytes = await fileBytes(file);
     const t0 = performance.now();
     const result = await classifyImage(m.model, m.info, bytes);
+    classifiedOnce = true;
     const ms = performance.now() - t0;
     const cam = await gradCamOf(m.model, m.info, bytes, result.class);
     const canvas = el('canvas', { className: 'cam', width: cam.image.width, height: cam.image.height });
@@ -84,10 +91,12 @@ async function classify(file: File): Promise<void> {
         `${ms.toFixed(0)} ms to classify${m.info.members ? ` (an ensemble of ${m.info.members} networks)` : ''}; Grad-CAM for ${result.class} on ${m.info.architecture === 'resnet' ? "the ResNet's last stage" : 'the last convolution'}${m.info.members ? ', averaged over the members' : ''}`,
       ),
     );
+    pending.remove();
     card.dataset.probs = JSON.stringify(result.probabilities);
     if (op) card.dataset.pneumonia = op.positive ? '1' : '0';
     card.dataset.ms = ms.toFixed(1);
   } catch (e) {
+    pending.remove();
     card.classList.add('failed');
     card.append(errorText(e));
     card.dataset.error = errorText(e);
