@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (pkg: string, file = 'index.ts') => fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
+const src = (pkg: string, file = 'index.ts') =>
+  fileURLToPath(new URL(`./packages/${pkg}/src/${file}`, import.meta.url));
 
 export default defineConfig({
   resolve: {
@@ -13,11 +14,17 @@ export default defineConfig({
       { find: /^@pneumo\/tensor\/node$/, replacement: src('tensor', 'node.ts') },
       { find: /^@pneumo\/kernels$/, replacement: src('kernels') },
       { find: /^@pneumo\/tensor$/, replacement: src('tensor') },
-      { find: /^@pneumo\/nn\/node$/, replacement: src("nn", "node.ts") },
-      { find: /^@pneumo\/nn$/, replacement: src("nn") },
+      { find: /^@pneumo\/nn\/node$/, replacement: src('nn', 'node.ts') },
+      { find: /^@pneumo\/nn$/, replacement: src('nn') },
       { find: /^@pneumo\/pneumonia$/, replacement: src('pneumonia') },
-      { find: /^@pneumo\/test-support\/compare$/, replacement: fileURLToPath(new URL('./test/support/compare.ts', import.meta.url)) },
-      { find: /^@pneumo\/test-support$/, replacement: fileURLToPath(new URL('./test/support/index.ts', import.meta.url)) },
+      {
+        find: /^@pneumo\/test-support\/compare$/,
+        replacement: fileURLToPath(new URL('./test/support/compare.ts', import.meta.url)),
+      },
+      {
+        find: /^@pneumo\/test-support$/,
+        replacement: fileURLToPath(new URL('./test/support/index.ts', import.meta.url)),
+      },
     ],
   },
   test: {

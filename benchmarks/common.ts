@@ -36,7 +36,9 @@ const COMMON_OPTIONS: BenchOptions = {
 export function parseBenchArgs(argv: readonly string[], usage: string, options: BenchOptions): BenchArgs {
   const all = { ...COMMON_OPTIONS, ...options };
   if (argv.includes('--help') || argv.includes('-h')) {
-    const rows = Object.entries(all).map(([name, o]) => [`  --${name}${o.value ? ` ${o.value}` : ''}`, o.help] as const);
+    const rows = Object.entries(all).map(
+      ([name, o]) => [`  --${name}${o.value ? ` ${o.value}` : ''}`, o.help] as const,
+    );
     const width = Math.max(...rows.map(([a]) => a.length)) + 2;
     console.log(`usage: ${usage}\n\n${rows.map(([a, b]) => a.padEnd(width) + b).join('\n')}\n  --help, -h`);
     process.exit(0);
@@ -46,7 +48,9 @@ export function parseBenchArgs(argv: readonly string[], usage: string, options: 
     const name = a.startsWith('--') ? a.slice(2) : null;
     const spec = name === null ? undefined : all[name];
     if (!spec) {
-      console.error(`${usage.split(' ')[0]}: ${name === null ? `unexpected argument '${a}'` : `unknown option '${a}'`} (--help lists the options)`);
+      console.error(
+        `${usage.split(' ')[0]}: ${name === null ? `unexpected argument '${a}'` : `unknown option '${a}'`} (--help lists the options)`,
+      );
       process.exit(2);
     }
     if (spec.value) i++;

@@ -107,14 +107,20 @@ function measure(job: Job, capMb: number, limitS: number): Promise<Measured> {
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), 'bench:compile [options]  (each conv kernel compiled in a fresh process: ms and peak memory)', {
-    all: { help: "every variant, not only the kernel class's candidates" },
-  });
+  const args = parseBenchArgs(
+    process.argv.slice(2),
+    'bench:compile [options]  (each conv kernel compiled in a fresh process: ms and peak memory)',
+    {
+      all: { help: "every variant, not only the kernel class's candidates" },
+    },
+  );
   const all = args.flag('all');
   const capMb = Number(process.env.PNEUMO_BENCH_CAP_MB ?? 4000);
   const limitS = Number(process.env.PNEUMO_BENCH_LIMIT_S ?? 60);
   const ctx = await createDevice({ tune: false });
-  console.log(`adapter: ${ctx.adapter.description || ctx.adapter.device} [${ctx.adapter.backend}]   kernel class: ${ctx.kernelClass}`);
+  console.log(
+    `adapter: ${ctx.adapter.description || ctx.adapter.device} [${ctx.adapter.backend}]   kernel class: ${ctx.kernelClass}`,
+  );
   console.log(`each kernel compiled in a fresh process, killed past ${capMb} MB or ${limitS} s\n`);
   // Distinct kernels only: the generated code depends on the variant and the
   // kernel size, not on the other dimensions.
@@ -129,7 +135,8 @@ async function main(): Promise<void> {
     for (const [pass, variants] of sets) {
       for (const variant of variants) {
         // dInput runs the forward kernels on other strides: same code as forward.
-        const kernelPass = pass === 'dInput' && ['rows', 'rowsco'].includes((variant as { kind: string }).kind) ? 'forward' : pass;
+        const kernelPass =
+          pass === 'dInput' && ['rows', 'rowsco'].includes((variant as { kind: string }).kind) ? 'forward' : pass;
         const key = `${kernelPass}|${JSON.stringify(variant)}`;
         if (!jobs.has(key)) jobs.set(key, { pass, shape, variant });
       }

@@ -53,12 +53,19 @@ import {
 } from '@pneumo/kernels';
 import { createDevice } from '@pneumo/kernels/node';
 import type { Tensor as TfTensor, Tensor4D } from '@tensorflow/tfjs-core';
-import { BLOG_CONV_LAYERS, blogConvShape, RESNET_CONV_LAYERS, parseBenchArgs, variantName, writeResults } from './common.js';
+import {
+  BLOG_CONV_LAYERS,
+  blogConvShape,
+  RESNET_CONV_LAYERS,
+  parseBenchArgs,
+  variantName,
+  writeResults,
+} from './common.js';
 import { gbps, gflops, medianMs } from './stats.js';
 import { loadTfjs, type Tf, type TfHandle } from './tfjs.js';
 
 const args = parseBenchArgs(process.argv.slice(2), 'bench [options]  (per-kernel ms, GFLOP/s and GB/s against TF.js)', {
-  model: { value: 'blog-cnn|resnet', help: "whose convolution layers (default blog-cnn; resnet adds batch-norm rows)" },
+  model: { value: 'blog-cnn|resnet', help: 'whose convolution layers (default blog-cnn; resnet adds batch-norm rows)' },
   only: { value: 'TEXT', help: 'only the rows whose name contains TEXT' },
   variants: { help: 'time every kernel variant, not only the tuned one' },
   'no-tfjs': { help: 'skip TF.js' },
@@ -67,7 +74,8 @@ const withTfjs = !args.flag('no-tfjs');
 const only = args.value('only') ?? '';
 const everyVariant = args.flag('variants');
 const BATCH = 32;
-if (!['blog-cnn', 'resnet', undefined].includes(args.value('model'))) throw new Error(`--model: blog-cnn or resnet, got ${args.value('model')}`);
+if (!['blog-cnn', 'resnet', undefined].includes(args.value('model')))
+  throw new Error(`--model: blog-cnn or resnet, got ${args.value('model')}`);
 const convLayers = args.value('model') === 'resnet' ? RESNET_CONV_LAYERS : BLOG_CONV_LAYERS;
 
 interface Bench {
@@ -126,9 +134,15 @@ function convBenches(ctx: GpuContext, tf: TfHandle | null, layer: readonly [numb
   });
   const variants = everyVariant
     ? [
-        ...convForwardVariants(s).filter(isStride1Variant).map((v) => fixed('forward', v)),
-        ...convInputGradVariants(s).filter(isStride1Variant).map((v) => fixed('dInput', v)),
-        ...weightGradVariants(s).filter((v) => v.kind !== 'direct' && v.kind !== 'tiled').map(fixedWeight),
+        ...convForwardVariants(s)
+          .filter(isStride1Variant)
+          .map((v) => fixed('forward', v)),
+        ...convInputGradVariants(s)
+          .filter(isStride1Variant)
+          .map((v) => fixed('dInput', v)),
+        ...weightGradVariants(s)
+          .filter((v) => v.kind !== 'direct' && v.kind !== 'tiled')
+          .map(fixedWeight),
       ]
     : [];
   return [
@@ -205,7 +219,11 @@ function poolBenches(ctx: GpuContext, tf: TfHandle | null, c: number, hw: number
         return 'windows';
       },
       tfjs: (tf) =>
-        tf.engine().runKernel('MaxPoolGrad', { dy: ty!, input: tx!, output: ty! }, { filterSize: 2, strides: 2, pad: 'valid' } as never) as TfTensor,
+        tf.engine().runKernel('MaxPoolGrad', { dy: ty!, input: tx!, output: ty! }, {
+          filterSize: 2,
+          strides: 2,
+          pad: 'valid',
+        } as never) as TfTensor,
       cleanup: () => {
         for (const bb of [x, y, idx, dx]) ctx.free(bb);
         tx?.dispose();
@@ -284,7 +302,12 @@ function linearBenches(ctx: GpuContext, tf: TfHandle | null, fin: number, fout: 
   };
   const name = `linear ${fin}->${fout}`;
   return [
-    { name: `${name} forward`, flops, pneumo: run(fwd, x, w, y, b), tfjs: (tf) => tf.fused.matMul({ a: tx!, b: tw!, transposeB: true, bias: tb! }) },
+    {
+      name: `${name} forward`,
+      flops,
+      pneumo: run(fwd, x, w, y, b),
+      tfjs: (tf) => tf.fused.matMul({ a: tx!, b: tw!, transposeB: true, bias: tb! }),
+    },
     { name: `${name} dInput`, flops, pneumo: run(bx, y, w, dx, null), tfjs: (tf) => tf.matMul(tdy!, tw!) },
     {
       name: `${name} dWeight`,
@@ -309,19 +332,39 @@ function otherBenches(ctx: GpuContext, tf: TfHandle | null): Bench[] {
   const tg = t?.randomNormal([n]);
   const logits = buf(ctx, BATCH * 10);
   const labels = ctx.alloc(BATCH * 4);
-  ctx.write(labels, Int32Array.from({ length: BATCH }, (_, i) => i % 10));
+  ctx.write(
+    labels,
+    Int32Array.from({ length: BATCH }, (_, i) => i % 10),
+  );
   const pairs = buf(ctx, BATCH * 2);
   const scale = buf(ctx, 1);
   const dl = buf(ctx, BATCH * 10);
   const tl = t?.randomNormal([BATCH, 10]);
-  const toh = t ? t.oneHot(t.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10) : undefined;
+  const toh = t
+    ? t.oneHot(
+        t.tensor1d(
+          Array.from({ length: BATCH }, (_, i) => i % 10),
+          'int32',
+        ),
+        10,
+      )
+    : undefined;
   const M = 1024;
   const a = buf(ctx, M * M);
   const bm = buf(ctx, M * M);
   const c = buf(ctx, M * M);
   const ta = t?.randomNormal([M, M]);
   const tbm = t?.randomNormal([M, M]);
-  const mm: MatmulShape = { batch: 1, m: M, n: M, k: M, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
+  const mm: MatmulShape = {
+    batch: 1,
+    m: M,
+    n: M,
+    k: M,
+    transA: false,
+    transB: false,
+    aBatchStride: 0,
+    bBatchStride: 0,
+  };
   return [
     {
       name: 'relu forward [32,64,32,32]',
@@ -383,7 +426,16 @@ interface Row {
 /** The candidate sets the tuner times, for the log: per op, at the blog's 64->128 layer and linear 4096->1024. */
 function describeCandidates(ctx: GpuContext): string[] {
   const s = blogConvShape([64, 128, 16], BATCH);
-  const lin: MatmulShape = { batch: 1, m: BATCH, n: 1024, k: 4096, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 };
+  const lin: MatmulShape = {
+    batch: 1,
+    m: BATCH,
+    n: 1024,
+    k: 4096,
+    transA: false,
+    transB: true,
+    aBatchStride: 0,
+    bBatchStride: 0,
+  };
   const list = (vs: object[]) => vs.map(variantName).join(' | ');
   const p = ctx.policy;
   return [
@@ -404,7 +456,9 @@ async function main(): Promise<void> {
     ...poolBenches(ctx, tf, 64, 32),
     ...poolBenches(ctx, tf, 128, 16),
     ...poolBenches(ctx, tf, 256, 8),
-    ...(args.value('model') === 'resnet' ? RESNET_CONV_LAYERS.flatMap(([, c, hw]) => batchNormBenches(ctx, c, hw)) : []),
+    ...(args.value('model') === 'resnet'
+      ? RESNET_CONV_LAYERS.flatMap(([, c, hw]) => batchNormBenches(ctx, c, hw))
+      : []),
     ...linearBenches(ctx, tf, 4096, 1024),
     ...linearBenches(ctx, tf, 1024, 512),
     ...linearBenches(ctx, tf, 512, 10),

@@ -4,7 +4,12 @@
  * it: work shorter than `minStepMs` is batched into one step (on a fast GPU a
  * submit-and-wait costs more than a small kernel), and the time divided.
  */
-export async function medianMs(step: (times: number) => Promise<void>, reps = 5, warmup = 2, minStepMs = 20): Promise<number> {
+export async function medianMs(
+  step: (times: number) => Promise<void>,
+  reps = 5,
+  warmup = 2,
+  minStepMs = 20,
+): Promise<number> {
   for (let i = 0; i < warmup; i++) await step(1);
   const t0 = performance.now();
   await step(1);

@@ -44,7 +44,8 @@ export function tfjsBlogCnn(tf: Tf, optimizer: 'sgd' | 'adam' | null): TfjsNet {
   };
   const convs = CONVS.map(([i, o]) => ({ w: param([3, 3, i, o], 9 * i), b: param([o], 9 * i) }));
   const linears = LINEARS.map(([i, o]) => ({ w: param([i, o], i), b: param([o], i) }));
-  const kernel: Kernel = (name, inputs, attrs) => tf.engine().runKernel(name, inputs as never, attrs as never) as Tensor;
+  const kernel: Kernel = (name, inputs, attrs) =>
+    tf.engine().runKernel(name, inputs as never, attrs as never) as Tensor;
 
   /** Forward pass; with `saved`, keeps what the backward pass needs. */
   const forward = (x: Tensor, saved?: Tensor[][]): Tensor => {
@@ -83,9 +84,17 @@ export function tfjsBlogCnn(tf: Tf, optimizer: 'sgd' | 'adam' | null): TfjsNet {
     for (let i = convs.length - 1; i >= 0; i--) {
       const [h, z, a, out] = saved[i] as [Tensor4D, Tensor4D, Tensor4D, Tensor4D];
       const c = convs[i]!;
-      if (i % 2 === 1) d = kernel('MaxPoolGrad', { dy: d, input: a, output: out }, { filterSize: 2, strides: 2, pad: 'valid' });
+      if (i % 2 === 1)
+        d = kernel('MaxPoolGrad', { dy: d, input: a, output: out }, { filterSize: 2, strides: 2, pad: 'valid' });
       d = tf.mul(d, tf.step(z));
-      grads.set(c.w, kernel('Conv2DBackpropFilter', { x: h, dy: d }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: c.w.shape }));
+      grads.set(
+        c.w,
+        kernel(
+          'Conv2DBackpropFilter',
+          { x: h, dy: d },
+          { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: c.w.shape },
+        ),
+      );
       grads.set(c.b, tf.sum(d, [0, 1, 2]));
       if (i > 0) d = tf.conv2dTranspose(d as Tensor4D, c.w as Tensor4D, h.shape, 1, 'same');
     }

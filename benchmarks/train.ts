@@ -44,26 +44,35 @@ import { parseBenchArgs, writeResults } from './common.js';
 import { loadTfjs, type TfHandle } from './tfjs.js';
 import { tfjsBlogCnn } from './tfjs-blog-cnn.js';
 
-const args = parseBenchArgs(process.argv.slice(2), 'bench:train [options]  (training and inference img/s against PyTorch and TF.js)', {
-  model: { value: 'blog-cnn|resnet', help: 'the network (default blog-cnn)' },
-  'input-size': { value: 'N', help: "the ResNet's input side (default 64)" },
-  steps: { value: 'N', help: 'timed steps per configuration (default 10; 3 on SwiftShader)' },
-  'tfjs-steps': { value: 'N', help: "TF.js's timed steps (default 2)" },
-  rounds: { value: 'N', help: 'run each configuration N times, pneumo and PyTorch alternating; medians (default 1)' },
-  quick: { help: 'SGD at batch 32 and inference only' },
-  verify: { help: 'first check one step against the cpu backend' },
-  profile: { help: "also: where one SGD batch-32 step's time goes, per op" },
-  'no-tfjs': { help: 'skip TF.js' },
-  'no-torch': { help: 'skip PyTorch' },
-});
+const args = parseBenchArgs(
+  process.argv.slice(2),
+  'bench:train [options]  (training and inference img/s against PyTorch and TF.js)',
+  {
+    model: { value: 'blog-cnn|resnet', help: 'the network (default blog-cnn)' },
+    'input-size': { value: 'N', help: "the ResNet's input side (default 64)" },
+    steps: { value: 'N', help: 'timed steps per configuration (default 10; 3 on SwiftShader)' },
+    'tfjs-steps': { value: 'N', help: "TF.js's timed steps (default 2)" },
+    rounds: { value: 'N', help: 'run each configuration N times, pneumo and PyTorch alternating; medians (default 1)' },
+    quick: { help: 'SGD at batch 32 and inference only' },
+    verify: { help: 'first check one step against the cpu backend' },
+    profile: { help: "also: where one SGD batch-32 step's time goes, per op" },
+    'no-tfjs': { help: 'skip TF.js' },
+    'no-torch': { help: 'skip PyTorch' },
+  },
+);
 const quick = args.flag('quick');
 const steps = Number(args.value('steps') ?? (args.adapter === 'swiftshader' ? 3 : 10));
 const tfjsSteps = Number(args.value('tfjs-steps') ?? 2);
 const architecture = (args.value('model') ?? 'blog-cnn') === 'resnet' ? 'resnet' : 'blog-cnn';
 const rounds = Number(args.value('rounds') ?? 1);
-if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: a positive integer, got ${args.value('rounds')}`);
-if (!['blog-cnn', 'resnet', undefined].includes(args.value('model'))) throw new Error(`--model: blog-cnn or resnet, got ${args.value('model')}`);
-const spec: ModelSpec = modelSpec({ architecture, inputSize: args.value('input-size') ? Number(args.value('input-size')) : undefined }, 3);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new Error(`--rounds: a positive integer, got ${args.value('rounds')}`);
+if (!['blog-cnn', 'resnet', undefined].includes(args.value('model')))
+  throw new Error(`--model: blog-cnn or resnet, got ${args.value('model')}`);
+const spec: ModelSpec = modelSpec(
+  { architecture, inputSize: args.value('input-size') ? Number(args.value('input-size')) : undefined },
+  3,
+);
 const size = spec.inputSize;
 const makeModel = (o: { device?: 'webgpu' | 'cpu'; generator?: Generator } = {}) => buildModel(spec, o);
 
@@ -86,7 +95,8 @@ const CONFIGS: Config[] = quick
       { mode: 'infer', batch: 64 },
     ];
 
-const label = (c: Config) => (c.mode === 'train' ? `train ${c.optimizer} batch ${c.batch}` : `inference batch ${c.batch}`);
+const label = (c: Config) =>
+  c.mode === 'train' ? `train ${c.optimizer} batch ${c.batch}` : `inference batch ${c.batch}`;
 
 function randomBatch(batch: number, device: 'webgpu' | 'cpu' = 'webgpu'): { x: Tensor; y: Tensor } {
   const xs = new Float32Array(batch * 3 * size * size);
@@ -107,7 +117,9 @@ function randomBatch(batch: number, device: 'webgpu' | 'cpu' = 'webgpu'): { x: T
  * or float atomics). Proves the kernels the class chose compute the right
  * thing on this adapter before their speed means anything.
  */
-async function verify(batch: number): Promise<{ loss: number; worstGrad: number; worstName: string; worst: [string, number][]; repeat: number }> {
+async function verify(
+  batch: number,
+): Promise<{ loss: number; worstGrad: number; worstName: string; worst: [string, number][]; repeat: number }> {
   const run = async (device: 'webgpu' | 'cpu') => {
     const model = makeModel({ device, generator: new Generator(7) });
     const { x, y } = randomBatch(batch, device);
@@ -138,7 +150,13 @@ async function verify(batch: number): Promise<{ loss: number; worstGrad: number;
   let repeat = Math.abs(gpu.value - again.value) / Math.abs(gpu.value);
   for (const [name, g] of gpu.grads) repeat = Math.max(repeat, relDiff(again.grads.get(name)!, g));
   const [worstName, worstGrad] = byName[0] ?? ['', 0];
-  return { loss: Math.abs(gpu.value - cpu.value) / Math.abs(cpu.value), worstGrad, worstName, worst: byName.slice(0, 5), repeat };
+  return {
+    loss: Math.abs(gpu.value - cpu.value) / Math.abs(cpu.value),
+    worstGrad,
+    worstName,
+    worst: byName.slice(0, 5),
+    repeat,
+  };
 }
 
 /** Median seconds per step, after warm-up steps that also let the tuner time its candidates. */
@@ -161,7 +179,9 @@ interface ProfileGroup {
 }
 
 /** One more step recorded, then every dispatch of it replayed and timed alone (see Profiler), grouped by op. */
-async function profileStep(step: () => Promise<void>): Promise<{ groups: ProfileGroup[]; shapes: ProfileGroup[]; stepMs: number; kernelMs: number }> {
+async function profileStep(
+  step: () => Promise<void>,
+): Promise<{ groups: ProfileGroup[]; shapes: ProfileGroup[]; stepMs: number; kernelMs: number }> {
   const ctx = gpuContext()!;
   const profiler = new Profiler();
   await ctx.sync();
@@ -188,7 +208,12 @@ async function profileStep(step: () => Promise<void>): Promise<{ groups: Profile
     kernelMs += r.ms;
     byOp.set(op, g);
   }
-  return { groups: [...byOp.values()].sort((a, b) => b.ms - a.ms), shapes: [...byShape.values()].sort((a, b) => b.ms - a.ms), stepMs, kernelMs };
+  return {
+    groups: [...byOp.values()].sort((a, b) => b.ms - a.ms),
+    shapes: [...byShape.values()].sort((a, b) => b.ms - a.ms),
+    stepMs,
+    kernelMs,
+  };
 }
 
 let profile: Awaited<ReturnType<typeof profileStep>> | null = null;
@@ -199,7 +224,10 @@ async function pneumoRun(c: Config, profiled: boolean): Promise<number> {
   let opt: Optimizer | null = null;
   let step: () => Promise<void>;
   if (c.mode === 'train') {
-    opt = c.optimizer === 'sgd' ? new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 }) : new Adam(model.parameters(), { lr: 1e-4 });
+    opt =
+      c.optimizer === 'sgd'
+        ? new SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 })
+        : new Adam(model.parameters(), { lr: 1e-4 });
     const o = opt;
     step = async () => {
       o.zeroGrad();
@@ -222,7 +250,8 @@ async function pneumoRun(c: Config, profiled: boolean): Promise<number> {
   // 20-40% slower than the rest (likely new buffer sizes entering the pool),
   // which a real training run does not see again.
   const s = await timeSteps(step, steps, 8);
-  if (profiled && args.flag('profile') && c.mode === 'train' && c.optimizer === 'sgd' && c.batch === 32) profile = await profileStep(step);
+  if (profiled && args.flag('profile') && c.mode === 'train' && c.optimizer === 'sgd' && c.batch === 32)
+    profile = await profileStep(step);
   opt?.zeroGrad();
   opt?.dispose();
   model.dispose();
@@ -234,13 +263,23 @@ async function pneumoRun(c: Config, profiled: boolean): Promise<number> {
 async function tfjsRun(tf: TfHandle, c: Config): Promise<number> {
   const net = tfjsBlogCnn(tf.tf, c.mode === 'train' ? c.optimizer! : null);
   const x = tf.tf.randomNormal([c.batch, 32, 32, 3]);
-  const y = tf.tf.oneHot(tf.tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % 3), 'int32'), 10);
+  const y = tf.tf.oneHot(
+    tf.tf.tensor1d(
+      Array.from({ length: c.batch }, (_, i) => i % 3),
+      'int32',
+    ),
+    10,
+  );
   const step = c.mode === 'train' ? () => net.trainStep(x, y) : () => net.infer(x);
   // TF.js is slow here: one warm-up, then a couple of steps.
-  const s = await timeSteps(async () => {
-    await step();
-    await tf.sync();
-  }, tfjsSteps, 1);
+  const s = await timeSteps(
+    async () => {
+      await step();
+      await tf.sync();
+    },
+    tfjsSteps,
+    1,
+  );
   net.dispose();
   x.dispose();
   y.dispose();
@@ -275,10 +314,25 @@ const median = (xs: number[]) => {
 function torchRun(configs: Config[]): { imgPerS: number[]; version: string; threads: number; device: string } | string {
   const python = process.env.PNEUMO_PYTHON ?? '/usr/bin/python3';
   const script = fileURLToPath(new URL('../torch_train.py', import.meta.url));
-  const r = spawnSync(python, [script, JSON.stringify(configs), String(Math.max(5, steps)), JSON.stringify(spec)], { encoding: 'utf8', timeout: 600_000 });
-  if (r.error || r.status !== 0) return `PyTorch not measured: ${r.error?.message ?? r.stderr.trim().split('\n').pop()} (apt-get install -y python3-torch)`;
-  const out = JSON.parse(r.stdout) as { imgPerS: number[]; torch: string; threads: number; blas: string; device?: string };
-  return { imgPerS: out.imgPerS, version: `${out.torch} (BLAS: ${out.blas})`, threads: out.threads, device: out.device ?? 'the CPU' };
+  const r = spawnSync(python, [script, JSON.stringify(configs), String(Math.max(5, steps)), JSON.stringify(spec)], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  if (r.error || r.status !== 0)
+    return `PyTorch not measured: ${r.error?.message ?? r.stderr.trim().split('\n').pop()} (apt-get install -y python3-torch)`;
+  const out = JSON.parse(r.stdout) as {
+    imgPerS: number[];
+    torch: string;
+    threads: number;
+    blas: string;
+    device?: string;
+  };
+  return {
+    imgPerS: out.imgPerS,
+    version: `${out.torch} (BLAS: ${out.blas})`,
+    threads: out.threads,
+    device: out.device ?? 'the CPU',
+  };
 }
 
 async function main(): Promise<void> {
@@ -299,9 +353,13 @@ async function main(): Promise<void> {
     }
   }
   const counted = makeModel({ device: 'cpu' });
-  console.log(`model: ${architecture} at ${size}x${size}${spec.resnet ? ` (widths ${spec.resnet.widths}, blocks ${spec.resnet.blocks})` : ''}, ${counted.parameterCount().toLocaleString('en')} parameters`);
+  console.log(
+    `model: ${architecture} at ${size}x${size}${spec.resnet ? ` (widths ${spec.resnet.widths}, blocks ${spec.resnet.blocks})` : ''}, ${counted.parameterCount().toLocaleString('en')} parameters`,
+  );
   counted.dispose();
-  console.log(`kernel class: ${ctx.kernelClass}; ${steps} timed steps per configuration after warm-up${tf ? `; TF.js webgpu on the same adapter, ${tfjsSteps} steps` : ''}\n`);
+  console.log(
+    `kernel class: ${ctx.kernelClass}; ${steps} timed steps per configuration after warm-up${tf ? `; TF.js webgpu on the same adapter, ${tfjsSteps} steps` : ''}\n`,
+  );
   // An empty run first: the version, threads and BLAS for the header (and whether PyTorch is there at all).
   const torch = args.flag('no-torch') ? 'PyTorch not measured (--no-torch)' : torchRun([]);
   console.log(
@@ -309,7 +367,10 @@ async function main(): Promise<void> {
       ? torch
       : `PyTorch ${torch.version} on ${torch.device === 'the CPU' ? `the CPU (${torch.threads} threads)` : torch.device} in the same run${rounds > 1 ? `; ${rounds} rounds, each pneumo run followed by PyTorch's: medians, and the ratios' median (range)` : ''}`,
   );
-  const referenceBlas = typeof torch !== 'string' && torch.device === 'the CPU' && (/reference BLAS/.test(torch.version) || !OPTIMIZED_BLAS.test(torch.version));
+  const referenceBlas =
+    typeof torch !== 'string' &&
+    torch.device === 'the CPU' &&
+    (/reference BLAS/.test(torch.version) || !OPTIMIZED_BLAS.test(torch.version));
   if (referenceBlas) {
     console.log(
       'PyTorch runs on the reference BLAS, which no user would pick: its figures are shown without a ratio. ' +
@@ -339,7 +400,15 @@ async function main(): Promise<void> {
     // A ratio against PyTorch on the reference BLAS would flatter pneumo 2-3x: its figure is shown, no ratio.
     const torchRatio = ratios.length && !referenceBlas ? median(ratios) : null;
     const spread = ratios.length > 1 ? ` (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})` : '';
-    rows.push({ config: label(c), pneumoImgS, tfjsImgS, ratio, torchImgS, torchRatio, rounds: { pneumo: ours, torch: theirs } });
+    rows.push({
+      config: label(c),
+      pneumoImgS,
+      tfjsImgS,
+      ratio,
+      torchImgS,
+      torchRatio,
+      rounds: { pneumo: ours, torch: theirs },
+    });
     console.log(
       `${label(c).padEnd(26)} ${pneumoImgS.toFixed(2).padStart(13)} ${(tfjsImgS?.toFixed(2) ?? '-').padStart(12)} ${(ratio?.toFixed(1) ?? '-').padStart(9)} ` +
         `${(torchImgS?.toFixed(1) ?? '-').padStart(14)} ${(torchRatio === null ? '-' : torchRatio.toFixed(2)).padStart(10)}${spread}`,
@@ -353,15 +422,29 @@ async function main(): Promise<void> {
     );
     console.log(`${'op'.padEnd(30)} ${'dispatches'.padStart(10)} ${'ms'.padStart(9)} ${'share'.padStart(7)}`);
     for (const g of profile.groups) {
-      console.log(`${g.op.padEnd(30)} ${String(g.dispatches).padStart(10)} ${g.ms.toFixed(1).padStart(9)} ${`${((100 * g.ms) / total).toFixed(1)}%`.padStart(7)}`);
+      console.log(
+        `${g.op.padEnd(30)} ${String(g.dispatches).padStart(10)} ${g.ms.toFixed(1).padStart(9)} ${`${((100 * g.ms) / total).toFixed(1)}%`.padStart(7)}`,
+      );
     }
     console.log('\nthe 12 costliest dispatch shapes:');
-    for (const g of profile.shapes.slice(0, 12)) console.log(`${g.op.slice(0, 90).padEnd(90)} ${String(g.dispatches).padStart(4)} ${g.ms.toFixed(1).padStart(8)} ms`);
+    for (const g of profile.shapes.slice(0, 12))
+      console.log(
+        `${g.op.slice(0, 90).padEnd(90)} ${String(g.dispatches).padStart(4)} ${g.ms.toFixed(1).padStart(8)} ms`,
+      );
   }
   const peakMb = process.resourceUsage().maxRSS / 1024;
   const mem = memory();
   console.log(`\npeak resident memory ${peakMb.toFixed(0)} MB; live tensors at the end ${mem.tensors}`);
-  writeResults(`train-${architecture === 'resnet' ? `resnet${size}-` : ''}${args.adapter}-${ctx.kernelClass}`, { adapter: ctx.adapter, kernelClass: ctx.kernelClass, model: spec, steps, verify: check, rows, profile, peakMb });
+  writeResults(`train-${architecture === 'resnet' ? `resnet${size}-` : ''}${args.adapter}-${ctx.kernelClass}`, {
+    adapter: ctx.adapter,
+    kernelClass: ctx.kernelClass,
+    model: spec,
+    steps,
+    verify: check,
+    rows,
+    profile,
+    peakMb,
+  });
 }
 
 await main();

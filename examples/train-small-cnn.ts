@@ -48,12 +48,21 @@ function bars(n: number, seed: number): Dataset<Batch> {
           x[b * 64 + p] = (on ? 1 : 0) + 0.3 * rng.normal();
         }
       });
-      return { input: tensor(x, { shape: [indices.length, 1, 8, 8] }), target: tensor(Int32Array.from(indices, (i) => labels[i]!)) };
+      return {
+        input: tensor(x, { shape: [indices.length, 1, 8, 8] }),
+        target: tensor(Int32Array.from(indices, (i) => labels[i]!)),
+      };
     },
   };
 }
 
-const model = new Sequential(new Conv2d(1, 8, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(128, 2));
+const model = new Sequential(
+  new Conv2d(1, 8, 3, { padding: 1 }),
+  new ReLU(),
+  new MaxPool2d(2),
+  new Flatten(),
+  new Linear(128, 2),
+);
 const optimizer = new Adam(model.parameters(), { lr: 0.01 });
 const train = new DataLoader(bars(512, 1), { batchSize: 32, generator: new Generator(2) });
 const val = bars(128, 3).batch([...Array(128).keys()], new Generator(4));
@@ -73,7 +82,9 @@ const history = await fit({
         const [p, t] = [await predicted.data(), await val.target.data()];
         predicted.dispose();
         s.metrics.valAccuracy = p.filter((v, i) => v === t[i]).length / t.length;
-        console.log(`epoch ${s.epoch}  loss ${s.trainLoss.toFixed(4)}  validation accuracy ${(100 * s.metrics.valAccuracy).toFixed(1)}%`);
+        console.log(
+          `epoch ${s.epoch}  loss ${s.trainLoss.toFixed(4)}  validation accuracy ${(100 * s.metrics.valAccuracy).toFixed(1)}%`,
+        );
       },
     },
     earlyStopping({ monitor: 'valAccuracy', patience: 3 }),

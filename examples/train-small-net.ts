@@ -56,7 +56,9 @@ for (let step = 1; step <= steps; step++) {
     let correct = 0;
     // The prediction is the larger of the two logits.
     for (let i = 0; i < 2 * n; i++) if ((values[2 * i + 1]! > values[2 * i]! ? 1 : 0) === ys[i]) correct++;
-    console.log(`step ${String(step).padStart(3)}  loss ${(await loss.item()).toFixed(4)}  accuracy ${((100 * correct) / (2 * n)).toFixed(1)}%  lr ${optimizer.lr.toExponential(2)}`);
+    console.log(
+      `step ${String(step).padStart(3)}  loss ${(await loss.item()).toFixed(4)}  accuracy ${((100 * correct) / (2 * n)).toFixed(1)}%  lr ${optimizer.lr.toExponential(2)}`,
+    );
   }
   loss.dispose();
 }

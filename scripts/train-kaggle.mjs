@@ -31,13 +31,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'packages', 'pneumonia', 'dist', 'cli.js');
 
 function usage(message) {
-  console.error(`${message}\nusage: npm run train:kaggle -- --data <chest_xray> --select-on <chest_xray_dev> [--out runs/kaggle] [--float16]`);
+  console.error(
+    `${message}\nusage: npm run train:kaggle -- --data <chest_xray> --select-on <chest_xray_dev> [--out runs/kaggle] [--float16]`,
+  );
   process.exit(2);
 }
 
 let values;
 try {
-  ({ values } = parseArgs({ options: { data: { type: 'string' }, 'select-on': { type: 'string' }, out: { type: 'string', default: 'runs/kaggle' }, float16: { type: 'boolean', default: false } }, strict: true }));
+  ({ values } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      'select-on': { type: 'string' },
+      out: { type: 'string', default: 'runs/kaggle' },
+      float16: { type: 'boolean', default: false },
+    },
+    strict: true,
+  }));
 } catch (e) {
   usage(`train:kaggle: ${e.message.split('\n')[0]}`);
 }
@@ -53,9 +63,30 @@ const pneumo = (args) => {
 
 const out = values.out;
 for (const m of RECIPE.members) {
-  pneumo(['train', '--data', values.data, '--select-on', values['select-on'], '--out', join(out, m.name), '--force', ...RECIPE.common, ...m.args]);
+  pneumo([
+    'train',
+    '--data',
+    values.data,
+    '--select-on',
+    values['select-on'],
+    '--out',
+    join(out, m.name),
+    '--force',
+    ...RECIPE.common,
+    ...m.args,
+  ]);
 }
 const model = join(out, 'model');
-pneumo(['ensemble', '--data', values.data, '--select-on', values['select-on'], '--out', model, ...(values.float16 ? [] : ['--int8']), ...RECIPE.members.map((m) => join(out, m.name, 'best'))]);
+pneumo([
+  'ensemble',
+  '--data',
+  values.data,
+  '--select-on',
+  values['select-on'],
+  '--out',
+  model,
+  ...(values.float16 ? [] : ['--int8']),
+  ...RECIPE.members.map((m) => join(out, m.name, 'best')),
+]);
 pneumo(['evaluate', '--weights', model, '--data', values['select-on'], '--split', 'test', '--stress']);
 console.log(`\nthe model: ${model}.{json,safetensors} (copy both to models/pneumo-blog-cnn.* to ship it)`);

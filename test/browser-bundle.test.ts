@@ -19,7 +19,8 @@ function nodeImportTrap(found: string[]): Plugin {
     setup(b) {
       b.onResolve({ filter: /.*/ }, (args) => {
         const bare = args.path.replace(/^node:/, '');
-        if (!args.path.startsWith('node:') && !builtinModules.includes(bare) && args.path !== 'webgpu') return undefined;
+        if (!args.path.startsWith('node:') && !builtinModules.includes(bare) && args.path !== 'webgpu')
+          return undefined;
         found.push(`${args.path} (from ${args.importer.slice(root.length)})`);
         return { path: args.path, external: true };
       });
@@ -65,7 +66,9 @@ describe('browser entries', () => {
   it("@pneumo/pneumonia/browser (the app's browser-safe part) bundles with no Node module", async () => {
     const r = await bundle(src('pneumonia', 'browser.ts'));
     expect(r.nodeImports).toEqual([]);
-    console.log(`@pneumo/pneumonia/browser bundle (with the library, jpeg-js, fast-png): ${(r.bytes / 1024).toFixed(0)} KiB minified`);
+    console.log(
+      `@pneumo/pneumonia/browser bundle (with the library, jpeg-js, fast-png): ${(r.bytes / 1024).toFixed(0)} KiB minified`,
+    );
   });
 
   it('the Node entries are caught by the same check', async () => {

@@ -17,7 +17,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Generator, noGrad, randn, resnet, tidy } from '@pneumo/nn';
-import { blogCnn, Ensemble, encodeJpeg, encodePng, predict, renderXray, resizeArea, saveCheckpoint } from '@pneumo/pneumonia';
+import {
+  blogCnn,
+  Ensemble,
+  encodeJpeg,
+  encodePng,
+  predict,
+  renderXray,
+  resizeArea,
+  saveCheckpoint,
+} from '@pneumo/pneumonia';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gradientCheck, worstDifference } from '../web/src/gradient-check.js';
@@ -60,7 +69,9 @@ async function openPage(init?: () => void, at = url): Promise<Page> {
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`the browser tests need Chromium at ${CHROMIUM}: apt-get install -y chromium (or set PNEUMO_CHROMIUM)`);
+    throw new Error(
+      `the browser tests need Chromium at ${CHROMIUM}: apt-get install -y chromium (or set PNEUMO_CHROMIUM)`,
+    );
   }
   await requireWebGpu();
   execFileSync(process.execPath, [join(root, 'web', 'build.mjs')], { stdio: 'inherit' });
@@ -88,7 +99,8 @@ beforeAll(async () => {
   mkdirSync(models);
   for (const ext of ['json', 'safetensors']) copyFileSync(`${base}.${ext}`, join(models, `pneumo-blog-cnn.${ext}`));
   // And the ResNet the project ships, as it ships it.
-  for (const ext of ['json', 'safetensors']) copyFileSync(join(root, 'models', `pneumo-resnet.${ext}`), join(models, `pneumo-resnet.${ext}`));
+  for (const ext of ['json', 'safetensors'])
+    copyFileSync(join(root, 'models', `pneumo-resnet.${ext}`), join(models, `pneumo-resnet.${ext}`));
   shippedServer = await startServer(0, { models });
   shippedUrl = `http://127.0.0.1:${(shippedServer.address() as { port: number }).port}/`;
   xray = join(dir, 'person7_bacteria_1.jpeg');
@@ -115,7 +127,8 @@ describe('the web app in Chromium (SwiftShader)', () => {
     expect(await page.$('.card .pending')).toBeNull();
     const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
     const [inNode] = await predict(weights, [xray]);
-    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
+    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS'])
+      expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
     // The overlay is drawn: the canvas has the X-ray's size and is not blank.
     const drawn = await page.$eval('.card canvas.cam', (c) => {
       const canvas = c as HTMLCanvasElement;
@@ -130,10 +143,14 @@ describe('the web app in Chromium (SwiftShader)', () => {
     });
     expect(drawn).toMatchObject({ w: 160, h: 128, flag: '1' });
     expect(drawn.range).toBeGreaterThan(50);
-    console.log(`page: classified in ${await card.getAttribute('data-ms')} ms (first image: includes compiling the kernels)`);
+    console.log(
+      `page: classified in ${await card.getAttribute('data-ms')} ms (first image: includes compiling the kernels)`,
+    );
     // A second image shows the steady-state time.
     await page.setInputFiles('#images', [xray]);
-    await page.waitForFunction(() => document.querySelectorAll('.card[data-probs]').length === 2, null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.card[data-probs]').length === 2, null, {
+      timeout: 120_000,
+    });
     console.log(`page: second image classified in ${await page.getAttribute('.card[data-probs]', 'data-ms')} ms`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'predict.png') });
@@ -149,28 +166,44 @@ describe('the web app in Chromium (SwiftShader)', () => {
     png.writeUInt32BE(20000, 16);
     png.writeUInt32BE(20000, 20);
     // Dropped as files the page makes itself: the 65 MB one need not cross the test protocol.
-    await page.evaluate((pngBytes) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File(['hello, not an image'], 'notes.jpeg'));
-      dt.items.add(new File([new Uint8Array(pngBytes)], 'huge-header.png'));
-      dt.items.add(new File([new Uint8Array(65 << 20)], 'big.jpeg'));
-      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, [...png]);
-    await page.waitForFunction(() => document.querySelectorAll('.card[data-error]').length === 3, null, { timeout: 60_000 });
+    await page.evaluate(
+      (pngBytes) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(['hello, not an image'], 'notes.jpeg'));
+        dt.items.add(new File([new Uint8Array(pngBytes)], 'huge-header.png'));
+        dt.items.add(new File([new Uint8Array(65 << 20)], 'big.jpeg'));
+        document
+          .getElementById('drop')!
+          .dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      [...png],
+    );
+    await page.waitForFunction(() => document.querySelectorAll('.card[data-error]').length === 3, null, {
+      timeout: 60_000,
+    });
     const errors = Object.fromEntries(
-      await page.$$eval('.card[data-error]', (cards) => cards.map((c) => [(c as HTMLElement).dataset.file!, (c as HTMLElement).dataset.error!])),
+      await page.$$eval('.card[data-error]', (cards) =>
+        cards.map((c) => [(c as HTMLElement).dataset.file!, (c as HTMLElement).dataset.error!]),
+      ),
     );
     expect(errors['notes.jpeg']).toMatch(/not a JPEG or PNG image/);
     expect(errors['huge-header.png']).toMatch(/unsupported image size 20000x20000/);
     expect(errors['big.jpeg']).toMatch(/65 MB, over the 64 MB limit/);
     await page.setInputFiles('#images', [xray]);
     const card = await page.waitForSelector('.card[data-probs]', { timeout: 240_000 });
-    expect(Object.keys(JSON.parse((await card.getAttribute('data-probs'))!) as object)).toEqual(['NORMAL', 'BACTERIA', 'VIRUS']);
+    expect(Object.keys(JSON.parse((await card.getAttribute('data-probs'))!) as object)).toEqual([
+      'NORMAL',
+      'BACTERIA',
+      'VIRUS',
+    ]);
     await page.close();
   });
 
   it("gives pneumo predict's probabilities for a seed ensemble with a class-prior shift, and says what it is", async () => {
-    const ensemble = new Ensemble([blogCnn({ generator: new Generator(31) }), blogCnn({ generator: new Generator(32) })], 3);
+    const ensemble = new Ensemble(
+      [blogCnn({ generator: new Generator(31) }), blogCnn({ generator: new Generator(32) })],
+      3,
+    );
     const base = join(dir, 'ensemble');
     const info = testCheckpointInfo({
       members: 2,
@@ -191,7 +224,8 @@ describe('the web app in Chromium (SwiftShader)', () => {
     expect(await page.$('.card .pending')).toBeNull();
     const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
     const [inNode] = await predict(base, [xray]);
-    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
+    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS'])
+      expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
     expect(await card.getAttribute('data-pneumonia')).toBe(inNode!.pneumonia!.positive ? '1' : '0');
     expect(await card.textContent()).toMatch(/an ensemble of 2 networks/);
     expect(await card.textContent()).toMatch(/chosen on X-rays of other patients \(a dev set\)/);
@@ -199,14 +233,38 @@ describe('the web app in Chromium (SwiftShader)', () => {
   });
 
   it("gives pneumo predict's probabilities for a ResNet checkpoint, and draws Grad-CAM on its last stage", async () => {
-    const config = { inChannels: 3, inputSize: 40, classes: 3, widths: [8, 16], blocks: [1, 1], stem: 'small' as const };
+    const config = {
+      inChannels: 3,
+      inputSize: 40,
+      classes: 3,
+      widths: [8, 16],
+      blocks: [1, 1],
+      stem: 'small' as const,
+    };
     const net = resnet(config, { generator: new Generator(41) });
     // Running statistics that are not the defaults: a few training-mode batches.
     noGrad(() => {
-      for (let i = 0; i < 3; i++) tidy(() => net.forward(randn([4, 3, 40, 40], { generator: new Generator(50 + i) }).mul(0.3).add(0.2)));
+      for (let i = 0; i < 3; i++)
+        tidy(() =>
+          net.forward(
+            randn([4, 3, 40, 40], { generator: new Generator(50 + i) })
+              .mul(0.3)
+              .add(0.2),
+          ),
+        );
     });
     const base = join(dir, 'resnet');
-    await saveCheckpoint(base, net, testCheckpointInfo({ architecture: 'resnet', resnet: config, outputs: 3, inputSize: 40, normalization: { mean: 0.45, std: 0.22 } }));
+    await saveCheckpoint(
+      base,
+      net,
+      testCheckpointInfo({
+        architecture: 'resnet',
+        resnet: config,
+        outputs: 3,
+        inputSize: 40,
+        normalization: { mean: 0.45, std: 0.22 },
+      }),
+    );
     net.dispose();
     const page = await openPage();
     await page.setInputFiles('#model-files', [`${base}.safetensors`, `${base}.json`]);
@@ -220,7 +278,8 @@ describe('the web app in Chromium (SwiftShader)', () => {
     expect(await page.$('.card .pending')).toBeNull();
     const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
     const [inNode] = await predict(base, [xray]);
-    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
+    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS'])
+      expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
     expect(await card.textContent()).toMatch(/Grad-CAM for \w+ on the ResNet's last stage/);
     expect(await page.$eval('.card canvas.cam', (c) => (c as HTMLCanvasElement).dataset.drawn)).toBe('1');
     await page.close();
@@ -229,7 +288,9 @@ describe('the web app in Chromium (SwiftShader)', () => {
   it("opens the shipped ResNet with ?model=models/pneumo-resnet.json and gives pneumo predict --model resnet's probabilities", async () => {
     const page = await openPage(undefined, `${shippedUrl}?model=models/pneumo-resnet.json`);
     await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
-    expect(await page.textContent('#model-name')).toMatch(/^pneumo-resnet \(NORMAL \/ BACTERIA \/ VIRUS, ResNet at 64x64/);
+    expect(await page.textContent('#model-name')).toMatch(
+      /^pneumo-resnet \(NORMAL \/ BACTERIA \/ VIRUS, ResNet at 64x64/,
+    );
     await page.setInputFiles('#images', [xray]);
     // The first image compiles the kernels: the card says so until its result replaces the line.
     expect(await page.textContent('.card .pending')).toMatch(/Compiling the kernels for this GPU \(once/);
@@ -238,7 +299,8 @@ describe('the web app in Chromium (SwiftShader)', () => {
     expect(await page.$('.card .pending')).toBeNull();
     const inPage = JSON.parse((await card.getAttribute('data-probs'))!) as Record<string, number>;
     const [inNode] = await predict(join(root, 'models', 'pneumo-resnet'), [xray]);
-    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS']) expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
+    for (const cls of ['NORMAL', 'BACTERIA', 'VIRUS'])
+      expect(Math.abs(inPage[cls]! - inNode!.probabilities[cls]!)).toBeLessThan(1e-4);
     expect(await card.getAttribute('data-pneumonia')).toBe(inNode!.pneumonia!.positive ? '1' : '0');
     await page.close();
   });
@@ -260,19 +322,27 @@ describe('the web app in Chromium (SwiftShader)', () => {
     await page.fill('#train-batch', '8');
     await page.fill('#train-steps', '40');
     await page.click('#train-start');
-    await page.waitForSelector('#train-status[data-done="1"], #train-status[data-done="error"]', { state: 'attached', timeout: 240_000 });
+    await page.waitForSelector('#train-status[data-done="1"], #train-status[data-done="error"]', {
+      state: 'attached',
+      timeout: 240_000,
+    });
     expect(await page.getAttribute('#train-status', 'data-done')).toBe('1');
     const losses = JSON.parse((await page.getAttribute('#train-status', 'data-losses'))!) as number[];
     expect(losses).toHaveLength(40);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(-10))).toBeLessThan(0.9 * mean(losses.slice(0, 10)));
-    console.log(`page: small CNN training at ${await page.getAttribute('#train-status', 'data-img-per-s')} img/s (batch 8)`);
+    console.log(
+      `page: small CNN training at ${await page.getAttribute('#train-status', 'data-img-per-s')} img/s (batch 8)`,
+    );
     await page.screenshot({ path: join(SCREENSHOTS, 'train.png') });
 
     await page.click('button[data-view="check"]');
     await page.click('#check-run');
     await page.waitForSelector('#check-status[data-done]', { state: 'attached', timeout: 120_000 });
-    const result = JSON.parse((await page.textContent('#check-json'))!) as { webgpu: Parameters<typeof worstDifference>[0]; worst: number };
+    const result = JSON.parse((await page.textContent('#check-json'))!) as {
+      webgpu: Parameters<typeof worstDifference>[0];
+      worst: number;
+    };
     expect(result.worst).toBeLessThan(1e-4);
     const cpu = await gradientCheck('cpu');
     expect(worstDifference(result.webgpu, cpu)).toBeLessThan(1e-4);
@@ -287,7 +357,10 @@ describe('the web app in Chromium (SwiftShader)', () => {
     await page.fill('#train-batch', '8');
     await page.fill('#train-steps', '30');
     await page.click('#train-start');
-    await page.waitForSelector('#train-status[data-done="1"], #train-status[data-done="error"]', { state: 'attached', timeout: 240_000 });
+    await page.waitForSelector('#train-status[data-done="1"], #train-status[data-done="error"]', {
+      state: 'attached',
+      timeout: 240_000,
+    });
     expect(await page.textContent('#train-status')).not.toMatch(/failed/);
     expect(await page.getAttribute('#train-status', 'data-done')).toBe('1');
     const losses = JSON.parse((await page.getAttribute('#train-status', 'data-losses'))!) as number[];
@@ -295,7 +368,9 @@ describe('the web app in Chromium (SwiftShader)', () => {
     expect(losses.every(Number.isFinite)).toBe(true);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(-8))).toBeLessThan(0.9 * mean(losses.slice(0, 8)));
-    console.log(`page: ResNet training at ${await page.getAttribute('#train-status', 'data-img-per-s')} img/s (batch 8), loss ${mean(losses.slice(0, 8)).toFixed(3)} -> ${mean(losses.slice(-8)).toFixed(3)}`);
+    console.log(
+      `page: ResNet training at ${await page.getAttribute('#train-status', 'data-img-per-s')} img/s (batch 8), loss ${mean(losses.slice(0, 8)).toFixed(3)} -> ${mean(losses.slice(-8)).toFixed(3)}`,
+    );
     await page.close();
   });
 

@@ -138,7 +138,14 @@ describe.each(['webgpu', 'cpu'] as const)('the blog CNN on %s', (device) => {
       let sq = 0;
       for (const v of g) sq += v * v;
       const norm = Math.sqrt(sq);
-      gradErr = Math.max(gradErr, Math.abs(norm - ref.norm) / ref.norm, scaledErr(ref.idx.map((i) => g[i]!), ref.values));
+      gradErr = Math.max(
+        gradErr,
+        Math.abs(norm - ref.norm) / ref.norm,
+        scaledErr(
+          ref.idx.map((i) => g[i]!),
+          ref.values,
+        ),
+      );
     }
     expect(gradErr).toBeLessThanOrEqual(1e-4);
     const sgd = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 });
@@ -150,7 +157,9 @@ describe.each(['webgpu', 'cpu'] as const)('the blog CNN on %s', (device) => {
       stepErr = Math.max(stepErr, updateErr(after[name]!, ref, init));
     }
     expect(stepErr).toBeLessThanOrEqual(1e-4);
-    report.push(`  blog CNN (${device}): logits ${logitErr.toExponential(2)}, loss ${lossErr.toExponential(2)}, gradients ${gradErr.toExponential(2)}, SGD step (vs update size) ${stepErr.toExponential(2)}`);
+    report.push(
+      `  blog CNN (${device}): logits ${logitErr.toExponential(2)}, loss ${lossErr.toExponential(2)}, gradients ${gradErr.toExponential(2)}, SGD step (vs update size) ${stepErr.toExponential(2)}`,
+    );
     for (const t of [xs, ys, logits, loss]) t.dispose();
     sgd.dispose();
     model.dispose();
@@ -217,7 +226,14 @@ describe('schedulers follow PyTorch', () => {
     multistep: (o) => new MultiStepLR(o, [2, 5, 9], 0.3),
     cosine: (o) => new CosineAnnealingLR(o, 10, 0.001),
     onecycle: (o) => new OneCycleLR(o, { maxLr: 0.5, totalSteps: 13, cycleMomentum: false }),
-    onecycle_linear_3phase: (o) => new OneCycleLR(o, { maxLr: 0.5, totalSteps: 13, annealStrategy: 'linear', threePhase: true, cycleMomentum: false }),
+    onecycle_linear_3phase: (o) =>
+      new OneCycleLR(o, {
+        maxLr: 0.5,
+        totalSteps: 13,
+        annealStrategy: 'linear',
+        threePhase: true,
+        cycleMomentum: false,
+      }),
     plateau: (o) => new ReduceLROnPlateau(o, { patience: 1, factor: 0.5, cooldown: 1 }),
   };
   for (const [name, ref] of Object.entries(fx.schedulers)) {
@@ -264,7 +280,8 @@ async function runLayer(c: LayerCase, device: DeviceName, fn: (t: Record<string,
   const outErr = maxRelDiff(await out.data(), decode(c.output));
   out.backward(load(c.upstream, device));
   let gradErr = 0;
-  for (const [k, g] of Object.entries(c.grads)) gradErr = Math.max(gradErr, maxRelDiff(await t[k]!.grad!.data(), decode(g)));
+  for (const [k, g] of Object.entries(c.grads))
+    gradErr = Math.max(gradErr, maxRelDiff(await t[k]!.grad!.data(), decode(g)));
   return { outErr, gradErr };
 }
 
@@ -279,14 +296,20 @@ describe.each(['webgpu', 'cpu'] as const)('layers and losses on %s match PyTorch
     expect(train.outErr).toBeLessThanOrEqual(1e-4);
     expect(train.gradErr).toBeLessThanOrEqual(1e-4);
     const state = bn.stateDict();
-    expect(maxRelDiff(await state.get('running_mean')!.data(), fx.batchnorm_train.running_mean!)).toBeLessThanOrEqual(1e-5);
-    expect(maxRelDiff(await state.get('running_var')!.data(), fx.batchnorm_train.running_var!)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelDiff(await state.get('running_mean')!.data(), fx.batchnorm_train.running_mean!)).toBeLessThanOrEqual(
+      1e-5,
+    );
+    expect(maxRelDiff(await state.get('running_var')!.data(), fx.batchnorm_train.running_var!)).toBeLessThanOrEqual(
+      1e-5,
+    );
     expect(Array.from(await state.get('num_batches_tracked')!.data())).toEqual([1]);
     bn.eval();
     const ev = await runLayer(fx.batchnorm_eval, device, (t) => bn.forward(t.x!));
     expect(ev.outErr).toBeLessThanOrEqual(1e-4);
     expect(ev.gradErr).toBeLessThanOrEqual(1e-4);
-    report.push(`  BatchNorm2d (${device}): train ${Math.max(train.outErr, train.gradErr).toExponential(2)}, eval ${Math.max(ev.outErr, ev.gradErr).toExponential(2)}`);
+    report.push(
+      `  BatchNorm2d (${device}): train ${Math.max(train.outErr, train.gradErr).toExponential(2)}, eval ${Math.max(ev.outErr, ev.gradErr).toExponential(2)}`,
+    );
   });
 
   for (const [name, c] of Object.entries(fx.losses)) {
@@ -295,7 +318,10 @@ describe.each(['webgpu', 'cpu'] as const)('layers and losses on %s match PyTorch
       const fns: Record<string, (t: Record<string, Tensor>) => Tensor> = {
         ce_smoothing: (t) => crossEntropy(t.logits!, labels(), { labelSmoothing: 0.1 }),
         ce_smoothing_weighted: (t) =>
-          crossEntropy(t.logits!, labels(), { labelSmoothing: 0.2, weight: tensor(Float32Array.from(c.weight!), { device }) }),
+          crossEntropy(t.logits!, labels(), {
+            labelSmoothing: 0.2,
+            weight: tensor(Float32Array.from(c.weight!), { device }),
+          }),
         nll: (t) => nllLoss(t.lp!, labels()),
         mse: (t) => mseLoss(t.a!, t.b!),
         bce_logits: (t) => binaryCrossEntropyWithLogits(t.a!, t.t!),

@@ -77,7 +77,8 @@ async function expectSameTraining(make: Make, size: number) {
   const want = await train(make, 'cpu', size);
   const got = await train(make, 'webgpu', size);
   expect(gpuContext()).toBe(poisoned);
-  for (let i = 0; i < want.losses.length; i++) expect(Math.abs(got.losses[i]! - want.losses[i]!) / Math.abs(want.losses[i]!)).toBeLessThan(1e-5);
+  for (let i = 0; i < want.losses.length; i++)
+    expect(Math.abs(got.losses[i]! - want.losses[i]!) / Math.abs(want.losses[i]!)).toBeLessThan(1e-5);
   for (const [name, w] of want.params) {
     const g = got.params.get(name)!;
     expect(g.some(Number.isNaN), `${name} has NaN`).toBe(false);

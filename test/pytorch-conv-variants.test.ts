@@ -31,7 +31,11 @@ beforeAll(async () => {
   ctx = await createDevice();
 });
 afterAll(() => {
-  console.log(`max relative error vs PyTorch ${torch}, per conv variant family:\n${Object.entries(worst).map(([k, v]) => `  ${k.padEnd(18)} ${v.toExponential(2)}`).join('\n')}`);
+  console.log(
+    `max relative error vs PyTorch ${torch}, per conv variant family:\n${Object.entries(worst)
+      .map(([k, v]) => `  ${k.padEnd(18)} ${v.toExponential(2)}`)
+      .join('\n')}`,
+  );
   ctx?.destroy();
 });
 
@@ -64,7 +68,10 @@ describe('every conv kernel variant matches PyTorch', () => {
     const dw = decode(c.grads.weight!) as Float32Array;
     // Winograd on every 3x3 stride-1 case, also where the tuner would not offer it.
     const wino = kh === 3 && kw === 3 && stride === 1;
-    const plus = <V extends { kind: string }>(vs: V[], extra: V[]) => [...vs.filter((v) => v.kind !== 'wino'), ...(wino ? extra : [])];
+    const plus = <V extends { kind: string }>(vs: V[], extra: V[]) => [
+      ...vs.filter((v) => v.kind !== 'wino'),
+      ...(wino ? extra : []),
+    ];
     const winoConv = K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
     for (const v of plus(K.convForwardVariants(s), winoConv)) {
       const out = ctx.alloc(y.length * 4);
@@ -76,7 +83,10 @@ describe('every conv kernel variant matches PyTorch', () => {
       K.conv2dInputGrad(ctx, dy, wt, out, s, v);
       await check('dInput', v.kind, out, dx);
     }
-    for (const v of plus(K.weightGradVariants(s), K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })))) {
+    for (const v of plus(
+      K.weightGradVariants(s),
+      K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
+    )) {
       const out = ctx.alloc(dw.length * 4);
       K.conv2dWeightGrad(ctx, x, dy, out, s, 1, v);
       await check('dWeight', v.kind, out, dw);

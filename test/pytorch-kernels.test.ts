@@ -5,7 +5,17 @@
  * (scripts/make-kernel-fixtures.py), on webgpu and on the cpu backend.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adaptiveAvgPool2d, avgPool2d, conv2d, crossEntropy, gelu, linear, maxPool2d, maxPool2dWithIndices, type Tensor } from '@pneumo/tensor';
+import {
+  adaptiveAvgPool2d,
+  avgPool2d,
+  conv2d,
+  crossEntropy,
+  gelu,
+  linear,
+  maxPool2d,
+  maxPool2dWithIndices,
+  type Tensor,
+} from '@pneumo/tensor';
 import { decode, type Encoded, load, readFixtures } from './support/fixtures.js';
 import { maxRelDiff, requireWebGpu } from './support/webgpu.js';
 
@@ -25,7 +35,11 @@ const worst: Record<string, number> = {};
 
 beforeAll(requireWebGpu);
 afterAll(() => {
-  console.log(`max relative error vs PyTorch ${torch} (webgpu):\n${Object.entries(worst).map(([k, v]) => `  ${k.padEnd(12)} ${v.toExponential(2)}`).join('\n')}`);
+  console.log(
+    `max relative error vs PyTorch ${torch} (webgpu):\n${Object.entries(worst)
+      .map(([k, v]) => `  ${k.padEnd(12)} ${v.toExponential(2)}`)
+      .join('\n')}`,
+  );
 });
 
 function run(c: Case, t: Record<string, Tensor>): Tensor {
@@ -36,7 +50,9 @@ function run(c: Case, t: Record<string, Tensor>): Tensor {
     case 'maxPool2d':
       return maxPool2d(t.x!, a.kernel as number, a.stride as number, a.padding as number);
     case 'avgPool2d':
-      return avgPool2d(t.x!, a.kernel as number, a.stride as number, a.padding as number, { countIncludePad: a.countIncludePad === 1 });
+      return avgPool2d(t.x!, a.kernel as number, a.stride as number, a.padding as number, {
+        countIncludePad: a.countIncludePad === 1,
+      });
     case 'adaptiveAvgPool2d':
       return adaptiveAvgPool2d(t.x!, [a.outH as number, a.outW as number]);
     case 'gelu':

@@ -7,7 +7,17 @@
  * with the blog CNN golden test's tolerances (1e-4 relative to each
  * tensor's largest value).
  */
-import { BasicBlock, crossEntropy, noGrad, type ResNetConfig, resnet, SGD, tensor, tidy, type Module } from '@pneumo/nn';
+import {
+  BasicBlock,
+  crossEntropy,
+  noGrad,
+  type ResNetConfig,
+  resnet,
+  SGD,
+  tensor,
+  tidy,
+  type Module,
+} from '@pneumo/nn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formula } from './support/blog-cnn.js';
 import { decode, type Encoded, load, readFixtures } from './support/fixtures.js';
@@ -68,7 +78,11 @@ describe.each(['cpu', 'webgpu'] as const)('the ResNet on %s matches PyTorch', (d
     model.train();
     const xs = x();
     const ys = labels();
-    const opt = new SGD(model.parameters(), { lr: fx.sgd.lr, momentum: fx.sgd.momentum, weightDecay: fx.sgd.weight_decay });
+    const opt = new SGD(model.parameters(), {
+      lr: fx.sgd.lr,
+      momentum: fx.sgd.momentum,
+      weightDecay: fx.sgd.weight_decay,
+    });
 
     const logits = tidy(() => model.forward(xs));
     const loss = crossEntropy(logits, ys);
@@ -76,7 +90,8 @@ describe.each(['cpu', 'webgpu'] as const)('the ResNet on %s matches PyTorch', (d
     expect(maxRelDiff(await logits.data(), decode(fx.first.logits))).toBeLessThanOrEqual(TOL);
     expect(Math.abs((await loss.item()) - fx.first.loss) / fx.first.loss).toBeLessThanOrEqual(TOL);
     const gradErrors: Record<string, number> = {};
-    for (const [name, p] of model.namedParameters()) gradErrors[name] = maxRelDiff(await p.grad!.data(), decode(fx.first.grads[name]!));
+    for (const [name, p] of model.namedParameters())
+      gradErrors[name] = maxRelDiff(await p.grad!.data(), decode(fx.first.grads[name]!));
     expect(Object.keys(gradErrors)).toEqual(Object.keys(fx.first.grads));
     for (const [name, err] of Object.entries(gradErrors)) expect(err, name).toBeLessThanOrEqual(TOL);
     opt.step();
@@ -107,7 +122,9 @@ describe.each(['cpu', 'webgpu'] as const)('the ResNet on %s matches PyTorch', (d
     model.eval();
     const evalLogits = noGrad(() => model.forward(xs));
     expect(maxRelDiff(await evalLogits.data(), decode(fx.eval_logits))).toBeLessThanOrEqual(TOL);
-    console.log(`ResNet vs PyTorch (${device}): worst gradient ${Math.max(...Object.values(gradErrors)).toExponential(2)}, worst state after 2 steps ${worst.toExponential(2)}`);
+    console.log(
+      `ResNet vs PyTorch (${device}): worst gradient ${Math.max(...Object.values(gradErrors)).toExponential(2)}, worst state after 2 steps ${worst.toExponential(2)}`,
+    );
     for (const t of [xs, ys, evalLogits]) t.dispose();
     model.dispose();
   });

@@ -40,7 +40,9 @@ afterAll(() => {
 /** Sends one raw request line (no URL normalization on the way) and returns the status code, or 'closed'. */
 function raw(line: string): Promise<number | 'closed'> {
   return new Promise((ok, fail) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(`${line}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write(`${line}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    );
     let text = '';
     socket.on('data', (d) => {
       text += d.toString('latin1');

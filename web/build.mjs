@@ -23,4 +23,6 @@ const result = await build({
 });
 for (const f of ['index.html', 'app.css']) copyFileSync(join(here, f), join(out, f));
 const bytes = statSync(join(out, 'app.js')).size;
-console.log(`web: built ${join(out, 'app.js')} (${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} modules)`);
+console.log(
+  `web: built ${join(out, 'app.js')} (${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} modules)`,
+);

@@ -81,7 +81,10 @@ export function startServer(port = 8080, { models = defaultModels } = {}) {
       else answer(res, 500, 'cannot read the file');
     });
     stream.on('open', () => {
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-cache',
+      });
       if (req.method === 'HEAD') {
         stream.destroy();
         res.end();

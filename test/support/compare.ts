@@ -18,4 +18,5 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, diff: (x: number, y
 export const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => maxDiff(a, b, (x, y) => Math.abs(x - y));
 
 /** Max |a - b| / max(1, |b|): relative for large values, absolute near zero. */
-export const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => maxDiff(a, b, (x, y) => Math.abs(x - y) / Math.max(1, Math.abs(y)));
+export const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  maxDiff(a, b, (x, y) => Math.abs(x - y) / Math.max(1, Math.abs(y)));

@@ -18,7 +18,8 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], maxX: num
   const left = series.filter((s) => s.axis === 'left').flatMap((s) => s.points.map((p) => p[1]));
   const maxL = left.length ? Math.max(...left) * 1.05 : 1;
   const x = (v: number) => pad.l + ((w - pad.l - pad.r) * v) / Math.max(1, maxX);
-  const y = (v: number, axis: Series['axis']) => h - pad.b - ((h - pad.t - pad.b) * v) / (axis === 'left' ? maxL || 1 : 1);
+  const y = (v: number, axis: Series['axis']) =>
+    h - pad.b - ((h - pad.t - pad.b) * v) / (axis === 'left' ? maxL || 1 : 1);
   g.fillStyle = '#667085';
   g.fillText(maxL.toFixed(2), 4, pad.t + 10);
   g.fillText('0', 30, h - pad.b);

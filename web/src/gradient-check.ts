@@ -4,7 +4,18 @@
  * the browser tests compare the page's WebGPU result with Node's cpu
  * backend. Only @pneumo/nn, so both sides run this very code.
  */
-import { Conv2d, crossEntropy, Flatten, Generator, Linear, MaxPool2d, ReLU, Sequential, tensor, tidy } from '@pneumo/nn';
+import {
+  Conv2d,
+  crossEntropy,
+  Flatten,
+  Generator,
+  Linear,
+  MaxPool2d,
+  ReLU,
+  Sequential,
+  tensor,
+  tidy,
+} from '@pneumo/nn';
 
 export interface GradientResult {
   loss: number;

@@ -53,7 +53,10 @@ async function start(): Promise<void> {
     box.textContent = `pneumo needs WebGPU and this browser does not offer it. ${errorText(e)}`;
     box.hidden = false;
     document.body.dataset.webgpu = 'none';
-    for (const b of document.querySelectorAll<HTMLButtonElement | HTMLInputElement>('main button, main input, main select')) b.disabled = true;
+    for (const b of document.querySelectorAll<HTMLButtonElement | HTMLInputElement>(
+      'main button, main input, main select',
+    ))
+      b.disabled = true;
     return;
   }
   const ctx = gpuContext()!;

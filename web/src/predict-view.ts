@@ -54,12 +54,20 @@ async function classify(file: File): Promise<void> {
   const m = current;
   // The first image of a session compiles and tunes the kernels (seconds on a
   // software adapter); say so instead of showing nothing.
-  const pending = el('p', { className: 'meta pending' }, classifiedOnce ? 'Classifying…' : 'Compiling the kernels for this GPU (once; later images take a fraction of the time)…');
+  const pending = el(
+    'p',
+    { className: 'meta pending' },
+    classifiedOnce
+      ? 'Classifying…'
+      : 'Compiling the kernels for this GPU (once; later images take a fraction of the time)…',
+  );
   card.append(pending);
   try {
     // Checked before reading: a mislabelled 1.5 GB file is not pulled into the tab whole.
     if (file.size > DEFAULT_MAX_IMAGE_MB * 2 ** 20) {
-      throw new Error(`the file is ${(file.size / 2 ** 20).toFixed(0)} MB, over the ${DEFAULT_MAX_IMAGE_MB} MB limit for an image`);
+      throw new Error(
+        `the file is ${(file.size / 2 ** 20).toFixed(0)} MB, over the ${DEFAULT_MAX_IMAGE_MB} MB limit for an image`,
+      );
     }
     const bytes = await fileBytes(file);
     const t0 = performance.now();
@@ -68,7 +76,13 @@ async function classify(file: File): Promise<void> {
     const ms = performance.now() - t0;
     const cam = await gradCamOf(m.model, m.info, bytes, result.class);
     const canvas = el('canvas', { className: 'cam', width: cam.image.width, height: cam.image.height });
-    canvas.getContext('2d')!.putImageData(new ImageData(overlayRgba(cam.image, cam.cam, cam.camSize), cam.image.width, cam.image.height), 0, 0);
+    canvas
+      .getContext('2d')!
+      .putImageData(
+        new ImageData(overlayRgba(cam.image, cam.cam, cam.camSize), cam.image.width, cam.image.height),
+        0,
+        0,
+      );
     canvas.dataset.drawn = '1';
     const op = result.pneumonia;
     card.append(
@@ -83,7 +97,15 @@ async function classify(file: File): Promise<void> {
             ),
           ]
         : []),
-      ...(m.info.trainedOn?.kind === 'synthetic' ? [el('p', { className: 'warning' }, 'This model was trained on synthetic images: its output says nothing about real X-rays.')] : []),
+      ...(m.info.trainedOn?.kind === 'synthetic'
+        ? [
+            el(
+              'p',
+              { className: 'warning' },
+              'This model was trained on synthetic images: its output says nothing about real X-rays.',
+            ),
+          ]
+        : []),
       canvas,
       el(
         'p',

@@ -17,7 +17,16 @@ import {
   tensor,
   tidy,
 } from '@pneumo/nn';
-import { argmaxRow, blogCnn, DEFAULT_AUGMENT, fillBatch, predictProbs, renderXray, resizeArea, type SyntheticClass } from '@pneumo/pneumonia/browser';
+import {
+  argmaxRow,
+  blogCnn,
+  DEFAULT_AUGMENT,
+  fillBatch,
+  predictProbs,
+  renderXray,
+  resizeArea,
+  type SyntheticClass,
+} from '@pneumo/pneumonia/browser';
 import { drawChart, type Series } from './chart.js';
 import { $, errorText } from './dom.js';
 
@@ -45,7 +54,11 @@ function smallCnn(g: Generator): Sequential {
 function network(net: string, g: Generator): { model: Module; lr: number } {
   if (net === 'blog') return { model: blogCnn({ outputs: 3, generator: g }), lr: 3e-4 };
   // A ResNet small enough for a tab: three stages of one basic block each.
-  if (net === 'resnet') return { model: resnet({ widths: [16, 32, 64], blocks: [1, 1, 1], classes: 3, inputSize: SIZE }, { generator: g }), lr: 1e-3 };
+  if (net === 'resnet')
+    return {
+      model: resnet({ widths: [16, 32, 64], blocks: [1, 1, 1], classes: 3, inputSize: SIZE }, { generator: g }),
+      lr: 1e-3,
+    };
   return { model: smallCnn(g), lr: 2e-3 };
 }
 
@@ -94,12 +107,22 @@ async function run(): Promise<void> {
   let seconds = 0;
   try {
     for (let step = 1; step <= steps && !stopRequested; step++) {
-      if (order.length < batch) order = [...order, ...d.train.map((i) => [g.uniform(), i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i)];
+      if (order.length < batch)
+        order = [
+          ...order,
+          ...d.train
+            .map((i) => [g.uniform(), i] as const)
+            .sort((a, b) => a[0] - b[0])
+            .map(([, i]) => i),
+        ];
       const ids = order.splice(0, batch);
       fillBatch(buf, d.pixels, SIZE, ids, d.norm, DEFAULT_AUGMENT, g);
       const t0 = performance.now();
       const x = tensor(buf.subarray(0, ids.length * 3 * SIZE * SIZE), { shape: [ids.length, 3, SIZE, SIZE] });
-      const y = tensor(Int32Array.from(ids, (i) => d.labels[i]!), { shape: [ids.length] });
+      const y = tensor(
+        Int32Array.from(ids, (i) => d.labels[i]!),
+        { shape: [ids.length] },
+      );
       opt.zeroGrad();
       const l = tidy(() => crossEntropy(model.forward(x), y));
       l.backward();

@@ -23,7 +23,8 @@ export async function createBrowserDevice(options: BrowserDeviceOptions = {}): P
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) throw new Error(NO_WEBGPU_HELP);
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
-  if (!adapter) throw new Error('navigator.gpu offered no adapter (WebGPU may be disabled or blocklisted for this GPU)');
+  if (!adapter)
+    throw new Error('navigator.gpu offered no adapter (WebGPU may be disabled or blocklisted for this GPU)');
   const description: AdapterDescription = describeAdapter(adapter, 'browser');
   const optional: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
   const device = await adapter.requestDevice({
@@ -34,7 +35,8 @@ export async function createBrowserDevice(options: BrowserDeviceOptions = {}): P
     ...options,
     tuneStore: options.tuneStore === undefined ? localStorageTuneStore() : options.tuneStore,
   });
-  if (options.log ?? true) console.info(`pneumo: WebGPU adapter: ${adapterName(description)}; kernel class ${ctx.kernelClass}`);
+  if (options.log ?? true)
+    console.info(`pneumo: WebGPU adapter: ${adapterName(description)}; kernel class ${ctx.kernelClass}`);
   return ctx;
 }
 

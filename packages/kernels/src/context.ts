@@ -107,7 +107,8 @@ export class GpuContext {
     this.poison = options.poison ?? envFlag('PNEUMO_POISON');
     this.profiler = options.profiler ?? null;
     this.software = isSoftwareAdapter(adapter);
-    this.kernelClass = options.kernelClass ?? parseKernelClass(envValue('PNEUMO_KERNEL_CLASS')) ?? kernelClassOf(adapter);
+    this.kernelClass =
+      options.kernelClass ?? parseKernelClass(envValue('PNEUMO_KERNEL_CLASS')) ?? kernelClassOf(adapter);
     this.policy = CLASS_POLICIES[this.kernelClass];
     this.limits = device.limits;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;

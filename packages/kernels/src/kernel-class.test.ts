@@ -17,15 +17,24 @@ const adapter = (over: Partial<AdapterDescription>): AdapterDescription => ({
 
 const blog: Conv2dShape = { n: 32, ci: 64, co: 128, h: 16, w: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
 const fwd = (cls: keyof typeof CLASS_POLICIES, s = blog) =>
-  classCandidates(CLASS_POLICIES[cls], convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), (v) => v.kind === 'rows' || v.kind === 'rowsco');
+  classCandidates(
+    CLASS_POLICIES[cls],
+    convForwardVariants(s),
+    (v) => convVariantInfo(v, s, 'forward'),
+    (v) => v.kind === 'rows' || v.kind === 'rowsco',
+  );
 
 describe('kernel classes', () => {
   it('classify adapters by their description', () => {
     expect(kernelClassOf(adapter({ device: 'llvmpipe-llvm-15-0-6-256-bits-', backend: 'llvmpipe' }))).toBe('llvmpipe');
-    expect(kernelClassOf(adapter({ architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true }))).toBe(
-      'swiftshader',
-    );
-    expect(kernelClassOf(adapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3' }))).toBe('gpu');
+    expect(
+      kernelClassOf(
+        adapter({ architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', isFallbackAdapter: true }),
+      ),
+    ).toBe('swiftshader');
+    expect(
+      kernelClassOf(adapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100 80GB HBM3' })),
+    ).toBe('gpu');
     expect(kernelClassOf(adapter({ description: 'Microsoft Basic Render Driver (WARP)' }))).toBe('llvmpipe');
   });
 
@@ -33,7 +42,9 @@ describe('kernel classes', () => {
     expect(parseKernelClass(undefined)).toBeNull();
     expect(parseKernelClass('auto')).toBeNull();
     expect(parseKernelClass('gpu')).toBe('gpu');
-    expect(() => parseKernelClass('tpu')).toThrow(/PNEUMO_KERNEL_CLASS='tpu' is not a kernel class: use auto, llvmpipe, swiftshader, gpu/);
+    expect(() => parseKernelClass('tpu')).toThrow(
+      /PNEUMO_KERNEL_CLASS='tpu' is not a kernel class: use auto, llvmpipe, swiftshader, gpu/,
+    );
   });
 
   it('give CPU classes the stride-1 rows kernels within their unroll budget, and GPUs the tiled kernels first', () => {
@@ -43,12 +54,18 @@ describe('kernel classes', () => {
     // The fastest on llvmpipe (measured) comes first.
     expect(llvm[0]).toEqual({ kind: 'rowsco', r: 8, tco: 16 });
     const swift = fwd('swiftshader');
-    expect(swift.every((v) => (v.kind === 'rows' || v.kind === 'rowsco') && convVariantInfo(v, blog, 'forward').unroll <= 576)).toBe(true);
+    expect(
+      swift.every(
+        (v) => (v.kind === 'rows' || v.kind === 'rowsco') && convVariantInfo(v, blog, 'forward').unroll <= 576,
+      ),
+    ).toBe(true);
     expect(swift[0]).toEqual({ kind: 'rows', r: 8, tco: 8 });
     const gpu = fwd('gpu');
     expect(gpu.slice(0, TILED_GEMM_CONFIGS.length)).toEqual([...TILED_GEMM_CONFIGS]);
     // Register kernels stay candidates on GPUs only while small (rows r8 tco8 unrolls 576 FMAs).
-    expect(gpu.filter((v) => v.kind !== 'tiled').every((v) => convVariantInfo(v, blog, 'forward').unroll <= 256)).toBe(true);
+    expect(gpu.filter((v) => v.kind !== 'tiled').every((v) => convVariantInfo(v, blog, 'forward').unroll <= 256)).toBe(
+      true,
+    );
     expect(gpu).not.toContainEqual({ kind: 'rows', r: 8, tco: 8 });
     expect(gpu.length).toBeLessThanOrEqual(CLASS_POLICIES.gpu.maxCandidates);
   });
@@ -68,17 +85,28 @@ describe('kernel classes', () => {
   });
 
   it('bound the weight-gradient and matmul candidates too', () => {
-    const dw = classCandidates(CLASS_POLICIES.swiftshader, weightGradVariants(blog), (v) => convVariantInfo(v, blog, 'weight'), (v) => v.kind === 'rows');
+    const dw = classCandidates(
+      CLASS_POLICIES.swiftshader,
+      weightGradVariants(blog),
+      (v) => convVariantInfo(v, blog, 'weight'),
+      (v) => v.kind === 'rows',
+    );
     expect(dw.every((v) => convVariantInfo(v, blog, 'weight').unroll <= 576)).toBe(true);
     const mm = classCandidates(CLASS_POLICIES.gpu, MATMUL_CONFIGS, matmulVariantInfo, (c) => c.kind === 'vec4');
     expect(mm[0]!.kind).toBe('tiled');
-    expect(classCandidates(CLASS_POLICIES.llvmpipe, MATMUL_CONFIGS, matmulVariantInfo, (c) => c.kind === 'vec4').every((c) => c.kind === 'vec4')).toBe(
-      true,
-    );
+    expect(
+      classCandidates(CLASS_POLICIES.llvmpipe, MATMUL_CONFIGS, matmulVariantInfo, (c) => c.kind === 'vec4').every(
+        (c) => c.kind === 'vec4',
+      ),
+    ).toBe(true);
   });
 
   it('keep the tiled configs within 256 invocations and 32 KiB of workgroup memory, and drop those a device cannot fit', () => {
-    const defaults = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384 };
+    const defaults = {
+      maxComputeInvocationsPerWorkgroup: 256,
+      maxComputeWorkgroupSizeX: 256,
+      maxComputeWorkgroupStorageSize: 16384,
+    };
     for (const c of TILED_GEMM_CONFIGS) {
       expect(tiledWorkgroupSize(c)).toBeLessThanOrEqual(256);
       expect(tiledWorkgroupBytes(c)).toBeLessThanOrEqual(32768);

@@ -43,7 +43,13 @@ async function checkClasses(): Promise<void> {
     const gpu = await createDevice({ adapter: 'llvmpipe', log: false, tune: false, kernelClass: 'gpu' });
     expect(gpu.kernelClass).toBe('gpu');
     expect(pickConvForward(gpu, s).kind).toBe('tiled');
-    expect(pickMatmul(gpu, { batch: 1, m: 8, n: 8, k: 8, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 }, false).kind).toBe('tiled');
+    expect(
+      pickMatmul(
+        gpu,
+        { batch: 1, m: 8, n: 8, k: 8, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 },
+        false,
+      ).kind,
+    ).toBe('tiled');
     gpu.destroy();
     process.env.PNEUMO_KERNEL_CLASS = 'quantum';
     await expect(createDevice({ adapter: 'llvmpipe', log: false })).rejects.toThrow(/PNEUMO_KERNEL_CLASS='quantum'/);

@@ -114,7 +114,14 @@ async function tryBackend(backend: AdapterBackend): Promise<Attempt> {
 
 // Without the Vulkan loader Dawn finds no native adapter on Linux and says so
 // loudly on stderr; checking first keeps the common CPU-only case quiet.
-const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu'];
+const LIB_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/usr/lib64',
+  '/usr/lib',
+  '/usr/local/lib',
+  '/lib/x86_64-linux-gnu',
+];
 function hasVulkanLoader(): boolean {
   const extra = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== '');
   return [...extra, ...LIB_DIRS].some((d) => existsSync(join(d, 'libvulkan.so.1')));
@@ -123,11 +130,22 @@ function hasVulkanLoader(): boolean {
 // Likewise a loader with no driver manifest (e.g. libvulkan1 installed for
 // SwiftShader only) has no hardware adapter to offer. The SwiftShader ICD is
 // not a hardware driver: it is reached by its own step.
-const ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/local/etc/vulkan/icd.d'];
+const ICD_DIRS = [
+  '/etc/vulkan/icd.d',
+  '/usr/share/vulkan/icd.d',
+  '/usr/local/share/vulkan/icd.d',
+  '/usr/local/etc/vulkan/icd.d',
+];
 function hasVulkanDriver(): boolean {
   const env = process.env;
   if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return true;
-  const dirs = [...ICD_DIRS, ...(env.XDG_DATA_DIRS ?? '').split(':').filter((d) => d !== '').map((d) => join(d, 'vulkan', 'icd.d'))];
+  const dirs = [
+    ...ICD_DIRS,
+    ...(env.XDG_DATA_DIRS ?? '')
+      .split(':')
+      .filter((d) => d !== '')
+      .map((d) => join(d, 'vulkan', 'icd.d')),
+  ];
   return dirs.some((d) => {
     try {
       return readdirSync(d).some((f) => f.endsWith('.json') && !/lvp|swiftshader/i.test(f));
@@ -160,7 +178,9 @@ export async function createDevice(options: CreateDeviceOptions = {}): Promise<G
   for (const backend of order) {
     const attempt = await tryBackend(backend);
     if (!attempt.adapter || !matchesName(attempt.adapter, backend, wantedName)) {
-      tried.push(`${backend}: ${attempt.error ?? (attempt.adapter ? `name does not match '${wantedName}'` : 'no adapter')}`);
+      tried.push(
+        `${backend}: ${attempt.error ?? (attempt.adapter ? `name does not match '${wantedName}'` : 'no adapter')}`,
+      );
       continue;
     }
     const adapter = attempt.adapter;
@@ -192,7 +212,10 @@ async function requestDevice(adapter: GPUAdapter, description: AdapterDescriptio
 }
 
 /** Tuning choices in a JSON file: $PNEUMO_TUNE_FILE, else <cache dir>/pneumo/tuning.json. */
-export function fileTuneStore(path = process.env.PNEUMO_TUNE_FILE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pneumo', 'tuning.json')): TuneStore {
+export function fileTuneStore(
+  path = process.env.PNEUMO_TUNE_FILE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pneumo', 'tuning.json'),
+): TuneStore {
   const readAll = (): Record<string, Record<string, string>> => {
     try {
       const data = JSON.parse(readFileSync(path, 'utf8')) as unknown;
@@ -218,6 +241,5 @@ export function fileTuneStore(path = process.env.PNEUMO_TUNE_FILE ?? join(proces
     },
   };
 }
-
 
 export { GpuContext };

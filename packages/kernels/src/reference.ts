@@ -40,7 +40,12 @@ export function matmul(a: TypedArray, b: TypedArray, s: MatmulShape, bias: Typed
  * that lands inside the input (padding taps are skipped): the one
  * definition of a window the convolution and pooling references share.
  */
-function forEachWindowTap(s: Window2d, oy: number, ox: number, fn: (iy: number, ix: number, ky: number, kx: number) => void): void {
+function forEachWindowTap(
+  s: Window2d,
+  oy: number,
+  ox: number,
+  fn: (iy: number, ix: number, ky: number, kx: number) => void,
+): void {
   for (let ky = 0; ky < s.kh; ky++) {
     const iy = oy * s.sh - s.ph + ky;
     if (iy < 0 || iy >= s.h) continue;
@@ -131,7 +136,13 @@ function rowLse(x: TypedArray, off: number, cols: number): number {
   return mx + Math.log(sum);
 }
 
-export function crossEntropy(x: TypedArray, labels: TypedArray, weight: TypedArray | null, rows: number, cols: number): Float32Array {
+export function crossEntropy(
+  x: TypedArray,
+  labels: TypedArray,
+  weight: TypedArray | null,
+  rows: number,
+  cols: number,
+): Float32Array {
   const out = new Float32Array(rows * 2);
   for (let r = 0; r < rows; r++) {
     const y = labels[r]!;
@@ -210,7 +221,12 @@ export function batchNormStats(x: TypedArray, s: BatchNormShape): Float32Array {
 }
 
 /** [running mean, running variance] after a training step (PyTorch's momentum update, the batch variance unbiased). */
-export function batchNormRunning(stats: TypedArray, runningMean: TypedArray, runningVar: TypedArray, s: { c: number; count: number; momentum: number }): [Float32Array, Float32Array] {
+export function batchNormRunning(
+  stats: TypedArray,
+  runningMean: TypedArray,
+  runningVar: TypedArray,
+  s: { c: number; count: number; momentum: number },
+): [Float32Array, Float32Array] {
   const mean = new Float32Array(s.c);
   const variance = new Float32Array(s.c);
   const keep = Math.fround(1 - s.momentum);
@@ -235,7 +251,8 @@ export function batchNormApply(
   const y = new Float32Array(s.n * s.c * s.hw);
   for (let i = 0; i < y.length; i++) {
     const ch = Math.floor(i / s.hw) % s.c;
-    const v = ((x[i]! - stats[ch]!) / Math.sqrt(stats[s.c + ch]! + s.eps)) * w[ch]! + b[ch]! + (residual ? residual[i]! : 0);
+    const v =
+      ((x[i]! - stats[ch]!) / Math.sqrt(stats[s.c + ch]! + s.eps)) * w[ch]! + b[ch]! + (residual ? residual[i]! : 0);
     y[i] = s.relu ? Math.max(v, 0) : v;
   }
   return y;

@@ -29,7 +29,10 @@ describe('Tuner', () => {
   it('rejects a candidate whose warm-up is over the compile limit, for every shape and every later start', async () => {
     let now = 0;
     const saved: Record<string, Record<string, string>> = {};
-    const store = { load: (k: string) => ({ ...saved[k] }), save: (k: string, c: Record<string, string>) => void (saved[k] = { ...c }) };
+    const store = {
+      load: (k: string) => ({ ...saved[k] }),
+      save: (k: string, c: Record<string, string>) => void (saved[k] = { ...c }),
+    };
     const host = { flush: () => {}, waitIdle: async () => {} };
     const realNow = performance.now.bind(performance);
     performance.now = () => now;
@@ -79,7 +82,11 @@ describe('Tuner', () => {
     const s = { n: 2, ci: 8, h: 12, w: 12, co: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
     const first = pickConvForward(ctx, s);
     expect(first).toEqual(convForwardCandidates(ctx, s)[0]);
-    pickMatmul(ctx, { batch: 1, m: 64, n: 64, k: 64, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 }, true);
+    pickMatmul(
+      ctx,
+      { batch: 1, m: 64, n: 64, k: 64, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 },
+      true,
+    );
     expect(ctx.tuner.pendingCount).toBe(2);
     await ctx.sync();
     expect(ctx.tuner.pendingCount).toBe(0);

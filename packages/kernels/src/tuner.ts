@@ -152,7 +152,13 @@ export class Tuner {
         const best = timings.indexOf(Math.min(...timings));
         const choice = JSON.stringify(job.candidates[Math.max(0, best)]);
         this.choices.set(key, choice);
-        this.history.push({ key, choice, candidates: job.candidates.map((c) => JSON.stringify(c)), timings, compileMs });
+        this.history.push({
+          key,
+          choice,
+          candidates: job.candidates.map((c) => JSON.stringify(c)),
+          timings,
+          compileMs,
+        });
       }
       this.store?.save(this.adapterKey, Object.fromEntries(this.choices));
     } finally {
@@ -168,6 +174,12 @@ export class Tuner {
 export const KERNELS_VERSION = 19;
 
 /** The key tuning choices are stored under: kernel version, adapter and driver. */
-export function adapterKey(a: { vendor: string; architecture: string; device: string; description: string; backend: string }): string {
+export function adapterKey(a: {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  backend: string;
+}): string {
   return [`v${KERNELS_VERSION}`, a.backend, a.vendor, a.architecture, a.device, a.description].join('|');
 }

@@ -4,7 +4,13 @@ export * from '@pneumo/tensor';
 export { Module } from './module.js';
 export * from './layers/index.js';
 export * as weightInit from './init.js';
-export { crossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, type CrossEntropyLossOptions } from './losses.js';
+export {
+  crossEntropy,
+  nllLoss,
+  mseLoss,
+  binaryCrossEntropyWithLogits,
+  type CrossEntropyLossOptions,
+} from './losses.js';
 export * from './optim/index.js';
 export {
   parseSafetensors,
@@ -22,4 +28,12 @@ export {
 } from './safetensors.js';
 export { summary } from './summary.js';
 export * from './training/index.js';
-export { resnet, ResNet, BasicBlock, checkResNetConfig, resnetFeatureSize, type ResNetConfig, type ResNetOptions } from './models/resnet.js';
+export {
+  resnet,
+  ResNet,
+  BasicBlock,
+  checkResNetConfig,
+  resnetFeatureSize,
+  type ResNetConfig,
+  type ResNetOptions,
+} from './models/resnet.js';

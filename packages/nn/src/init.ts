@@ -12,7 +12,8 @@ export interface InitOptions {
 
 /** fan_in and fan_out as torch.nn.init computes them: dims 0 and 1 times the receptive field. */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
-  if (shape.length < 2) throw new Error(`init: fan in and fan out need at least 2 dimensions, got [${shape.join(', ')}]`);
+  if (shape.length < 2)
+    throw new Error(`init: fan in and fan out need at least 2 dimensions, got [${shape.join(', ')}]`);
   const receptive = numel(shape.slice(2));
   return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
 }

@@ -1,4 +1,14 @@
-import { checkLabelRange, crossEntropy as fusedCrossEntropy, type CrossEntropyOptions, formatShape, logSoftmax, oneHot, type Tensor, tidy, zerosLike } from '@pneumo/tensor';
+import {
+  checkLabelRange,
+  crossEntropy as fusedCrossEntropy,
+  type CrossEntropyOptions,
+  formatShape,
+  logSoftmax,
+  oneHot,
+  type Tensor,
+  tidy,
+  zerosLike,
+} from '@pneumo/tensor';
 
 export interface CrossEntropyLossOptions extends CrossEntropyOptions {
   /** PyTorch's label_smoothing: the target is (1 - s) one-hot + s / classes. */
@@ -29,16 +39,21 @@ export function crossEntropy(logits: Tensor, labels: Tensor, o: CrossEntropyLoss
     // all-zero logits every row's loss is exactly log(classes), so a weighted
     // sum of those gives that sum without a gather.
     if (classes < 2) throw new Error('crossEntropy: label smoothing with class weights needs at least 2 classes');
-    const sumW = fusedCrossEntropy(zerosLike(logits), labels, { weight: o.weight, reduction: 'sum' }).div(Math.log(classes));
+    const sumW = fusedCrossEntropy(zerosLike(logits), labels, { weight: o.weight, reduction: 'sum' }).div(
+      Math.log(classes),
+    );
     return perRow.sum().div(sumW);
   });
 }
 
 /** Negative log-likelihood of log-probabilities [batch, classes] and int32 labels (torch.nn.functional.nll_loss). */
 export function nllLoss(logProbs: Tensor, labels: Tensor, reduction: 'mean' | 'sum' | 'none' = 'mean'): Tensor {
-  if (logProbs.ndim !== 2) throw new Error(`nllLoss: expected log-probabilities [batch, classes], got ${formatShape(logProbs.shape)}`);
+  if (logProbs.ndim !== 2)
+    throw new Error(`nllLoss: expected log-probabilities [batch, classes], got ${formatShape(logProbs.shape)}`);
   if (labels.ndim !== 1 || labels.shape[0] !== logProbs.shape[0]) {
-    throw new Error(`nllLoss: labels of shape ${formatShape(labels.shape)} do not match ${formatShape(logProbs.shape)}`);
+    throw new Error(
+      `nllLoss: labels of shape ${formatShape(labels.shape)} do not match ${formatShape(logProbs.shape)}`,
+    );
   }
   checkLabelRange('nllLoss', labels, logProbs.shape[1]!);
   return tidy(() => {
@@ -50,7 +65,9 @@ export function nllLoss(logProbs: Tensor, labels: Tensor, reduction: 'mean' | 's
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: 'mean' | 'sum' | 'none' = 'mean'): Tensor {
   if (input.shape.join() !== target.shape.join()) {
-    throw new Error(`mseLoss: input ${formatShape(input.shape)} and target ${formatShape(target.shape)} differ in shape`);
+    throw new Error(
+      `mseLoss: input ${formatShape(input.shape)} and target ${formatShape(target.shape)} differ in shape`,
+    );
   }
   return tidy(() => {
     const d = input.sub(target).pow(2);
@@ -59,9 +76,15 @@ export function mseLoss(input: Tensor, target: Tensor, reduction: 'mean' | 'sum'
 }
 
 /** Binary cross-entropy on logits, stable: max(x, 0) - x*y + log(1 + exp(-|x|)). */
-export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, reduction: 'mean' | 'sum' | 'none' = 'mean'): Tensor {
+export function binaryCrossEntropyWithLogits(
+  logits: Tensor,
+  target: Tensor,
+  reduction: 'mean' | 'sum' | 'none' = 'mean',
+): Tensor {
   if (logits.shape.join() !== target.shape.join()) {
-    throw new Error(`binaryCrossEntropyWithLogits: logits ${formatShape(logits.shape)} and target ${formatShape(target.shape)} differ in shape`);
+    throw new Error(
+      `binaryCrossEntropyWithLogits: logits ${formatShape(logits.shape)} and target ${formatShape(target.shape)} differ in shape`,
+    );
   }
   return tidy(() => {
     const l = logits.relu().sub(logits.mul(target)).add(logits.abs().neg().exp().add(1).log());

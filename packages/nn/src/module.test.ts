@@ -36,7 +36,11 @@ class TwoLayer extends Module {
 describe('Module', () => {
   it('names parameters like PyTorch, for named children and inside a Sequential', () => {
     const m = new TwoLayer();
-    expect([...m.namedParameters()].map(([n, p]) => `${n}:${p.shape.join('x')}`)).toEqual(['fc1.weight:3x4', 'fc1.bias:3', 'fc2.weight:2x3']);
+    expect([...m.namedParameters()].map(([n, p]) => `${n}:${p.shape.join('x')}`)).toEqual([
+      'fc1.weight:3x4',
+      'fc1.bias:3',
+      'fc2.weight:2x3',
+    ]);
     const s = new Sequential(new Conv2d(1, 2, 3), new ReLU(), new Flatten(), new Linear(8, 2));
     expect([...s.stateDict().keys()]).toEqual(['0.weight', '0.bias', '3.weight', '3.bias']);
     expect(s.toString()).toContain('(0): Conv2d(1, 2, kernel_size=(3, 3)');
@@ -73,7 +77,9 @@ describe('Module', () => {
     expect(b.loadStateDict(dict, { strict: false })).toEqual({ missing: ['fc1.bias'], unexpected: ['fc3.weight'] });
     const bad = new Map(a.stateDict());
     bad.set('fc2.weight', tensor([[1, 2]]));
-    expect(() => b.loadStateDict(bad)).toThrow('loadStateDict: shape mismatch for fc2.weight: expected [2, 3], got [1, 2]');
+    expect(() => b.loadStateDict(bad)).toThrow(
+      'loadStateDict: shape mismatch for fc2.weight: expected [2, 3], got [1, 2]',
+    );
     a.dispose();
     b.dispose();
   });
@@ -174,14 +180,25 @@ describe('optimizers', () => {
   });
 
   it('GELU, AvgPool2d and AdaptiveAvgPool2d run their ops, hold no parameters and print like PyTorch', async () => {
-    const x = tensor(Float32Array.from({ length: 2 * 1 * 4 * 6 }, (_, i) => i % 7), { shape: [2, 1, 4, 6] });
+    const x = tensor(
+      Float32Array.from({ length: 2 * 1 * 4 * 6 }, (_, i) => i % 7),
+      { shape: [2, 1, 4, 6] },
+    );
     const avg = await new AvgPool2d(2).forward(x).data();
-    expect(avg[0]).toBeCloseTo((0 + 1 + 6 % 7 + 7 % 7) / 4, 6);
+    expect(avg[0]).toBeCloseTo((0 + 1 + (6 % 7) + (7 % 7)) / 4, 6);
     const global = new AdaptiveAvgPool2d(1).forward(x);
     expect(global.shape).toEqual([2, 1, 1, 1]);
-    expect((await global.data())[0]).toBeCloseTo(Array.from({ length: 24 }, (_, i) => i % 7).reduce((a, b) => a + b, 0) / 24, 5);
+    expect((await global.data())[0]).toBeCloseTo(
+      Array.from({ length: 24 }, (_, i) => i % 7).reduce((a, b) => a + b, 0) / 24,
+      5,
+    );
     expect(Array.from(await new GELU().forward(tensor([1])).data())[0]).toBeCloseTo(0.8413447, 6);
-    const net = new Sequential(new Conv2d(1, 2, 3), new GELU(), new AdaptiveAvgPool2d([1, 1]), new AvgPool2d(1, 1, 0, false));
+    const net = new Sequential(
+      new Conv2d(1, 2, 3),
+      new GELU(),
+      new AdaptiveAvgPool2d([1, 1]),
+      new AvgPool2d(1, 1, 0, false),
+    );
     expect(net.stateDict().size).toBe(2);
     expect(net.toString()).toMatch(/AdaptiveAvgPool2d\(output_size=\[1,1\]\)/);
     net.dispose();
@@ -189,7 +206,9 @@ describe('optimizers', () => {
 
   it('activation modules (Sigmoid, Tanh, LeakyReLU) run their ops and hold no parameters', async () => {
     const x = tensor([-2, 0.5], { device: 'cpu' });
-    expect(Array.from(await new Sigmoid().forward(x).data())).toEqual([1 / (1 + Math.exp(2)), 1 / (1 + Math.exp(-0.5))].map(Math.fround));
+    expect(Array.from(await new Sigmoid().forward(x).data())).toEqual(
+      [1 / (1 + Math.exp(2)), 1 / (1 + Math.exp(-0.5))].map(Math.fround),
+    );
     expect(Array.from(await new Tanh().forward(x).data())[1]).toBeCloseTo(Math.tanh(0.5), 6);
     const leaky = new LeakyReLU(0.2);
     expect(Array.from(await leaky.forward(x).data())).toEqual([Math.fround(-0.4), 0.5]);

@@ -118,7 +118,10 @@ export abstract class Module {
    * module's tensors. With `strict` (default) missing or unexpected keys are
    * an error; shape mismatches always are.
    */
-  loadStateDict(dict: Map<string, Tensor> | Record<string, Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+  loadStateDict(
+    dict: Map<string, Tensor> | Record<string, Tensor>,
+    options: { strict?: boolean } = {},
+  ): { missing: string[]; unexpected: string[] } {
     const strict = options.strict ?? true;
     const entries = dict instanceof Map ? dict : new Map(Object.entries(dict));
     const own = this.stateDict();
@@ -148,7 +151,10 @@ export abstract class Module {
         // A copy on the module's device, so the caller keeps its tensor.
         const copy = tidy(() => (src.device === target.device ? src.clone() : null));
         if (copy) target.assign(copy);
-        else throw new Error(`loadStateDict: ${key} is on ${src.device}, the module on ${target.device}; move it first with await t.to('${target.device}')`);
+        else
+          throw new Error(
+            `loadStateDict: ${key} is on ${src.device}, the module on ${target.device}; move it first with await t.to('${target.device}')`,
+          );
         copy.dispose();
       }
     });

@@ -14,11 +14,18 @@ export { fsyncDir, writeFileAtomic, writeFileDurable } from '@pneumo/kernels/nod
 export { metricsLog } from './training/metrics-log.js';
 
 /** Writes atomically (a temporary file, fsynced, renamed into place). */
-export async function saveSafetensors(path: string, dict: Map<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {
+export async function saveSafetensors(
+  path: string,
+  dict: Map<string, Tensor>,
+  metadata: Record<string, string> = {},
+): Promise<void> {
   writeFileAtomic(path, await stateDictToSafetensors(dict, metadata));
 }
 
-export function loadSafetensors(path: string, device?: DeviceName): { dict: Map<string, Tensor>; metadata: Record<string, string> } {
+export function loadSafetensors(
+  path: string,
+  device?: DeviceName,
+): { dict: Map<string, Tensor>; metadata: Record<string, string> } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);

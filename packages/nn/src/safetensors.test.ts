@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Linear, Sequential, ReLU } from './index.js';
 import { loadSafetensors, saveSafetensors } from './node.js';
-import { floatToHalf, halfToFloat, INT8_SCALES, MAX_HEADER_BYTES, parseSafetensors, quantizeInt8, serializeSafetensors } from './safetensors.js';
+import {
+  floatToHalf,
+  halfToFloat,
+  INT8_SCALES,
+  MAX_HEADER_BYTES,
+  parseSafetensors,
+  quantizeInt8,
+  serializeSafetensors,
+} from './safetensors.js';
 
 function file(header: unknown, data = new Uint8Array(0), lengthOverride?: bigint): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -59,15 +67,46 @@ describe('safetensors', () => {
     ['a truncated file', new Uint8Array(5), 'file too short'],
     ['a header length past the end', file({}, new Uint8Array(0), 1000n), 'runs past the end of the file'],
     ['a huge header length', file({}, new Uint8Array(0), BigInt(MAX_HEADER_BYTES) + 1n), 'exceeds the limit'],
-    ['a header that is not JSON', (() => { const b = file({ a: 1 }); b[9] = 0x7b; b[10] = 0x7b; return b; })(), 'not valid JSON'],
-    ['an unknown dtype', file({ t: { dtype: 'Q7', shape: [1], data_offsets: [0, 4] } }, f32(1)), "unknown dtype \"Q7\""],
-    ['offsets out of range', file({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, f32(1)), 'lie outside the 4 data bytes'],
-    ['a shape that does not match the bytes', file({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32(2)), 'needs 12 bytes, its offsets give 8'],
-    ['overlapping tensors', file({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(2)), 'overlaps'],
+    [
+      'a header that is not JSON',
+      (() => {
+        const b = file({ a: 1 });
+        b[9] = 0x7b;
+        b[10] = 0x7b;
+        return b;
+      })(),
+      'not valid JSON',
+    ],
+    ['an unknown dtype', file({ t: { dtype: 'Q7', shape: [1], data_offsets: [0, 4] } }, f32(1)), 'unknown dtype "Q7"'],
+    [
+      'offsets out of range',
+      file({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, f32(1)),
+      'lie outside the 4 data bytes',
+    ],
+    [
+      'a shape that does not match the bytes',
+      file({ t: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32(2)),
+      'needs 12 bytes, its offsets give 8',
+    ],
+    [
+      'overlapping tensors',
+      file(
+        {
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+        },
+        f32(2),
+      ),
+      'overlaps',
+    ],
     ['a gap in the data', file({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(2)), 'gap in the data'],
     ['trailing bytes', file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(2)), 'belong to no tensor'],
     ['a negative dimension', file({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, f32(1)), 'invalid shape'],
-    ['an int64 too large for int32', file({ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0])), 'does not fit in int32'],
+    [
+      'an int64 too large for int32',
+      file({ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0])),
+      'does not fit in int32',
+    ],
   ])('rejects %s', (_, bytes, message) => {
     expect(() => parseSafetensors(bytes)).toThrow(message);
   });
@@ -80,9 +119,12 @@ describe('safetensors', () => {
     expect(metadata).toEqual({ arch: 'test' });
     const b = new Sequential(new Linear(3, 4), new ReLU(), new Linear(4, 2));
     b.loadStateDict(dict);
-    for (const [k, t] of a.stateDict()) expect(Array.from(await b.stateDict().get(k)!.data())).toEqual(Array.from(await t.data()));
+    for (const [k, t] of a.stateDict())
+      expect(Array.from(await b.stateDict().get(k)!.data())).toEqual(Array.from(await t.data()));
     writeFileSync(join(dir, 'bad.safetensors'), new Uint8Array(3));
-    expect(() => loadSafetensors(join(dir, 'bad.safetensors'))).toThrow(/bad\.safetensors: safetensors: file too short/);
+    expect(() => loadSafetensors(join(dir, 'bad.safetensors'))).toThrow(
+      /bad\.safetensors: safetensors: file too short/,
+    );
     expect(() => loadSafetensors(join(dir, 'missing.safetensors'))).toThrow(/cannot read/);
   });
 
@@ -109,16 +151,30 @@ describe('safetensors', () => {
 
     it('writes F16 tensors at half the size, read back within half precision; refuses values beyond its range', () => {
       const data = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 10 ** ((i % 7) - 3));
-      const full = serializeSafetensors([['w', { shape: [1000], data }], ['n', { shape: [1], data: Int32Array.of(7) }]]);
-      const half = serializeSafetensors([['w', { shape: [1000], data }], ['n', { shape: [1], data: Int32Array.of(7) }]], { a: 'b' }, { floatDtype: 'F16' });
+      const full = serializeSafetensors([
+        ['w', { shape: [1000], data }],
+        ['n', { shape: [1], data: Int32Array.of(7) }],
+      ]);
+      const half = serializeSafetensors(
+        [
+          ['w', { shape: [1000], data }],
+          ['n', { shape: [1], data: Int32Array.of(7) }],
+        ],
+        { a: 'b' },
+        { floatDtype: 'F16' },
+      );
       expect(half.byteLength).toBeLessThan(full.byteLength * 0.55);
       const f = parseSafetensors(half);
       expect(f.tensors.get('w')!.dtype).toBe('F16');
       expect(f.tensors.get('n')).toMatchObject({ dtype: 'I32', data: Int32Array.of(7) });
       expect(f.metadata).toEqual({ a: 'b' });
       const back = f.tensors.get('w')!.data;
-      data.forEach((v, i) => expect(Math.abs(back[i]! - v)).toBeLessThanOrEqual(Math.max(Math.abs(v) * 2 ** -11, 2 ** -25)));
-      expect(() => serializeSafetensors([['big', { shape: [2], data: Float32Array.of(1, 7e4) }]], {}, { floatDtype: 'F16' })).toThrow(/big\[1\] = 70000 does not fit in float16/);
+      data.forEach((v, i) =>
+        expect(Math.abs(back[i]! - v)).toBeLessThanOrEqual(Math.max(Math.abs(v) * 2 ** -11, 2 ** -25)),
+      );
+      expect(() =>
+        serializeSafetensors([['big', { shape: [2], data: Float32Array.of(1, 7e4) }]], {}, { floatDtype: 'F16' }),
+      ).toThrow(/big\[1\] = 70000 does not fit in float16/);
     });
   });
 
@@ -140,11 +196,16 @@ describe('safetensors', () => {
       const scales = JSON.parse(f.metadata[INT8_SCALES]!) as Record<string, number>;
       expect(Object.keys(scales).sort()).toEqual(['b', 'w', 'z']);
       expect(scales.b).toBeCloseTo(2 / 127, 9);
-      for (const [name, data] of [['w', w], ['b', b]] as const) {
+      for (const [name, data] of [
+        ['w', w],
+        ['b', b],
+      ] as const) {
         const e = f.tensors.get(name)!;
         expect(e.dtype).toBe('I8');
         expect(e.data).toBeInstanceOf(Float32Array);
-        data.forEach((v, i) => expect(Math.abs(e.data[i]! - v)).toBeLessThanOrEqual((scales[name]! / 2) * (1 + 1e-5) + 1e-8));
+        data.forEach((v, i) =>
+          expect(Math.abs(e.data[i]! - v)).toBeLessThanOrEqual((scales[name]! / 2) * (1 + 1e-5) + 1e-8),
+        );
       }
       // The largest magnitude is exact (it defines the scale); int tensors are left alone; zeros stay zeros.
       expect(f.tensors.get('b')!.data[1]).toBeCloseTo(-2, 6);
@@ -154,7 +215,15 @@ describe('safetensors', () => {
     });
 
     it('refuses broken scales and non-finite weights', () => {
-      const i8 = (scales: unknown) => file({ __metadata__: { [INT8_SCALES]: typeof scales === 'string' ? scales : JSON.stringify(scales) }, q: { dtype: 'I8', shape: [2], data_offsets: [0, 2] }, f: { dtype: 'F32', shape: [1], data_offsets: [2, 6] } }, new Uint8Array(6));
+      const i8 = (scales: unknown) =>
+        file(
+          {
+            __metadata__: { [INT8_SCALES]: typeof scales === 'string' ? scales : JSON.stringify(scales) },
+            q: { dtype: 'I8', shape: [2], data_offsets: [0, 2] },
+            f: { dtype: 'F32', shape: [1], data_offsets: [2, 6] },
+          },
+          new Uint8Array(6),
+        );
       expect(() => parseSafetensors(i8({ q: 0.5 }))).not.toThrow();
       expect(() => parseSafetensors(i8('{'))).toThrow(/int8_scales is not valid JSON/);
       expect(() => parseSafetensors(i8([1]))).toThrow(/must be an object/);
@@ -162,8 +231,16 @@ describe('safetensors', () => {
       expect(() => parseSafetensors(i8({ f: 1 }))).toThrow(/dtype is F32, not I8/);
       expect(() => parseSafetensors(i8({ q: -1 }))).toThrow(/must be a positive number/);
       expect(() => parseSafetensors(i8({ q: 'big' }))).toThrow(/must be a positive number/);
-      expect(() => serializeSafetensors([['w', { shape: [1], data: Float32Array.of(NaN) }]], {}, { floatDtype: 'I8' })).toThrow(/non-finite/);
-      expect(() => serializeSafetensors([['w', { shape: [1], data: Float32Array.of(1) }]], { [INT8_SCALES]: '{}' }, { floatDtype: 'I8' })).toThrow(/writer's own/);
+      expect(() =>
+        serializeSafetensors([['w', { shape: [1], data: Float32Array.of(NaN) }]], {}, { floatDtype: 'I8' }),
+      ).toThrow(/non-finite/);
+      expect(() =>
+        serializeSafetensors(
+          [['w', { shape: [1], data: Float32Array.of(1) }]],
+          { [INT8_SCALES]: '{}' },
+          { floatDtype: 'I8' },
+        ),
+      ).toThrow(/writer's own/);
     });
   });
 });

@@ -19,7 +19,18 @@ import { type DeviceName, type Tensor, tensor } from '@pneumo/tensor';
 /** Headers above this are rejected before anything is allocated. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I32: 4, I64: 8, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const DTYPE_BYTES: Record<string, number> = {
+  F32: 4,
+  F64: 8,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  I64: 8,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 export interface SafetensorsEntry {
   dtype: string;
@@ -43,7 +54,8 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   const n = view.getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   const headerLen = Number(n);
-  if (8 + headerLen > bytes.byteLength) fail(`header length ${headerLen} runs past the end of the file (${bytes.byteLength} bytes)`);
+  if (8 + headerLen > bytes.byteLength)
+    fail(`header length ${headerLen} runs past the end of the file (${bytes.byteLength} bytes)`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
@@ -67,7 +79,8 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (!e || typeof e !== 'object') fail(`entry '${name}' is not an object`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) fail(`tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES))
+      fail(`tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       fail(`tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
     }
@@ -76,12 +89,15 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
       fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
     }
     const [begin, end] = offs as [number, number];
-    if (begin > end || end > dataLen) fail(`tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLen} data bytes`);
+    if (begin > end || end > dataLen)
+      fail(`tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLen} data bytes`);
     const shape = e.shape as number[];
     const count = shape.reduce((a, b) => a * b, 1);
     const size = DTYPE_BYTES[e.dtype]!;
     if (count * size !== end - begin) {
-      fail(`tensor '${name}' of shape [${shape.join(', ')}] and dtype ${e.dtype} needs ${count * size} bytes, its offsets give ${end - begin}`);
+      fail(
+        `tensor '${name}' of shape [${shape.join(', ')}] and dtype ${e.dtype} needs ${count * size} bytes, its offsets give ${end - begin}`,
+      );
     }
     ranges.push([begin, end, name]);
     tensors.set(name, { dtype: e.dtype, shape, data: decode(bytes, dataStart + begin, count, e.dtype) });
@@ -108,12 +124,14 @@ function dequantize(tensors: Map<string, SafetensorsEntry>, json: string): void 
   } catch (e) {
     fail(`${INT8_SCALES} is not valid JSON: ${(e as Error).message}`);
   }
-  if (!scales || typeof scales !== 'object' || Array.isArray(scales)) fail(`${INT8_SCALES} must be an object of tensor name -> scale`);
+  if (!scales || typeof scales !== 'object' || Array.isArray(scales))
+    fail(`${INT8_SCALES} must be an object of tensor name -> scale`);
   for (const [name, scale] of Object.entries(scales as Record<string, unknown>)) {
     const e = tensors.get(name);
     if (!e) fail(`${INT8_SCALES} names '${name}', which is not a tensor of the file`);
     if (e.dtype !== 'I8') fail(`${INT8_SCALES} names '${name}', whose dtype is ${e.dtype}, not I8`);
-    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) fail(`the int8 scale of '${name}' must be a positive number, got ${JSON.stringify(scale)}`);
+    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0)
+      fail(`the int8 scale of '${name}' must be a positive number, got ${JSON.stringify(scale)}`);
     e.data = Float32Array.from(e.data, (q) => q * scale);
   }
 }
@@ -135,20 +153,35 @@ function decode(bytes: Uint8Array, at: number, count: number, dtype: string): Fl
   const out = isFloat ? new Float32Array(count) : new Int32Array(count);
   for (let i = 0; i < count; i++) {
     switch (dtype) {
-      case 'F32': out[i] = view.getFloat32(4 * i, true); break;
-      case 'F64': out[i] = view.getFloat64(8 * i, true); break;
-      case 'F16': out[i] = halfToFloat(view.getUint16(2 * i, true)); break;
-      case 'BF16': out[i] = new Float32Array(new Uint32Array([view.getUint16(2 * i, true) << 16]).buffer)[0]!; break;
-      case 'I32': out[i] = view.getInt32(4 * i, true); break;
+      case 'F32':
+        out[i] = view.getFloat32(4 * i, true);
+        break;
+      case 'F64':
+        out[i] = view.getFloat64(8 * i, true);
+        break;
+      case 'F16':
+        out[i] = halfToFloat(view.getUint16(2 * i, true));
+        break;
+      case 'BF16':
+        out[i] = new Float32Array(new Uint32Array([view.getUint16(2 * i, true) << 16]).buffer)[0]!;
+        break;
+      case 'I32':
+        out[i] = view.getInt32(4 * i, true);
+        break;
       case 'I64': {
         const v = view.getBigInt64(8 * i, true);
         if (v > 2147483647n || v < -2147483648n) fail(`an int64 value (${v}) does not fit in int32`);
         out[i] = Number(v);
         break;
       }
-      case 'I16': out[i] = view.getInt16(2 * i, true); break;
-      case 'I8': out[i] = view.getInt8(i); break;
-      default: out[i] = view.getUint8(i);
+      case 'I16':
+        out[i] = view.getInt16(2 * i, true);
+        break;
+      case 'I8':
+        out[i] = view.getInt8(i);
+        break;
+      default:
+        out[i] = view.getUint8(i);
     }
   }
   return out;
@@ -210,7 +243,8 @@ export function serializeSafetensors(
   options: SerializeOptions = {},
 ): Uint8Array {
   const floatDtype = options.floatDtype ?? 'F32';
-  if (floatDtype !== 'F32' && floatDtype !== 'F16' && floatDtype !== 'I8') fail(`cannot write float dtype '${String(floatDtype)}' (F32, F16 or I8)`);
+  if (floatDtype !== 'F32' && floatDtype !== 'F16' && floatDtype !== 'I8')
+    fail(`cannot write float dtype '${String(floatDtype)}' (F32, F16 or I8)`);
   if (INT8_SCALES in metadata) fail(`the metadata entry '${INT8_SCALES}' is the writer's own`);
   const header: Record<string, unknown> = {};
   const scales: Record<string, number> = {};
@@ -224,7 +258,8 @@ export function serializeSafetensors(
       const halves = new Uint16Array(data.length);
       for (let i = 0; i < data.length; i++) {
         halves[i] = floatToHalf(data[i]!);
-        if ((halves[i]! & 0x7c00) === 0x7c00 && Number.isFinite(data[i]!)) fail(`${name}[${i}] = ${data[i]} does not fit in float16 (max 65504)`);
+        if ((halves[i]! & 0x7c00) === 0x7c00 && Number.isFinite(data[i]!))
+          fail(`${name}[${i}] = ${data[i]} does not fit in float16 (max 65504)`);
       }
       // Little-endian on every platform JavaScript runs on that we support; checked, not assumed.
       if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) fail('float16 writing needs a little-endian host');
@@ -257,14 +292,20 @@ export function serializeSafetensors(
 }
 
 /** A state dict (reads every tensor back from its device) as safetensors bytes. */
-export async function stateDictToSafetensors(dict: Map<string, Tensor>, metadata: Record<string, string> = {}): Promise<Uint8Array> {
+export async function stateDictToSafetensors(
+  dict: Map<string, Tensor>,
+  metadata: Record<string, string> = {},
+): Promise<Uint8Array> {
   const entries: [string, { shape: readonly number[]; data: Float32Array | Int32Array }][] = [];
   for (const [name, t] of dict) entries.push([name, { shape: t.shape, data: await t.data() }]);
   return serializeSafetensors(entries, metadata);
 }
 
 /** Tensors (on `device`) from safetensors bytes. */
-export function safetensorsToStateDict(bytes: Uint8Array, device?: DeviceName): { dict: Map<string, Tensor>; metadata: Record<string, string> } {
+export function safetensorsToStateDict(
+  bytes: Uint8Array,
+  device?: DeviceName,
+): { dict: Map<string, Tensor>; metadata: Record<string, string> } {
   const file = parseSafetensors(bytes);
   const dict = new Map<string, Tensor>();
   for (const [name, e] of file.tensors) dict.set(name, tensor(e.data, { shape: e.shape, device }));

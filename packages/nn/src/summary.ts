@@ -14,7 +14,11 @@ export function summary(model: Module, inputShape: readonly number[]): string {
       let x: Tensor = zeros(inputShape, { device: model.parameters()[0]?.device });
       for (const [name, layer] of layers) {
         x = layer.forward(x);
-        rows.push([`${layer.constructor.name}${name ? ` (${name})` : ''}`, formatShape(x.shape), layer.parameterCount()]);
+        rows.push([
+          `${layer.constructor.name}${name ? ` (${name})` : ''}`,
+          formatShape(x.shape),
+          layer.parameterCount(),
+        ]);
       }
     }),
   );

@@ -5,8 +5,34 @@
  * synthetic X-rays. The web app (web/) is built on it.
  */
 export { CLASS_NAMES, BINARY_CLASS_NAMES, classNames, type ClassName, type TaskMode } from './classes.js';
-export { blogCnn, BLOG_OUTPUTS, INPUT_SIZE, INPUT_CHANNELS, type BlogCnnOptions, ARCHITECTURES, type Architecture, RESNET_DEFAULTS, RESNET_INPUT_SIZE, modelSpec, buildModel, type ModelSpec } from './model.js';
-export { DEFAULT_MAX_IMAGE_MB, decodeGrey, resizeArea, fitSquare, squareImage, equalize, clahe, preprocess, sniffFormat, type GreyImage, type Fit, type Contrast } from './data/image.js';
+export {
+  blogCnn,
+  BLOG_OUTPUTS,
+  INPUT_SIZE,
+  INPUT_CHANNELS,
+  type BlogCnnOptions,
+  ARCHITECTURES,
+  type Architecture,
+  RESNET_DEFAULTS,
+  RESNET_INPUT_SIZE,
+  modelSpec,
+  buildModel,
+  type ModelSpec,
+} from './model.js';
+export {
+  DEFAULT_MAX_IMAGE_MB,
+  decodeGrey,
+  resizeArea,
+  fitSquare,
+  squareImage,
+  equalize,
+  clahe,
+  preprocess,
+  sniffFormat,
+  type GreyImage,
+  type Fit,
+  type Contrast,
+} from './data/image.js';
 export { fillBatch, DEFAULT_AUGMENT, type Augment, type Normalization } from './data/batches.js';
 export { renderXray, type SyntheticClass } from './data/xray-render.js';
 export { checkCheckpointInfo, modelFromCheckpoint, type CheckpointInfo } from './checkpoint-format.js';
@@ -14,4 +40,11 @@ export { predictProbs, checkpointProbs, classifyImage, type ClassifyInfo } from 
 export { Ensemble, membersOf } from './ensemble.js';
 export { applyPriorShift, fitPriorShift, type PriorShift } from './prior-shift.js';
 export { gradCamOf, overlayRgba, type Explanation, type ExplainInfo } from './gradcam.js';
-export { argmaxRow, pneumoniaScore, chooseOperatingPoint, wilson, calibration, type OperatingPoint } from './uncertainty.js';
+export {
+  argmaxRow,
+  pneumoniaScore,
+  chooseOperatingPoint,
+  wilson,
+  calibration,
+  type OperatingPoint,
+} from './uncertainty.js';

@@ -66,8 +66,10 @@ export interface CheckpointInfo {
 /** Checks a parsed checkpoint description; `name` says where it came from in errors. */
 export function checkCheckpointInfo(value: unknown, name: string): CheckpointInfo {
   const info = value as Partial<CheckpointInfo> | null;
-  if (!info || typeof info !== 'object' || info.format !== 'pneumo-checkpoint') throw new Error(`${name} is not a pneumo checkpoint`);
-  if (!ARCHITECTURES.includes(info.architecture as Architecture)) throw new Error(`${name}: unknown architecture '${String(info.architecture)}'`);
+  if (!info || typeof info !== 'object' || info.format !== 'pneumo-checkpoint')
+    throw new Error(`${name} is not a pneumo checkpoint`);
+  if (!ARCHITECTURES.includes(info.architecture as Architecture))
+    throw new Error(`${name}: unknown architecture '${String(info.architecture)}'`);
   const n = info.normalization;
   const ok =
     Array.isArray(info.classes) &&
@@ -81,14 +83,21 @@ export function checkCheckpointInfo(value: unknown, name: string): CheckpointInf
     (info.tta === undefined || typeof info.tta === 'boolean') &&
     (info.members === undefined || (Number.isInteger(info.members) && info.members >= 2 && info.members <= 16)) &&
     (info.priorShift === undefined ||
-      (Array.isArray(info.priorShift.logOffsets) && info.priorShift.logOffsets.length === info.classes.length && info.priorShift.logOffsets.every(Number.isFinite))) &&
+      (Array.isArray(info.priorShift.logOffsets) &&
+        info.priorShift.logOffsets.length === info.classes.length &&
+        info.priorShift.logOffsets.every(Number.isFinite))) &&
     (info.operatingPoint === undefined ||
-      (Number.isFinite(info.operatingPoint.threshold) && info.operatingPoint.threshold >= 0 && info.operatingPoint.threshold <= 1)) &&
+      (Number.isFinite(info.operatingPoint.threshold) &&
+        info.operatingPoint.threshold >= 0 &&
+        info.operatingPoint.threshold <= 1)) &&
     !!n &&
     Number.isFinite(n.mean) &&
     Number.isFinite(n.std) &&
     n.std > 0;
-  if (!ok) throw new Error(`${name}: the checkpoint description is incomplete or invalid (classes, outputs, inputSize, fit, contrast, tta, members, operatingPoint, priorShift, normalization)`);
+  if (!ok)
+    throw new Error(
+      `${name}: the checkpoint description is incomplete or invalid (classes, outputs, inputSize, fit, contrast, tta, members, operatingPoint, priorShift, normalization)`,
+    );
   checkArchitecture(info, name);
   return info as CheckpointInfo;
 }
@@ -96,7 +105,10 @@ export function checkCheckpointInfo(value: unknown, name: string): CheckpointInf
 /** The network's own fields agree with the description's (a ResNet built for another input or class count would load and then fail). */
 function checkArchitecture(info: Partial<CheckpointInfo>, name: string): void {
   if (info.architecture === 'blog-cnn') {
-    if (info.inputSize !== INPUT_SIZE || info.resnet !== undefined) throw new Error(`${name}: a blog-CNN checkpoint takes ${INPUT_SIZE}x${INPUT_SIZE} input and has no ResNet configuration`);
+    if (info.inputSize !== INPUT_SIZE || info.resnet !== undefined)
+      throw new Error(
+        `${name}: a blog-CNN checkpoint takes ${INPUT_SIZE}x${INPUT_SIZE} input and has no ResNet configuration`,
+      );
     return;
   }
   const r = info.resnet;
@@ -107,13 +119,19 @@ function checkArchitecture(info: Partial<CheckpointInfo>, name: string): void {
     throw new Error(`${name}: ${(e as Error).message}`);
   }
   if (r.inputSize !== info.inputSize || r.classes !== info.outputs) {
-    throw new Error(`${name}: the ResNet configuration (input ${r.inputSize}, ${r.classes} classes) disagrees with the description (input ${info.inputSize}, ${info.outputs} outputs)`);
+    throw new Error(
+      `${name}: the ResNet configuration (input ${r.inputSize}, ${r.classes} classes) disagrees with the description (input ${info.inputSize}, ${info.outputs} outputs)`,
+    );
   }
 }
 
 /** The model a checkpoint describes, before its weights are loaded: one network or an ensemble of them. */
 export function emptyModel(info: CheckpointInfo, device?: DeviceName): Module {
-  const one = () => buildModel({ architecture: info.architecture, inputSize: info.inputSize, outputs: info.outputs, resnet: info.resnet }, { device });
+  const one = () =>
+    buildModel(
+      { architecture: info.architecture, inputSize: info.inputSize, outputs: info.outputs, resnet: info.resnet },
+      { device },
+    );
   if (!info.members) return one();
   return new Ensemble(Array.from({ length: info.members }, one), info.classes.length);
 }

@@ -68,7 +68,9 @@ describe('checkpoint sets', () => {
     const parts = readCheckpointInfo(base).parts!;
     // An epoch-1 weights file where the epoch-2 manifest expects its own.
     copyFileSync(join(dir, 'kept-from-epoch-1'), join(dir, parts.weights.file));
-    expect(() => loadCheckpointWeights(base, net(3))).toThrow(/does not match .*last\.json \(a part of another save, or damaged\)/);
+    expect(() => loadCheckpointWeights(base, net(3))).toThrow(
+      /does not match .*last\.json \(a part of another save, or damaged\)/,
+    );
     rmSync(join(dir, parts.optimizer!.file));
     expect(() => loadOptimizerTensors(base)).toThrow(/optimizer state .* cannot be read \(ENOENT\)/);
     // NaN weights: nothing is written.
@@ -97,7 +99,10 @@ describe('checkpoint sets', () => {
       }`;
     const cwd = fileURLToPath(new URL('..', import.meta.url));
     for (let round = 0; round < 8; round++) {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        cwd,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       // Kill after 1-3 whole saves plus 0-259 ms: some kills land between
       // saves, most inside one. Waiting for the saves, not for a fixed time,
       // keeps the test independent of how fast the machine is.

@@ -16,7 +16,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { type DeviceName, type Module, type OptimizerState, parseSafetensors, serializeSafetensors, type Tensor, tensor } from '@pneumo/nn';
+import {
+  type DeviceName,
+  type Module,
+  type OptimizerState,
+  parseSafetensors,
+  serializeSafetensors,
+  type Tensor,
+  tensor,
+} from '@pneumo/nn';
 import { fsyncDir, writeFileAtomic, writeFileDurable } from '@pneumo/nn/node';
 import { type CheckpointInfo, type CheckpointPart, checkCheckpointInfo } from './checkpoint-format.js';
 
@@ -25,7 +33,9 @@ export type { CheckpointInfo };
 /** A state dict with NaN or infinite values cannot be saved: training has diverged. */
 export class NonFiniteWeightsError extends Error {
   constructor(readonly names: string[]) {
-    super(`${names.length} tensor(s) hold NaN or infinite values (${names.slice(0, 4).join(', ')}${names.length > 4 ? ', …' : ''})`);
+    super(
+      `${names.length} tensor(s) hold NaN or infinite values (${names.slice(0, 4).join(', ')}${names.length > 4 ? ', …' : ''})`,
+    );
   }
 }
 
@@ -52,7 +62,13 @@ export function checkpointBase(path: string): string {
 /** Parts are named `<name>.e<epoch>.<nonce>.<kind>.safetensors` next to the manifest. */
 const PART = /^(.+)\.e\d+\.[0-9a-f]{8}\.(weights|optimizer)\.safetensors$/;
 
-function writePart(base: string, epoch: number, nonce: string, kind: 'weights' | 'optimizer', bytes: Uint8Array): CheckpointPart {
+function writePart(
+  base: string,
+  epoch: number,
+  nonce: string,
+  kind: 'weights' | 'optimizer',
+  bytes: Uint8Array,
+): CheckpointPart {
   const file = `${basename(base)}.e${epoch}.${nonce}.${kind}.safetensors`;
   writeFileDurable(join(dirname(base), file), bytes);
   return { file, bytes: bytes.byteLength, sha256: sha256(bytes) };
@@ -62,12 +78,19 @@ function writePart(base: string, epoch: number, nonce: string, kind: 'weights' |
  * Saves a checkpoint set (see the file comment). Throws NonFiniteWeightsError,
  * writing nothing, when a weight or optimizer value is not finite.
  */
-export async function saveCheckpoint(base: string, model: Module, info: CheckpointInfo, optimizerState?: OptimizerState): Promise<void> {
+export async function saveCheckpoint(
+  base: string,
+  model: Module,
+  info: CheckpointInfo,
+  optimizerState?: OptimizerState,
+): Promise<void> {
   const dir = dirname(base);
   const weights = await serializeFinite(model.stateDict(), { format: 'pt', architecture: info.architecture });
   const optimizer = optimizerState ? await serializeFinite(new Map(Object.entries(optimizerState.tensors)), {}) : null;
   const previous = existsSync(`${base}.json`) ? partsOf(base) : [];
-  const nonce = Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
+  const nonce = Math.floor(Math.random() * 2 ** 32)
+    .toString(16)
+    .padStart(8, '0');
   const parts: CheckpointInfo['parts'] = { weights: writePart(base, info.epoch, nonce, 'weights', weights) };
   if (optimizer) parts.optimizer = writePart(base, info.epoch, nonce, 'optimizer', optimizer);
   fsyncDir(dir);
@@ -113,11 +136,15 @@ function readPart(base: string, part: CheckpointPart, what: string): Uint8Array 
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new Error(`checkpoint ${base}: its ${what} ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(
+      `checkpoint ${base}: its ${what} ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.byteLength !== part.bytes || sha256(view) !== part.sha256) {
-    throw new Error(`checkpoint ${base}: its ${what} ${path} does not match ${base}.json (a part of another save, or damaged)`);
+    throw new Error(
+      `checkpoint ${base}: its ${what} ${path} does not match ${base}.json (a part of another save, or damaged)`,
+    );
   }
   return view;
 }
@@ -125,8 +152,11 @@ function readPart(base: string, part: CheckpointPart, what: string): Uint8Array 
 /** Tensors of a safetensors part, refusing non-finite values before anything reaches the GPU. */
 function finiteDict(bytes: Uint8Array, where: string, device?: DeviceName): Map<string, Tensor> {
   const file = parseSafetensors(bytes);
-  const bad = [...file.tensors].filter(([, e]) => e.data instanceof Float32Array && !e.data.every(Number.isFinite)).map(([n]) => n);
-  if (bad.length > 0) throw new Error(`${where}: ${new NonFiniteWeightsError(bad).message}; this checkpoint cannot be used`);
+  const bad = [...file.tensors]
+    .filter(([, e]) => e.data instanceof Float32Array && !e.data.every(Number.isFinite))
+    .map(([n]) => n);
+  if (bad.length > 0)
+    throw new Error(`${where}: ${new NonFiniteWeightsError(bad).message}; this checkpoint cannot be used`);
   const dict = new Map<string, Tensor>();
   for (const [name, e] of file.tensors) dict.set(name, tensor(e.data, { shape: e.shape, device }));
   return dict;
@@ -136,7 +166,11 @@ function finiteDict(bytes: Uint8Array, where: string, device?: DeviceName): Map<
 export function checkpointWeightBytes(path: string): { bytes: Uint8Array; where: string } {
   const base = checkpointBase(path);
   const info = readCheckpointInfo(base);
-  if (info.parts) return { bytes: readPart(base, info.parts.weights, 'weights'), where: join(dirname(base), info.parts.weights.file) };
+  if (info.parts)
+    return {
+      bytes: readPart(base, info.parts.weights, 'weights'),
+      where: join(dirname(base), info.parts.weights.file),
+    };
   const plain = `${base}.safetensors`;
   try {
     const b = readFileSync(plain);

@@ -31,9 +31,21 @@ export interface CommandSpec {
 }
 
 const flag = (help: string): OptionSpec => ({ rule: { kind: 'flag' }, help });
-const str = (meta: string, help: string, dflt?: string): OptionSpec => ({ rule: { kind: 'string', meta }, help, default: dflt });
-const int = (min: number, max: number, help: string, dflt?: string): OptionSpec => ({ rule: { kind: 'int', min, max }, help, default: dflt });
-const choice = (values: readonly string[], help: string, dflt?: string): OptionSpec => ({ rule: { kind: 'choice', values }, help, default: dflt });
+const str = (meta: string, help: string, dflt?: string): OptionSpec => ({
+  rule: { kind: 'string', meta },
+  help,
+  default: dflt,
+});
+const int = (min: number, max: number, help: string, dflt?: string): OptionSpec => ({
+  rule: { kind: 'int', min, max },
+  help,
+  default: dflt,
+});
+const choice = (values: readonly string[], help: string, dflt?: string): OptionSpec => ({
+  rule: { kind: 'choice', values },
+  help,
+  default: dflt,
+});
 
 export const DEFAULT_DATA = 'data/synthetic';
 
@@ -49,30 +61,70 @@ export const COMMANDS: Record<string, CommandSpec> = {
       epochs: int(1, 10_000, 'epochs to train', '10'),
       'batch-size': int(1, 4096, 'images per step', '32'),
       optimizer: choice(['adam', 'sgd'], 'optimizer', 'adam'),
-      lr: { rule: { kind: 'number', min: 0, max: 10, minExclusive: true }, help: 'learning rate (default 3e-4 for adam, 1e-3 for adam with the ResNet, 0.01 for sgd)' },
-      'weight-decay': { rule: { kind: 'number', min: 0, max: 1 }, help: 'weight decay (default 0 for adam, 5e-4 for sgd)' },
+      lr: {
+        rule: { kind: 'number', min: 0, max: 10, minExclusive: true },
+        help: 'learning rate (default 3e-4 for adam, 1e-3 for adam with the ResNet, 0.01 for sgd)',
+      },
+      'weight-decay': {
+        rule: { kind: 'number', min: 0, max: 1 },
+        help: 'weight decay (default 0 for adam, 5e-4 for sgd)',
+      },
       seed: int(0, 2 ** 31 - 1, 'random seed', '1'),
-      'split-seed': int(0, 2 ** 31 - 1, 'seed of the patient-level validation split (default: --seed; the members of an ensemble share one)'),
+      'split-seed': int(
+        0,
+        2 ** 31 - 1,
+        'seed of the patient-level validation split (default: --seed; the members of an ensemble share one)',
+      ),
       resume: flag('continue the run in --out from its last checkpoint'),
       force: flag('replace the checkpoints of an earlier run in --out'),
       binary: flag('two classes (normal, pneumonia) instead of three'),
       outputs: int(2, 1000, 'head outputs (default: the blog CNN 10; the ResNet one per class)'),
-      arch: choice(['blog-cnn', 'resnet'], 'the network: the blog CNN (32x32 input) or a ResNet of basic blocks', 'blog-cnn'),
+      arch: choice(
+        ['blog-cnn', 'resnet'],
+        'the network: the blog CNN (32x32 input) or a ResNet of basic blocks',
+        'blog-cnn',
+      ),
       'input-size': int(16, 256, 'input side for the ResNet, e.g. 64, 96 or 128 (default 64; the blog CNN takes 32)'),
       widths: str('W,W,...', 'ResNet stage widths (default 16,32,64,128)'),
       blocks: str('B,B,...', 'ResNet basic blocks per stage (default 2 per stage)'),
-      'val-fraction': { rule: { kind: 'number', min: 0, max: 0.9 }, help: 'fraction of training patients held out', default: '0.15' },
+      'val-fraction': {
+        rule: { kind: 'number', min: 0, max: 0.9 },
+        help: 'fraction of training patients held out',
+        default: '0.15',
+      },
       patience: int(1, 10_000, 'epochs without a better validation macro-F1 before stopping', '5'),
       fit: choice(FITS, 'how the X-ray becomes square (chest: drop an 8% border, then stretch)', 'stretch'),
       contrast: choice(CONTRASTS, 'contrast normalization at full resolution, before the downsample', 'none'),
-      augment: choice(Object.keys(AUGMENTS), 'augmentation strength (acquisition: default geometry plus gamma, contrast and noise, what another machine changes)', 'default'),
-      'select-on': str('DIR', 'choose the best epoch, the class-prior shift and the operating point on this dev set of other patients (its test/ split; never trained on)'),
+      augment: choice(
+        Object.keys(AUGMENTS),
+        'augmentation strength (acquisition: default geometry plus gamma, contrast and noise, what another machine changes)',
+        'default',
+      ),
+      'select-on': str(
+        'DIR',
+        'choose the best epoch, the class-prior shift and the operating point on this dev set of other patients (its test/ split; never trained on)',
+      ),
       'no-augment': flag('no augmentation (same as --augment none)'),
-      ema: { rule: { kind: 'number', min: 0, max: 1, maxExclusive: true }, help: 'validate and ship an exponential moving average of the weights with this decay (e.g. 0.998; default: none)' },
-      'label-smoothing': { rule: { kind: 'number', min: 0, max: 1, maxExclusive: true }, help: 'label smoothing epsilon', default: '0' },
-      'target-sensitivity': { rule: { kind: 'number', min: 0, max: 1, minExclusive: true }, help: 'sensitivity the pneumonia-vs-normal operating point is chosen for on validation', default: '0.95' },
+      ema: {
+        rule: { kind: 'number', min: 0, max: 1, maxExclusive: true },
+        help: 'validate and ship an exponential moving average of the weights with this decay (e.g. 0.998; default: none)',
+      },
+      'label-smoothing': {
+        rule: { kind: 'number', min: 0, max: 1, maxExclusive: true },
+        help: 'label smoothing epsilon',
+        default: '0',
+      },
+      'target-sensitivity': {
+        rule: { kind: 'number', min: 0, max: 1, minExclusive: true },
+        help: 'sensitivity the pneumonia-vs-normal operating point is chosen for on validation',
+        default: '0.95',
+      },
       tta: flag('validate with test-time augmentation (7 views per image) and record it so predictions use it too'),
-      sampling: choice(SAMPLINGS, 'shuffle: every image once per epoch; balanced: draw the classes equally often (then no class weights)', 'shuffle'),
+      sampling: choice(
+        SAMPLINGS,
+        'shuffle: every image once per epoch; balanced: draw the classes equally often (then no class weights)',
+        'shuffle',
+      ),
       'no-class-weights': flag('no inverse-frequency class weights'),
       'max-batches': int(1, 10_000_000, 'stop each epoch after this many batches (quick runs)'),
     },
@@ -87,29 +139,49 @@ export const COMMANDS: Record<string, CommandSpec> = {
       model: choice(['blog-cnn', 'resnet'], 'which shipped model when --weights is absent (default the blog CNN)'),
       report: str('DIR', 'also write report.html (with the reliability diagram) and confusion.png there'),
       data: str('DIR', 'dataset root', DEFAULT_DATA),
-      split: choice(['test', 'val', 'train', 'holdout'], "which split (holdout: the patients the checkpoint's training run validated on)", 'test'),
-      tta: flag("test-time augmentation: average the probabilities over 7 views of each image (shifts and zooms); default: as the checkpoint's training validated"),
+      split: choice(
+        ['test', 'val', 'train', 'holdout'],
+        "which split (holdout: the patients the checkpoint's training run validated on)",
+        'test',
+      ),
+      tta: flag(
+        "test-time augmentation: average the probabilities over 7 views of each image (shifts and zooms); default: as the checkpoint's training validated",
+      ),
       dev: str('DIR', 'also evaluate on this dev set of other patients (its test/ split), side by side'),
-      stress: flag('also the stress report: the split under 16 acquisition changes (gamma, contrast, blur, sharpening, noise, JPEG, zoom, rotation)'),
-      'stress-seed': int(0, 2 ** 31 - 1, 'seed of the stress report\'s random changes', '1'),
+      stress: flag(
+        'also the stress report: the split under 16 acquisition changes (gamma, contrast, blur, sharpening, noise, JPEG, zoom, rotation)',
+      ),
+      'stress-seed': int(0, 2 ** 31 - 1, "seed of the stress report's random changes", '1'),
       json: flag('print the metrics as JSON (with --dev and --stress: under "dev" and "stress")'),
     },
   },
   predict: {
     usage: 'pneumo predict [--weights FILE | --model resnet] IMAGE...',
-    summary: 'The class and class probabilities of each X-ray, and pneumonia vs normal at the operating point. Without --weights: the shipped model.',
+    summary:
+      'The class and class probabilities of each X-ray, and pneumonia vs normal at the operating point. Without --weights: the shipped model.',
     positionals: { name: 'IMAGE', min: 1, max: Infinity },
-    options: { weights: str('FILE', 'checkpoint; default: the shipped model'), model: choice(['blog-cnn', 'resnet'], 'which shipped model when --weights is absent (default the blog CNN)'), json: flag('print JSON') },
+    options: {
+      weights: str('FILE', 'checkpoint; default: the shipped model'),
+      model: choice(['blog-cnn', 'resnet'], 'which shipped model when --weights is absent (default the blog CNN)'),
+      json: flag('print JSON'),
+    },
   },
   explain: {
     usage: 'pneumo explain [--weights FILE | --model resnet] IMAGE --out heat.png [--class NAME]',
-    summary: 'Grad-CAM on the last convolution, overlaid on the X-ray, written as a PNG. Without --weights: the shipped model.',
+    summary:
+      'Grad-CAM on the last convolution, overlaid on the X-ray, written as a PNG. Without --weights: the shipped model.',
     positionals: { name: 'IMAGE', min: 1, max: 1 },
-    options: { weights: str('FILE', 'checkpoint; default: the shipped model'), model: choice(['blog-cnn', 'resnet'], 'which shipped model when --weights is absent (default the blog CNN)'), out: str('FILE', 'the PNG to write'), class: str('NAME', 'explain this class (default: the predicted one)') },
+    options: {
+      weights: str('FILE', 'checkpoint; default: the shipped model'),
+      model: choice(['blog-cnn', 'resnet'], 'which shipped model when --weights is absent (default the blog CNN)'),
+      out: str('FILE', 'the PNG to write'),
+      class: str('NAME', 'explain this class (default: the predicted one)'),
+    },
   },
   export: {
     usage: 'pneumo export --weights FILE --out BASE [--float32]',
-    summary: 'Writes a checkpoint as a model to ship: BASE.safetensors (weights only, float16 unless --float32) and BASE.json.',
+    summary:
+      'Writes a checkpoint as a model to ship: BASE.safetensors (weights only, float16 unless --float32) and BASE.json.',
     options: {
       weights: str('FILE', 'checkpoint to export'),
       out: str('BASE', 'output base path (e.g. models/pneumo-blog-cnn)'),
@@ -129,7 +201,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       out: str('BASE', 'output base path (e.g. models/pneumo-blog-cnn)'),
       int8: flag('int8 weights with one scale per tensor (a quarter of float32)'),
       float32: flag('keep float32 weights'),
-      'target-sensitivity': { rule: { kind: 'number', min: 0, max: 1, minExclusive: true }, help: 'sensitivity the operating point is chosen for on the dev set', default: '0.95' },
+      'target-sensitivity': {
+        rule: { kind: 'number', min: 0, max: 1, minExclusive: true },
+        help: 'sensitivity the operating point is chosen for on the dev set',
+        default: '0.95',
+      },
     },
   },
   synth: {
@@ -167,17 +243,24 @@ function check(command: string, name: string, spec: OptionSpec, raw: string): st
   if (r.kind === 'number') {
     const low = r.minExclusive ? n <= r.min : n < r.min;
     const high = r.maxExclusive ? n >= r.max : n > r.max;
-    if (!Number.isFinite(n) || low || high) throw bad(`must be a number ${r.minExclusive ? '>' : '>='} ${r.min} and ${r.maxExclusive ? '<' : '<='} ${r.max}`);
+    if (!Number.isFinite(n) || low || high)
+      throw bad(`must be a number ${r.minExclusive ? '>' : '>='} ${r.min} and ${r.maxExclusive ? '<' : '<='} ${r.max}`);
     return n;
   }
   return raw;
 }
 
 /** Parses one command's arguments (after the command name). */
-export function parseCommand(command: string, argv: string[]): { values: Values; positionals: string[]; help: boolean } {
+export function parseCommand(
+  command: string,
+  argv: string[],
+): { values: Values; positionals: string[]; help: boolean } {
   const spec = COMMANDS[command]!;
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, o] of Object.entries(spec.options)) options[name] = { type: o.rule.kind === 'flag' ? 'boolean' : 'string' };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [name, o] of Object.entries(spec.options))
+    options[name] = { type: o.rule.kind === 'flag' ? 'boolean' : 'string' };
   // parseArgs reads `--lr -0.5` as a missing value followed by an option;
   // a negative number after an option that takes a value is that value.
   const args: string[] = [];
@@ -192,7 +275,9 @@ export function parseCommand(command: string, argv: string[]): { values: Values;
   } catch (e) {
     // parseArgs says e.g. "Unknown option '--frobnicate'. To specify a positional argument starting with a '-', …"
     const first = (e as Error).message.split(/\.\s|\n/)[0]!;
-    throw new UsageError(`pneumo ${command}: ${first.charAt(0).toLowerCase()}${first.slice(1)} (see pneumo ${command} --help)`);
+    throw new UsageError(
+      `pneumo ${command}: ${first.charAt(0).toLowerCase()}${first.slice(1)} (see pneumo ${command} --help)`,
+    );
   }
   if (parsed.values.help) return { values: {}, positionals: [], help: true };
   const values: Values = {};
@@ -204,10 +289,20 @@ export function parseCommand(command: string, argv: string[]): { values: Values;
   }
   const positionals = parsed.positionals;
   const p = spec.positionals;
-  if (!p && positionals.length > 0) throw new UsageError(`pneumo ${command}: unexpected argument '${positionals[0]}' (see pneumo ${command} --help)`);
+  if (!p && positionals.length > 0)
+    throw new UsageError(`pneumo ${command}: unexpected argument '${positionals[0]}' (see pneumo ${command} --help)`);
   if (p && (positionals.length < p.min || positionals.length > p.max)) {
-    const count = p.max === p.min ? (p.min === 1 ? 'exactly one' : `exactly ${p.min}`) : p.min === 1 ? 'at least one' : `at least ${p.min}`;
-    throw new UsageError(`pneumo ${command}: needs ${count} ${p.name} argument${p.min > 1 ? 's' : ''}, got ${positionals.length} (see pneumo ${command} --help)`);
+    const count =
+      p.max === p.min
+        ? p.min === 1
+          ? 'exactly one'
+          : `exactly ${p.min}`
+        : p.min === 1
+          ? 'at least one'
+          : `at least ${p.min}`;
+    throw new UsageError(
+      `pneumo ${command}: needs ${count} ${p.name} argument${p.min > 1 ? 's' : ''}, got ${positionals.length} (see pneumo ${command} --help)`,
+    );
   }
   return { values, positionals, help: false };
 }
@@ -217,11 +312,20 @@ export function commandHelp(command: string): string {
   const spec = COMMANDS[command]!;
   const rows = Object.entries(spec.options).map(([name, o]) => {
     const r = o.rule;
-    const arg = r.kind === 'flag' ? '' : r.kind === 'choice' ? ` ${r.values.join('|')}` : r.kind === 'string' ? ` ${r.meta}` : ' N';
+    const arg =
+      r.kind === 'flag'
+        ? ''
+        : r.kind === 'choice'
+          ? ` ${r.values.join('|')}`
+          : r.kind === 'string'
+            ? ` ${r.meta}`
+            : ' N';
     return [`  --${name}${arg}`, `${o.help}${o.default !== undefined ? ` (default ${o.default})` : ''}`] as const;
   });
   const width = Math.max(...rows.map(([a]) => a.length)) + 2;
-  return `usage: ${spec.usage}\n\n${spec.summary}\n\n${rows.map(([a, b]) => a.padEnd(width) + b).join('\n')}\n  -h, --help`.padEnd(0);
+  return `usage: ${spec.usage}\n\n${spec.summary}\n\n${rows.map(([a, b]) => a.padEnd(width) + b).join('\n')}\n  -h, --help`.padEnd(
+    0,
+  );
 }
 
 /** A summary's first sentence, whole (summaries wrap over several lines). */

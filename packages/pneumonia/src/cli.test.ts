@@ -10,7 +10,11 @@ import { describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const run = (args: string[], env: Record<string, string> = {}) => {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
   return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 };
 
@@ -23,12 +27,32 @@ const TABLE: [string, string[], number, RegExp][] = [
   ['train --help', ['train', '--help'], 0, /--batch-size N +images per step \(default 32\)/],
   ['predict -h', ['predict', '-h'], 0, /usage: pneumo predict \[--weights FILE \| --model resnet\] IMAGE\.\.\./],
   ['bad architecture', ['train', '--arch', 'vgg'], 2, /--arch must be one of blog-cnn, resnet, got 'vgg'/],
-  ['bad widths', ['train', '--arch', 'resnet', '--widths', '16,x'], 2, /pneumo train: --widths: expected comma-separated positive integers, got '16,x'/],
-  ['input size too small', ['train', '--arch', 'resnet', '--input-size', '8'], 2, /--input-size must be a whole number from 16 to 256/],
+  [
+    'bad widths',
+    ['train', '--arch', 'resnet', '--widths', '16,x'],
+    2,
+    /pneumo train: --widths: expected comma-separated positive integers, got '16,x'/,
+  ],
+  [
+    'input size too small',
+    ['train', '--arch', 'resnet', '--input-size', '8'],
+    2,
+    /--input-size must be a whole number from 16 to 256/,
+  ],
   ['blog CNN at 64', ['train', '--input-size', '64'], 2, /pneumo train: the blog CNN takes 32x32 input/],
   ['widths for the blog CNN', ['train', '--widths', '8,16'], 2, /pneumo train: widths and blocks are ResNet options/],
-  ['blocks for too few stages', ['train', '--arch', 'resnet', '--widths', '8,16', '--blocks', '1'], 2, /blocks must give a count for each of the 2 stages/],
-  ['weights and model', ['predict', '--weights', 'w', '--model', 'resnet', 'a.jpeg'], 2, /give --weights or --model, not both/],
+  [
+    'blocks for too few stages',
+    ['train', '--arch', 'resnet', '--widths', '8,16', '--blocks', '1'],
+    2,
+    /blocks must give a count for each of the 2 stages/,
+  ],
+  [
+    'weights and model',
+    ['predict', '--weights', 'w', '--model', 'resnet', 'a.jpeg'],
+    2,
+    /give --weights or --model, not both/,
+  ],
   ['bad model', ['predict', '--model', 'vgg', 'a.jpeg'], 2, /--model must be one of blog-cnn, resnet/],
   ['unknown command', ['frob'], 2, /unknown command 'frob'/],
   ['unknown option', ['train', '--frobnicate', '3'], 2, /^pneumo train: unknown option '--frobnicate'/],
@@ -45,22 +69,47 @@ const TABLE: [string, string[], number, RegExp][] = [
   ['not a number', ['train', '--lr', 'fast'], 2, /--lr must be a number > 0/],
   ['missing value', ['predict', '--weights'], 2, /'--weights <value>' argument missing/],
   ['no image', ['predict', '--weights', 'x'], 2, /needs at least one IMAGE argument, got 0/],
-  ['two images to explain', ['explain', '--weights', 'w', '--out', 'o.png', 'a', 'b'], 2, /needs exactly one IMAGE argument, got 2/],
+  [
+    'two images to explain',
+    ['explain', '--weights', 'w', '--out', 'o.png', 'a', 'b'],
+    2,
+    /needs exactly one IMAGE argument, got 2/,
+  ],
   ['export without --weights', ['export', '--out', 'x'], 2, /--weights is required/],
   ['bad contrast', ['train', '--contrast', 'retinex'], 2, /--contrast must be one of none, equalize, clahe/],
   ['bad sampling', ['train', '--sampling', 'oversample'], 2, /--sampling must be one of shuffle, balanced/],
   ['bad fit', ['train', '--fit', 'zoom'], 2, /--fit must be one of stretch, pad, crop, chest/],
   ['label smoothing 1', ['train', '--label-smoothing', '1'], 2, /--label-smoothing must be a number >= 0 and < 1/],
   ['stray argument', ['synth', 'extra'], 2, /unexpected argument 'extra'/],
-  ['bad augmentation', ['train', '--augment', 'wild'], 2, /--augment must be one of none, light, default, strong, acquisition/],
+  [
+    'bad augmentation',
+    ['train', '--augment', 'wild'],
+    2,
+    /--augment must be one of none, light, default, strong, acquisition/,
+  ],
   ['select-on without a value', ['train', '--select-on'], 2, /'--select-on <value>' argument missing/],
   ['negative split seed', ['train', '--split-seed', '-1'], 2, /--split-seed must be a whole number from 0/],
   ['negative stress seed', ['evaluate', '--stress-seed', '-2'], 2, /--stress-seed must be a whole number from 0/],
   ['stress takes no value', ['evaluate', '--stress=3'], 2, /'--stress' does not take an argument/],
-  ['ensemble of one', ['ensemble', '--data', 'd', '--select-on', 'v', '--out', 'o', 'a'], 2, /needs at least 2 CHECKPOINT arguments, got 1/],
+  [
+    'ensemble of one',
+    ['ensemble', '--data', 'd', '--select-on', 'v', '--out', 'o', 'a'],
+    2,
+    /needs at least 2 CHECKPOINT arguments, got 1/,
+  ],
   ['ensemble without a dev set', ['ensemble', '--data', 'd', '--out', 'o', 'a', 'b'], 2, /--select-on is required/],
-  ['evaluate the shipped model on the synthetic default', ['evaluate'], 2, /the shipped model was trained on real X-rays, and the default --data \(data\/synthetic\) is synthetic/],
-  ['ensemble int8 and float32', ['ensemble', '--data', 'd', '--select-on', 'v', '--out', 'o', '--int8', '--float32', 'a', 'b'], 2, /--int8 and --float32 exclude each other/],
+  [
+    'evaluate the shipped model on the synthetic default',
+    ['evaluate'],
+    2,
+    /the shipped model was trained on real X-rays, and the default --data \(data\/synthetic\) is synthetic/,
+  ],
+  [
+    'ensemble int8 and float32',
+    ['ensemble', '--data', 'd', '--select-on', 'v', '--out', 'o', '--int8', '--float32', 'a', 'b'],
+    2,
+    /--int8 and --float32 exclude each other/,
+  ],
 ];
 
 describe('the pneumo CLI', () => {
@@ -80,7 +129,10 @@ describe('the pneumo CLI', () => {
   });
 
   it('names each missing or unreadable image on stderr as a pneumo: line, exit 1, before starting an adapter', () => {
-    const r = spawnSync(process.execPath, [cli, 'predict', 'missing.jpeg', '/', 'also-missing.png'], { encoding: 'utf8', env: { ...process.env, PNEUMO_QUIET: '0' } });
+    const r = spawnSync(process.execPath, [cli, 'predict', 'missing.jpeg', '/', 'also-missing.png'], {
+      encoding: 'utf8',
+      env: { ...process.env, PNEUMO_QUIET: '0' },
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toEqual([
@@ -93,7 +145,9 @@ describe('the pneumo CLI', () => {
   });
 
   it('help lists each command with a whole first sentence', () => {
-    const lines = run(['--help']).out.split('\n').filter((l) => /^ {2}[a-z]+ +[A-Z]/.test(l));
+    const lines = run(['--help'])
+      .out.split('\n')
+      .filter((l) => /^ {2}[a-z]+ +[A-Z]/.test(l));
     expect(lines.length).toBeGreaterThanOrEqual(7);
     for (const l of lines) expect(l, l).toMatch(/\.$/);
   });
@@ -114,7 +168,9 @@ describe('the pneumo CLI', () => {
     const image = fileURLToPath(new URL('../../../test/fixtures/images/grey-baseline.jpeg', import.meta.url));
     const r = run(['predict', image]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/grey-baseline\.jpeg: (NORMAL|BACTERIA|VIRUS) {2}\(NORMAL [\d.]+%, BACTERIA [\d.]+%, VIRUS [\d.]+%\); pneumonia vs normal at the operating point: (PNEUMONIA|NORMAL)/);
+    expect(r.out).toMatch(
+      /grey-baseline\.jpeg: (NORMAL|BACTERIA|VIRUS) {2}\(NORMAL [\d.]+%, BACTERIA [\d.]+%, VIRUS [\d.]+%\); pneumonia vs normal at the operating point: (PNEUMONIA|NORMAL)/,
+    );
     expect(r.out).not.toMatch(/synthetic/);
   });
 });

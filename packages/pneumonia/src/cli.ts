@@ -49,11 +49,24 @@ function progressBar(tty: boolean) {
   let lastLine = 0;
   const started = Date.now();
   let done = 0;
-  return (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number }) => {
+  return (p: {
+    epoch: number;
+    epochs: number;
+    batch: number;
+    batches: number;
+    loss: number;
+    accuracy: number;
+    imagesPerSecond: number;
+  }) => {
     done++;
     const left = (p.epochs - p.epoch) * p.batches + (p.batches - p.batch);
     const eta = ((Date.now() - started) / 1000 / done) * left;
-    const etaText = eta >= 3600 ? `${Math.floor(eta / 3600)} h ${Math.round((eta % 3600) / 60)} min` : eta >= 60 ? `${Math.round(eta / 60)} min` : `${Math.ceil(eta)} s`;
+    const etaText =
+      eta >= 3600
+        ? `${Math.floor(eta / 3600)} h ${Math.round((eta % 3600) / 60)} min`
+        : eta >= 60
+          ? `${Math.round(eta / 60)} min`
+          : `${Math.ceil(eta)} s`;
     const text = `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(Math.round((20 * p.batch) / p.batches)).padEnd(20)}] ${p.batch}/${p.batches}  loss ${p.loss.toFixed(4)}  acc ${(100 * p.accuracy).toFixed(1)}%  ${p.imagesPerSecond.toFixed(1)} img/s  run ETA ${etaText}`;
     if (tty) {
       process.stdout.write(`\r\x1b[K${text}${p.batch === p.batches ? '\n' : ''}`);
@@ -66,7 +79,8 @@ function progressBar(tty: boolean) {
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -80,8 +94,11 @@ const probabilities = (p: Record<string, number>) =>
 /** A comma-separated list of positive integers (--widths 16,32,64), or undefined when not given. */
 function intList(value: unknown, name: string): number[] | undefined {
   if (value === undefined) return undefined;
-  const parts = String(value).split(',').map((p) => p.trim());
-  if (parts.some((p) => !/^[1-9]\d{0,3}$/.test(p))) throw new UsageError(`pneumo train: --${name}: expected comma-separated positive integers, got '${String(value)}'`);
+  const parts = String(value)
+    .split(',')
+    .map((p) => p.trim());
+  if (parts.some((p) => !/^[1-9]\d{0,3}$/.test(p)))
+    throw new UsageError(`pneumo train: --${name}: expected comma-separated positive integers, got '${String(value)}'`);
   return parts.map(Number);
 }
 
@@ -138,7 +155,9 @@ async function trainCommand(v: Values, arch: ArchitectureOptions & { outputs?: n
     },
     { log: (l) => console.log(l), progress: progressBar(Boolean(process.stdout.isTTY)) },
   );
-  console.log(`best: epoch ${result.best.epoch} (${result.counts.dev > 0 ? 'dev-set' : 'validation'} macro-F1 ${(100 * result.best.score).toFixed(1)}%) -> ${result.best.path}`);
+  console.log(
+    `best: epoch ${result.best.epoch} (${result.counts.dev > 0 ? 'dev-set' : 'validation'} macro-F1 ${(100 * result.best.score).toFixed(1)}%) -> ${result.best.path}`,
+  );
   if (result.skipped.length) console.log(`skipped ${result.skipped.length} files (see the warnings above)`);
   let shown: Metrics | null = null;
   let title = 'validation';
@@ -151,7 +170,13 @@ async function trainCommand(v: Values, arch: ArchitectureOptions & { outputs?: n
     console.log(`no test evaluation: ${(e as Error).message.split('\n')[0]}`);
     shown = readCheckpointInfo(result.best.path).metrics.validation as Metrics | null;
   }
-  const files = writeReport(out, result.history, shown, `pneumo training report (${title} metrics of the best epoch, ${result.best.epoch})`, { warning: syntheticWarning(result.best.path) });
+  const files = writeReport(
+    out,
+    result.history,
+    shown,
+    `pneumo training report (${title} metrics of the best epoch, ${result.best.epoch})`,
+    { warning: syntheticWarning(result.best.path) },
+  );
   console.log(`report: ${files.join(', ')}`);
   return 0;
 }
@@ -164,7 +189,9 @@ function syntheticWarning(weights: string): string | undefined {
   } catch {
     return undefined; // the command itself reports an unreadable checkpoint
   }
-  return kind === 'synthetic' ? `${weights} was trained on synthetic images; its predictions say nothing about real chest X-rays` : undefined;
+  return kind === 'synthetic'
+    ? `${weights} was trained on synthetic images; its predictions say nothing about real chest X-rays`
+    : undefined;
 }
 
 /** Says so on stderr when a checkpoint was trained on synthetic images. */
@@ -175,7 +202,8 @@ function warnIfSynthetic(weights: string): void {
 
 function required(command: string, v: Values, name: string): string {
   const x = v[name];
-  if (typeof x !== 'string') throw new UsageError(`pneumo ${command}: --${name} is required (see pneumo ${command} --help)`);
+  if (typeof x !== 'string')
+    throw new UsageError(`pneumo ${command}: --${name} is required (see pneumo ${command} --help)`);
   return x;
 }
 
@@ -192,7 +220,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(version());
     return 0;
   }
-  if (!COMMANDS[cmd]) throw new UsageError(`pneumo: unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')}; see pneumo --help)`);
+  if (!COMMANDS[cmd])
+    throw new UsageError(
+      `pneumo: unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')}; see pneumo --help)`,
+    );
   const { values: v, positionals, help } = parseCommand(cmd, rest);
   if (help) {
     console.log(commandHelp(cmd));
@@ -200,32 +231,57 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'synth') {
     const per = v['per-class'] as number;
-    const n = writeSyntheticDataset(v.out as string, { seed: v.seed as number, perClass: { train: per, val: Math.ceil(per / 6), test: Math.ceil(per / 3) } });
+    const n = writeSyntheticDataset(v.out as string, {
+      seed: v.seed as number,
+      perClass: { train: per, val: Math.ceil(per / 6), test: Math.ceil(per / 3) },
+    });
     console.log(`wrote ${n} images to ${v.out as string}`);
     return 0;
   }
   if (cmd === 'export') {
     const src = required(cmd, v, 'weights');
     const out = required(cmd, v, 'out');
-    const e = exportModel(src, out, { float16: !v.float32, provenance: { exportCommand: `pneumo export ${rest.join(' ')}` } });
-    console.log(`wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB, ${v.float32 ? 'float32' : 'float16'}) and ${e.manifest}`);
+    const e = exportModel(src, out, {
+      float16: !v.float32,
+      provenance: { exportCommand: `pneumo export ${rest.join(' ')}` },
+    });
+    console.log(
+      `wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB, ${v.float32 ? 'float32' : 'float16'}) and ${e.manifest}`,
+    );
     return 0;
   }
   // Everything else needs its arguments checked before the GPU starts.
   if (cmd === 'ensemble') {
-    const args = { data: required(cmd, v, 'data'), selectOn: required(cmd, v, 'select-on'), out: required(cmd, v, 'out') };
+    const args = {
+      data: required(cmd, v, 'data'),
+      selectOn: required(cmd, v, 'select-on'),
+      out: required(cmd, v, 'out'),
+    };
     if (v.int8 && v.float32) throw new UsageError('pneumo ensemble: --int8 and --float32 exclude each other');
     await init();
     const e = await buildEnsemble(
-      { ...args, members: positionals, dtype: v.int8 ? 'I8' : v.float32 ? 'F32' : 'F16', targetSensitivity: v['target-sensitivity'] as number, provenance: { ensembleCommand: `pneumo ensemble ${rest.join(' ')}`, version: version() } },
+      {
+        ...args,
+        members: positionals,
+        dtype: v.int8 ? 'I8' : v.float32 ? 'F32' : 'F16',
+        targetSensitivity: v['target-sensitivity'] as number,
+        provenance: { ensembleCommand: `pneumo ensemble ${rest.join(' ')}`, version: version() },
+      },
       (l) => console.log(l),
     );
-    console.log(`\nvalidation patients vs the dev set:\n${formatComparison([{ title: 'validation', m: e.validation }, { title: 'dev', m: e.dev }])}`);
+    console.log(
+      `\nvalidation patients vs the dev set:\n${formatComparison([
+        { title: 'validation', m: e.validation },
+        { title: 'dev', m: e.dev },
+      ])}`,
+    );
     console.log(`wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB) and ${e.manifest}`);
     return 0;
   }
-  if (v.weights !== undefined && v.model !== undefined) throw new UsageError(`pneumo ${cmd}: give --weights or --model, not both`);
-  const weights = cmd === 'train' ? '' : weightsOrShipped(v.weights as string | undefined, cmd, v.model as ShippedModel | undefined);
+  if (v.weights !== undefined && v.model !== undefined)
+    throw new UsageError(`pneumo ${cmd}: give --weights or --model, not both`);
+  const weights =
+    cmd === 'train' ? '' : weightsOrShipped(v.weights as string | undefined, cmd, v.model as ShippedModel | undefined);
   const explainOut = cmd === 'explain' ? required(cmd, v, 'out') : '';
   if (cmd === 'evaluate' && v.weights === undefined && !rest.some((a) => a === '--data' || a.startsWith('--data='))) {
     throw new UsageError(
@@ -248,36 +304,70 @@ async function main(argv: string[]): Promise<number> {
     const ev = await evaluate(weights, osPath(v.data as string), split, undefined, {
       tta: v.tta ? true : undefined,
       dev: v.dev as string | undefined,
-      stress: v.stress ? { seed: v['stress-seed'] as number, onProgress: v.json ? undefined : (d, t, name) => process.stderr.write(`stress ${d + 1}/${t}: ${name}\n`) } : undefined,
+      stress: v.stress
+        ? {
+            seed: v['stress-seed'] as number,
+            onProgress: v.json ? undefined : (d, t, name) => process.stderr.write(`stress ${d + 1}/${t}: ${name}\n`),
+          }
+        : undefined,
     });
     for (const s of ev.skipped) console.error(`warning: skipped ${s.path}: ${s.reason}`);
-    if (v.json) console.log(JSON.stringify({ ...ev.metrics, ...(ev.dev ? { dev: ev.dev } : {}), ...(ev.stress ? { stress: ev.stress } : {}) }, null, 1));
+    if (v.json)
+      console.log(
+        JSON.stringify(
+          { ...ev.metrics, ...(ev.dev ? { dev: ev.dev } : {}), ...(ev.stress ? { stress: ev.stress } : {}) },
+          null,
+          1,
+        ),
+      );
     else {
       const shift = ev.info.priorShift;
-      if (shift) console.log(`predictions go through a class-prior shift (probabilities x ${shift.logOffsets.map((b, c) => `${ev.info.classes[c]} ${Math.exp(b).toPrecision(3)}`).join(', ')}; chosen on ${shift.chosenOn})`);
+      if (shift)
+        console.log(
+          `predictions go through a class-prior shift (probabilities x ${shift.logOffsets.map((b, c) => `${ev.info.classes[c]} ${Math.exp(b).toPrecision(3)}`).join(', ')}; chosen on ${shift.chosenOn})`,
+        );
       if (ev.info.members) console.log(`an ensemble of ${ev.info.members} networks (their probabilities averaged)`);
       console.log(formatMetrics(ev.metrics));
-      if (ev.dev) console.log(`\n${split} split vs the dev set (${resolve(v.dev as string)}):\n${formatComparison([{ title: split, m: ev.metrics }, { title: 'dev', m: ev.dev }])}`);
+      if (ev.dev)
+        console.log(
+          `\n${split} split vs the dev set (${resolve(v.dev as string)}):\n${formatComparison([
+            { title: split, m: ev.metrics },
+            { title: 'dev', m: ev.dev },
+          ])}`,
+        );
       if (ev.stress) console.log(`\n${formatStress(ev.stress, Boolean(ev.info.operatingPoint))}`);
     }
     if (typeof v.report === 'string') {
       mkdirSync(v.report, { recursive: true });
-      const files = writeReport(v.report, [], ev.metrics, `pneumo evaluation: ${weights} on the ${split} split of ${resolve(v.data as string)}`, {
-        warning: syntheticWarning(weights),
-      });
+      const files = writeReport(
+        v.report,
+        [],
+        ev.metrics,
+        `pneumo evaluation: ${weights} on the ${split} split of ${resolve(v.data as string)}`,
+        {
+          warning: syntheticWarning(weights),
+        },
+      );
       console.log(`report: ${files.join(', ')}`);
     }
     return 0;
   }
   if (cmd === 'predict') {
     // Reported under the names the user typed (osPath may reach a file through /proc/self/fd).
-    const preds = (await predict(weights, positionals.map((p) => osPath(p)))).map((p, i) => ({ ...p, path: positionals[i]! }));
+    const preds = (
+      await predict(
+        weights,
+        positionals.map((p) => osPath(p)),
+      )
+    ).map((p, i) => ({ ...p, path: positionals[i]! }));
     if (v.json) console.log(JSON.stringify(preds, null, 1));
     else {
       for (const p of preds) {
         if (p.error) console.error(`pneumo: ${p.path}: cannot read: ${p.error}`);
         else {
-          const op = p.pneumonia ? `; pneumonia vs normal at the operating point: ${p.pneumonia.positive ? 'PNEUMONIA' : 'NORMAL'} (score ${p.pneumonia.score.toFixed(3)}, threshold ${p.pneumonia.threshold.toFixed(3)})` : '';
+          const op = p.pneumonia
+            ? `; pneumonia vs normal at the operating point: ${p.pneumonia.positive ? 'PNEUMONIA' : 'NORMAL'} (score ${p.pneumonia.score.toFixed(3)}, threshold ${p.pneumonia.threshold.toFixed(3)})`
+            : '';
           console.log(`${p.path}: ${p.class}  (${probabilities(p.probabilities)})${op}`);
         }
       }
@@ -290,14 +380,15 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (!runQuietly()) main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    if (e instanceof UsageError) {
-      console.error(e.message);
-      process.exit(2);
-    }
-    console.error(`pneumo: ${e.message}`);
-    process.exit(1);
-  },
-);
+if (!runQuietly())
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      if (e instanceof UsageError) {
+        console.error(e.message);
+        process.exit(2);
+      }
+      console.error(`pneumo: ${e.message}`);
+      process.exit(1);
+    },
+  );

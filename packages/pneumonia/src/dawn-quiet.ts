@@ -54,7 +54,11 @@ export function runQuietly(): boolean {
   const raw = process.argv.slice(2).some(lostBytes) ? rawArgv() : null;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'pipe', 'ipc'],
-    env: { ...env, PNEUMO_QUIET_CHILD: '1', ...(raw ? { [RAW_ARGV_ENV]: JSON.stringify(raw.map((b) => b.toString('base64'))) } : {}) },
+    env: {
+      ...env,
+      PNEUMO_QUIET_CHILD: '1',
+      ...(raw ? { [RAW_ARGV_ENV]: JSON.stringify(raw.map((b) => b.toString('base64'))) } : {}),
+    },
   });
   const filter = dawnNoiseFilter();
   const stderr = child.stderr!;

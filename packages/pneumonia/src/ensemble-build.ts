@@ -46,30 +46,52 @@ export interface EnsembleOptions {
 /** What must agree between members for their probabilities to be averaged on one input. */
 const SHARED = ['architecture', 'resnet', 'mode', 'outputs', 'inputSize', 'fit', 'contrast', 'tta'] as const;
 
-export async function buildEnsemble(o: EnsembleOptions, log: (line: string) => void = () => {}): Promise<{ info: CheckpointInfo; weights: string; manifest: string; bytes: number; dev: Metrics; validation: Metrics }> {
+export async function buildEnsemble(
+  o: EnsembleOptions,
+  log: (line: string) => void = () => {},
+): Promise<{
+  info: CheckpointInfo;
+  weights: string;
+  manifest: string;
+  bytes: number;
+  dev: Metrics;
+  validation: Metrics;
+}> {
   if (o.members.length < 2) throw new Error(`an ensemble needs at least 2 member checkpoints, got ${o.members.length}`);
   const infos = o.members.map((m) => readCheckpointInfo(m));
   const first = infos[0]!;
   infos.forEach((info, i) => {
     if (info.members) throw new Error(`${o.members[i]} is already an ensemble: give its members instead`);
     for (const key of SHARED) {
-      if (JSON.stringify(info[key] ?? null) !== JSON.stringify(first[key] ?? null)) throw new Error(`${o.members[i]} differs from ${o.members[0]} in ${key}: members must share the recipe's input and classes`);
+      if (JSON.stringify(info[key] ?? null) !== JSON.stringify(first[key] ?? null))
+        throw new Error(
+          `${o.members[i]} differs from ${o.members[0]} in ${key}: members must share the recipe's input and classes`,
+        );
     }
     // One input normalization for all: the train statistics of one validation split.
     const n = info.normalization;
     if (Math.abs(n.mean - first.normalization.mean) > 1e-9 || Math.abs(n.std - first.normalization.std) > 1e-9) {
-      throw new Error(`${o.members[i]} was trained on another validation split than ${o.members[0]} (its input statistics differ): train members with one --split-seed`);
+      throw new Error(
+        `${o.members[i]} was trained on another validation split than ${o.members[0]} (its input statistics differ): train members with one --split-seed`,
+      );
     }
-    if (info.trainedOn?.filesSha256 !== first.trainedOn?.filesSha256) throw new Error(`${o.members[i]} was trained on other files than ${o.members[0]}`);
+    if (info.trainedOn?.filesSha256 !== first.trainedOn?.filesSha256)
+      throw new Error(`${o.members[i]} was trained on other files than ${o.members[0]}`);
   });
   const options = first.options ?? {};
   const splitSeed = Number(options.splitSeed ?? options.seed);
   const valFraction = Number(options.valFraction);
   const k = first.classes.length;
   const split = runSplit(o.data, first.mode, splitSeed, valFraction);
-  const dev = loadDevSet(o.selectOn, first.mode, [...split.train, ...split.val], { size: first.inputSize, fit: first.fit, contrast: first.contrast });
+  const dev = loadDevSet(o.selectOn, first.mode, [...split.train, ...split.val], {
+    size: first.inputSize,
+    fit: first.fit,
+    contrast: first.contrast,
+  });
   const val = loadImages(split.val, { size: first.inputSize, fit: first.fit, contrast: first.contrast });
-  log(`members: ${o.members.length}; dev set ${dev.root} (${dev.indices.length} images); validation patients: ${val.records.length} images`);
+  log(
+    `members: ${o.members.length}; dev set ${dev.root} (${dev.indices.length} images); validation patients: ${val.records.length} images`,
+  );
 
   const loaded = o.members.map((m) => loadModel(m).model);
   const model = new Ensemble(loaded, k);
@@ -91,17 +113,28 @@ export async function buildEnsemble(o: EnsembleOptions, log: (line: string) => v
     let change = 0;
     for (let i = 0; i < raw.length; i++) change = Math.max(change, Math.abs(raw[i]! - full[i]!));
     const limit = o.maxProbabilityChange ?? 0.01;
-    log(`${dtype} weights: ${(bytes.byteLength / 1e6).toFixed(1)} MB; largest change of a dev-set probability against float32: ${change.toExponential(2)}`);
+    log(
+      `${dtype} weights: ${(bytes.byteLength / 1e6).toFixed(1)} MB; largest change of a dev-set probability against float32: ${change.toExponential(2)}`,
+    );
     if (dtype === 'I8' && change > limit) {
       shipped.dispose();
-      throw new Error(`int8 weights change a dev-set probability by ${change.toFixed(4)}, more than ${limit}: store them as float16`);
+      throw new Error(
+        `int8 weights change a dev-set probability by ${change.toFixed(4)}, more than ${limit}: store them as float16`,
+      );
     }
     const priorShift = { logOffsets: fitPriorShift(raw, devLabels, k), chosenOn: dev.description };
     const devProbs = applyPriorShift(raw, k, priorShift.logOffsets);
-    const operatingPoint = dev.bothKinds ? { ...chooseOperatingPoint(devProbs, devLabels, k, o.targetSensitivity ?? 0.95), chosenOn: dev.description } : undefined;
+    const operatingPoint = dev.bothKinds
+      ? { ...chooseOperatingPoint(devProbs, devLabels, k, o.targetSensitivity ?? 0.95), chosenOn: dev.description }
+      : undefined;
     const decided = { ...base, priorShift, operatingPoint };
     const devMetrics = computeMetrics(devProbs, devLabels, first.classes, { operatingPoint, intervals: true });
-    const valProbs = await checkpointProbs(shipped, decided, val.pixels, val.records.map((_, i) => i));
+    const valProbs = await checkpointProbs(
+      shipped,
+      decided,
+      val.pixels,
+      val.records.map((_, i) => i),
+    );
     const valMetrics = computeMetrics(valProbs, val.labels, first.classes, { operatingPoint, intervals: true });
     shipped.dispose();
 
@@ -122,11 +155,22 @@ export async function buildEnsemble(o: EnsembleOptions, log: (line: string) => v
       ...(first.tta ? { tta: true } : {}),
       operatingPoint,
       priorShift,
-      selection: { on: 'dev', data: dev.root, files: dev.identity.files, filesSha256: dev.identity.filesSha256, score: 'ensemble of the members as given' },
+      selection: {
+        on: 'dev',
+        data: dev.root,
+        files: dev.identity.files,
+        filesSha256: dev.identity.filesSha256,
+        score: 'ensemble of the members as given',
+      },
       trainedOn: first.trainedOn,
       provenance: {
         ...(o.provenance ?? {}),
-        members: o.members.map((m, i) => ({ checkpoint: m, epoch: infos[i]!.epoch, seed: infos[i]!.options?.seed, command: infos[i]!.provenance?.command })),
+        members: o.members.map((m, i) => ({
+          checkpoint: m,
+          epoch: infos[i]!.epoch,
+          seed: infos[i]!.options?.seed,
+          command: infos[i]!.provenance?.command,
+        })),
         weightsDtype: dtype,
         maxDevProbabilityChangeVsFloat32: change,
       },
@@ -134,12 +178,21 @@ export async function buildEnsemble(o: EnsembleOptions, log: (line: string) => v
       metrics: { validation: valMetrics, dev: devMetrics },
       history: [],
       options: { splitSeed, seed: splitSeed, valFraction },
-      parts: { weights: { file: name, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') } },
+      parts: {
+        weights: { file: name, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') },
+      },
     };
     mkdirSync(dirname(outBase), { recursive: true });
     writeFileAtomic(`${outBase}.safetensors`, bytes);
     writeFileAtomic(`${outBase}.json`, `${JSON.stringify(info, null, 1)}\n`);
-    return { info, weights: `${outBase}.safetensors`, manifest: `${outBase}.json`, bytes: bytes.byteLength, dev: devMetrics, validation: valMetrics };
+    return {
+      info,
+      weights: `${outBase}.safetensors`,
+      manifest: `${outBase}.json`,
+      bytes: bytes.byteLength,
+      dev: devMetrics,
+      validation: valMetrics,
+    };
   } finally {
     model.dispose();
   }

@@ -23,7 +23,12 @@ export function loadModel(weights: string): { model: Module; info: CheckpointInf
 }
 
 /** The images of a split of `data` for a checkpoint: test, val or train as the folders say, or its run's held-out patients. */
-export function splitRecords(info: CheckpointInfo, data: string, split: SplitName | 'holdout', weights: string): { records: ImageRecord[]; skipped: Skipped[] } {
+export function splitRecords(
+  info: CheckpointInfo,
+  data: string,
+  split: SplitName | 'holdout',
+  weights: string,
+): { records: ImageRecord[]; skipped: Skipped[] } {
   return split === 'holdout' ? holdout(info, data, weights) : discover(data, info.mode, [split]);
 }
 
@@ -41,14 +46,30 @@ export async function evaluate(
   data: string,
   split: SplitName | 'holdout' = 'test',
   cacheDir?: string | null,
-  o: { tta?: boolean; dev?: string; stress?: { seed?: number; onProgress?: (done: number, total: number, name: string) => void } } = {},
+  o: {
+    tta?: boolean;
+    dev?: string;
+    stress?: { seed?: number; onProgress?: (done: number, total: number, name: string) => void };
+  } = {},
 ): Promise<{ metrics: Metrics; dev?: Metrics; stress?: StressReport; skipped: Skipped[]; info: CheckpointInfo }> {
   const { model, info } = loadModel(weights);
   try {
     const metricsOn = async (records: ImageRecord[]) => {
       const loaded = loadImages(records, { size: info.inputSize, fit: info.fit, contrast: info.contrast, cacheDir });
-      const probs = await checkpointProbs(model, info, loaded.pixels, loaded.records.map((_, i) => i), { tta: o.tta });
-      return { metrics: computeMetrics(probs, loaded.labels, info.classes, { operatingPoint: info.operatingPoint, intervals: true }), skipped: loaded.skipped };
+      const probs = await checkpointProbs(
+        model,
+        info,
+        loaded.pixels,
+        loaded.records.map((_, i) => i),
+        { tta: o.tta },
+      );
+      return {
+        metrics: computeMetrics(probs, loaded.labels, info.classes, {
+          operatingPoint: info.operatingPoint,
+          intervals: true,
+        }),
+        skipped: loaded.skipped,
+      };
     };
     const found = splitRecords(info, data, split, weights);
     if (found.records.length === 0) throw new Error(`${data} has no images in its ${split} split`);
@@ -71,11 +92,16 @@ export async function evaluate(
 function holdout(info: CheckpointInfo, data: string, weights: string): { records: ImageRecord[]; skipped: Skipped[] } {
   const seed = Number(info.options?.splitSeed ?? info.options?.seed);
   const fraction = Number(info.options?.valFraction);
-  if (!Number.isInteger(seed) || !(fraction >= 0 && fraction < 1)) throw new Error(`${weights} does not record the seed and validation fraction of its run, so its held-out patients are unknown`);
+  if (!Number.isInteger(seed) || !(fraction >= 0 && fraction < 1))
+    throw new Error(
+      `${weights} does not record the seed and validation fraction of its run, so its held-out patients are unknown`,
+    );
   const s = runSplit(data, info.mode, seed, fraction);
   const want = info.trainedOn?.filesSha256;
   if (want && datasetIdentity(s.root, [...s.train, ...s.val]).filesSha256 !== want) {
-    throw new Error(`${s.root} is not the data ${weights} was trained on (its file list differs), so its held-out patients cannot be recomputed`);
+    throw new Error(
+      `${s.root} is not the data ${weights} was trained on (its file list differs), so its held-out patients cannot be recomputed`,
+    );
   }
   return { records: s.val, skipped: s.skipped };
 }
@@ -107,7 +133,12 @@ export async function predict(weights: string, paths: string[]): Promise<Predict
       }
     });
     const k = info.classes.length;
-    const probs = await checkpointProbs(model, info, pixels, ok.map((_, j) => j));
+    const probs = await checkpointProbs(
+      model,
+      info,
+      pixels,
+      ok.map((_, j) => j),
+    );
     ok.forEach((i, j) => {
       for (let c = 0; c < k; c++) out[i]!.probabilities[info.classes[c]!] = probs[j * k + c]!;
       out[i]!.class = info.classes[argmaxRow(probs, j, k)]!;

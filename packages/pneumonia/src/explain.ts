@@ -9,7 +9,11 @@ import { type Explanation, gradCamOf, overlayRgba } from './gradcam.js';
 export type { Explanation };
 
 /** Grad-CAM for one image with a checkpoint's model (for `target` class, default the predicted one). */
-export async function gradCam(weights: string, imageBytes: Uint8Array, target?: string): Promise<Explanation & { image: GreyImage }> {
+export async function gradCam(
+  weights: string,
+  imageBytes: Uint8Array,
+  target?: string,
+): Promise<Explanation & { image: GreyImage }> {
   const { model, info } = loadModel(weights);
   try {
     return await gradCamOf(model, info, imageBytes, target);
@@ -26,7 +30,12 @@ export function overlayPng(image: GreyImage, cam: Float32Array, camSize: number,
 }
 
 /** `pneumo explain`: Grad-CAM of one image, written to `out` as a PNG. */
-export async function explainToFile(weights: string, imagePath: string, out: string, target?: string): Promise<Explanation> {
+export async function explainToFile(
+  weights: string,
+  imagePath: string,
+  out: string,
+  target?: string,
+): Promise<Explanation> {
   let bytes: Uint8Array;
   try {
     bytes = readImageFile(imagePath);

@@ -33,7 +33,19 @@ beforeAll(async () => {
   data = mkdtempSync(join(tmpdir(), 'pneumo-ship-'));
   writeSyntheticDataset(data, { perClass: { train: 12, val: 4, test: 4 }, seed: 3, sizeRange: [40, 56] });
   const out = mkdtempSync(join(tmpdir(), 'pneumo-ship-run-'));
-  const r = await train({ data, out, epochs: 1, batchSize: 8, seed: 2, cacheDir: null, valFraction: 0.3, contrast: 'equalize', labelSmoothing: 0.1, augment: 'light', provenance: { command: 'test' } });
+  const r = await train({
+    data,
+    out,
+    epochs: 1,
+    batchSize: 8,
+    seed: 2,
+    cacheDir: null,
+    valFraction: 0.3,
+    contrast: 'equalize',
+    labelSmoothing: 0.1,
+    augment: 'light',
+    provenance: { command: 'test' },
+  });
   best = r.best.path;
   validated = r.counts.val;
 }, 120_000);
@@ -66,7 +78,8 @@ describe('a model to ship', () => {
     const b = await predict(join(dir, 'model'), files);
     let worst = 0;
     a.forEach((p, i) => {
-      for (const [c, v] of Object.entries(p.probabilities)) worst = Math.max(worst, Math.abs(v - b[i]!.probabilities[c]!));
+      for (const [c, v] of Object.entries(p.probabilities))
+        worst = Math.max(worst, Math.abs(v - b[i]!.probabilities[c]!));
       expect(b[i]!.pneumonia).toBeDefined();
     });
     expect(worst).toBeLessThan(2e-3);
@@ -81,7 +94,9 @@ describe('a model to ship', () => {
     const p = run(['predict', '--weights', join(dir, 'm'), image]);
     expect(p.code).toBe(0);
     expect(p.err).toMatch(/trained on synthetic images/);
-    expect(p.out).toMatch(/pneumonia vs normal at the operating point: (PNEUMONIA|NORMAL) \(score [\d.]+, threshold [\d.]+\)/);
+    expect(p.out).toMatch(
+      /pneumonia vs normal at the operating point: (PNEUMONIA|NORMAL) \(score [\d.]+, threshold [\d.]+\)/,
+    );
     const ev = run(['evaluate', '--weights', join(dir, 'm'), '--data', data, '--report', join(dir, 'report')]);
     expect(ev.code).toBe(0);
     expect(ev.out).toMatch(/accuracy: [\d.]+% \[[\d.]+-[\d.]+%\]/);
@@ -94,7 +109,17 @@ describe('a model to ship', () => {
 
   it('balanced sampling and test-time augmentation are recorded, and predictions honour the recorded views', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pneumo-tta-run-'));
-    const r = await train({ data, out, epochs: 1, batchSize: 8, seed: 2, cacheDir: null, valFraction: 0.3, sampling: 'balanced', tta: true });
+    const r = await train({
+      data,
+      out,
+      epochs: 1,
+      batchSize: 8,
+      seed: 2,
+      cacheDir: null,
+      valFraction: 0.3,
+      sampling: 'balanced',
+      tta: true,
+    });
     const info = readCheckpointInfo(r.best.path);
     expect(info.tta).toBe(true);
     expect(info.options).toMatchObject({ sampling: 'balanced', classWeights: false, tta: true });

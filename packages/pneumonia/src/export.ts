@@ -20,11 +20,18 @@ export interface ExportOptions {
   provenance?: Record<string, unknown>;
 }
 
-export function exportModel(src: string, out: string, o: ExportOptions = {}): { weights: string; manifest: string; bytes: number; info: CheckpointInfo } {
+export function exportModel(
+  src: string,
+  out: string,
+  o: ExportOptions = {},
+): { weights: string; manifest: string; bytes: number; info: CheckpointInfo } {
   const info = readCheckpointInfo(src);
   const { bytes } = checkpointWeightBytes(src);
   const file = parseSafetensors(bytes);
-  const entries = [...file.tensors].map(([name, e]) => [name, { shape: e.shape, data: e.data }] as [string, { shape: number[]; data: Float32Array | Int32Array }]);
+  const entries = [...file.tensors].map(
+    ([name, e]) =>
+      [name, { shape: e.shape, data: e.data }] as [string, { shape: number[]; data: Float32Array | Int32Array }],
+  );
   const weights = serializeSafetensors(entries, file.metadata, { floatDtype: o.float16 === false ? 'F32' : 'F16' });
   const base = checkpointBase(out);
   mkdirSync(dirname(base), { recursive: true });
@@ -33,8 +40,15 @@ export function exportModel(src: string, out: string, o: ExportOptions = {}): { 
   const { optimizer: _o, scheduler: _s, rng: _r, parts: _p, ...kept } = info;
   const shipped: CheckpointInfo = {
     ...kept,
-    provenance: { ...(info.provenance ?? {}), ...(o.provenance ?? {}), exportedFrom: `${basename(checkpointBase(src))} (epoch ${info.epoch})`, weightsDtype: o.float16 === false ? 'F32' : 'F16' },
-    parts: { weights: { file: name, bytes: weights.byteLength, sha256: createHash('sha256').update(weights).digest('hex') } },
+    provenance: {
+      ...(info.provenance ?? {}),
+      ...(o.provenance ?? {}),
+      exportedFrom: `${basename(checkpointBase(src))} (epoch ${info.epoch})`,
+      weightsDtype: o.float16 === false ? 'F32' : 'F16',
+    },
+    parts: {
+      weights: { file: name, bytes: weights.byteLength, sha256: createHash('sha256').update(weights).digest('hex') },
+    },
   };
   writeFileAtomic(`${base}.safetensors`, weights);
   writeFileAtomic(`${base}.json`, `${JSON.stringify(shipped, null, 1)}\n`);

@@ -23,14 +23,22 @@ export interface Explanation {
 }
 
 /** What Grad-CAM needs of a checkpoint's description. */
-export type ExplainInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'contrast' | 'normalization' | 'classes' | 'priorShift'>;
+export type ExplainInfo = Pick<
+  CheckpointInfo,
+  'inputSize' | 'fit' | 'contrast' | 'normalization' | 'classes' | 'priorShift'
+>;
 
 /**
  * Grad-CAM of `model` for one image (for `target` class, default the
  * predicted one). For an ensemble: each member's map for that class,
  * normalized, then averaged.
  */
-export async function gradCamOf(model: Module, info: ExplainInfo, imageBytes: Uint8Array, target?: string): Promise<Explanation & { image: GreyImage }> {
+export async function gradCamOf(
+  model: Module,
+  info: ExplainInfo,
+  imageBytes: Uint8Array,
+  target?: string,
+): Promise<Explanation & { image: GreyImage }> {
   const size = info.inputSize;
   const original = squareImage(decodeGrey(imageBytes), info.fit, info.contrast);
   const small = resizeArea(original, size, size);
@@ -70,8 +78,10 @@ interface CamSplit {
 
 /** Where each architecture is explained: the blog CNN after its last convolution's ReLU, the ResNet after its last stage. */
 function camSplit(model: Module): CamSplit {
-  if (model instanceof ResNet) return { toActivations: (x) => model.features(x), fromActivations: (a) => model.head(a) };
-  if (!(model instanceof Sequential)) throw new Error(`explain: Grad-CAM takes the blog CNN or a ResNet, not a ${model.constructor.name}`);
+  if (model instanceof ResNet)
+    return { toActivations: (x) => model.features(x), fromActivations: (a) => model.head(a) };
+  if (!(model instanceof Sequential))
+    throw new Error(`explain: Grad-CAM takes the blog CNN or a ResNet, not a ${model.constructor.name}`);
   const layers = model.layers;
   let cut = -1;
   layers.forEach((l, i) => {
@@ -86,7 +96,13 @@ function camSplit(model: Module): CamSplit {
 }
 
 /** One network's Grad-CAM for class `cls` at its split, scaled to [0, 1]. */
-async function memberCam(model: Module, split: CamSplit, input: Float32Array, size: number, cls: number): Promise<{ cam: Float32Array; camSize: number }> {
+async function memberCam(
+  model: Module,
+  split: CamSplit,
+  input: Float32Array,
+  size: number,
+  cls: number,
+): Promise<{ cam: Float32Array; camSize: number }> {
   const wasTraining = model.training;
   model.eval();
   const x = tensor(input, { shape: [1, 3, size, size] });
@@ -125,7 +141,12 @@ function heat(t: number): [number, number, number] {
 }
 
 /** The X-ray with the class-activation map, bilinearly upsampled, blended over it: RGBA bytes (canvas ImageData, PNG). */
-export function overlayRgba(image: GreyImage, cam: Float32Array, camSize: number, alpha = 0.45): Uint8ClampedArray<ArrayBuffer> {
+export function overlayRgba(
+  image: GreyImage,
+  cam: Float32Array,
+  camSize: number,
+  alpha = 0.45,
+): Uint8ClampedArray<ArrayBuffer> {
   const rgba = new Uint8ClampedArray(image.width * image.height * 4);
   for (let y = 0; y < image.height; y++) {
     for (let x = 0; x < image.width; x++) {
@@ -152,4 +173,3 @@ export function overlayRgba(image: GreyImage, cam: Float32Array, camSize: number
   }
   return rgba;
 }
-

@@ -1,4 +1,12 @@
-export { CLASS_NAMES, BINARY_CLASS_NAMES, classNames, labelFor, patientId, type ClassName, type TaskMode } from './classes.js';
+export {
+  CLASS_NAMES,
+  BINARY_CLASS_NAMES,
+  classNames,
+  labelFor,
+  patientId,
+  type ClassName,
+  type TaskMode,
+} from './classes.js';
 export {
   blogCnn,
   BLOG_OUTPUTS,
@@ -15,7 +23,16 @@ export {
   type ArchitectureOptions,
 } from './model.js';
 export { decodeGrey, resizeArea, fitSquare, preprocess, sniffFormat, type GreyImage, type Fit } from './data/image.js';
-export { discover, resolveRoot, patientSplit, EXPECTED_LAYOUT, SPLITS, type ImageRecord, type Skipped, type SplitName } from './data/layout.js';
+export {
+  discover,
+  resolveRoot,
+  patientSplit,
+  EXPECTED_LAYOUT,
+  SPLITS,
+  type ImageRecord,
+  type Skipped,
+  type SplitName,
+} from './data/layout.js';
 export { loadImages, pixelStats, defaultCacheDir, type LoadedImages } from './data/load.js';
 export { fillBatch, DEFAULT_AUGMENT, type Augment, type Normalization } from './data/batches.js';
 export { writeSyntheticDataset, renderXray, encodeJpeg, encodePng, type SyntheticOptions } from './data/synthetic.js';

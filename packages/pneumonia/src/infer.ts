@@ -32,7 +32,9 @@ export async function predictProbs(
   for (let start = 0; start < indices.length; start += batchSize) {
     const batch = indices.slice(start, start + batchSize);
     // Every view of the batch goes through one forward pass and one readback.
-    views.forEach((view, j) => fillBatch(buf.subarray(j * batch.length * per), pixels, size, batch, norm, null, g, view));
+    views.forEach((view, j) =>
+      fillBatch(buf.subarray(j * batch.length * per), pixels, size, batch, norm, null, g, view),
+    );
     const x = tensor(buf.subarray(0, v * batch.length * per), { shape: [v * batch.length, 3, size, size] });
     const probs = noGrad(() =>
       tidy(() => {
@@ -52,7 +54,10 @@ export async function predictProbs(
 }
 
 /** What classifying an image needs of a checkpoint's description. */
-export type ClassifyInfo = Pick<CheckpointInfo, 'inputSize' | 'fit' | 'contrast' | 'tta' | 'normalization' | 'classes' | 'operatingPoint' | 'priorShift'>;
+export type ClassifyInfo = Pick<
+  CheckpointInfo,
+  'inputSize' | 'fit' | 'contrast' | 'tta' | 'normalization' | 'classes' | 'operatingPoint' | 'priorShift'
+>;
 
 /** The views a checkpoint's predictions average over. */
 export const viewsOf = (info: Pick<CheckpointInfo, 'tta'>): readonly (Warp | null)[] => (info.tta ? TTA_VIEWS : [null]);
@@ -62,9 +67,24 @@ export const viewsOf = (info: Pick<CheckpointInfo, 'tta'>): readonly (Warp | nul
  * (test-time augmentation when it records it), then its class-prior shift
  * (when it records one). Every prediction of the app goes through here.
  */
-export async function checkpointProbs(model: Module, info: ClassifyInfo, pixels: Float32Array, indices: readonly number[], o: { tta?: boolean; batchSize?: number } = {}): Promise<Float32Array> {
+export async function checkpointProbs(
+  model: Module,
+  info: ClassifyInfo,
+  pixels: Float32Array,
+  indices: readonly number[],
+  o: { tta?: boolean; batchSize?: number } = {},
+): Promise<Float32Array> {
   const k = info.classes.length;
-  const raw = await predictProbs(model, pixels, info.inputSize, indices, info.normalization, k, o.batchSize ?? 32, viewsOf({ tta: o.tta ?? info.tta }));
+  const raw = await predictProbs(
+    model,
+    pixels,
+    info.inputSize,
+    indices,
+    info.normalization,
+    k,
+    o.batchSize ?? 32,
+    viewsOf({ tta: o.tta ?? info.tta }),
+  );
   return applyPriorShift(raw, k, info.priorShift?.logOffsets);
 }
 
@@ -73,7 +93,11 @@ export async function classifyImage(
   model: Module,
   info: ClassifyInfo,
   bytes: Uint8Array,
-): Promise<{ class: string; probabilities: Record<string, number>; pneumonia?: { score: number; threshold: number; positive: boolean } }> {
+): Promise<{
+  class: string;
+  probabilities: Record<string, number>;
+  pneumonia?: { score: number; threshold: number; positive: boolean };
+}> {
   const img = preprocess(bytes, info.inputSize, info.fit, info.contrast);
   const k = info.classes.length;
   const probs = await checkpointProbs(model, info, img.data, [0], { batchSize: 1 });

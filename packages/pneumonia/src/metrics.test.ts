@@ -7,7 +7,11 @@ describe('metrics', () => {
     const onehot = (c: number) => [0, 1, 2].map((k) => (k === c ? 0.8 : 0.1));
     const probs = [0, 1, 1, 1, 2, 0].flatMap(onehot);
     const m = computeMetrics(probs, [0, 0, 1, 1, 2, 2], ['NORMAL', 'BACTERIA', 'VIRUS']);
-    expect(m.confusion).toEqual([[1, 1, 0], [0, 2, 0], [1, 0, 1]]);
+    expect(m.confusion).toEqual([
+      [1, 1, 0],
+      [0, 2, 0],
+      [1, 0, 1],
+    ]);
     expect(m.accuracy).toBeCloseTo(4 / 6);
     expect(m.perClass[1]).toMatchObject({ precision: 2 / 3, recall: 1, support: 2 });
     expect(m.perClass[1]!.f1).toBeCloseTo(0.8);
@@ -27,7 +31,9 @@ describe('metrics', () => {
 
   it('refuse NaN or infinite probabilities and bad labels instead of looping or guessing', () => {
     expect(() => rocAuc([0.2, NaN, 0.4], [true, false, true])).toThrow('rocAuc: score 1 is NaN');
-    expect(() => computeMetrics([NaN, NaN, NaN, NaN], [0, 1], ['NORMAL', 'PNEUMONIA'])).toThrow(/4 of 4 predicted probabilities are not finite/);
+    expect(() => computeMetrics([NaN, NaN, NaN, NaN], [0, 1], ['NORMAL', 'PNEUMONIA'])).toThrow(
+      /4 of 4 predicted probabilities are not finite/,
+    );
     expect(() => computeMetrics([0.5, 0.5, Infinity, 0], [0, 1], ['NORMAL', 'PNEUMONIA'])).toThrow(/1 of 4/);
     expect(() => computeMetrics([0.5, 0.5], [3], ['NORMAL', 'PNEUMONIA'])).toThrow(/label 3 of image 0/);
   });

@@ -6,7 +6,16 @@
  * bacterial-vs-viral accuracy, calibration, and on request 95% intervals.
  */
 import { rocAuc } from './roc.js';
-import { argmaxRow, bootstrapAuc, type Calibration, calibration, type Interval, type OperatingPoint, pneumoniaScore, wilson } from './uncertainty.js';
+import {
+  argmaxRow,
+  bootstrapAuc,
+  type Calibration,
+  calibration,
+  type Interval,
+  type OperatingPoint,
+  pneumoniaScore,
+  wilson,
+} from './uncertainty.js';
 
 export interface Metrics {
   n: number;
@@ -27,7 +36,17 @@ export interface Metrics {
   /** Top-label calibration (ECE and the reliability diagram's bins). */
   calibration: Calibration;
   /** Pneumonia vs normal decided at a threshold on 1 - p(normal) instead of by the argmax. */
-  operatingPoint: (OperatingPoint & { sensitivity: number; specificity: number; accuracy: number; tp: number; fn: number; tn: number; fp: number }) | null;
+  operatingPoint:
+    | (OperatingPoint & {
+        sensitivity: number;
+        specificity: number;
+        accuracy: number;
+        tp: number;
+        fn: number;
+        tn: number;
+        fp: number;
+      })
+    | null;
   /** 95% intervals: Wilson for proportions, a stratified bootstrap for the AUC (when asked for). */
   intervals: {
     accuracy: Interval;
@@ -50,15 +69,25 @@ const safeDiv = (a: number, b: number) => (b === 0 ? 0 : a / b);
 export { rocAuc } from './roc.js';
 
 /** `probs` is [n, classes] row-major. */
-export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<number>, classNames: readonly string[], options: MetricOptions = {}): Metrics {
+export function computeMetrics(
+  probs: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  classNames: readonly string[],
+  options: MetricOptions = {},
+): Metrics {
   const k = classNames.length;
   const n = labels.length;
-  if (probs.length !== n * k) throw new Error(`metrics: ${probs.length} probabilities for ${n} images and ${k} classes`);
+  if (probs.length !== n * k)
+    throw new Error(`metrics: ${probs.length} probabilities for ${n} images and ${k} classes`);
   let nonFinite = 0;
   for (let i = 0; i < probs.length; i++) if (!Number.isFinite(probs[i]!)) nonFinite++;
-  if (nonFinite > 0) throw new Error(`metrics: ${nonFinite} of ${probs.length} predicted probabilities are not finite (the model's weights or inputs are broken)`);
+  if (nonFinite > 0)
+    throw new Error(
+      `metrics: ${nonFinite} of ${probs.length} predicted probabilities are not finite (the model's weights or inputs are broken)`,
+    );
   for (let i = 0; i < n; i++) {
-    if (!Number.isInteger(labels[i]) || labels[i]! < 0 || labels[i]! >= k) throw new Error(`metrics: label ${labels[i]} of image ${i} is not a class index in [0, ${k})`);
+    if (!Number.isInteger(labels[i]) || labels[i]! < 0 || labels[i]! >= k)
+      throw new Error(`metrics: label ${labels[i]} of image ${i} is not a class index in [0, ${k})`);
   }
   const pred = Array.from({ length: n }, (_, i) => argmaxRow(probs, i, k));
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
@@ -86,7 +115,12 @@ export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<numbe
     else tn++;
   }
   const col = (c: number) => Array.from({ length: n }, (_, i) => probs[i * k + c]!);
-  const auc = classNames.map((_, c) => rocAuc(col(c), Array.from({ length: n }, (_, i) => labels[i] === c)));
+  const auc = classNames.map((_, c) =>
+    rocAuc(
+      col(c),
+      Array.from({ length: n }, (_, i) => labels[i] === c),
+    ),
+  );
   const scores = Array.from({ length: n }, (_, i) => pneumoniaScore(probs, i, k));
   const sickFlags = Array.from({ length: n }, (_, i) => labels[i] !== 0);
   const pneumoniaAuc = rocAuc(scores, sickFlags);
@@ -98,7 +132,13 @@ export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<numbe
       if (sickFlags[i]) said ? c.tp++ : c.fn++;
       else said ? c.fp++ : c.tn++;
     }
-    op = { ...options.operatingPoint, ...c, sensitivity: safeDiv(c.tp, c.tp + c.fn), specificity: safeDiv(c.tn, c.tn + c.fp), accuracy: safeDiv(c.tp + c.tn, n) };
+    op = {
+      ...options.operatingPoint,
+      ...c,
+      sensitivity: safeDiv(c.tp, c.tp + c.fn),
+      specificity: safeDiv(c.tn, c.tn + c.fp),
+      accuracy: safeDiv(c.tp + c.tn, n),
+    };
   }
   let bv: number | null = null;
   if (k === 3) {
@@ -131,7 +171,13 @@ export function computeMetrics(probs: ArrayLike<number>, labels: ArrayLike<numbe
           sensitivity: wilson(tp, tp + fn),
           specificity: wilson(tn, tn + fp),
           pneumoniaAuc: bootstrapAuc(scores, sickFlags),
-          operatingPoint: op ? { sensitivity: wilson(op.tp, op.tp + op.fn), specificity: wilson(op.tn, op.tn + op.fp), accuracy: wilson(op.tp + op.tn, n) } : null,
+          operatingPoint: op
+            ? {
+                sensitivity: wilson(op.tp, op.tp + op.fn),
+                specificity: wilson(op.tn, op.tn + op.fp),
+                accuracy: wilson(op.tp + op.tn, n),
+              }
+            : null,
         }
       : null,
   };
@@ -143,7 +189,10 @@ export function formatMetrics(m: Metrics): string {
   const names = m.perClass.map((p) => p.name);
   const w = Math.max(10, ...names.map((s) => s.length)) + 2;
   const iv = m.intervals;
-  const ci = (x: Interval | undefined, digits = 1, scale = 100) => (x && !Number.isNaN(x.low) ? ` [${(scale * x.low).toFixed(digits)}-${(scale * x.high).toFixed(digits)}${scale === 100 ? '%' : ''}]` : '');
+  const ci = (x: Interval | undefined, digits = 1, scale = 100) =>
+    x && !Number.isNaN(x.low)
+      ? ` [${(scale * x.low).toFixed(digits)}-${(scale * x.high).toFixed(digits)}${scale === 100 ? '%' : ''}]`
+      : '';
   const op = m.operatingPoint;
   const lines = [
     `images: ${m.n}   accuracy: ${pct(m.accuracy).trim()}${ci(iv?.accuracy)}   macro-F1: ${pct(m.macroF1).trim()}`,
@@ -155,10 +204,15 @@ export function formatMetrics(m: Metrics): string {
         ]
       : []),
     `calibration: expected calibration error ${(100 * m.calibration.ece).toFixed(1)}% (10 bins, top class)${iv ? '   [intervals: 95%, Wilson; AUC: stratified bootstrap]' : ''}`,
-    ...(m.bacterialVsViralAccuracy !== null ? [`bacterial vs viral accuracy (on pneumonia images): ${pct(m.bacterialVsViralAccuracy).trim()}`] : []),
+    ...(m.bacterialVsViralAccuracy !== null
+      ? [`bacterial vs viral accuracy (on pneumonia images): ${pct(m.bacterialVsViralAccuracy).trim()}`]
+      : []),
     '',
     `${'class'.padEnd(w)}precision  recall      F1  support     AUC`,
-    ...m.perClass.map((p, c) => `${p.name.padEnd(w)}${pct(p.precision).padStart(9)}${pct(p.recall).padStart(8)}${pct(p.f1).padStart(8)}${String(p.support).padStart(9)}${(Number.isNaN(m.auc[c]!) ? 'n/a' : m.auc[c]!.toFixed(3)).padStart(8)}`),
+    ...m.perClass.map(
+      (p, c) =>
+        `${p.name.padEnd(w)}${pct(p.precision).padStart(9)}${pct(p.recall).padStart(8)}${pct(p.f1).padStart(8)}${String(p.support).padStart(9)}${(Number.isNaN(m.auc[c]!) ? 'n/a' : m.auc[c]!.toFixed(3)).padStart(8)}`,
+    ),
     '',
     `confusion (rows: true, columns: predicted)`,
     `${''.padEnd(w)}${names.map((s) => s.padStart(w)).join('')}`,
@@ -174,24 +228,43 @@ export function formatMetrics(m: Metrics): string {
  */
 export function formatComparison(columns: readonly { title: string; m: Metrics }[]): string {
   const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
-  const ci = (x: Interval | undefined, digits = 1, scale = 100) => (x && !Number.isNaN(x.low) ? ` [${(scale * x.low).toFixed(digits)}-${(scale * x.high).toFixed(digits)}]` : '');
+  const ci = (x: Interval | undefined, digits = 1, scale = 100) =>
+    x && !Number.isNaN(x.low) ? ` [${(scale * x.low).toFixed(digits)}-${(scale * x.high).toFixed(digits)}]` : '';
   const rows: [string, (m: Metrics) => string][] = [
     ['images', (m) => String(m.n)],
     ['3-class accuracy', (m) => pct(m.accuracy) + ci(m.intervals?.accuracy)],
     ['macro-F1', (m) => pct(m.macroF1)],
     ['NORMAL recall (argmax)', (m) => pct(m.perClass[0]!.recall)],
     ['pneumonia ROC AUC', (m) => m.pneumoniaAuc.toFixed(3) + ci(m.intervals?.pneumoniaAuc, 3, 1)],
-    ['sensitivity at the op. point', (m) => (m.operatingPoint ? pct(m.operatingPoint.sensitivity) + ci(m.intervals?.operatingPoint?.sensitivity) : 'n/a')],
-    ['specificity at the op. point', (m) => (m.operatingPoint ? pct(m.operatingPoint.specificity) + ci(m.intervals?.operatingPoint?.specificity) : 'n/a')],
-    ['accuracy at the op. point', (m) => (m.operatingPoint ? pct(m.operatingPoint.accuracy) + ci(m.intervals?.operatingPoint?.accuracy) : 'n/a')],
+    [
+      'sensitivity at the op. point',
+      (m) =>
+        m.operatingPoint ? pct(m.operatingPoint.sensitivity) + ci(m.intervals?.operatingPoint?.sensitivity) : 'n/a',
+    ],
+    [
+      'specificity at the op. point',
+      (m) =>
+        m.operatingPoint ? pct(m.operatingPoint.specificity) + ci(m.intervals?.operatingPoint?.specificity) : 'n/a',
+    ],
+    [
+      'accuracy at the op. point',
+      (m) => (m.operatingPoint ? pct(m.operatingPoint.accuracy) + ci(m.intervals?.operatingPoint?.accuracy) : 'n/a'),
+    ],
     ['bacterial vs viral', (m) => (m.bacterialVsViralAccuracy === null ? 'n/a' : pct(m.bacterialVsViralAccuracy))],
     ['ECE', (m) => pct(m.calibration.ece)],
   ];
   const cells = rows.map(([, f]) => columns.map((c) => f(c.m)));
   const w0 = Math.max(...rows.map(([name]) => name.length)) + 2;
   const widths = columns.map((c, j) => Math.max(c.title.length, ...cells.map((r) => r[j]!.length)) + 2);
-  const line = (first: string, rest: readonly string[]) => first.padEnd(w0) + rest.map((v, j) => v.padStart(widths[j]!)).join('');
-  return [line('', columns.map((c) => c.title)), ...rows.map(([name], i) => line(name, cells[i]!))].join('\n');
+  const line = (first: string, rest: readonly string[]) =>
+    first.padEnd(w0) + rest.map((v, j) => v.padStart(widths[j]!)).join('');
+  return [
+    line(
+      '',
+      columns.map((c) => c.title),
+    ),
+    ...rows.map(([name], i) => line(name, cells[i]!)),
+  ].join('\n');
 }
 
 /** The headline numbers of an evaluation (an epoch's dev-set log line, a stress-report row): pneumonia vs normal at the operating point, or by the argmax without one. */

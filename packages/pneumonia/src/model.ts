@@ -1,4 +1,17 @@
-import { checkResNetConfig, Conv2d, type DeviceName, Flatten, type Generator, Linear, MaxPool2d, type Module, ReLU, ResNet, type ResNetConfig, Sequential } from '@pneumo/nn';
+import {
+  checkResNetConfig,
+  Conv2d,
+  type DeviceName,
+  Flatten,
+  type Generator,
+  Linear,
+  MaxPool2d,
+  type Module,
+  ReLU,
+  ResNet,
+  type ResNetConfig,
+  Sequential,
+} from '@pneumo/nn';
 
 /** Input the blog's network takes: 3 x 32 x 32. */
 export const INPUT_SIZE = 32;
@@ -84,16 +97,21 @@ export interface ModelSpec {
 /** The checked spec of a network for `classes` classes (the blog CNN keeps its 10-output head unless `outputs` says otherwise). */
 export function modelSpec(o: ArchitectureOptions & { outputs?: number }, classes: number): ModelSpec {
   const architecture = o.architecture ?? 'blog-cnn';
-  if (!ARCHITECTURES.includes(architecture)) throw new Error(`unknown architecture '${String(architecture)}' (${ARCHITECTURES.join(', ')})`);
+  if (!ARCHITECTURES.includes(architecture))
+    throw new Error(`unknown architecture '${String(architecture)}' (${ARCHITECTURES.join(', ')})`);
   if (architecture === 'blog-cnn') {
-    if (o.inputSize !== undefined && o.inputSize !== INPUT_SIZE) throw new Error(`the blog CNN takes ${INPUT_SIZE}x${INPUT_SIZE} input (its Linear(4096, …) fixes it), not ${o.inputSize}`);
+    if (o.inputSize !== undefined && o.inputSize !== INPUT_SIZE)
+      throw new Error(
+        `the blog CNN takes ${INPUT_SIZE}x${INPUT_SIZE} input (its Linear(4096, …) fixes it), not ${o.inputSize}`,
+      );
     if (o.widths || o.blocks) throw new Error('widths and blocks are ResNet options; the blog CNN is fixed');
     const outputs = o.outputs ?? BLOG_OUTPUTS;
     if (outputs < classes) throw new Error(`the head has ${outputs} outputs, fewer than the ${classes} classes`);
     return { architecture, inputSize: INPUT_SIZE, outputs };
   }
   const inputSize = o.inputSize ?? RESNET_INPUT_SIZE;
-  if (!Number.isInteger(inputSize) || inputSize < 16 || inputSize > 256) throw new Error(`the ResNet's input size must be an integer from 16 to 256 (e.g. 64, 96, 128), got ${inputSize}`);
+  if (!Number.isInteger(inputSize) || inputSize < 16 || inputSize > 256)
+    throw new Error(`the ResNet's input size must be an integer from 16 to 256 (e.g. 64, 96, 128), got ${inputSize}`);
   const outputs = o.outputs ?? classes;
   if (outputs !== classes) throw new Error(`the ResNet's head has one output per class (${classes}), not ${outputs}`);
   const resnet: ResNetConfig = {

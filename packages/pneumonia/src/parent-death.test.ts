@@ -27,7 +27,21 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function train(out: string, ...extra: string[]): ChildProcess {
-  const args = [cli, 'train', '--data', data, '--out', out, '--epochs', '6', '--max-batches', '2', '--batch-size', '8', ...extra];
+  const args = [
+    cli,
+    'train',
+    '--data',
+    data,
+    '--out',
+    out,
+    '--epochs',
+    '6',
+    '--max-batches',
+    '2',
+    '--batch-size',
+    '8',
+    ...extra,
+  ];
   // PNEUMO_DEBUG would skip the child process this test is about.
   const env = { ...process.env, PNEUMO_DEBUG: '0' };
   return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -95,22 +109,26 @@ describe('pneumo train when the process the user started is killed with SIGKILL'
     ['once a checkpoint set is on disk', (out) => () => existsSync(join(out, 'last.json'))],
   ];
 
-  it.each(moments)('%s: the training child exits and --resume continues the run', async (_, moment) => {
-    const out = join(dir, `run-${Math.random().toString(36).slice(2)}`);
-    const parent = train(out);
-    parent.stderr!.resume();
-    await until(parent, moment(out));
-    const child = lockPid(out);
-    expect(child, 'the run lock names the training process').not.toBeNull();
-    expect(child).not.toBe(parent.pid);
-    const parentExit = new Promise((r) => parent.once('exit', r));
-    parent.kill('SIGKILL');
-    await parentExit;
-    expect(await gone(child!), `training process ${child} outlived its parent`).toBe(true);
+  it.each(moments)(
+    '%s: the training child exits and --resume continues the run',
+    async (_, moment) => {
+      const out = join(dir, `run-${Math.random().toString(36).slice(2)}`);
+      const parent = train(out);
+      parent.stderr!.resume();
+      await until(parent, moment(out));
+      const child = lockPid(out);
+      expect(child, 'the run lock names the training process').not.toBeNull();
+      expect(child).not.toBe(parent.pid);
+      const parentExit = new Promise((r) => parent.once('exit', r));
+      parent.kill('SIGKILL');
+      await parentExit;
+      expect(await gone(child!), `training process ${child} outlived its parent`).toBe(true);
 
-    const resumed = await finish(train(out, ...(existsSync(join(out, 'last.json')) ? ['--resume'] : ['--force'])));
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stdout).toMatch(/epoch 6\/6 .*val loss/);
-    expect(lockPid(out)).toBeNull();
-  }, 300_000);
+      const resumed = await finish(train(out, ...(existsSync(join(out, 'last.json')) ? ['--resume'] : ['--force'])));
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stdout).toMatch(/epoch 6\/6 .*val loss/);
+      expect(lockPid(out)).toBeNull();
+    },
+    300_000,
+  );
 });

@@ -54,7 +54,10 @@ describe('class-prior shift', () => {
     // Normal against both pneumonia classes alike: the pneumonia-vs-normal ranking stays exactly as it was.
     const score = (q: Float32Array) => labels.map((_, i) => 1 - q[i * 3]!);
     const sick = labels.map((l) => l !== 0);
-    expect(rocAuc(score(applyPriorShift(probs, 3, [fitted[0]!, 0, 0])), sick)).toBeCloseTo(rocAuc(score(probs), sick), 6);
+    expect(rocAuc(score(applyPriorShift(probs, 3, [fitted[0]!, 0, 0])), sick)).toBeCloseTo(
+      rocAuc(score(probs), sick),
+      6,
+    );
   });
 
   it('finds no shift where there is none, leaves absent classes alone, and checks its input', () => {

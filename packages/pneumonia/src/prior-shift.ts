@@ -19,14 +19,18 @@ export interface PriorShift {
 }
 
 /** `probs` ([n, k]) with each row moved by `logOffsets` and renormalized (a new array). */
-export function applyPriorShift(probs: ArrayLike<number>, k: number, logOffsets: readonly number[] | undefined): Float32Array {
+export function applyPriorShift(
+  probs: ArrayLike<number>,
+  k: number,
+  logOffsets: readonly number[] | undefined,
+): Float32Array {
   const out = Float32Array.from(probs);
   if (!logOffsets || logOffsets.every((b) => b === 0)) return out;
   if (logOffsets.length !== k) throw new Error(`prior shift: ${logOffsets.length} offsets for ${k} classes`);
   const f = logOffsets.map(Math.exp);
   for (let i = 0; i < out.length; i += k) {
     let s = 0;
-    for (let c = 0; c < k; c++) s += (out[i + c] = out[i + c]! * f[c]!);
+    for (let c = 0; c < k; c++) s += out[i + c] = out[i + c]! * f[c]!;
     if (s > 0) for (let c = 0; c < k; c++) out[i + c]! /= s;
   }
   return out;
@@ -38,9 +42,16 @@ export function applyPriorShift(probs: ArrayLike<number>, k: number, logOffsets:
  * log-likelihood; offset of class `anchor` held at 0). Classes without an
  * image keep offset 0.
  */
-export function fitPriorShift(probs: ArrayLike<number>, labels: ArrayLike<number>, k: number, anchor = Math.min(1, k - 1), iterations = 500): number[] {
+export function fitPriorShift(
+  probs: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  k: number,
+  anchor = Math.min(1, k - 1),
+  iterations = 500,
+): number[] {
   const n = labels.length;
-  if (probs.length !== n * k) throw new Error(`prior shift: ${probs.length} probabilities for ${n} images and ${k} classes`);
+  if (probs.length !== n * k)
+    throw new Error(`prior shift: ${probs.length} probabilities for ${n} images and ${k} classes`);
   const logp = Float64Array.from(probs, (p) => Math.log(Math.max(p, 1e-12)));
   const b = new Array<number>(k).fill(0);
   if (n === 0) return b;
@@ -55,7 +66,7 @@ export function fitPriorShift(probs: ArrayLike<number>, labels: ArrayLike<number
       let m = -Infinity;
       for (let c = 0; c < k; c++) m = Math.max(m, (z[c] = logp[i * k + c]! + b[c]!));
       let s = 0;
-      for (let c = 0; c < k; c++) s += (z[c] = Math.exp(z[c]! - m));
+      for (let c = 0; c < k; c++) s += z[c] = Math.exp(z[c]! - m);
       for (let c = 0; c < k; c++) g[c]! += z[c]! / s - (labels[i] === c ? 1 : 0);
     }
     let moved = 0;

@@ -35,7 +35,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Runs `pneumo <args>`, where "\351" in an argument stands for the byte 0xE9. */
 function pneumo(args: string[], env: Record<string, string> = {}) {
   const quoted = args.map((a) => `"$(printf '%b' '${a}')"`).join(' ');
-  return spawnSync('/bin/sh', ['-c', `exec "${process.execPath}" "${cli}" ${quoted}`], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return spawnSync('/bin/sh', ['-c', `exec "${process.execPath}" "${cli}" ${quoted}`], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
 }
 
 describe('command-line paths that are not UTF-8', () => {
@@ -60,7 +64,17 @@ describe('command-line paths that are not UTF-8', () => {
   });
 
   it('evaluate --data reads a dataset whose directory name is not UTF-8', () => {
-    const train = pneumo(['train', '--data', `${dir}/data`, '--out', join(dir, 'run'), '--epochs', '1', '--max-batches', '1']);
+    const train = pneumo([
+      'train',
+      '--data',
+      `${dir}/data`,
+      '--out',
+      join(dir, 'run'),
+      '--epochs',
+      '1',
+      '--max-batches',
+      '1',
+    ]);
     expect(train.status, train.stderr).toBe(0);
     const ev = pneumo(['evaluate', '--weights', join(dir, 'run', 'best'), '--data', `${dir}/d\\0351`]);
     expect(ev.status, ev.stderr + ev.stdout).toBe(0);

@@ -54,7 +54,14 @@ describe('the ResNet in the app', () => {
     const info = readCheckpointInfo(r.best.path);
     expect(info.architecture).toBe('resnet');
     expect(info.inputSize).toBe(24);
-    expect(info.resnet).toEqual({ inChannels: 3, inputSize: 24, classes: 3, widths: [8, 16], blocks: [1, 1], stem: 'small' });
+    expect(info.resnet).toEqual({
+      inChannels: 3,
+      inputSize: 24,
+      classes: 3,
+      widths: [8, 16],
+      blocks: [1, 1],
+      stem: 'small',
+    });
     expect(info.outputs).toBe(3);
     const { model } = loadModel(r.best.path);
     expect(model).toBeInstanceOf(ResNet);
@@ -63,7 +70,9 @@ describe('the ResNet in the app', () => {
 
     const ev = await evaluate(r.best.path, data, 'test', null);
     expect(ev.metrics.n).toBe(12);
-    const files = discover(data, 'three-class', ['test']).records.slice(0, 2).map((x) => x.path);
+    const files = discover(data, 'three-class', ['test'])
+      .records.slice(0, 2)
+      .map((x) => x.path);
     const preds = await predict(r.best.path, files);
     for (const p of preds) expect(Object.values(p.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
 
@@ -86,17 +95,38 @@ describe('the ResNet in the app', () => {
   it('refuses to resume a run with another network', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pneumo-resnet-resume-'));
     await train(options(out, { epochs: 2, stopAfterEpoch: 1, maxBatches: 2 }));
-    await expect(train(options(out, { epochs: 2, resume: true, widths: [8, 32] }))).rejects.toThrow(/cannot resume: .* is a resnet at 24x24 .*"widths":\[8,16\].* these options build a resnet at 24x24 .*"widths":\[8,32\]/);
-    await expect(train(options(out, { epochs: 2, resume: true, architecture: 'blog-cnn', inputSize: undefined, widths: undefined, blocks: undefined }))).rejects.toThrow(/cannot resume: .* is a resnet .* these options build a blog-cnn at 32x32/);
+    await expect(train(options(out, { epochs: 2, resume: true, widths: [8, 32] }))).rejects.toThrow(
+      /cannot resume: .* is a resnet at 24x24 .*"widths":\[8,16\].* these options build a resnet at 24x24 .*"widths":\[8,32\]/,
+    );
+    await expect(
+      train(
+        options(out, {
+          epochs: 2,
+          resume: true,
+          architecture: 'blog-cnn',
+          inputSize: undefined,
+          widths: undefined,
+          blocks: undefined,
+        }),
+      ),
+    ).rejects.toThrow(/cannot resume: .* is a resnet .* these options build a blog-cnn at 32x32/);
   }, 300_000);
 
   it('refuses options that do not fit the architecture', () => {
     expect(() => modelSpec({ inputSize: 64 }, 3)).toThrow(/the blog CNN takes 32x32 input/);
     expect(() => modelSpec({ widths: [8] }, 3)).toThrow(/widths and blocks are ResNet options/);
-    expect(() => modelSpec({ architecture: 'resnet', inputSize: 8 }, 3)).toThrow(/input size must be an integer from 16 to 256/);
+    expect(() => modelSpec({ architecture: 'resnet', inputSize: 8 }, 3)).toThrow(
+      /input size must be an integer from 16 to 256/,
+    );
     expect(() => modelSpec({ architecture: 'resnet', outputs: 10 }, 3)).toThrow(/one output per class \(3\), not 10/);
-    expect(() => modelSpec({ architecture: 'resnet', widths: [8, 16], blocks: [1] }, 3)).toThrow(/blocks must give a count for each of the 2 stages/);
+    expect(() => modelSpec({ architecture: 'resnet', widths: [8, 16], blocks: [1] }, 3)).toThrow(
+      /blocks must give a count for each of the 2 stages/,
+    );
     expect(() => modelSpec({ architecture: 'vgg' as 'resnet' }, 3)).toThrow(/unknown architecture 'vgg'/);
-    expect(modelSpec({ architecture: 'resnet', widths: [8, 16, 32] }, 2).resnet).toMatchObject({ inputSize: 64, blocks: [2, 2, 2], classes: 2 });
+    expect(modelSpec({ architecture: 'resnet', widths: [8, 16, 32] }, 2).resnet).toMatchObject({
+      inputSize: 64,
+      blocks: [2, 2, 2],
+      classes: 2,
+    });
   });
 });

@@ -55,7 +55,11 @@ describe('selection on a dev set of other patients', () => {
     expect(info.priorShift!.logOffsets[1]).toBe(0);
     expect(info.priorShift!.chosenOn).toMatch(/^dev: .* \(15 images\)$/);
     expect(info.operatingPoint!.chosenOn).toBe(info.priorShift!.chosenOn);
-    const recorded = info.metrics.dev as { accuracy: number; macroF1: number; operatingPoint: { sensitivity: number; specificity: number } };
+    const recorded = info.metrics.dev as {
+      accuracy: number;
+      macroF1: number;
+      operatingPoint: { sensitivity: number; specificity: number };
+    };
     const ev = await evaluate(r.best.path, data, 'test', null, { dev: data });
     expect(ev.metrics.accuracy).toBeCloseTo(recorded.accuracy, 10);
     expect(ev.metrics.macroF1).toBeCloseTo(recorded.macroF1, 10);
@@ -80,9 +84,14 @@ describe('selection on a dev set of other patients', () => {
     // A member of another validation split (its input statistics differ) is refused before anything loads.
     const otherDir = mkdtempSync(join(tmpdir(), 'pneumo-other-'));
     const aInfo = readCheckpointInfo(a.best.path);
-    writeFileSync(join(otherDir, 'best.json'), JSON.stringify({ ...aInfo, normalization: { ...aInfo.normalization, mean: aInfo.normalization.mean + 0.01 } }));
+    writeFileSync(
+      join(otherDir, 'best.json'),
+      JSON.stringify({ ...aInfo, normalization: { ...aInfo.normalization, mean: aInfo.normalization.mean + 0.01 } }),
+    );
     const out = join(mkdtempSync(join(tmpdir(), 'pneumo-ens-')), 'model');
-    await expect(buildEnsemble({ members: [a.best.path, join(otherDir, 'best')], data, selectOn: data, out })).rejects.toThrow(/another validation split.*--split-seed/);
+    await expect(
+      buildEnsemble({ members: [a.best.path, join(otherDir, 'best')], data, selectOn: data, out }),
+    ).rejects.toThrow(/another validation split.*--split-seed/);
     const e = await buildEnsemble({ members: [a.best.path, b.best.path], data, selectOn: data, out, dtype: 'I8' });
     expect(e.info.members).toBe(2);
     expect(e.info.provenance!.weightsDtype).toBe('I8');
@@ -92,9 +101,18 @@ describe('selection on a dev set of other patients', () => {
     // Its probabilities: the mean of the members' (float32), shifted as recorded, within int8's 1e-2.
     const { model, info } = loadModel(e.weights);
     expect(model).toBeInstanceOf(Ensemble);
-    const dev = loadImages(discover(data, 'three-class', ['test']).records, { size: 32, fit: info.fit, contrast: info.contrast, cacheDir: null });
+    const dev = loadImages(discover(data, 'three-class', ['test']).records, {
+      size: 32,
+      fit: info.fit,
+      contrast: info.contrast,
+      cacheDir: null,
+    });
     const idx = dev.records.map((_, i) => i);
-    const ens = applyPriorShift(await predictProbs(model, dev.pixels, 32, idx, info.normalization, 3), 3, info.priorShift!.logOffsets);
+    const ens = applyPriorShift(
+      await predictProbs(model, dev.pixels, 32, idx, info.normalization, 3),
+      3,
+      info.priorShift!.logOffsets,
+    );
     const mean = new Float32Array(ens.length);
     for (const m of [a, b]) {
       const one = loadModel(m.best.path);

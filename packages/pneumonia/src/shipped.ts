@@ -23,5 +23,7 @@ export function weightsOrShipped(weights: string | undefined, command: string, m
   }
   const base = SHIPPED_MODELS[model ?? 'blog-cnn'];
   if (existsSync(`${base}.json`)) return base;
-  throw new Error(`pneumo ${command}: no --weights given and no shipped ${model ?? 'blog-cnn'} model at ${base}.json (train one with pneumo train, or pass --weights)`);
+  throw new Error(
+    `pneumo ${command}: no --weights given and no shipped ${model ?? 'blog-cnn'} model at ${base}.json (train one with pneumo train, or pass --weights)`,
+  );
 }

@@ -21,7 +21,14 @@ export interface StressRow extends Headline {
 }
 
 export type StressMetric = Exclude<keyof StressRow, 'name' | 'family'>;
-export const STRESS_METRICS: readonly StressMetric[] = ['accuracy', 'macroF1', 'normalRecall', 'sensitivity', 'specificity', 'pneumoniaAuc'];
+export const STRESS_METRICS: readonly StressMetric[] = [
+  'accuracy',
+  'macroF1',
+  'normalRecall',
+  'sensitivity',
+  'specificity',
+  'pneumoniaAuc',
+];
 
 export interface StressReport {
   n: number;
@@ -40,7 +47,11 @@ export async function stressTest(
   model: Module,
   info: CheckpointInfo,
   records: readonly ImageRecord[],
-  o: { seed?: number; perturbations?: readonly Perturbation[]; onProgress?: (done: number, total: number, name: string) => void } = {},
+  o: {
+    seed?: number;
+    perturbations?: readonly Perturbation[];
+    onProgress?: (done: number, total: number, name: string) => void;
+  } = {},
 ): Promise<StressReport> {
   const seed = o.seed ?? 1;
   const perturbations = o.perturbations ?? PERTURBATIONS;
@@ -59,11 +70,24 @@ export async function stressTest(
   const size = info.inputSize;
   const px = size * size;
   const idx = images.map((_, i) => i);
-  const run = async (name: string, family: string, change: ((img: GreyImage, i: number) => GreyImage) | null): Promise<StressRow> => {
+  const run = async (
+    name: string,
+    family: string,
+    change: ((img: GreyImage, i: number) => GreyImage) | null,
+  ): Promise<StressRow> => {
     const pixels = new Float32Array(images.length * px);
-    images.forEach((img, i) => pixels.set(resizeArea(squareImage(change ? change(img, i) : img, info.fit, info.contrast), size, size).data, i * px));
+    images.forEach((img, i) =>
+      pixels.set(
+        resizeArea(squareImage(change ? change(img, i) : img, info.fit, info.contrast), size, size).data,
+        i * px,
+      ),
+    );
     const probs = await checkpointProbs(model, info, pixels, idx);
-    return stressRow(name, family, computeMetrics(probs, labels, info.classes, { operatingPoint: info.operatingPoint }));
+    return stressRow(
+      name,
+      family,
+      computeMetrics(probs, labels, info.classes, { operatingPoint: info.operatingPoint }),
+    );
   };
   const clean = await run('none (as acquired)', 'none', null);
   const rows: StressRow[] = [];
@@ -93,7 +117,8 @@ const HEAD: Record<StressMetric, string> = {
 /** The report as a plain-text table (the CLI's). */
 export function formatStress(r: StressReport, hasOperatingPoint: boolean): string {
   const w = Math.max(20, ...r.rows.map((x) => x.name.length)) + 2;
-  const cell = (m: StressMetric, v: number) => (Number.isNaN(v) ? 'n/a' : m === 'pneumoniaAuc' ? v.toFixed(3) : `${(100 * v).toFixed(1)}%`).padStart(12);
+  const cell = (m: StressMetric, v: number) =>
+    (Number.isNaN(v) ? 'n/a' : m === 'pneumoniaAuc' ? v.toFixed(3) : `${(100 * v).toFixed(1)}%`).padStart(12);
   const line = (row: StressRow) => row.name.padEnd(w) + STRESS_METRICS.map((m) => cell(m, row[m])).join('');
   const worst = 'worst case'.padEnd(w) + STRESS_METRICS.map((m) => cell(m, r.worst[m].value)).join('');
   const where = STRESS_METRICS.map((m) => `${HEAD[m]}: ${r.worst[m].name}`).join('; ');

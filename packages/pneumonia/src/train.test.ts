@@ -46,7 +46,9 @@ describe('training the blog CNN', () => {
     model.dispose();
     const ev = await evaluate(r.last, data, 'test', null);
     expect(ev.metrics.n).toBe(12);
-    const files = discover(data, 'three-class', ['test']).records.slice(0, 2).map((x) => x.path);
+    const files = discover(data, 'three-class', ['test'])
+      .records.slice(0, 2)
+      .map((x) => x.path);
     const preds = await predict(r.last, [...files, join(data, 'missing.jpeg')]);
     for (const p of preds.slice(0, 2)) {
       expect(Object.values(p.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
@@ -88,7 +90,9 @@ describe('training the blog CNN', () => {
 
   it('stops with a clear message when the loss is not finite', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pneumo-nan-'));
-    await expect(train(quick(out, { lr: 1e12, epochs: 3 }))).rejects.toThrow(/training stopped(: the loss became (NaN|Infinity|-Infinity)| in epoch \d+: the weights or the optimizer state became non-finite) .*(last good checkpoint is|no checkpoint was written)/);
+    await expect(train(quick(out, { lr: 1e12, epochs: 3 }))).rejects.toThrow(
+      /training stopped(: the loss became (NaN|Infinity|-Infinity)| in epoch \d+: the weights or the optimizer state became non-finite) .*(last good checkpoint is|no checkpoint was written)/,
+    );
   });
 
   it('refuses an --out that another run holds, or that holds another run unless resumed or forced', async () => {
@@ -97,16 +101,22 @@ describe('training the blog CNN', () => {
     await expect(train(quick(out, { epochs: 1, maxBatches: 1 }))).rejects.toThrow(/in use by another training run/);
     lock.release();
     await train(quick(out, { epochs: 1, maxBatches: 1 }));
-    await expect(train(quick(out, { epochs: 1, maxBatches: 1, outputs: 3 }))).rejects.toThrow(/already holds the checkpoints of a training run .*--resume.*--force/);
+    await expect(train(quick(out, { epochs: 1, maxBatches: 1, outputs: 3 }))).rejects.toThrow(
+      /already holds the checkpoints of a training run .*--resume.*--force/,
+    );
     const forced = await train(quick(out, { epochs: 1, maxBatches: 1, outputs: 3, force: true }));
     expect(readCheckpointInfo(forced.last).outputs).toBe(3);
-    await expect(train(quick(mkdtempSync(join(tmpdir(), 'pneumo-none-')), { resume: true }))).rejects.toThrow(/nothing to resume/);
+    await expect(train(quick(mkdtempSync(join(tmpdir(), 'pneumo-none-')), { resume: true }))).rejects.toThrow(
+      /nothing to resume/,
+    );
     expect(existsSync(join(out, '.pneumo.lock'))).toBe(false);
   });
 
   it('never writes a checkpoint with non-finite weights (SGD at lr 1e6 used to exit 0 with them)', async () => {
     const out = mkdtempSync(join(tmpdir(), 'pneumo-diverge-'));
-    await expect(train(quick(out, { optimizer: 'sgd', lr: 1e6, epochs: 3, maxBatches: 1 }))).rejects.toThrow(/training stopped/);
+    await expect(train(quick(out, { optimizer: 'sgd', lr: 1e6, epochs: 3, maxBatches: 1 }))).rejects.toThrow(
+      /training stopped/,
+    );
     for (const name of ['last', 'best']) {
       if (!existsSync(join(out, `${name}.json`))) continue;
       const { model } = loadModel(join(out, name));

@@ -137,7 +137,16 @@ export interface EpochLog {
 export interface TrainEvents {
   log?: (line: string) => void;
   /** Called during an epoch with progress, for a progress bar. */
-  progress?: (p: { epoch: number; epochs: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number; etaSeconds: number }) => void;
+  progress?: (p: {
+    epoch: number;
+    epochs: number;
+    batch: number;
+    batches: number;
+    loss: number;
+    accuracy: number;
+    imagesPerSecond: number;
+    etaSeconds: number;
+  }) => void;
 }
 
 export interface TrainResult {
@@ -164,7 +173,6 @@ function smoothedLoss(logits: Tensor, y: Tensor, weight: Tensor | null, k: numbe
   });
 }
 
-
 /** A training batch: the network input, the labels on the device, and the same labels on the host (for accuracy). */
 interface TrainBatch {
   input: Tensor;
@@ -189,7 +197,8 @@ export async function train(o: TrainOptions, ev: TrainEvents = {}): Promise<Trai
     const removed = cleanCheckpointDir(o.out);
     if (removed.length > 0) ev.log?.(`removed ${removed.length} file(s) an interrupted save left in ${o.out}`);
     const existing = ['last', 'best'].filter((n) => existsSync(join(o.out, `${n}.json`)));
-    if (o.resume && !existing.includes('last')) throw new Error(`nothing to resume: ${o.out} has no last checkpoint (last.json)`);
+    if (o.resume && !existing.includes('last'))
+      throw new Error(`nothing to resume: ${o.out} has no last checkpoint (last.json)`);
     if (!o.resume && existing.length > 0) {
       if (!o.force) {
         throw new Error(
@@ -220,8 +229,10 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   const seed = o.seed ?? 1;
   const size = spec.inputSize;
   const fit = o.fit ?? 'stretch';
-  const augment = o.augment === undefined ? AUGMENTS.default : typeof o.augment === 'string' ? AUGMENTS[o.augment] : o.augment;
-  if (augment === undefined) throw new Error(`unknown augmentation strength '${String(o.augment)}' (${Object.keys(AUGMENTS).join(', ')})`);
+  const augment =
+    o.augment === undefined ? AUGMENTS.default : typeof o.augment === 'string' ? AUGMENTS[o.augment] : o.augment;
+  if (augment === undefined)
+    throw new Error(`unknown augmentation strength '${String(o.augment)}' (${Object.keys(AUGMENTS).join(', ')})`);
   const contrast = o.contrast ?? 'none';
   const smoothing = o.labelSmoothing ?? 0;
   if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`label smoothing must be in [0, 1), got ${smoothing}`);
@@ -235,15 +246,26 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   const present = new Set(found.records.map((r) => r.label));
   const missing = names.filter((_, c) => !present.has(c));
   if (missing.length > 0) {
-    throw new Error(`${found.root} has no ${missing.join(' or ')} images in train/ and val/: every class needs examples to train on`);
+    throw new Error(
+      `${found.root} has no ${missing.join(' or ')} images in train/ and val/: every class needs examples to train on`,
+    );
   }
   const rng = new Generator(seed);
   const split = found;
   const records: ImageRecord[] = [...split.train, ...split.val];
-  log(`data: ${found.root}: ${found.records.length} images (${split.train.length} train, ${split.val.length} validation, split by patient)`);
+  log(
+    `data: ${found.root}: ${found.records.length} images (${split.train.length} train, ${split.val.length} validation, split by patient)`,
+  );
   const trainedOn = datasetIdentity(found.root, records);
-  if (trainedOn.kind === 'synthetic') log(`note: ${found.root} is a synthetic dataset (${SYNTHETIC_MARKER}); the checkpoints are labelled so`);
-  const loaded = loadImages(records, { size, fit, contrast, cacheDir: o.cacheDir, onProgress: (d, t) => d === t && log(`decoded ${t} images`) });
+  if (trainedOn.kind === 'synthetic')
+    log(`note: ${found.root} is a synthetic dataset (${SYNTHETIC_MARKER}); the checkpoints are labelled so`);
+  const loaded = loadImages(records, {
+    size,
+    fit,
+    contrast,
+    cacheDir: o.cacheDir,
+    onProgress: (d, t) => d === t && log(`decoded ${t} images`),
+  });
   const skipped = [...found.skipped, ...loaded.skipped];
   for (const s of skipped) log(`warning: skipped ${s.path}: ${s.reason}`);
   const valSet = new Set(split.val.map((r) => r.path));
@@ -252,13 +274,17 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   loaded.records.forEach((r, i) => (valSet.has(r.path) ? valIdx : trainIdx).push(i));
   if (trainIdx.length === 0) throw new Error('no training images left after the validation split');
   const labels = loaded.labels;
-  const dev: DevSet | null = o.selectOn ? loadDevSet(o.selectOn, mode, records, { size, fit, contrast, cacheDir: o.cacheDir }) : null;
+  const dev: DevSet | null = o.selectOn
+    ? loadDevSet(o.selectOn, mode, records, { size, fit, contrast, cacheDir: o.cacheDir })
+    : null;
   if (dev) {
     log(`selection on ${dev.root}: ${dev.loaded.records.length} images of other patients (never trained on)`);
     for (const s of dev.skipped) log(`warning: skipped ${s.path}: ${s.reason}`);
   }
   const trainPixels = new Float32Array(trainIdx.length * size * size);
-  trainIdx.forEach((idx, j) => trainPixels.set(loaded.pixels.subarray(idx * size * size, (idx + 1) * size * size), j * size * size));
+  trainIdx.forEach((idx, j) =>
+    trainPixels.set(loaded.pixels.subarray(idx * size * size, (idx + 1) * size * size), j * size * size),
+  );
   let norm = pixelStats(trainPixels);
 
   // Model, optimizer, schedule (or the state to resume from).
@@ -278,17 +304,25 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   let best = { epoch: 0, score: -Infinity };
   if (o.resume) {
     const info = readCheckpointInfo(lastBase);
-    const describe = (a: { architecture: string; inputSize: number; resnet?: unknown }) => `${a.architecture} at ${a.inputSize}x${a.inputSize}${a.resnet ? ` ${JSON.stringify(a.resnet)}` : ''}`;
+    const describe = (a: { architecture: string; inputSize: number; resnet?: unknown }) =>
+      `${a.architecture} at ${a.inputSize}x${a.inputSize}${a.resnet ? ` ${JSON.stringify(a.resnet)}` : ''}`;
     if (describe(info) !== describe(spec)) {
-      throw new Error(`cannot resume: ${lastBase} is a ${describe(info)}, these options build a ${describe(spec)} (give the run's --arch, --input-size, --widths and --blocks again)`);
+      throw new Error(
+        `cannot resume: ${lastBase} is a ${describe(info)}, these options build a ${describe(spec)} (give the run's --arch, --input-size, --widths and --blocks again)`,
+      );
     }
     loadCheckpointWeights(lastBase, model);
     const tensors = loadOptimizerTensors(lastBase);
     opt.loadStateDict({ hyper: info.optimizer!.hyper, steps: info.optimizer!.steps, tensors });
     if (ema) {
       const averages = ema.params.map((_, i) => tensors[`ema.${i}`]);
-      if (averages.some((t) => t === undefined)) throw new Error(`cannot resume with --ema: ${lastBase} has no weight averages (it was trained without --ema)`);
-      ema.loadStateDict({ decay: o.ema!, updates: Number(info.options?.emaUpdates ?? 0), averages: averages as Tensor[] });
+      if (averages.some((t) => t === undefined))
+        throw new Error(`cannot resume with --ema: ${lastBase} has no weight averages (it was trained without --ema)`);
+      ema.loadStateDict({
+        decay: o.ema!,
+        updates: Number(info.options?.emaUpdates ?? 0),
+        averages: averages as Tensor[],
+      });
     }
     for (const t of Object.values(tensors)) t.dispose();
     sched.loadStateDict(info.scheduler!);
@@ -303,7 +337,8 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
   // The imbalance: inverse-frequency class weights in the loss, or balanced
   // sampling (not both by default: together they would correct twice).
   const sampling = o.sampling ?? 'shuffle';
-  if (!SAMPLINGS.includes(sampling)) throw new Error(`unknown sampling '${String(sampling)}' (${SAMPLINGS.join(', ')})`);
+  if (!SAMPLINGS.includes(sampling))
+    throw new Error(`unknown sampling '${String(sampling)}' (${SAMPLINGS.join(', ')})`);
   const counts = new Array<number>(outputs).fill(0);
   for (const i of trainIdx) counts[labels[i]!]!++;
   const weightValues = counts.map((c, i) => (i >= k || c === 0 ? 1 : trainIdx.length / (k * c)));
@@ -328,7 +363,17 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     ...(o.tta ? { tta: true } : {}),
     operatingPoint,
     ...(priorShift ? { priorShift } : {}),
-    ...(dev ? { selection: { on: 'dev', data: dev.root, files: dev.identity.files, filesSha256: dev.identity.filesSha256, score: 'dev macro-F1 after the prior shift' } } : {}),
+    ...(dev
+      ? {
+          selection: {
+            on: 'dev',
+            data: dev.root,
+            files: dev.identity.files,
+            filesSha256: dev.identity.filesSha256,
+            score: 'dev macro-F1 after the prior shift',
+          },
+        }
+      : {}),
     trainedOn,
     provenance: o.provenance,
     epoch,
@@ -369,7 +414,9 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     model.dispose();
     opt.dispose();
     classWeight?.dispose();
-    throw new Error(`training stopped in epoch ${epoch}: the weights or the optimizer state became non-finite (${why}); nothing was saved for this epoch; ${lastGood()} (try a lower --lr)`);
+    throw new Error(
+      `training stopped in epoch ${epoch}: the weights or the optimizer state became non-finite (${why}); nothing was saved for this epoch; ${lastGood()} (try a lower --lr)`,
+    );
   };
 
   manualSeed(seed);
@@ -400,12 +447,23 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     let devMetrics: Metrics | null = null;
     if (dev) {
       // The dev set chooses the prior shift and the operating point; validation is then read through the same decision.
-      const raw = await predictProbs(model, dev.loaded.pixels, size, dev.indices, norm, k, batchSize, viewsOf({ tta: o.tta }));
+      const raw = await predictProbs(
+        model,
+        dev.loaded.pixels,
+        size,
+        dev.indices,
+        norm,
+        k,
+        batchSize,
+        viewsOf({ tta: o.tta }),
+      );
       if (!raw.every(Number.isFinite)) diverged(epoch, 'the dev-set outputs are not finite');
       const devLabels = Array.from(dev.loaded.labels);
       priorShift = { logOffsets: fitPriorShift(raw, devLabels, k), chosenOn: dev.description };
       const probs = applyPriorShift(raw, k, priorShift.logOffsets);
-      operatingPoint = dev.bothKinds ? { ...chooseOperatingPoint(probs, devLabels, k, targetSensitivity), chosenOn: dev.description } : undefined;
+      operatingPoint = dev.bothKinds
+        ? { ...chooseOperatingPoint(probs, devLabels, k, targetSensitivity), chosenOn: dev.description }
+        : undefined;
       devMetrics = computeMetrics(probs, devLabels, names, { operatingPoint });
     }
     if (valIdx.length > 0) {
@@ -414,7 +472,11 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       const probs = applyPriorShift(raw, k, priorShift?.logOffsets);
       const valLabels = valIdx.map((i) => labels[i]!);
       // Without a dev set the operating point is the validation set's: it travels with this epoch's weights.
-      if (!dev) operatingPoint = valLabels.some((l) => l === 0) && valLabels.some((l) => l !== 0) ? chooseOperatingPoint(probs, valLabels, k, targetSensitivity) : undefined;
+      if (!dev)
+        operatingPoint =
+          valLabels.some((l) => l === 0) && valLabels.some((l) => l !== 0)
+            ? chooseOperatingPoint(probs, valLabels, k, targetSensitivity)
+            : undefined;
       metrics = computeMetrics(probs, valLabels, names, { operatingPoint });
       valLoss = meanLossFromProbs(probs, valLabels, k);
     }
@@ -434,7 +496,11 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     const score = devMetrics ? devMetrics.macroF1 : metrics ? metrics.macroF1 : -entry.trainLoss;
     const improved = score > best.score;
     if (improved) best = { epoch, score };
-    const summary = { train: { loss: entry.trainLoss, accuracy: entry.trainAccuracy }, validation: metrics, ...(devMetrics ? { dev: devMetrics } : {}) };
+    const summary = {
+      train: { loss: entry.trainLoss, accuracy: entry.trainAccuracy },
+      validation: metrics,
+      ...(devMetrics ? { dev: devMetrics } : {}),
+    };
     try {
       if (improved) await saveCheckpoint(bestBase, model, info(epoch, summary));
       ema?.swapOut();
@@ -449,12 +515,16 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
     log(
       `epoch ${epoch}/${epochs}  loss ${entry.trainLoss.toFixed(4)}  acc ${(100 * entry.trainAccuracy).toFixed(1)}%  ` +
         `val loss ${valLoss.toFixed(4)}  val acc ${(100 * entry.valAccuracy).toFixed(1)}%  val macro-F1 ${(100 * entry.valMacroF1).toFixed(1)}%  ` +
-        (entry.dev ? `dev acc ${(100 * entry.dev.accuracy).toFixed(1)}%  dev macro-F1 ${(100 * entry.dev.macroF1).toFixed(1)}%  dev normal recall ${(100 * entry.dev.normalRecall).toFixed(1)}%  dev spec@op ${(100 * entry.dev.specificity).toFixed(1)}%  ` : '') +
+        (entry.dev
+          ? `dev acc ${(100 * entry.dev.accuracy).toFixed(1)}%  dev macro-F1 ${(100 * entry.dev.macroF1).toFixed(1)}%  dev normal recall ${(100 * entry.dev.normalRecall).toFixed(1)}%  dev spec@op ${(100 * entry.dev.specificity).toFixed(1)}%  `
+          : '') +
         `lr ${entry.lr.toExponential(2)}  ${entry.imagesPerSecond.toFixed(1)} img/s  ${entry.seconds.toFixed(1)} s${improved ? '  (best)' : ''}`,
     );
     if (o.stopAfterEpoch !== undefined && epoch >= o.stopAfterEpoch) return 'stop';
     if (epoch - best.epoch >= patience) {
-      log(`early stop: no better ${dev ? 'dev-set' : 'validation'} macro-F1 for ${patience} epochs (best: epoch ${best.epoch})`);
+      log(
+        `early stop: no better ${dev ? 'dev-set' : 'validation'} macro-F1 for ${patience} epochs (best: epoch ${best.epoch})`,
+      );
       stoppedEarly = true;
       return 'stop';
     }
@@ -469,7 +539,10 @@ async function trainIn(o: TrainOptions, ev: TrainEvents): Promise<TrainResult> {
       scheduler: sched,
       ema,
       maxBatches: o.maxBatches,
-      loss: (logits, b) => (smoothing > 0 ? smoothedLoss(logits, b.target, classWeight, k, smoothing) : crossEntropy(logits, b.target, { weight: classWeight })),
+      loss: (logits, b) =>
+        smoothing > 0
+          ? smoothedLoss(logits, b.target, classWeight, k, smoothing)
+          : crossEntropy(logits, b.target, { weight: classWeight }),
       correct: async (logits, b) => {
         const head = noGrad(() => narrow(logits, 1, 0, k));
         const lv = await head.data();

@@ -27,7 +27,11 @@ describe('uncertainty', () => {
     const a = bootstrapAuc(scores, positive, 300, 5);
     const b = bootstrapAuc(scores, positive, 300, 5);
     expect(a).toEqual(b);
-    const m = computeMetrics(binary(scores), positive.map((p) => (p ? 1 : 0)), ['NORMAL', 'PNEUMONIA']);
+    const m = computeMetrics(
+      binary(scores),
+      positive.map((p) => (p ? 1 : 0)),
+      ['NORMAL', 'PNEUMONIA'],
+    );
     expect(a.low).toBeLessThanOrEqual(m.pneumoniaAuc);
     expect(a.high).toBeGreaterThanOrEqual(m.pneumoniaAuc);
     expect(a.high - a.low).toBeGreaterThan(0.01);
@@ -53,15 +57,26 @@ describe('uncertainty', () => {
     // A healthy and a sick image with the same score cannot be separated.
     const tied = chooseOperatingPoint(binary([0.9, 0.5, 0.5, 0.1]), [1, 1, 0, 0], 2, 1);
     expect(tied.threshold).toBeCloseTo(0.5, 10);
-    const m = computeMetrics(binary([0.9, 0.5, 0.5, 0.1]), [1, 1, 0, 0], ['NORMAL', 'PNEUMONIA'], { operatingPoint: tied, intervals: true });
-    expect(m.operatingPoint).toMatchObject({ tp: 2, fn: 0, fp: 1, tn: 1, sensitivity: 1, specificity: 0.5, accuracy: 0.75 });
+    const m = computeMetrics(binary([0.9, 0.5, 0.5, 0.1]), [1, 1, 0, 0], ['NORMAL', 'PNEUMONIA'], {
+      operatingPoint: tied,
+      intervals: true,
+    });
+    expect(m.operatingPoint).toMatchObject({
+      tp: 2,
+      fn: 0,
+      fp: 1,
+      tn: 1,
+      sensitivity: 1,
+      specificity: 0.5,
+      accuracy: 0.75,
+    });
     expect(m.intervals!.operatingPoint!.specificity.low).toBeLessThan(0.5);
     expect(() => chooseOperatingPoint(binary([0.2, 0.3]), [1, 1], 2)).toThrow(/both normal and pneumonia/);
   });
 
   it('on random data the threshold meets the target and no higher one does (three classes: the score is 1 - p(normal))', () => {
     let seed = 3;
-    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
     const n = 300;
     const labels = Array.from({ length: n }, () => Math.floor(rand() * 3));
     const probs = labels.flatMap((l) => {

@@ -38,7 +38,13 @@ function mulberry32(seed: number): () => number {
  * replacement, stratified by class so every resample has both). NaN bounds
  * when a class is absent.
  */
-export function bootstrapAuc(scores: readonly number[], positive: readonly boolean[], reps = 1000, seed = 1, level = 0.95): Interval {
+export function bootstrapAuc(
+  scores: readonly number[],
+  positive: readonly boolean[],
+  reps = 1000,
+  seed = 1,
+  level = 0.95,
+): Interval {
   const pos = scores.filter((_, i) => positive[i]);
   const neg = scores.filter((_, i) => !positive[i]);
   if (pos.length === 0 || neg.length === 0) return { low: NaN, high: NaN };
@@ -72,7 +78,13 @@ export interface Calibration {
 /** Top-label calibration of [n, k] probabilities in `bins` equal-width confidence bins. */
 export function calibration(probs: ArrayLike<number>, labels: ArrayLike<number>, k: number, bins = 10): Calibration {
   const n = labels.length;
-  const out = Array.from({ length: bins }, (_, b) => ({ low: b / bins, high: (b + 1) / bins, count: 0, confidence: 0, accuracy: 0 }));
+  const out = Array.from({ length: bins }, (_, b) => ({
+    low: b / bins,
+    high: (b + 1) / bins,
+    count: 0,
+    confidence: 0,
+    accuracy: 0,
+  }));
   for (let i = 0; i < n; i++) {
     const top = argmaxRow(probs, i, k);
     const conf = probs[i * k + top]!;
@@ -115,7 +127,12 @@ export interface OperatingPoint {
  * sensitivity is at least `targetSensitivity` on these (validation)
  * images; ties go to the higher threshold. Throws without both classes.
  */
-export function chooseOperatingPoint(probs: ArrayLike<number>, labels: ArrayLike<number>, k: number, targetSensitivity = 0.95): OperatingPoint {
+export function chooseOperatingPoint(
+  probs: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  k: number,
+  targetSensitivity = 0.95,
+): OperatingPoint {
   const n = labels.length;
   const scored = Array.from({ length: n }, (_, i) => ({ s: pneumoniaScore(probs, i, k), sick: labels[i] !== 0 }));
   const sick = scored.filter((x) => x.sick).length;

@@ -42,12 +42,24 @@ describe.each(['cpu', 'webgpu'] as const)('autograd on %s', (device) => {
   });
 
   it('backward of a non-scalar needs a gradient of the same shape', async () => {
-    const x = tensor([[1, 2], [3, 4]], { device, requiresGrad: true });
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { device, requiresGrad: true },
+    );
     const y = x.mul(2);
     expect(() => y.backward()).toThrow(/only for single-element tensors, got shape \[2, 2\]/);
     const bad = ones([3], { device });
     expect(() => y.backward(bad)).toThrow(/gradient shape \[3\] does not match tensor shape \[2, 2\]/);
-    const g = tensor([[1, 0], [0, 1]], { device });
+    const g = tensor(
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      { device },
+    );
     y.backward(g);
     expect(Array.from(await x.grad!.data())).toEqual([2, 0, 0, 2]);
     for (const t of [x, y, bad, g]) t.dispose();
@@ -67,7 +79,13 @@ describe.each(['cpu', 'webgpu'] as const)('autograd on %s', (device) => {
 
   it('intermediates disposed by tidy stay available to backward, then are freed', async () => {
     const base = memory();
-    const w = tensor([[1, 2], [3, 4]], { device, requiresGrad: true });
+    const w = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { device, requiresGrad: true },
+    );
     const x = tensor([[1, 1]], { device });
     const loss = tidy(() => x.matmul(w).relu().sum());
     // Only the graph's saved copies of the intermediates survive tidy: the

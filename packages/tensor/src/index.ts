@@ -2,7 +2,16 @@ import './methods.js';
 
 export { Tensor } from './tensor.js';
 export type { DType, DeviceName, TypedArray } from './dtype.js';
-export { initWith, useGpuContext, gpuContext, setDefaultDevice, getDefaultDevice, backendFor, type InitOptions, type ContextFactory } from './backend/registry.js';
+export {
+  initWith,
+  useGpuContext,
+  gpuContext,
+  setDefaultDevice,
+  getDefaultDevice,
+  backendFor,
+  type InitOptions,
+  type ContextFactory,
+} from './backend/registry.js';
 export { init } from './init.js';
 export type { Backend } from './backend/backend.js';
 export { CpuBackend } from './backend/cpu.js';
@@ -27,7 +36,25 @@ export {
   type TensorOptions,
   type RandomOptions,
 } from './ops/creation.js';
-export { add, sub, mul, div, rsub, rdiv, neg, exp, log, sqrt, abs, pow, maximum, minimum, eq, gt, clone } from './ops/elementwise.js';
+export {
+  add,
+  sub,
+  mul,
+  div,
+  rsub,
+  rdiv,
+  neg,
+  exp,
+  log,
+  sqrt,
+  abs,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  gt,
+  clone,
+} from './ops/elementwise.js';
 export { sum, mean, max, argmax, argmin } from './ops/reduce.js';
 export { cat, stack, where, gather, indexSelect } from './ops/select.js';
 export { reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, narrow } from './ops/shape.js';

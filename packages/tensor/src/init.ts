@@ -2,7 +2,8 @@ import { createBrowserDevice } from '@pneumo/kernels/browser';
 import type { DeviceName } from './dtype.js';
 import { type InitOptions, initWith } from './backend/registry.js';
 
-const isNode = () => typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+const isNode = () =>
+  typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 
 /**
  * Browser entry's `init`: the WebGPU device comes from `navigator.gpu`
@@ -12,7 +13,9 @@ const isNode = () => typeof (globalThis as { process?: { versions?: { node?: str
 export function init(options: InitOptions = {}): Promise<DeviceName> {
   return initWith(async (o) => {
     if (isNode()) {
-      throw new Error("this is the browser entry's init(): in Node, import init from '@pneumo/nn/node' (or '@pneumo/tensor/node')");
+      throw new Error(
+        "this is the browser entry's init(): in Node, import init from '@pneumo/nn/node' (or '@pneumo/tensor/node')",
+      );
     }
     return createBrowserDevice({ debug: o.debug });
   }, options);

@@ -64,7 +64,9 @@ const METHODS = {
 };
 
 /** The table's functions as methods: the first parameter becomes `this`. */
-type AsMethods<T> = { [K in keyof T]: T[K] extends (self: Tensor, ...args: infer A) => infer R ? (...args: A) => R : never };
+type AsMethods<T> = {
+  [K in keyof T]: T[K] extends (self: Tensor, ...args: infer A) => infer R ? (...args: A) => R : never;
+};
 type TensorMethods = AsMethods<typeof METHODS>;
 
 declare module './tensor.js' {

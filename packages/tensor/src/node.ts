@@ -13,8 +13,15 @@ export * from './index.js';
 export function init(options: InitOptions = {}): Promise<DeviceName> {
   // A misspelt adapter is a mistake to report, not a reason to fall back to the cpu backend.
   const adapter = options.adapter ?? process.env.PNEUMO_ADAPTER;
-  if (adapter !== undefined && adapter !== '' && adapter !== 'auto' && !(ADAPTER_ORDER as readonly string[]).includes(adapter)) {
-    return Promise.reject(new Error(`unknown adapter '${adapter}' (PNEUMO_ADAPTER): use auto, ${ADAPTER_ORDER.join(', ')}`));
+  if (
+    adapter !== undefined &&
+    adapter !== '' &&
+    adapter !== 'auto' &&
+    !(ADAPTER_ORDER as readonly string[]).includes(adapter)
+  ) {
+    return Promise.reject(
+      new Error(`unknown adapter '${adapter}' (PNEUMO_ADAPTER): use auto, ${ADAPTER_ORDER.join(', ')}`),
+    );
   }
   return initWith((o) => createDevice({ adapter: o.adapter, adapterName: o.adapterName, debug: o.debug }), options);
 }

@@ -25,7 +25,9 @@ export function contiguousStrides(shape: Shape): number[] {
 export function checkShape(op: string, shape: readonly unknown[]): number[] {
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
-      throw new Error(`${op}: invalid shape ${formatShape(shape as number[])}: dimensions must be non-negative integers`);
+      throw new Error(
+        `${op}: invalid shape ${formatShape(shape as number[])}: dimensions must be non-negative integers`,
+      );
     }
   }
   return shape as number[];

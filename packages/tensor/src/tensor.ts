@@ -61,7 +61,8 @@ export class Tensor {
   }
 
   set requiresGrad(v: boolean) {
-    if (v && this.dtype !== 'float32') throw new Error(`only float32 tensors can require gradients (got ${this.dtype})`);
+    if (v && this.dtype !== 'float32')
+      throw new Error(`only float32 tensors can require gradients (got ${this.dtype})`);
     if (!v && this.gradFn) throw new Error('requiresGrad can only be turned off on leaf tensors; use detach()');
     this._requiresGrad = v;
   }
@@ -110,7 +111,9 @@ export class Tensor {
       return;
     }
     if (!sameShape(g.shape, this.shape)) {
-      throw new Error(`internal: gradient of shape ${formatShape(g.shape)} for a tensor of shape ${formatShape(this.shape)}`);
+      throw new Error(
+        `internal: gradient of shape ${formatShape(g.shape)} for a tensor of shape ${formatShape(this.shape)}`,
+      );
     }
     keep(g);
     if (!this.grad) {
@@ -133,13 +136,18 @@ export class Tensor {
     let g: Tensor;
     if (grad) {
       if (!sameShape(grad.shape, this.shape)) {
-        throw new Error(`backward: gradient shape ${formatShape(grad.shape)} does not match tensor shape ${formatShape(this.shape)}`);
+        throw new Error(
+          `backward: gradient shape ${formatShape(grad.shape)} does not match tensor shape ${formatShape(this.shape)}`,
+        );
       }
-      if (grad.device !== this.device) throw new Error(`backward: gradient on ${grad.device}, tensor on ${this.device}`);
+      if (grad.device !== this.device)
+        throw new Error(`backward: gradient on ${grad.device}, tensor on ${this.device}`);
       g = grad.share();
     } else {
       if (this.size !== 1) {
-        throw new Error(`backward: grad can be implicitly created only for single-element tensors, got shape ${formatShape(this.shape)}`);
+        throw new Error(
+          `backward: grad can be implicitly created only for single-element tensors, got shape ${formatShape(this.shape)}`,
+        );
       }
       g = Tensor.fromHandle(this.device, this.storage.backend.fill(1, 1, 'float32'), this.shape, 'float32');
     }
@@ -185,7 +193,10 @@ export class Tensor {
 
   /** The value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new Error(`item: only one-element tensors can be converted to a number, got shape ${formatShape(this.shape)}`);
+    if (this.size !== 1)
+      throw new Error(
+        `item: only one-element tensors can be converted to a number, got shape ${formatShape(this.shape)}`,
+      );
     return (await this.data())[0]!;
   }
 

@@ -1,5 +1,14 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { type BindingSpec, type BindingType, defineKernel, ENTRY_BUILTINS, input, LINEAR_WORKGROUP, output, elementEntry } from '../kernel.js';
+import {
+  type BindingSpec,
+  type BindingType,
+  defineKernel,
+  ENTRY_BUILTINS,
+  input,
+  LINEAR_WORKGROUP,
+  output,
+  elementEntry,
+} from '../kernel.js';
 
 /**
  * Batch normalization over NCHW: `c` channels, each seen in `n` planes of
@@ -22,7 +31,13 @@ export interface BatchNormShape {
  */
 const WG = 64;
 /** hwv: a plane's length in the units the kernels load (hw floats, or hw / 4 vec4s). */
-const SHAPE_PARAMS = [['n', 'u32'], ['c', 'u32'], ['hw', 'u32'], ['hwv', 'u32'], ['eps', 'f32']] as const;
+const SHAPE_PARAMS = [
+  ['n', 'u32'],
+  ['c', 'u32'],
+  ['hw', 'u32'],
+  ['hwv', 'u32'],
+  ['eps', 'f32'],
+] as const;
 
 /**
  * Where a plane's length is a multiple of 4 the kernels load and store
@@ -39,7 +54,13 @@ const lanes = (vec: boolean) => ({
   zero: vec ? 'vec4<f32>(0.0)' : '0.0',
   total: (v: string) => (vec ? `(${v}.x + ${v}.y + ${v}.z + ${v}.w)` : v),
 });
-const shapeParams = (s: BatchNormShape, eps: number) => ({ n: s.n, c: s.c, hw: s.hw, hwv: vectorized(s.hw) ? s.hw / 4 : s.hw, eps });
+const shapeParams = (s: BatchNormShape, eps: number) => ({
+  n: s.n,
+  c: s.c,
+  hw: s.hw,
+  hwv: vectorized(s.hw) ? s.hw / 4 : s.hw,
+  eps,
+});
 
 /**
  * WGSL: the workgroup-wide sum of each invocation's `v`, left in `total`
@@ -179,7 +200,10 @@ function planeGrid(op: string, s: BatchNormShape): [number, number, number] {
     return [chunks, Math.ceil(planes / z), z];
   }
   const blocks = Math.ceil(s.n / images);
-  if (s.c > 65535 || blocks > 65535) throw new Error(`${op}: [${s.n}, ${s.c}, ${s.hw}] exceeds the dispatch grid (at most 65535 channels and ${65535 * images} images)`);
+  if (s.c > 65535 || blocks > 65535)
+    throw new Error(
+      `${op}: [${s.n}, ${s.c}, ${s.hw}] exceeds the dispatch grid (at most 65535 channels and ${65535 * images} images)`,
+    );
   return [chunks, s.c, blocks];
 }
 
@@ -193,7 +217,14 @@ const applyKernel = (relu: boolean, images: number, residual: boolean, vec: bool
   return defineKernel({
     name: 'batchnorm_apply',
     config: { relu, images, residual, vec },
-    bindings: [input('X', l.type), input('Stats'), input('W'), input('B'), ...(residual ? [input('R', l.type)] : []), output('Y', l.type)],
+    bindings: [
+      input('X', l.type),
+      input('Stats'),
+      input('W'),
+      input('B'),
+      ...(residual ? [input('R', l.type)] : []),
+      output('Y', l.type),
+    ],
     params: SHAPE_PARAMS,
     workgroupSize: WG,
     body: planeEntry(
@@ -256,7 +287,15 @@ const backwardInputKernel = (relu: boolean, images: number, residualGrad: boolea
   return defineKernel({
     name: 'batchnorm_backward_input',
     config: { relu, images, residualGrad, vec },
-    bindings: [...gradBindings(relu, vec), input('X', t), input('Stats'), input('W'), input('Sums'), output('DX', t), ...(residualGrad ? [output('DR', t)] : [])],
+    bindings: [
+      ...gradBindings(relu, vec),
+      input('X', t),
+      input('Stats'),
+      input('W'),
+      input('Sums'),
+      output('DX', t),
+      ...(residualGrad ? [output('DR', t)] : []),
+    ],
     params: SHAPE_PARAMS,
     workgroupSize: WG,
     body: planeEntry(
@@ -278,7 +317,8 @@ function check(op: string, s: BatchNormShape): number {
   for (const k of ['n', 'c', 'hw'] as const) {
     if (!Number.isInteger(s[k]) || s[k] < 0) throw new Error(`${op}: ${k} must be a non-negative integer, got ${s[k]}`);
   }
-  if (s.n * s.hw <= 1 && s.c > 0) throw new Error(`${op}: expected more than 1 value per channel, got n=${s.n}, hw=${s.hw}`);
+  if (s.n * s.hw <= 1 && s.c > 0)
+    throw new Error(`${op}: expected more than 1 value per channel, got n=${s.n}, hw=${s.hw}`);
   return s.n * s.c * s.hw;
 }
 
@@ -309,7 +349,13 @@ export function batchNormApply(
   if (total === 0) return;
   const params = shapeParams(s, s.eps);
   const kernel = applyKernel(s.relu, imagesPerLane(params.hwv), residual !== null, vectorized(s.hw));
-  ctx.dispatch(kernel, [x, stats, w, b, ...(residual ? [residual] : []), y], params, planeGrid('batchNormApply', s), label('batchNorm', s));
+  ctx.dispatch(
+    kernel,
+    [x, stats, w, b, ...(residual ? [residual] : []), y],
+    params,
+    planeGrid('batchNormApply', s),
+    label('batchNorm', s),
+  );
 }
 
 /**
@@ -333,13 +379,26 @@ export function batchNormBackward(
   const total = check('batchNormBackward', s);
   if (total === 0) return;
   const relu = y !== null;
-  if (dResidual && !relu) throw new Error('batchNormBackward: without a fused ReLU the residual\'s gradient is the output gradient itself');
+  if (dResidual && !relu)
+    throw new Error("batchNormBackward: without a fused ReLU the residual's gradient is the output gradient itself");
   const grads = relu ? [g, y] : [g];
   const params = shapeParams(s, s.eps);
   const vec = vectorized(s.hw);
-  ctx.dispatch(backwardSumsKernel(relu, vec), [...grads, x, stats, sums], params, s.c, label('batchNorm backward sums', s));
+  ctx.dispatch(
+    backwardSumsKernel(relu, vec),
+    [...grads, x, stats, sums],
+    params,
+    s.c,
+    label('batchNorm backward sums', s),
+  );
   const input = backwardInputKernel(relu, imagesPerLane(params.hwv), dResidual !== null, vec);
-  ctx.dispatch(input, [...grads, x, stats, w, sums, dx, ...(dResidual ? [dResidual] : [])], params, planeGrid('batchNormBackward', s), label('batchNorm backward', s));
+  ctx.dispatch(
+    input,
+    [...grads, x, stats, w, sums, dx, ...(dResidual ? [dResidual] : [])],
+    params,
+    planeGrid('batchNormBackward', s),
+    label('batchNorm backward', s),
+  );
 }
 
 /**
@@ -351,10 +410,20 @@ const runningKernel = () =>
   defineKernel({
     name: 'batchnorm_running',
     bindings: [input('Stats'), input('RM'), input('RV'), output('Mean'), output('Var')],
-    params: [['c', 'u32'], ['keep', 'f32'], ['take', 'f32'], ['takeVar', 'f32']],
+    params: [
+      ['c', 'u32'],
+      ['keep', 'f32'],
+      ['take', 'f32'],
+      ['takeVar', 'f32'],
+    ],
     workgroupSize: WG,
-    body: elementEntry(WG, 'ch', 'p.c', `Mean[ch] = RM[ch] * p.keep + Stats[ch] * p.take;
-  Var[ch] = RV[ch] * p.keep + Stats[p.c + ch] * p.takeVar;`),
+    body: elementEntry(
+      WG,
+      'ch',
+      'p.c',
+      `Mean[ch] = RM[ch] * p.keep + Stats[ch] * p.take;
+  Var[ch] = RV[ch] * p.keep + Stats[p.c + ch] * p.takeVar;`,
+    ),
   });
 
 /**
@@ -376,5 +445,11 @@ export function batchNormRunning(
   if (s.c === 0) return;
   if (!(s.count > 1)) throw new Error(`batchNormRunning: expected more than 1 value per channel, got ${s.count}`);
   const params = { c: s.c, keep: 1 - s.momentum, take: s.momentum, takeVar: (s.momentum * s.count) / (s.count - 1) };
-  ctx.dispatch(runningKernel(), [stats, runningMean, runningVar, mean, variance], params, Math.ceil(s.c / WG), `batchNorm running statistics [${s.c}]`);
+  ctx.dispatch(
+    runningKernel(),
+    [stats, runningMean, runningVar, mean, variance],
+    params,
+    Math.ceil(s.c / WG),
+    `batchNorm running statistics [${s.c}]`,
+  );
 }

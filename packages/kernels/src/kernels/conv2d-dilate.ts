@@ -35,7 +35,15 @@ const dilateKernel = () =>
   defineKernel({
     name: 'conv2d_dilate',
     bindings: [input('G'), output('D')],
-    params: [['rows', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['sh', 'u32'], ['sw', 'u32'], ['dh', 'u32'], ['dw', 'u32']],
+    params: [
+      ['rows', 'u32'],
+      ['oh', 'u32'],
+      ['ow', 'u32'],
+      ['sh', 'u32'],
+      ['sw', 'u32'],
+      ['dh', 'u32'],
+      ['dw', 'u32'],
+    ],
     workgroupSize: WG,
     body: `@compute @workgroup_size(${WG})
 fn main(${ENTRY_BUILTINS}) {
@@ -65,5 +73,11 @@ export function dilate(ctx: GpuContext, g: BufferBinding, d: BufferBinding, s: D
     throw new Error(`dilate: ${s.oh}x${s.ow} with strides ${s.sh}x${s.sw} does not tile ${s.dh}x${s.dw}`);
   }
   const z = Math.ceil(rows / 65535);
-  ctx.dispatch(dilateKernel(), [g, d], { ...s, rows }, [Math.ceil(s.ow / WG), Math.ceil(rows / z), z], `conv2d dilate [${s.planes}, ${s.oh}x${s.ow}] s${s.sh}x${s.sw} -> ${s.dh}x${s.dw}`);
+  ctx.dispatch(
+    dilateKernel(),
+    [g, d],
+    { ...s, rows },
+    [Math.ceil(s.ow / WG), Math.ceil(rows / z), z],
+    `conv2d dilate [${s.planes}, ${s.oh}x${s.ow}] s${s.sh}x${s.sw} -> ${s.dh}x${s.dw}`,
+  );
 }

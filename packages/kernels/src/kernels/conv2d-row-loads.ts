@@ -18,14 +18,18 @@ export function inputRowLoads(d: number, iy: string, span: number, wrap: (v: str
     `let rb${d} = xplane + u32(clamp(iy${d}, 0, i32(p.h) - 1)) * p.w;`,
     ...Array.from(
       { length: span },
-      (_, j) => `let v${d}_${j} = ${wrap(`select(0.0, X[rb${d} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${d}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)})`)};`,
+      (_, j) =>
+        `let v${d}_${j} = ${wrap(`select(0.0, X[rb${d} + u32(clamp(ix0 + ${j}, 0, iw1))], ${allOf(`ok${d}`, `ix0 + ${j} >= 0`, `ix0 + ${j} <= iw1`)})`)};`,
     ),
   ];
 }
 
 /** The kw shifted 4-pixel windows of input row d's values: s{d}_{kx} = (v{d}_{kx} .. v{d}_{kx+3}). */
 export function rowWindows(d: number, kw: number): string[] {
-  return Array.from({ length: kw }, (_, kx) => `let s${d}_${kx} = vec4<f32>(v${d}_${kx}, v${d}_${kx + 1}, v${d}_${kx + 2}, v${d}_${kx + 3});`);
+  return Array.from(
+    { length: kw },
+    (_, kx) => `let s${d}_${kx} = vec4<f32>(v${d}_${kx}, v${d}_${kx + 1}, v${d}_${kx + 2}, v${d}_${kx + 3});`,
+  );
 }
 
 /**

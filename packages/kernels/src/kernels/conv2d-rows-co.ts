@@ -26,15 +26,29 @@ export interface ConvRowsCoTile {
  * input gradient): r 8 x tco 16 runs 37-41 GFLOP/s where the rows kernel's
  * best (r 8 x tco 8) runs 27-29; r 4 x tco 16 30-34; r 8 x tco 8 30-32.
  */
-export const CONV_ROWS_CO_TILES: readonly ConvRowsCoTile[] = [{ r: 8, tco: 16 }, { r: 4, tco: 16 }, { r: 8, tco: 8 }];
+export const CONV_ROWS_CO_TILES: readonly ConvRowsCoTile[] = [
+  { r: 8, tco: 16 },
+  { r: 4, tco: 16 },
+  { r: 8, tco: 8 },
+];
 
 /** WT[(i*kh*kw + ky*kw + kx) * op + o] = W[wBase + o*wO + i*wI + ky*wKy + kx*wKx], zero for o >= co. */
 const transposeKernel = () =>
   defineKernel({
     name: 'conv2d_weight_to_ci_tap_co',
     bindings: [input('W'), output('WT')],
-    params: [['co', 'u32'], ['op', 'u32'], ['ci', 'u32'], ['kh', 'u32'], ['kw', 'u32'], ['wBase', 'i32'],
-      ['wO', 'i32'], ['wI', 'i32'], ['wKy', 'i32'], ['wKx', 'i32']],
+    params: [
+      ['co', 'u32'],
+      ['op', 'u32'],
+      ['ci', 'u32'],
+      ['kh', 'u32'],
+      ['kw', 'u32'],
+      ['wBase', 'i32'],
+      ['wO', 'i32'],
+      ['wI', 'i32'],
+      ['wKy', 'i32'],
+      ['wKx', 'i32'],
+    ],
     workgroupSize: 64,
     body: `
 @compute @workgroup_size(64)
@@ -79,7 +93,10 @@ function stridedReads(r: number, kh: number, kw: number, sh: number, sw: number)
  */
 function dilatedReads(r: number, kh: number, kw: number, u: DilatedInput): TileReads {
   const offsets = (n: number, k: number, q: number, step: number) => {
-    const all = range(n).flatMap((i) => range(k).map((t) => i + t - q)).filter((d) => d % step === 0).map((d) => d / step);
+    const all = range(n)
+      .flatMap((i) => range(k).map((t) => i + t - q))
+      .filter((d) => d % step === 0)
+      .map((d) => d / step);
     return { min: Math.min(...all), max: Math.max(...all) };
   };
   const er = offsets(r, kh, u.qh, u.uh);
@@ -100,29 +117,52 @@ function dilatedReads(r: number, kh: number, kw: number, u: DilatedInput): TileR
 /** Whether a tile of `r` rows can read a dilated input directly (its rows and its 4 pixels start on real values). */
 export const readsDilated = (r: number, u: { uh: number; uw: number }) => r % u.uh === 0 && 4 % u.uw === 0;
 
-function rowsCoKernel(t: ConvRowsCoTile, kh: number, kw: number, sh: number, sw: number, up: DilatedInput | null, wg: number) {
+function rowsCoKernel(
+  t: ConvRowsCoTile,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  up: DilatedInput | null,
+  wg: number,
+) {
   const { r, tco } = t;
   const cb = tco / 4;
   const reads = up ? dilatedReads(r, kh, kw, up) : stridedReads(r, kh, kw, sh, sw);
-  const acc = range(r).flatMap((i) => range(4).flatMap((j) => range(cb).map((b) => `var a${i}_${j}_${b} = vec4<f32>(0.0);`)));
+  const acc = range(r).flatMap((i) =>
+    range(4).flatMap((j) => range(cb).map((b) => `var a${i}_${j}_${b} = vec4<f32>(0.0);`)),
+  );
   const loads = reads.rows.map((row, d) => inputRowLoads(d, row, reads.span, (v) => `vec4<f32>(${v})`).join('\n    '));
   const taps: string[] = [];
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
-      taps.push(range(cb).map((b) => `let w${ky}_${kx}_${b} = WT[wci + ${ky * kw + kx}u * op4 + min(cb0 + ${b}u, op4 - 1u)];`).join(' '));
+      taps.push(
+        range(cb)
+          .map((b) => `let w${ky}_${kx}_${b} = WT[wci + ${ky * kw + kx}u * op4 + min(cb0 + ${b}u, op4 - 1u)];`)
+          .join(' '),
+      );
       for (let i = 0; i < r; i++) {
         taps.push(
           range(4)
             .flatMap((j) => {
               const v = reads.value(i, j, ky, kx);
-              return v === null ? [] : range(cb).map((b) => `a${i}_${j}_${b} = fma(${v}, w${ky}_${kx}_${b}, a${i}_${j}_${b});`);
+              return v === null
+                ? []
+                : range(cb).map((b) => `a${i}_${j}_${b} = fma(${v}, w${ky}_${kx}_${b}, a${i}_${j}_${b});`);
             })
             .join(' '),
         );
       }
     }
   }
-  const store = range(r).flatMap((i) => range(cb).map((b) => `store(n, cb0 + ${b}u, oy0 + ${i}, ox0, ${range(4).map((j) => `a${i}_${j}_${b}`).join(', ')});`));
+  const store = range(r).flatMap((i) =>
+    range(cb).map(
+      (b) =>
+        `store(n, cb0 + ${b}u, oy0 + ${i}, ox0, ${range(4)
+          .map((j) => `a${i}_${j}_${b}`)
+          .join(', ')});`,
+    ),
+  );
   return defineKernel({
     name: 'conv2d_rows_co',
     config: { r, tco, kh, kw, sh, sw, up: up ? `${up.uh}x${up.uw} q${up.qh}x${up.qw}` : 'none', wg },
@@ -179,7 +219,8 @@ export const conv2dRowsCo: Stride1Pass<ConvRowsCoTile> = (ctx, x, w, bias, y, g,
   const tilesX = Math.ceil(g.ow / 4);
   const tiles = tilesX * Math.ceil(g.oh / tile.r);
   const { up, ...geometry } = g;
-  if (up && !readsDilated(tile.r, up)) throw new Error(`${label}: a ${tile.r}-row tile cannot read an input dilated ${up.uh}x${up.uw}`);
+  if (up && !readsDilated(tile.r, up))
+    throw new Error(`${label}: a ${tile.r}-row tile cannot read an input dilated ${up.uh}x${up.uw}`);
   ctx.dispatch(
     rowsCoKernel(tile, g.kh, g.kw, g.sh ?? 1, g.sw ?? 1, up ?? null, WG),
     [x, wt, bias ?? x, y],

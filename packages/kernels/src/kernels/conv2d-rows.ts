@@ -88,22 +88,31 @@ function rowsKernel(t: ConvRowsTile, kh: number, kw: number, wg: number) {
           .join('\n    '),
       );
       for (let i = 0; i < r; i++) {
-        taps.push(range(tco).map((c) => `a${i}_${c} = fma(vec4<f32>(w${ky}_${kx}_${c}), s${i + ky}_${kx}, a${i}_${c});`).join(' '));
+        taps.push(
+          range(tco)
+            .map((c) => `a${i}_${c} = fma(vec4<f32>(w${ky}_${kx}_${c}), s${i + ky}_${kx}, a${i}_${c});`)
+            .join(' '),
+        );
       }
     }
   }
   const coOffsets = range(tco).map((c) => `let wco${c} = i32(min(co0 + ${c}u, p.co - 1u)) * p.wO;`);
-  const store = range(r).flatMap((i) =>
-    range(tco).map(
-      (c) => `store(n, co0 + ${c}u, oy0 + ${i}, ox0, a${i}_${c});`,
-    ),
-  );
+  const store = range(r).flatMap((i) => range(tco).map((c) => `store(n, co0 + ${c}u, oy0 + ${i}, ox0, a${i}_${c});`));
   return defineKernel({
     name: 'conv2d_rows',
     config: { r, tco, kh, kw, wg },
     bindings: [input('X'), input('Wt'), input('Bias'), output('Y')],
-    params: [...STRIDE1_PARAMS, ['tilesX', 'u32'], ['tiles', 'u32'], ['hasBias', 'u32'], ['wBase', 'i32'],
-      ['wO', 'i32'], ['wI', 'i32'], ['wKy', 'i32'], ['wKx', 'i32']],
+    params: [
+      ...STRIDE1_PARAMS,
+      ['tilesX', 'u32'],
+      ['tiles', 'u32'],
+      ['hasBias', 'u32'],
+      ['wBase', 'i32'],
+      ['wO', 'i32'],
+      ['wI', 'i32'],
+      ['wKy', 'i32'],
+      ['wKx', 'i32'],
+    ],
     workgroupSize: wg,
     body: `
 fn store(n: u32, co: u32, oy: i32, ox0: u32, v: vec4<f32>) {

@@ -23,7 +23,11 @@ export interface WeightCoTile {
  * included): tco 16 in workgroups of 8, 25.4-28.8 GFLOP/s where the rows
  * kernel's tco 8 runs 21.2-25.6; tco 32 spills (19-22).
  */
-export const WEIGHT_CO_TILES: readonly WeightCoTile[] = [{ tco: 16, wg: 8 }, { tco: 16, wg: 32 }, { tco: 8, wg: 32 }];
+export const WEIGHT_CO_TILES: readonly WeightCoTile[] = [
+  { tco: 16, wg: 8 },
+  { tco: 16, wg: 32 },
+  { tco: 8, wg: 32 },
+];
 
 /**
  * GT[((n*oh + oy)*ow + ox)*op + c] = G[((n*co + c)*oh + oy)*ow + ox], zero
@@ -35,7 +39,12 @@ const transposeKernel = () =>
   defineKernel({
     name: 'conv2d_grad_to_pixel_co',
     bindings: [input('G'), output('GT', 'vec4<f32>')],
-    params: [['pixels', 'u32'], ['co', 'u32'], ['op4', 'u32'], ['hw', 'u32']],
+    params: [
+      ['pixels', 'u32'],
+      ['co', 'u32'],
+      ['op4', 'u32'],
+      ['hw', 'u32'],
+    ],
     workgroupSize: 64,
     body: elementEntry(
       64,
@@ -62,15 +71,22 @@ function kernel(t: WeightCoTile, kh: number, kw: number, sh: number, sw: number)
   const acc = range(cb).flatMap((b) => range(taps).map((k) => `var a${b}_${k} = vec4<f32>(0.0);`));
   const loadG = range(4).flatMap((j) =>
     range(cb).map(
-      (b) => `let g${j}_${b} = select(vec4<f32>(0.0), GT[gpix + min(ox0 + ${j}u, p.ow - 1u) * op4 + min(c40 + ${b}u, op4 - 1u)], ox0 + ${j}u < p.ow);`,
+      (b) =>
+        `let g${j}_${b} = select(vec4<f32>(0.0), GT[gpix + min(ox0 + ${j}u, p.ow - 1u) * op4 + min(c40 + ${b}u, op4 - 1u)], ox0 + ${j}u < p.ow);`,
     ),
   );
-  const rows = range(kh).map((ky) => inputRowLoads(ky, `i32(oy * ${sh}u + ${ky}u) - i32(p.ph)`, span, (v) => `vec4<f32>(${v})`).join('\n        '));
+  const rows = range(kh).map((ky) =>
+    inputRowLoads(ky, `i32(oy * ${sh}u + ${ky}u) - i32(p.ph)`, span, (v) => `vec4<f32>(${v})`).join('\n        '),
+  );
   // Pixel j, tap (ky, kx): input value v(ky)(j*sw + kx).
   const fmas = range(kh).flatMap((ky) =>
     range(kw).map((kx) =>
       range(4)
-        .flatMap((j) => range(cb).map((b) => `a${b}_${ky * kw + kx} = fma(v${ky}_${j * sw + kx}, g${j}_${b}, a${b}_${ky * kw + kx});`))
+        .flatMap((j) =>
+          range(cb).map(
+            (b) => `a${b}_${ky * kw + kx} = fma(v${ky}_${j * sw + kx}, g${j}_${b}, a${b}_${ky * kw + kx});`,
+          ),
+        )
         .join(' '),
     ),
   );
@@ -132,7 +148,13 @@ export const conv2dWeightGradCo: WeightGradPass<WeightCoTile> = (ctx, x, dy, par
   const op4 = Math.ceil(s.co / 4);
   const pixels = s.n * oh * ow;
   const gt = ctx.alloc(pixels * op4 * 16, 'conv2d output gradient as [n][pixel][co]');
-  ctx.dispatch(transposeKernel(), [dy, gt], { pixels, co: s.co, op4, hw: oh * ow }, Math.ceil(pixels / 64), `${label} (gradient layout)`);
+  ctx.dispatch(
+    transposeKernel(),
+    [dy, gt],
+    { pixels, co: s.co, op4, hw: oh * ow },
+    Math.ceil(pixels / 64),
+    `${label} (gradient layout)`,
+  );
   ctx.dispatch(
     kernel(t, s.kh, s.kw, s.sh, s.sw),
     [x, gt, partial],

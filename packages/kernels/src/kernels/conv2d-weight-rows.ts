@@ -26,8 +26,7 @@ function kernel(t: WeightRowsTile, kh: number, kw: number, aligned: boolean) {
   const loadG = range(tco).map((c) =>
     aligned
       ? `let g${c} = G[(gplane + min(co0 + ${c}u, p.co - 1u) * gco + oy * p.ow + ox0) / 4u];`
-      :
-      `let gb${c} = gplane + min(co0 + ${c}u, p.co - 1u) * gco + oy * p.ow + ox0;
+      : `let gb${c} = gplane + min(co0 + ${c}u, p.co - 1u) * gco + oy * p.ow + ox0;
         let g${c} = vec4<f32>(G[gb${c}], select(0.0, G[gb${c} + 1u], ox0 + 1u < p.ow), select(0.0, G[gb${c} + 2u], ox0 + 2u < p.ow), select(0.0, G[gb${c} + 3u], ox0 + 3u < p.ow));`,
   );
   const rows = range(kh).map((ky) => {
@@ -46,11 +45,7 @@ function kernel(t: WeightRowsTile, kh: number, kw: number, aligned: boolean) {
   return defineKernel({
     name: 'conv2d_weight_grad_rows',
     config: { tco, kh, kw, aligned },
-    bindings: [
-      input('X'),
-      { name: 'G', type: aligned ? 'vec4<f32>' : 'f32', access: 'read' },
-      output('DW'),
-    ],
+    bindings: [input('X'), { name: 'G', type: aligned ? 'vec4<f32>' : 'f32', access: 'read' }, output('DW')],
     params: [...STRIDE1_PARAMS, ['perSplit', 'u32'], ['threads', 'u32']],
     workgroupSize: WG,
     body: `

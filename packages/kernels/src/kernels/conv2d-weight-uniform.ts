@@ -1,5 +1,11 @@
 import { allOf, defineKernel, input, output, range } from '../kernel.js';
-import { inputRowLoads, rowWindows, STRIDE1_PARAMS, stride1WeightParams, type WeightGradPass } from './conv2d-row-loads.js';
+import {
+  inputRowLoads,
+  rowWindows,
+  STRIDE1_PARAMS,
+  stride1WeightParams,
+  type WeightGradPass,
+} from './conv2d-row-loads.js';
 import type { Conv2dShape } from './conv2d.js';
 
 /**
@@ -49,7 +55,9 @@ function kernel(t: WeightUniformTile, kh: number, kw: number, aligned: boolean) 
     }),
   );
   // Input row d (oy0 + d - ph) and its kw shifted 4-pixel windows.
-  const rows = range(rowsIn).map((d) => [...inputRowLoads(d, `i32(oy0 + ${d}u) - i32(p.ph)`, span), ...rowWindows(d, kw)].join('\n        '));
+  const rows = range(rowsIn).map((d) =>
+    [...inputRowLoads(d, `i32(oy0 + ${d}u) - i32(p.ph)`, span), ...rowWindows(d, kw)].join('\n        '),
+  );
   // Output row i uses input rows i..i+kh-1: tap (ky, kx) reads window s(i+ky)_kx.
   const fmas = range(r).flatMap((i) =>
     range(kh).flatMap((ky) =>
@@ -69,11 +77,7 @@ function kernel(t: WeightUniformTile, kh: number, kw: number, aligned: boolean) 
   return defineKernel({
     name: 'conv2d_weight_grad_uniform',
     config: { tco, r, wg, kh, kw, aligned },
-    bindings: [
-      input('X'),
-      { name: 'G', type: aligned ? 'vec4<f32>' : 'f32', access: 'read' },
-      output('DW'),
-    ],
+    bindings: [input('X'), { name: 'G', type: aligned ? 'vec4<f32>' : 'f32', access: 'read' }, output('DW')],
     params: [...STRIDE1_PARAMS, ['perSplit', 'u32']],
     workgroupSize: wg,
     body: `
@@ -113,7 +117,16 @@ export function weightUniformThreads(s: Conv2dShape, t: WeightUniformTile): numb
 }
 
 /** Partial weight gradients [splits, co, ci, kh, kw] of a stride-1 convolution. */
-export const conv2dWeightGradUniform: WeightGradPass<WeightUniformTile> = (ctx, x, dy, partial, s, splits, t, label) => {
+export const conv2dWeightGradUniform: WeightGradPass<WeightUniformTile> = (
+  ctx,
+  x,
+  dy,
+  partial,
+  s,
+  splits,
+  t,
+  label,
+) => {
   const params = stride1WeightParams(s, splits, label);
   const { ow } = params;
   ctx.dispatch(

@@ -1,7 +1,17 @@
 import { allOf, range } from '../kernel.js';
 import { convOutSize } from './conv2d.js';
 import type { WeightGradPass } from './conv2d-row-loads.js';
-import { A_, GT, outputTile, transform2d, transformKernel, WINOGRAD_WG, winogradGemmKernel, winogradInputKernel, type WinogradTile } from './conv2d-winograd.js';
+import {
+  A_,
+  GT,
+  outputTile,
+  transform2d,
+  transformKernel,
+  WINOGRAD_WG,
+  winogradGemmKernel,
+  winogradInputKernel,
+  type WinogradTile,
+} from './conv2d-winograd.js';
 
 /**
  * The weight gradient of a 3x3 stride-1 convolution through Winograd
@@ -41,8 +51,16 @@ const gradKernel = () => {
     name: 'conv2d_winograd_output_grad',
     from: 'DY',
     to: 'Z',
-    params: [['n0', 'u32'], ['co', 'u32'], ['op', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['tilesX', 'u32'],
-      ['perImage', 'u32'], ['t', 'u32']],
+    params: [
+      ['n0', 'u32'],
+      ['co', 'u32'],
+      ['op', 'u32'],
+      ['oh', 'u32'],
+      ['ow', 'u32'],
+      ['tilesX', 'u32'],
+      ['perImage', 'u32'],
+      ['t', 'u32'],
+    ],
     lane: 't',
     channel: 'o',
     body: `
@@ -65,15 +83,25 @@ const weightKernel = () => {
     name: 'conv2d_winograd_weight_grad',
     from: 'P',
     to: 'DW',
-    params: [['ci', 'u32'], ['co', 'u32'], ['cip', 'u32'], ['parts', 'u32'], ['outSplits', 'u32']],
+    params: [
+      ['ci', 'u32'],
+      ['co', 'u32'],
+      ['cip', 'u32'],
+      ['parts', 'u32'],
+      ['outSplits', 'u32'],
+    ],
     lane: 'c',
     channel: 'o',
     body: `
   if (c >= p.ci) { return; }
-  ${range(16).map((x) => `var d${x} = 0.0;`).join(' ')}
+  ${range(16)
+    .map((x) => `var d${x} = 0.0;`)
+    .join(' ')}
   for (var s = 0u; s < p.parts; s++) {
     let at = (s * 16u * p.co + o) * p.cip + c;
-    ${range(16).map((x) => `d${x} += P[at + ${x}u * p.co * p.cip];`).join(' ')}
+    ${range(16)
+      .map((x) => `d${x} += P[at + ${x}u * p.co * p.cip];`)
+      .join(' ')}
   }
   ${lines.join('\n  ')}
   let base = (o * p.ci + c) * 9u;
@@ -97,11 +125,19 @@ export function winogradWeightSplits(lanes: number, coBlocks: number, tiles: num
  * it fits the callers that sum partial gradients).
  */
 export const conv2dWeightGradWinograd: WeightGradPass<WinogradTile, [maxBinding?: number]> = (
-  ctx, x, dy, partial, s, outSplits, tile, label,
+  ctx,
+  x,
+  dy,
+  partial,
+  s,
+  outSplits,
+  tile,
+  label,
   // Bytes one storage binding may hold (default: the device's limit; tests pass less to force chunks).
   maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize),
 ) => {
-  if (s.kh !== 3 || s.kw !== 3 || s.sh !== 1 || s.sw !== 1) throw new Error(`${label}: the Winograd variant needs a 3x3 kernel and stride 1`);
+  if (s.kh !== 3 || s.kw !== 3 || s.sh !== 1 || s.sw !== 1)
+    throw new Error(`${label}: the Winograd variant needs a 3x3 kernel and stride 1`);
   const { oh, ow } = convOutSize(s);
   const op4 = Math.ceil(s.co / 4);
   const op = 4 * op4;
@@ -111,7 +147,8 @@ export const conv2dWeightGradWinograd: WeightGradPass<WinogradTile, [maxBinding?
   const perImage = tilesX * Math.ceil(oh / 2);
   const perTile = 16 * Math.max(cip, op) * 4;
   const chunk = Math.max(1, Math.min(s.n, Math.floor(maxBinding / perTile / perImage)));
-  if (chunk * perImage * perTile > maxBinding) throw new Error(`${label}: one image's Winograd tiles exceed a storage binding (${maxBinding} bytes)`);
+  if (chunk * perImage * perTile > maxBinding)
+    throw new Error(`${label}: one image's Winograd tiles exceed a storage binding (${maxBinding} bytes)`);
   const chunks = Math.ceil(s.n / chunk);
   const coBlocks = Math.ceil(op4 / (tile.tco / 4));
   const splits = Math.min(
@@ -125,14 +162,44 @@ export const conv2dWeightGradWinograd: WeightGradPass<WinogradTile, [maxBinding?
     const t = Math.min(chunk, s.n - n0) * perImage;
     const v = ctx.alloc(16 * t * cip * 4, 'conv2d Winograd input tiles (transposed)');
     const z = ctx.alloc(16 * t * op * 4, 'conv2d Winograd output-gradient tiles');
-    const tiles = { n0, ci: s.ci, co: s.co, h: s.h, w: s.w, oh, ow, ph: s.ph, pw: s.pw, tilesX, perImage, t, tp: t, hasBias: 0, vX: t * cip, vC: 1, vT: cip };
+    const tiles = {
+      n0,
+      ci: s.ci,
+      co: s.co,
+      h: s.h,
+      w: s.w,
+      oh,
+      ow,
+      ph: s.ph,
+      pw: s.pw,
+      tilesX,
+      perImage,
+      t,
+      tp: t,
+      hasBias: 0,
+      vX: t * cip,
+      vC: 1,
+      vT: cip,
+    };
     ctx.dispatch(winogradInputKernel(), [x, v], tiles, [Math.ceil(t / WG), s.ci, 1], `${label} (Winograd input)`);
-    ctx.dispatch(gradKernel(), [dy, z], { n0, co: s.co, op, oh, ow, tilesX, perImage, t }, [Math.ceil(t / WG), op, 1], `${label} (Winograd output gradient)`);
+    ctx.dispatch(
+      gradKernel(),
+      [dy, z],
+      { n0, co: s.co, op, oh, ow, tilesX, perImage, t },
+      [Math.ceil(t / WG), op, 1],
+      `${label} (Winograd output gradient)`,
+    );
     const gemm = { k: Math.ceil(t / splits), kAll: t, co: s.co, tp: cip, op4, splitBase: c * splits };
     ctx.dispatch(winogradGemmKernel(tile), [v, z, p], gemm, [cip / block, coBlocks, 16 * splits], label);
     ctx.free(v);
     ctx.free(z);
   }
-  ctx.dispatch(weightKernel(), [p, partial], { ci: s.ci, co: s.co, cip, parts, outSplits }, [Math.ceil(s.ci / WG), s.co, 1], `${label} (Winograd weights)`);
+  ctx.dispatch(
+    weightKernel(),
+    [p, partial],
+    { ci: s.ci, co: s.co, cip, parts, outSplits },
+    [Math.ceil(s.ci / WG), s.co, 1],
+    `${label} (Winograd weights)`,
+  );
   ctx.free(p);
 };

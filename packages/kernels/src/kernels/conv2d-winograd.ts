@@ -57,14 +57,23 @@ const BT = (d: string[]) => [`${d[0]} - ${d[2]}`, `${d[1]} + ${d[2]}`, `${d[2]} 
 const AT = (m: string[]) => [`${m[0]} + ${m[1]} + ${m[2]}`, `${m[1]} - ${m[2]} - ${m[3]}`];
 /** The transposes, for the weight gradient: dU = (A dY Aᵀ) ⊙ V summed over tiles, dg = Gᵀ dU G. */
 export const A_ = (y: string[]) => [y[0]!, `${y[0]} + ${y[1]}`, `${y[0]} - ${y[1]}`, `-${y[1]}`];
-export const GT = (v: string[]) => [`${v[0]} + 0.5 * (${v[1]} + ${v[2]})`, `0.5 * (${v[1]} - ${v[2]})`, `0.5 * (${v[1]} + ${v[2]}) + ${v[3]}`];
+export const GT = (v: string[]) => [
+  `${v[0]} + 0.5 * (${v[1]} + ${v[2]})`,
+  `0.5 * (${v[1]} - ${v[2]})`,
+  `0.5 * (${v[1]} + ${v[2]}) + ${v[3]}`,
+];
 
 /**
  * Two-sided transform of a rows x cols grid of scalars named `src(r, c)`:
  * `f` on each column, then on each row of the result. Emits `let` lines and
  * returns the names of the out x out results, row-major.
  */
-export function transform2d(src: (r: number, c: number) => string, rows: number, f: (v: string[]) => string[], out: string): { lines: string[]; names: string[][] } {
+export function transform2d(
+  src: (r: number, c: number) => string,
+  rows: number,
+  f: (v: string[]) => string[],
+  out: string,
+): { lines: string[]; names: string[][] } {
   const lines: string[] = [];
   const cols = rows;
   const mid: string[][] = [];
@@ -146,7 +155,10 @@ const weightKernel = () => {
   let ok = o < p.co;
   let at = p.wBase + i32(min(o, p.co - 1u)) * p.wO + i32(i) * p.wI;
   ${range(9)
-    .map((k) => `let g${Math.floor(k / 3)}_${k % 3} = select(0.0, W[u32(at + ${Math.floor(k / 3)} * p.wKy + ${k % 3} * p.wKx)], ok);`)
+    .map(
+      (k) =>
+        `let g${Math.floor(k / 3)}_${k % 3} = select(0.0, W[u32(at + ${Math.floor(k / 3)} * p.wKy + ${k % 3} * p.wKx)], ok);`,
+    )
     .join('\n  ')}
   ${lines.join('\n  ')}
   ${names.flatMap((row, r) => row.map((n, c) => `U[(${4 * r + c}u * p.ci + i) * p.op + o] = ${n};`)).join('\n  ')}`,
@@ -195,7 +207,10 @@ export const winogradInputKernel = () => {
     `let iy${r} = iyTop + ${r};`,
     `let row${r} = xplane + u32(clamp(iy${r}, 0, i32(p.h) - 1)) * p.w;`,
     `let rok${r} = ${allOf('valid', `iy${r} >= 0`, `iy${r} < i32(p.h)`)};`,
-    ...range(4).map((c) => `let d${r}_${c} = select(0.0, X[row${r} + u32(clamp(ix0 + ${c}, 0, i32(p.w) - 1))], ${allOf(`rok${r}`, `ix0 + ${c} >= 0`, `ix0 + ${c} < i32(p.w)`)});`),
+    ...range(4).map(
+      (c) =>
+        `let d${r}_${c} = select(0.0, X[row${r} + u32(clamp(ix0 + ${c}, 0, i32(p.w) - 1))], ${allOf(`rok${r}`, `ix0 + ${c} >= 0`, `ix0 + ${c} < i32(p.w)`)});`,
+    ),
   ]);
   return transformKernel({
     name: 'conv2d_winograd_input',
@@ -235,12 +250,18 @@ export function winogradGemmKernel(tile: WinogradTile) {
   const body = [
     ...range(tt).map((j) => `let v${j} = vec4<f32>(B[vb + ${j * wg}u]);`),
     ...range(cb).map((b) => `let u${b} = A[ub + min(cb0 + ${b}u, op4 - 1u)];`),
-    ...range(tt).map((j) => range(cb).map((b) => `a${j}_${b} = fma(v${j}, u${b}, a${j}_${b});`).join(' ')),
+    ...range(tt).map((j) =>
+      range(cb)
+        .map((b) => `a${j}_${b} = fma(v${j}, u${b}, a${j}_${b});`)
+        .join(' '),
+    ),
   ];
   const stores = range(cb).flatMap((b) =>
     range(4).map(
       (q) =>
-        `if (4u * (cb0 + ${b}u) + ${q}u < p.co) { let m = (mx * p.co + 4u * (cb0 + ${b}u) + ${q}u) * p.tp + t0; ${range(tt)
+        `if (4u * (cb0 + ${b}u) + ${q}u < p.co) { let m = (mx * p.co + 4u * (cb0 + ${b}u) + ${q}u) * p.tp + t0; ${range(
+          tt,
+        )
           .map((j) => `M[m + ${j * wg}u] = a${j}_${b}[${q}];`)
           .join(' ')} }`,
     ),
@@ -249,7 +270,14 @@ export function winogradGemmKernel(tile: WinogradTile) {
     name: 'conv2d_winograd_gemm',
     config: { tt, tco, wg },
     bindings: [input('B'), input('A', 'vec4<f32>'), output('M')],
-    params: [['k', 'u32'], ['kAll', 'u32'], ['co', 'u32'], ['tp', 'u32'], ['op4', 'u32'], ['splitBase', 'u32']],
+    params: [
+      ['k', 'u32'],
+      ['kAll', 'u32'],
+      ['co', 'u32'],
+      ['tp', 'u32'],
+      ['op4', 'u32'],
+      ['splitBase', 'u32'],
+    ],
     workgroupSize: wg,
     body: `
 @compute @workgroup_size(${wg})
@@ -307,7 +335,14 @@ const outputKernel = () => {
  * V and M each fit one storage binding.
  */
 export const conv2dWinograd: Stride1Pass<WinogradTile, [maxBinding?: number]> = (
-  ctx, x, w, bias, y, g, tile, label,
+  ctx,
+  x,
+  w,
+  bias,
+  y,
+  g,
+  tile,
+  label,
   // Bytes one storage binding may hold (default: the device's limit; tests pass less to force chunks).
   maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize),
 ) => {
@@ -315,7 +350,13 @@ export const conv2dWinograd: Stride1Pass<WinogradTile, [maxBinding?: number]> = 
   const op4 = Math.ceil(g.co / 4);
   const op = 4 * op4;
   const u = ctx.alloc(16 * g.ci * op * 4, 'conv2d Winograd weights');
-  ctx.dispatch(weightKernel(), [w, u], { co: g.co, op, ci: g.ci, wBase: g.wBase, wO: g.wO, wI: g.wI, wKy: g.wKy, wKx: g.wKx }, [Math.ceil(op / WG), g.ci, 1], `${label} (Winograd weights)`);
+  ctx.dispatch(
+    weightKernel(),
+    [w, u],
+    { co: g.co, op, ci: g.ci, wBase: g.wBase, wO: g.wO, wI: g.wI, wKy: g.wKy, wKx: g.wKx },
+    [Math.ceil(op / WG), g.ci, 1],
+    `${label} (Winograd weights)`,
+  );
 
   const tilesX = Math.ceil(g.ow / 2);
   const perImage = tilesX * Math.ceil(g.oh / 2);
@@ -323,11 +364,30 @@ export const conv2dWinograd: Stride1Pass<WinogradTile, [maxBinding?: number]> = 
   // Bytes of V or M per tile: 16 transformed values per channel.
   const perTile = 16 * Math.max(g.ci, g.co) * 4;
   const chunk = Math.max(1, Math.min(g.n, Math.floor((maxBinding / perTile - block) / perImage)));
-  if (chunk * perImage + block > maxBinding / perTile) throw new Error(`${label}: one image's Winograd tiles exceed a storage binding (${maxBinding} bytes)`);
+  if (chunk * perImage + block > maxBinding / perTile)
+    throw new Error(`${label}: one image's Winograd tiles exceed a storage binding (${maxBinding} bytes)`);
   for (let n0 = 0; n0 < g.n; n0 += chunk) {
     const t = Math.min(chunk, g.n - n0) * perImage;
     const tp = Math.ceil(t / block) * block;
-    const params = { n0, ci: g.ci, co: g.co, h: g.h, w: g.w, oh: g.oh, ow: g.ow, ph: g.ph, pw: g.pw, tilesX, perImage, t, tp, hasBias: bias ? 1 : 0, vX: g.ci * tp, vC: tp, vT: 1 };
+    const params = {
+      n0,
+      ci: g.ci,
+      co: g.co,
+      h: g.h,
+      w: g.w,
+      oh: g.oh,
+      ow: g.ow,
+      ph: g.ph,
+      pw: g.pw,
+      tilesX,
+      perImage,
+      t,
+      tp,
+      hasBias: bias ? 1 : 0,
+      vX: g.ci * tp,
+      vC: tp,
+      vT: 1,
+    };
     const v = ctx.alloc(16 * g.ci * tp * 4, 'conv2d Winograd input tiles');
     const m = ctx.alloc(16 * g.co * tp * 4, 'conv2d Winograd products');
     ctx.dispatch(winogradInputKernel(), [x, v], params, [Math.ceil(tp / WG), g.ci, 1], `${label} (Winograd input)`);

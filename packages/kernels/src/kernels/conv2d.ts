@@ -4,9 +4,19 @@ import { CONV_ROWS_TILES, conv2dRows, type ConvRowsGeometry, type ConvRowsTile }
 import { CONV_ROWS_CO_TILES, conv2dRowsCo, type ConvRowsCoTile, readsDilated } from './conv2d-rows-co.js';
 import { conv2dWinograd, WINOGRAD_TILES, type WinogradTile } from './conv2d-winograd.js';
 import { conv2dWeightGradWinograd, WINOGRAD_WEIGHT_TILES } from './conv2d-weight-winograd.js';
-import { conv2dWeightGradRows, WEIGHT_ROWS_TILES, type WeightRowsTile, weightRowsThreads } from './conv2d-weight-rows.js';
+import {
+  conv2dWeightGradRows,
+  WEIGHT_ROWS_TILES,
+  type WeightRowsTile,
+  weightRowsThreads,
+} from './conv2d-weight-rows.js';
 import { conv2dWeightGradCo, WEIGHT_CO_TILES, type WeightCoTile, weightCoThreads } from './conv2d-weight-co.js';
-import { conv2dWeightGradUniform, WEIGHT_UNIFORM_TILES, type WeightUniformTile, weightUniformThreads } from './conv2d-weight-uniform.js';
+import {
+  conv2dWeightGradUniform,
+  WEIGHT_UNIFORM_TILES,
+  type WeightUniformTile,
+  weightUniformThreads,
+} from './conv2d-weight-uniform.js';
 import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
@@ -49,13 +59,13 @@ export const CONV_TILES: readonly ConvTile[] = [
  * stride-1 rows kernel (both register-only, CPU-shaped), or the
  * workgroup-memory tiled implicit GEMM (GPU-shaped, any geometry).
  */
-export type ConvVariant =
-  | ({ kind: 'direct' } & ConvTile)
-  | Stride1Variant
-  | TiledGemmConfig;
+export type ConvVariant = ({ kind: 'direct' } & ConvTile) | Stride1Variant | TiledGemmConfig;
 
 /** The register-tiled variants that read the weight through strides (stride 1, except rows-co, which takes any). */
-type Stride1Variant = ({ kind: 'rows' } & ConvRowsTile) | ({ kind: 'rowsco' } & ConvRowsCoTile) | ({ kind: 'wino' } & WinogradTile);
+type Stride1Variant =
+  | ({ kind: 'rows' } & ConvRowsTile)
+  | ({ kind: 'rowsco' } & ConvRowsCoTile)
+  | ({ kind: 'wino' } & WinogradTile);
 const STRIDE1_KINDS: readonly string[] = ['rows', 'rowsco', 'wino'];
 export const isStride1Variant = (v: ConvVariant): v is Stride1Variant => STRIDE1_KINDS.includes(v.kind);
 
@@ -66,11 +76,16 @@ export const isStride1Variant = (v: ConvVariant): v is Stride1Variant => STRIDE1
  * first layer's 3 channels are not), then rows-co, rows.
  */
 function strideOneVariants(s: Conv2dShape, reduction: number): ConvVariant[] {
-  const wino = s.kh === 3 && s.kw === 3 && reduction >= 16 ? WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t })) : [];
+  const wino =
+    s.kh === 3 && s.kw === 3 && reduction >= 16 ? WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t })) : [];
   const rows = CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t }));
   const co = CONV_ROWS_CO_TILES.map((t) => ({ kind: 'rowsco' as const, ...t }));
   const n = Math.max(wino.length, rows.length, co.length);
-  const interleaved: (ConvVariant | undefined)[] = Array.from({ length: n }, (_, i) => [wino[i], co[i], rows[i]]).flat();
+  const interleaved: (ConvVariant | undefined)[] = Array.from({ length: n }, (_, i) => [
+    wino[i],
+    co[i],
+    rows[i],
+  ]).flat();
   return interleaved.filter((v): v is ConvVariant => v !== undefined);
 }
 
@@ -87,7 +102,12 @@ const stridedRegister = (s: Conv2dShape) => s.kh * s.kw <= 9;
  * the rows-co kernel, the one register kernel that takes strides.
  */
 export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
-  const rows = s.sh === 1 && s.sw === 1 ? strideOneVariants(s, s.ci) : stridedRegister(s) ? CONV_ROWS_CO_TILES.map((t) => ({ kind: 'rowsco' as const, ...t })) : [];
+  const rows =
+    s.sh === 1 && s.sw === 1
+      ? strideOneVariants(s, s.ci)
+      : stridedRegister(s)
+        ? CONV_ROWS_CO_TILES.map((t) => ({ kind: 'rowsco' as const, ...t }))
+        : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
@@ -100,8 +120,18 @@ export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
 }
 
 /** Runs a stride-1 pass with one of the two rows kernels. */
-function rowsPass(ctx: GpuContext, x: BufferBinding, w: BufferBinding, bias: BufferBinding | null, y: BufferBinding, g: ConvRowsGeometry, v: ConvVariant, label: string): void {
-  if (v.kind !== 'rowsco' && (g.sh ?? 1) * (g.sw ?? 1) !== 1) throw new Error(`${label}: the ${v.kind} variant needs stride 1`);
+function rowsPass(
+  ctx: GpuContext,
+  x: BufferBinding,
+  w: BufferBinding,
+  bias: BufferBinding | null,
+  y: BufferBinding,
+  g: ConvRowsGeometry,
+  v: ConvVariant,
+  label: string,
+): void {
+  if (v.kind !== 'rowsco' && (g.sh ?? 1) * (g.sw ?? 1) !== 1)
+    throw new Error(`${label}: the ${v.kind} variant needs stride 1`);
   if (v.kind === 'rowsco') conv2dRowsCo(ctx, x, w, bias, y, g, v, label);
   else if (v.kind === 'wino') conv2dWinograd(ctx, x, w, bias, y, g, v, label);
   else conv2dRows(ctx, x, w, bias, y, g, v as ConvRowsTile, label);
@@ -112,13 +142,21 @@ function rowsPass(ctx: GpuContext, x: BufferBinding, w: BufferBinding, bias: Buf
  * and how many FMA statements its generated loop body unrolls (the rows
  * kernels unroll every tap; the direct and tiled ones loop over taps).
  */
-export function convVariantInfo(v: ConvVariant | WeightGradVariant, s: Conv2dShape, pass: 'forward' | 'weight'): CandidateInfo {
+export function convVariantInfo(
+  v: ConvVariant | WeightGradVariant,
+  s: Conv2dShape,
+  pass: 'forward' | 'weight',
+): CandidateInfo {
   if (v.kind === 'tiled') return { tiled: true, unroll: (v.tm * v.tn) / 4 };
   if (v.kind === 'wino') return { tiled: false, unroll: (v.tt * v.tco) / 4 };
   if (pass === 'weight') {
     const t = v as { tco: number; r?: number };
     const unroll =
-      v.kind === 'uniform' ? t.tco * s.kh * s.kw * t.r! : v.kind === 'rows' || v.kind === 'wco' ? t.tco * s.kh * s.kw : t.tco * s.kw;
+      v.kind === 'uniform'
+        ? t.tco * s.kh * s.kw * t.r!
+        : v.kind === 'rows' || v.kind === 'wco'
+          ? t.tco * s.kh * s.kw
+          : t.tco * s.kw;
     return { tiled: false, unroll };
   }
   if (v.kind === 'rows' || v.kind === 'rowsco') {
@@ -261,7 +299,11 @@ export interface WeightGradTile {
   wg: number;
 }
 
-export const WEIGHT_GRAD_TILES: readonly WeightGradTile[] = [{ tco: 8, wg: 64 }, { tco: 4, wg: 64 }, { tco: 1, wg: 64 }];
+export const WEIGHT_GRAD_TILES: readonly WeightGradTile[] = [
+  { tco: 8, wg: 64 },
+  { tco: 4, wg: 64 },
+  { tco: 1, wg: 64 },
+];
 
 /**
  * A weight-gradient variant: the general kernel, the stride-1 rows kernel
@@ -286,8 +328,19 @@ export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
   // The channels-in-lanes kernel also takes strides.
   const co = stride1 || stridedRegister(s) ? WEIGHT_CO_TILES.map((t) => ({ kind: 'wco' as const, ...t })) : [];
   // Winograd's lanes run over input channels padded to a block: only blocks the channels fill.
-  const wino = stride1 && s.kh === 3 && s.kw === 3 ? WINOGRAD_WEIGHT_TILES.filter((t) => t.wg * t.tt <= s.ci).map((t) => ({ kind: 'wino' as const, ...t })) : [];
-  return [...wino.slice(0, 1), ...co.slice(0, 1), ...wino.slice(1), ...both, ...co.slice(1), ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
+  const wino =
+    stride1 && s.kh === 3 && s.kw === 3
+      ? WINOGRAD_WEIGHT_TILES.filter((t) => t.wg * t.tt <= s.ci).map((t) => ({ kind: 'wino' as const, ...t }))
+      : [];
+  return [
+    ...wino.slice(0, 1),
+    ...co.slice(0, 1),
+    ...wino.slice(1),
+    ...both,
+    ...co.slice(1),
+    ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })),
+    ...TILED_GEMM_CONFIGS,
+  ];
 }
 
 function weightGradKernel(t: WeightGradTile, kw: number) {
@@ -378,7 +431,16 @@ export function conv2dForward(
     // rowsPass refuses strides for the kernels that do not take them.
     const { oh, ow } = convOutSize(s);
     const k = s.kh * s.kw;
-    rowsPass(ctx, x, w, bias, y, { ...s, oh, ow, wBase: 0, wO: s.ci * k, wI: k, wKy: s.kw, wKx: 1 }, variant, label('conv2d', s));
+    rowsPass(
+      ctx,
+      x,
+      w,
+      bias,
+      y,
+      { ...s, oh, ow, wBase: 0, wO: s.ci * k, wI: k, wKy: s.kw, wKx: 1 },
+      variant,
+      label('conv2d', s),
+    );
     return;
   }
   const tile = variant;
@@ -414,7 +476,22 @@ export function conv2dInputGrad(
     const k = s.kh * s.kw;
     const { oh, ow } = convOutSize(s);
     // dx = conv(dy, w flipped with in/out swapped, padding k - 1 - p), dy spread by the stride.
-    const flipped = { n: s.n, ci: s.co, co: s.ci, oh: s.h, ow: s.w, kh: s.kh, kw: s.kw, ph: s.kh - 1 - s.ph, pw: s.kw - 1 - s.pw, wBase: k - 1, wO: k, wI: s.ci * k, wKy: -s.kw, wKx: -1 };
+    const flipped = {
+      n: s.n,
+      ci: s.co,
+      co: s.ci,
+      oh: s.h,
+      ow: s.w,
+      kh: s.kh,
+      kw: s.kw,
+      ph: s.kh - 1 - s.ph,
+      pw: s.kw - 1 - s.pw,
+      wBase: k - 1,
+      wO: k,
+      wI: s.ci * k,
+      wKy: -s.kw,
+      wKx: -1,
+    };
     const up = { uh: s.sh, uw: s.sw, qh: flipped.ph, qw: flipped.pw };
     if ((s.sh > 1 || s.sw > 1) && variant.kind === 'rowsco' && readsDilated(variant.r, up)) {
       // The rows-co kernel reads the spread gradient without materializing its zeros.
@@ -477,8 +554,13 @@ export function weightGradSplits(s: Conv2dShape, v: WeightGradVariant, targetThr
  * split `partial` is the gradient itself).
  */
 export function conv2dWeightGrad(
-  ctx: GpuContext, x: BufferBinding, dy: BufferBinding, partial: BufferBinding,
-  s: Conv2dShape, splits: number, variant: WeightGradVariant = weightGradVariants(s)[0]!,
+  ctx: GpuContext,
+  x: BufferBinding,
+  dy: BufferBinding,
+  partial: BufferBinding,
+  s: Conv2dShape,
+  splits: number,
+  variant: WeightGradVariant = weightGradVariants(s)[0]!,
 ): void {
   checkConv('conv2d backward (weight)', s);
   const name = label('conv2d backward (weight)', s);
@@ -495,11 +577,19 @@ const conv2dWeightGradDirect: WeightGradPass<WeightGradTile> = (ctx, x, dy, part
   const g = geometry(s, 1, true);
   const perSplit = Math.ceil(s.n / splits);
   const threads = splits * Math.ceil(s.co / tile.tco) * s.ci * s.kh;
-  ctx.dispatch(weightGradKernel(tile, s.kw), [x, dy, partial], { ...g, splits, perSplit, threads }, Math.ceil(threads / tile.wg), name);
+  ctx.dispatch(
+    weightGradKernel(tile, s.kw),
+    [x, dy, partial],
+    { ...g, splits, perSplit, threads },
+    Math.ceil(threads / tile.wg),
+    name,
+  );
 };
 
 /** The weight-gradient pass of each variant kind but the tiled GEMM (which also takes the output size). */
-const WEIGHT_GRAD_PASSES: { [K in Exclude<WeightGradVariant['kind'], 'tiled'>]: WeightGradPass<Extract<WeightGradVariant, { kind: K }>> } = {
+const WEIGHT_GRAD_PASSES: {
+  [K in Exclude<WeightGradVariant['kind'], 'tiled'>]: WeightGradPass<Extract<WeightGradVariant, { kind: K }>>;
+} = {
   direct: conv2dWeightGradDirect,
   rows: conv2dWeightGradRows,
   uniform: conv2dWeightGradUniform,

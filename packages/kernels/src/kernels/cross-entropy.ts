@@ -14,9 +14,15 @@ const forwardKernel = () =>
   defineKernel({
     name: 'cross_entropy_forward',
     bindings: [input('X'), input('Labels', 'i32'), input('Weight'), output('Out')],
-    params: [['rows', 'u32'], ['cols', 'u32'], ['hasWeight', 'u32']],
+    params: [
+      ['rows', 'u32'],
+      ['cols', 'u32'],
+      ['hasWeight', 'u32'],
+    ],
     workgroupSize: WG,
-    body: rowStatsEntry(WG, `
+    body: rowStatsEntry(
+      WG,
+      `
   let label = Labels[r];
   // An out-of-range label gives NaN, never a read outside the row.
   let ok = label >= 0 && u32(label) < p.cols;
@@ -24,7 +30,8 @@ const forwardKernel = () =>
   let w = select(1.0, Weight[y], p.hasWeight != 0u);
   let loss = mx + log(sum) - X[off + y];
   Out[2u * r] = select(f32_nan(), w * loss, ok);
-  Out[2u * r + 1u] = w;`),
+  Out[2u * r + 1u] = w;`,
+    ),
   });
 
 /** dx[r, j] = scale * w[y_r] * (softmax(x_r)_j - [j == y_r]); `Scale` holds one float (upstream grad / normalizer). */
@@ -32,16 +39,24 @@ const backwardKernel = () =>
   defineKernel({
     name: 'cross_entropy_backward',
     bindings: [input('X'), input('Labels', 'i32'), input('Weight'), input('Scale'), output('DX')],
-    params: [['rows', 'u32'], ['cols', 'u32'], ['hasWeight', 'u32'], ['perRowScale', 'u32']],
+    params: [
+      ['rows', 'u32'],
+      ['cols', 'u32'],
+      ['hasWeight', 'u32'],
+      ['perRowScale', 'u32'],
+    ],
     workgroupSize: WG,
-    body: rowStatsEntry(WG, `
+    body: rowStatsEntry(
+      WG,
+      `
   let y = u32(clamp(Labels[r], 0, i32(p.cols) - 1));
   let w = select(1.0, Weight[y], p.hasWeight != 0u);
   let s = Scale[select(0u, r, p.perRowScale != 0u)] * w / sum;
   for (var j = 0u; j < p.cols; j++) {
     let e = exp(X[off + j] - mx) * s;
     DX[off + j] = select(e, e - Scale[select(0u, r, p.perRowScale != 0u)] * w, j == y);
-  }`),
+  }`,
+    ),
   });
 
 /** Per-row weighted losses and weights, [rows, 2]. `weight` may be null (all ones). */

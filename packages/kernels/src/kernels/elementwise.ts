@@ -1,5 +1,13 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, elementEntry, ENTRY_BUILTINS, input, LINEAR_WORKGROUP, output, SPECIAL_FLOATS } from '../kernel.js';
+import {
+  defineKernel,
+  elementEntry,
+  ENTRY_BUILTINS,
+  input,
+  LINEAR_WORKGROUP,
+  output,
+  SPECIAL_FLOATS,
+} from '../kernel.js';
 import { at, numel, rankParams } from './strided.js';
 
 const WG = 64;
@@ -39,8 +47,14 @@ export const UNARY_OPS = {
   ge_scalar: { wgsl: 'select(0.0, 1.0, x >= p.s)', cpu: (x, s) => (x >= s ? 1 : 0) },
   le_scalar: { wgsl: 'select(0.0, 1.0, x <= p.s)', cpu: (x, s) => (x <= s ? 1 : 0) },
   // PyTorch's exact GELU, x Φ(x), and its derivative Φ(x) + x φ(x).
-  gelu: { wgsl: '0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752))', cpu: (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2)) },
-  gelu_grad: { wgsl: '0.5 * (1.0 + erf_f32(x * 0.70710678118654752)) + x * 0.39894228040143268 * exp(-0.5 * x * x)', cpu: (x) => 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * 0.3989422804014327 * Math.exp(-0.5 * x * x) },
+  gelu: {
+    wgsl: '0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752))',
+    cpu: (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2)),
+  },
+  gelu_grad: {
+    wgsl: '0.5 * (1.0 + erf_f32(x * 0.70710678118654752)) + x * 0.39894228040143268 * exp(-0.5 * x * x)',
+    cpu: (x) => 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * 0.3989422804014327 * Math.exp(-0.5 * x * x),
+  },
 } as const satisfies Record<string, { wgsl: string; cpu: (x: number, s: number) => number }>;
 export type UnaryOp = keyof typeof UNARY_OPS;
 
@@ -68,15 +82,20 @@ function erf(z: number): number {
   return Math.sign(z) * (1 - erfc);
 }
 
-
 export const BINARY_OPS = {
   add: { wgsl: 'a + b', cpu: (a, b) => a + b },
   sub: { wgsl: 'a - b', cpu: (a, b) => a - b },
   mul: { wgsl: 'a * b', cpu: (a, b) => a * b },
   div: { wgsl: 'a / b', cpu: (a, b) => a / b },
   // WGSL's max/min may drop a NaN; PyTorch's maximum/minimum propagate it.
-  maximum: { wgsl: 'select(max(a, b), a + b, is_nan(a) | is_nan(b))', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)) },
-  minimum: { wgsl: 'select(min(a, b), a + b, is_nan(a) | is_nan(b))', cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)) },
+  maximum: {
+    wgsl: 'select(max(a, b), a + b, is_nan(a) | is_nan(b))',
+    cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+  },
+  minimum: {
+    wgsl: 'select(min(a, b), a + b, is_nan(a) | is_nan(b))',
+    cpu: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
+  },
   eq: { wgsl: 'select(0.0, 1.0, a == b)', cpu: (a, b) => (a === b ? 1 : 0) },
   gt: { wgsl: 'select(0.0, 1.0, a > b)', cpu: (a, b) => (a > b ? 1 : 0) },
   // relu backward: a is the forward input, b the incoming gradient.
@@ -140,7 +159,10 @@ function unaryVec4Kernel(op: UnaryOp) {
   return defineKernel({
     name: `unary4_${op}`,
     bindings: [input('X', 'vec4<f32>'), output('Y', 'vec4<f32>')],
-    params: [['n4', 'u32'], ['s', 'f32']],
+    params: [
+      ['n4', 'u32'],
+      ['s', 'f32'],
+    ],
     workgroupSize: WG,
     body: `${POW_SCALAR}
 fn f(x: f32) -> f32 { return ${UNARY_OPS[op].wgsl}; }
@@ -169,13 +191,25 @@ function unaryKernel(op: UnaryOp, contiguous: boolean) {
     name: `unary_${op}`,
     config: { contiguous },
     bindings: [input('X'), output('Y')],
-    params: [['n', 'u32'], ['rank', 'u32'], ['s', 'f32'], ['xo', 'u32'], ['shape', 'vec8u'], ['xs', 'vec8u']],
+    params: [
+      ['n', 'u32'],
+      ['rank', 'u32'],
+      ['s', 'f32'],
+      ['xo', 'u32'],
+      ['shape', 'vec8u'],
+      ['xs', 'vec8u'],
+    ],
     workgroupSize: WG,
     body: `${POW_SCALAR}
-${elementEntry(WG, 'i', 'p.n', `
+${elementEntry(
+  WG,
+  'i',
+  'p.n',
+  `
   ${index}
   let x = X[ix];
-  Y[i] = ${UNARY_OPS[op].wgsl};`)}`,
+  Y[i] = ${UNARY_OPS[op].wgsl};`,
+)}`,
   });
 }
 
@@ -185,14 +219,25 @@ function binaryKernel(op: BinaryOp, contiguous: boolean) {
     name: `binary_${op}`,
     config: { contiguous },
     bindings: [input('A'), input('B'), output('Y')],
-    params: [['n', 'u32'], ['rank', 'u32'], ['shape', 'vec8u'], ['astr', 'vec8u'], ['bstr', 'vec8u']],
+    params: [
+      ['n', 'u32'],
+      ['rank', 'u32'],
+      ['shape', 'vec8u'],
+      ['astr', 'vec8u'],
+      ['bstr', 'vec8u'],
+    ],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
-${elementEntry(WG, 'i', 'p.n', `
+${elementEntry(
+  WG,
+  'i',
+  'p.n',
+  `
   ${index}
   let a = A[ia];
   let b = B[ib];
-  Y[i] = ${BINARY_OPS[op].wgsl};`)}`,
+  Y[i] = ${BINARY_OPS[op].wgsl};`,
+)}`,
   });
 }
 
@@ -238,11 +283,23 @@ export function unary(
   const r = rankParams(`unary ${op}`, shape);
   const contiguous = isContiguous(shape, xStrides);
   if (contiguous && n % 4 === 0 && xOffset === 0) {
-    ctx.dispatch(unaryVec4Kernel(op), [x, y], { n4: n / 4, s: scalar }, Math.ceil(n / 4 / (WG * V)), `${op} [${shape}]`);
+    ctx.dispatch(
+      unaryVec4Kernel(op),
+      [x, y],
+      { n4: n / 4, s: scalar },
+      Math.ceil(n / 4 / (WG * V)),
+      `${op} [${shape}]`,
+    );
     return;
   }
   const kernel = unaryKernel(op, contiguous);
-  ctx.dispatch(kernel, [x, y], { n, rank: r.rank, s: scalar, xo: xOffset, shape: r.shape, xs: [...xStrides] }, Math.ceil(n / WG), `${op} [${shape}]`);
+  ctx.dispatch(
+    kernel,
+    [x, y],
+    { n, rank: r.rank, s: scalar, xo: xOffset, shape: r.shape, xs: [...xStrides] },
+    Math.ceil(n / WG),
+    `${op} [${shape}]`,
+  );
 }
 
 /** y = op(a, b) elementwise with broadcasting expressed as strides (0 on broadcast dimensions). */
@@ -278,11 +335,19 @@ const fillKernel = () =>
   defineKernel({
     name: 'fill',
     bindings: [output('Y')],
-    params: [['n', 'u32'], ['bits', 'u32']],
+    params: [
+      ['n', 'u32'],
+      ['bits', 'u32'],
+    ],
     workgroupSize: WG,
     body: `
-${elementEntry(WG, 'i', 'p.n', `
-  Y[i] = bitcast<f32>(p.bits);`)}`,
+${elementEntry(
+  WG,
+  'i',
+  'p.n',
+  `
+  Y[i] = bitcast<f32>(p.bits);`,
+)}`,
   });
 
 /**
@@ -309,12 +374,23 @@ const castKernel = (dir: 'i32_to_f32' | 'f32_to_i32') =>
     params: [['n', 'u32']],
     workgroupSize: WG,
     body: `
-${elementEntry(WG, 'i', 'p.n', `
-  Y[i] = ${dir === 'i32_to_f32' ? 'f32(X[i])' : 'i32(X[i])'};`)}`,
+${elementEntry(
+  WG,
+  'i',
+  'p.n',
+  `
+  Y[i] = ${dir === 'i32_to_f32' ? 'f32(X[i])' : 'i32(X[i])'};`,
+)}`,
   });
 
 /** Elementwise int32 <-> float32 conversion (float to int truncates). */
-export function cast(ctx: GpuContext, x: BufferBinding, y: BufferBinding, n: number, dir: 'i32_to_f32' | 'f32_to_i32'): void {
+export function cast(
+  ctx: GpuContext,
+  x: BufferBinding,
+  y: BufferBinding,
+  n: number,
+  dir: 'i32_to_f32' | 'f32_to_i32',
+): void {
   if (n === 0) return;
   ctx.dispatch(castKernel(dir), [x, y], { n }, Math.ceil(n / WG), `cast ${dir} [${n}]`);
 }

@@ -43,7 +43,14 @@ const INDEX_AT = `fn index_at(o: u32) -> i32 {
  * float32 and int32 tensors alike (a float copy may canonicalize the NaN
  * patterns that many integers are).
  */
-const gatherFamily = (name: string, from: string, to: string, lane: string, body: string, word: 'f32' | 'u32' = 'f32') =>
+const gatherFamily = (
+  name: string,
+  from: string,
+  to: string,
+  lane: string,
+  body: string,
+  word: 'f32' | 'u32' = 'f32',
+) =>
   defineKernel({
     name,
     bindings: [
@@ -94,12 +101,30 @@ const gatherBackwardKernel = () =>
 export function gather(ctx: GpuContext, x: BufferBinding, idx: BufferBinding, y: BufferBinding, s: GatherShape): void {
   const n = s.outer * s.count * s.inner;
   if (n === 0) return;
-  ctx.dispatch(gatherKernel(), [x, idx, y], { n, size: s.size, count: s.count, inner: s.inner, sharedIndex: s.shared ? 1 : 0 }, Math.ceil(n / WG), `gather [${s.outer},${s.size},${s.inner}] by [${s.count}]`);
+  ctx.dispatch(
+    gatherKernel(),
+    [x, idx, y],
+    { n, size: s.size, count: s.count, inner: s.inner, sharedIndex: s.shared ? 1 : 0 },
+    Math.ceil(n / WG),
+    `gather [${s.outer},${s.size},${s.inner}] by [${s.count}]`,
+  );
 }
 
 /** dx[outer, size, inner] = Σ over j with idx[a, j, b] = k of g[a, j, b]. */
-export function gatherBackward(ctx: GpuContext, g: BufferBinding, idx: BufferBinding, dx: BufferBinding, s: GatherShape): void {
+export function gatherBackward(
+  ctx: GpuContext,
+  g: BufferBinding,
+  idx: BufferBinding,
+  dx: BufferBinding,
+  s: GatherShape,
+): void {
   const n = s.outer * s.size * s.inner;
   if (n === 0) return;
-  ctx.dispatch(gatherBackwardKernel(), [g, idx, dx], { n, size: s.size, count: s.count, inner: s.inner, sharedIndex: s.shared ? 1 : 0 }, Math.ceil(n / WG), `gather backward [${s.outer},${s.size},${s.inner}]`);
+  ctx.dispatch(
+    gatherBackwardKernel(),
+    [g, idx, dx],
+    { n, size: s.size, count: s.count, inner: s.inner, sharedIndex: s.shared ? 1 : 0 },
+    Math.ceil(n / WG),
+    `gather backward [${s.outer},${s.size},${s.inner}]`,
+  );
 }

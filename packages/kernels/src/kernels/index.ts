@@ -1,6 +1,24 @@
-export { unary, binary, fill, f32Bits, cast, UNARY_OPS, BINARY_OPS, type UnaryOp, type BinaryOp } from './elementwise.js';
+export {
+  unary,
+  binary,
+  fill,
+  f32Bits,
+  cast,
+  UNARY_OPS,
+  BINARY_OPS,
+  type UnaryOp,
+  type BinaryOp,
+} from './elementwise.js';
 export { reduce, type ReduceOp, argReduce, type ArgReduceOp } from './reduce.js';
-export { matmul, matmulLabel, defaultMatmulConfig, vec4Allowed, MATMUL_CONFIGS, type MatmulShape, type MatmulConfig } from './matmul.js';
+export {
+  matmul,
+  matmulLabel,
+  defaultMatmulConfig,
+  vec4Allowed,
+  MATMUL_CONFIGS,
+  type MatmulShape,
+  type MatmulConfig,
+} from './matmul.js';
 export * from './conv2d.js';
 export { CONV_ROWS_TILES, type ConvRowsTile } from './conv2d-rows.js';
 export { CONV_ROWS_CO_TILES, type ConvRowsCoTile } from './conv2d-rows-co.js';
@@ -15,4 +33,10 @@ export { numel } from './strided.js';
 export * from './tuned.js';
 export { gather, gatherBackward, type GatherShape } from './gather.js';
 export { windowOutSize, type Window2d } from './window.js';
-export { batchNormStats, batchNormApply, batchNormBackward, batchNormRunning, type BatchNormShape } from './batchnorm.js';
+export {
+  batchNormStats,
+  batchNormApply,
+  batchNormBackward,
+  batchNormRunning,
+  type BatchNormShape,
+} from './batchnorm.js';

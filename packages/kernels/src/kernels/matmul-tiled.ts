@@ -15,7 +15,11 @@ const kernel = (c: TiledGemmConfig, transA: boolean, transB: boolean) =>
     variant: { transA, transB },
     splitK: false,
     bindings: [input('A'), input('B'), input('Bias'), output('C')],
-    params: [['abs', 'u32'], ['bbs', 'u32'], ['hasBias', 'u32']],
+    params: [
+      ['abs', 'u32'],
+      ['bbs', 'u32'],
+      ['hasBias', 'u32'],
+    ],
     functions: `
 fn loadA(z: u32, row: u32, k: u32) -> f32 { return A[z * p.abs + ${transA ? 'k * p.gm + row' : 'row * p.gk + k'}]; }
 fn loadB(z: u32, k: u32, col: u32) -> f32 { return B[z * p.bbs + ${transB ? 'col * p.gk + k' : 'k * p.gn + col'}]; }
@@ -38,7 +42,15 @@ export function matmulTiled(
     kernel(config, s.transA, s.transB),
     // Without a bias, A stands in for the unused binding (never read).
     [a, b, bias ?? a, c],
-    { gm: s.m, gn: s.n, gk: s.k, kChunk: Math.max(1, s.k), abs: s.aBatchStride, bbs: s.bBatchStride, hasBias: bias ? 1 : 0 },
+    {
+      gm: s.m,
+      gn: s.n,
+      gk: s.k,
+      kChunk: Math.max(1, s.k),
+      abs: s.aBatchStride,
+      bbs: s.bBatchStride,
+      hasBias: bias ? 1 : 0,
+    },
     tiledGrid(config, s.m, s.n, s.batch),
     label,
   );

@@ -136,11 +136,14 @@ function registerKernel(c: RegisterMatmulConfig, parts: RegisterParts) {
 function storeTile(rows: number, cols: number, vec4: boolean): string[] {
   const col = vec4 ? 'col4' : 'col0';
   const bound = vec4 ? 'n4' : 'p.n';
-  const at = vec4 ? (i: number, j: number) => `(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u` : (i: number, j: number) => `cOff + (row0 + ${i}u) * p.n + col0 + ${j}u`;
+  const at = vec4
+    ? (i: number, j: number) => `(cOff + (row0 + ${i}u) * p.n) / 4u + col4 + ${j}u`
+    : (i: number, j: number) => `cOff + (row0 + ${i}u) * p.n + col0 + ${j}u`;
   const zero = vec4 ? 'vec4<f32>(0.0)' : '0.0';
   return range(rows).flatMap((i) =>
     range(cols).map(
-      (j) => `if ${allOf(`row0 + ${i}u < p.m`, `${col} + ${j}u < ${bound}`)} { C[${at(i, j)}] = c${i}_${j} + select(${zero}, Bias[${col} + ${j}u], p.hasBias != 0u); }`,
+      (j) =>
+        `if ${allOf(`row0 + ${i}u < p.m`, `${col} + ${j}u < ${bound}`)} { C[${at(i, j)}] = c${i}_${j} + select(${zero}, Bias[${col} + ${j}u], p.hasBias != 0u); }`,
     ),
   );
 }
@@ -192,7 +195,11 @@ function vec4NN(c: RegisterMatmulConfig) {
       'let brow = 4u * k4 * n4;',
       ...range(tm).map((i) => `let a${i} = A[ar${i} + k4];`),
       ...range(4).flatMap((kk) => range(tn4).map((j) => `let b${kk}_${j} = B[bc${j} + brow + ${kk}u * n4];`)),
-      ...range(4).flatMap((kk) => range(tm).flatMap((i) => range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${i}[${kk}]), b${kk}_${j}, c${i}_${j});`))),
+      ...range(4).flatMap((kk) =>
+        range(tm).flatMap((i) =>
+          range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${i}[${kk}]), b${kk}_${j}, c${i}_${j});`),
+        ),
+      ),
     ],
     store: storeTile(tm, tn4, true),
   });
@@ -235,7 +242,9 @@ function vec4TN(c: RegisterMatmulConfig) {
     body: [
       ...range(tm4).map((i) => `let a${i} = A[ar${i} + k * m4];`),
       ...range(tn4).map((j) => `let b${j} = B[bc${j} + k * n4];`),
-      ...range(tm).flatMap((i) => range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${Math.floor(i / 4)}[${i % 4}]), b${j}, c${i}_${j});`)),
+      ...range(tm).flatMap((i) =>
+        range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${Math.floor(i / 4)}[${i % 4}]), b${j}, c${i}_${j});`),
+      ),
     ],
     store: storeTile(tm, tn4, true),
   });
@@ -272,7 +281,8 @@ export function matmul(
   config: MatmulConfig = defaultMatmulConfig(s),
 ): void {
   if (s.batch === 0 || s.m === 0 || s.n === 0) return;
-  if (!vec4Allowed(s, config)) throw new Error(`${matmulLabel(s)}: variant ${JSON.stringify(config)} does not fit this shape`);
+  if (!vec4Allowed(s, config))
+    throw new Error(`${matmulLabel(s)}: variant ${JSON.stringify(config)} does not fit this shape`);
   if (config.kind === 'tiled') {
     matmulTiled(ctx, a, b, c, s, bias, config, matmulLabel(s));
     return;

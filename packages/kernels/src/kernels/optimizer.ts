@@ -18,11 +18,22 @@ const sgdKernel = () =>
   defineKernel({
     name: 'sgd_step',
     bindings: [output('P'), input('G'), output('Buf')],
-    params: [['n', 'u32'], ['lr', 'f32'], ['momentum', 'f32'], ['dampening', 'f32'], ['wd', 'f32'],
-      ['nesterov', 'u32'], ['first', 'u32']],
+    params: [
+      ['n', 'u32'],
+      ['lr', 'f32'],
+      ['momentum', 'f32'],
+      ['dampening', 'f32'],
+      ['wd', 'f32'],
+      ['nesterov', 'u32'],
+      ['first', 'u32'],
+    ],
     workgroupSize: WG,
     body: `
-${elementEntry(WG, 'i', 'p.n', `
+${elementEntry(
+  WG,
+  'i',
+  'p.n',
+  `
   var g = G[i];
   if (p.wd != 0.0) { g = g + p.wd * P[i]; }
   if (p.momentum != 0.0) {
@@ -31,7 +42,8 @@ ${elementEntry(WG, 'i', 'p.n', `
     Buf[i] = b;
     if (p.nesterov != 0u) { g = g + p.momentum * b; } else { g = b; }
   }
-  P[i] = P[i] - p.lr * g;`)}`,
+  P[i] = P[i] - p.lr * g;`,
+)}`,
   });
 
 export interface AdamOptions {
@@ -51,11 +63,24 @@ const adamKernel = () =>
   defineKernel({
     name: 'adam_step',
     bindings: [output('P'), input('G'), output('M'), output('V')],
-    params: [['n', 'u32'], ['lr', 'f32'], ['beta1', 'f32'], ['beta2', 'f32'], ['eps', 'f32'], ['wd', 'f32'],
-      ['decoupled', 'u32'], ['stepSize', 'f32'], ['bc2Sqrt', 'f32']],
+    params: [
+      ['n', 'u32'],
+      ['lr', 'f32'],
+      ['beta1', 'f32'],
+      ['beta2', 'f32'],
+      ['eps', 'f32'],
+      ['wd', 'f32'],
+      ['decoupled', 'u32'],
+      ['stepSize', 'f32'],
+      ['bc2Sqrt', 'f32'],
+    ],
     workgroupSize: WG,
     body: `
-${elementEntry(WG, 'i', 'p.n', `
+${elementEntry(
+  WG,
+  'i',
+  'p.n',
+  `
   var param = P[i];
   var g = G[i];
   if (p.wd != 0.0) {
@@ -67,10 +92,18 @@ ${elementEntry(WG, 'i', 'p.n', `
   M[i] = m;
   V[i] = v;
   let denom = sqrt(v) / p.bc2Sqrt + p.eps;
-  P[i] = param - p.stepSize * (m / denom);`)}`,
+  P[i] = param - p.stepSize * (m / denom);`,
+)}`,
   });
 
-export function sgdStep(ctx: GpuContext, param: BufferBinding, grad: BufferBinding, buf: BufferBinding | null, n: number, o: SgdOptions): void {
+export function sgdStep(
+  ctx: GpuContext,
+  param: BufferBinding,
+  grad: BufferBinding,
+  buf: BufferBinding | null,
+  n: number,
+  o: SgdOptions,
+): void {
   if (n === 0) return;
   if (!buf && o.momentum !== 0) throw new Error('sgd step: momentum needs a momentum buffer');
   // Without momentum the kernel never touches the buffer; a scratch one fills the binding.

@@ -135,10 +135,17 @@ function check(s: Pool2dShape): { oh: number; ow: number } {
   return out;
 }
 
-const label = (op: string, s: Pool2dShape) => `${op} [${s.planes} planes, ${s.h}x${s.w}] k${s.kh}x${s.kw} s${s.sh}x${s.sw} p${s.ph}x${s.pw}`;
+const label = (op: string, s: Pool2dShape) =>
+  `${op} [${s.planes} planes, ${s.h}x${s.w}] k${s.kh}x${s.kw} s${s.sh}x${s.sw} p${s.ph}x${s.pw}`;
 
 /** y and argmax indices (int32, flat h*w position in the plane, like PyTorch's return_indices). */
-export function maxPool2dForward(ctx: GpuContext, x: BufferBinding, y: BufferBinding, idx: BufferBinding, s: Pool2dShape): void {
+export function maxPool2dForward(
+  ctx: GpuContext,
+  x: BufferBinding,
+  y: BufferBinding,
+  idx: BufferBinding,
+  s: Pool2dShape,
+): void {
   const { oh, ow } = check(s);
   const total = s.planes * oh * ow;
   if (total === 0) return;
@@ -146,15 +153,33 @@ export function maxPool2dForward(ctx: GpuContext, x: BufferBinding, y: BufferBin
 }
 
 /** dx from dy and the forward's indices. */
-export function maxPool2dBackward(ctx: GpuContext, dy: BufferBinding, idx: BufferBinding, dx: BufferBinding, s: Pool2dShape): void {
+export function maxPool2dBackward(
+  ctx: GpuContext,
+  dy: BufferBinding,
+  idx: BufferBinding,
+  dx: BufferBinding,
+  s: Pool2dShape,
+): void {
   const { oh, ow } = check(s);
   if (tilesExactly(s, oh, ow)) {
     const windows = s.planes * oh * ow;
     if (windows === 0) return;
-    ctx.dispatch(backwardTilesKernel(), [dy, idx, dx], { ...s, oh, ow, total: windows }, Math.ceil(windows / WG), label('maxPool2d backward', s));
+    ctx.dispatch(
+      backwardTilesKernel(),
+      [dy, idx, dx],
+      { ...s, oh, ow, total: windows },
+      Math.ceil(windows / WG),
+      label('maxPool2d backward', s),
+    );
     return;
   }
   const total = s.planes * s.h * s.w;
   if (total === 0) return;
-  ctx.dispatch(backwardKernel(), [dy, idx, dx], { ...s, oh, ow, total }, Math.ceil(total / WG), label('maxPool2d backward', s));
+  ctx.dispatch(
+    backwardKernel(),
+    [dy, idx, dx],
+    { ...s, oh, ow, total },
+    Math.ceil(total / WG),
+    label('maxPool2d backward', s),
+  );
 }

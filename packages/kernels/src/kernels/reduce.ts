@@ -13,11 +13,23 @@ const reduceKernel = (op: ReduceOp) =>
   defineKernel({
     name: `reduce_${op}`,
     bindings: [input('X'), output('Y')],
-    params: [['n', 'u32'], ['krank', 'u32'], ['rrank', 'u32'], ['rcount', 'u32'], ['kshape', 'vec8u'],
-      ['kstrides', 'vec8u'], ['rshape', 'vec8u'], ['rstrides', 'vec8u']],
+    params: [
+      ['n', 'u32'],
+      ['krank', 'u32'],
+      ['rrank', 'u32'],
+      ['rcount', 'u32'],
+      ['kshape', 'vec8u'],
+      ['kstrides', 'vec8u'],
+      ['rshape', 'vec8u'],
+      ['rstrides', 'vec8u'],
+    ],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
-${elementEntry(WG, 'o', 'p.n', `
+${elementEntry(
+  WG,
+  'o',
+  'p.n',
+  `
   var rem = o;
   var base = 0u;
   for (var d = p.krank; d > 0u; d--) {
@@ -45,7 +57,8 @@ ${elementEntry(WG, 'o', 'p.n', `
     }
   }
   ${op === 'max' ? 'if (nan) { acc = f32_nan(); }' : ''}
-  Y[o] = acc;`)}`,
+  Y[o] = acc;`,
+)}`,
   });
 
 /**
@@ -104,10 +117,18 @@ const argReduceKernel = (op: ArgReduceOp) =>
   defineKernel({
     name: `reduce_${op}`,
     bindings: [input('X'), output('Y', 'i32')],
-    params: [['n', 'u32'], ['size', 'u32'], ['inner', 'u32']],
+    params: [
+      ['n', 'u32'],
+      ['size', 'u32'],
+      ['inner', 'u32'],
+    ],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
-${elementEntry(WG, 'o', 'p.n', `
+${elementEntry(
+  WG,
+  'o',
+  'p.n',
+  `
   let base = (o / p.inner) * p.size * p.inner + o % p.inner;
   var best = X[base];
   var arg = 0u;
@@ -120,11 +141,19 @@ ${elementEntry(WG, 'o', 'p.n', `
       nan = is_nan(v);
     }
   }
-  Y[o] = i32(arg);`)}`,
+  Y[o] = i32(arg);`,
+)}`,
   });
 
 /** argmax / argmin of a contiguous tensor of `shape` along `axis` into int32 `y` (the other dimensions, in order). */
-export function argReduce(ctx: GpuContext, op: ArgReduceOp, x: BufferBinding, y: BufferBinding, shape: readonly number[], axis: number): void {
+export function argReduce(
+  ctx: GpuContext,
+  op: ArgReduceOp,
+  x: BufferBinding,
+  y: BufferBinding,
+  shape: readonly number[],
+  axis: number,
+): void {
   const size = shape[axis]!;
   if (size === 0) throw new Error(`${op}: cannot reduce over an empty dimension of [${shape}]`);
   const inner = numel(shape.slice(axis + 1));

@@ -24,18 +24,26 @@ fn row_stats(off: u32, cols: u32) -> vec2<f32> {
  * for any logits.
  */
 export const rowStatsEntry = (wg: number, body: string): string => `${SPECIAL_FLOATS}${ROW_STATS}
-${elementEntry(wg, 'r', 'p.rows', `
+${elementEntry(
+  wg,
+  'r',
+  'p.rows',
+  `
   let off = r * p.cols;
   let st = row_stats(off, p.cols);
   let mx = st.x;
   let sum = st.y;
-  ${body.trim()}`)}`;
+  ${body.trim()}`,
+)}`;
 
 const softmaxKernel = (log: boolean) =>
   defineKernel({
     name: log ? 'log_softmax_rows' : 'softmax_rows',
     bindings: [input('X'), output('Y')],
-    params: [['rows', 'u32'], ['cols', 'u32']],
+    params: [
+      ['rows', 'u32'],
+      ['cols', 'u32'],
+    ],
     workgroupSize: WG,
     body: rowStatsEntry(
       WG,
@@ -48,7 +56,20 @@ const softmaxKernel = (log: boolean) =>
   });
 
 /** Softmax (or log-softmax) over the last dimension of a contiguous [rows, cols] tensor. */
-export function softmax(ctx: GpuContext, x: BufferBinding, y: BufferBinding, rows: number, cols: number, log: boolean): void {
+export function softmax(
+  ctx: GpuContext,
+  x: BufferBinding,
+  y: BufferBinding,
+  rows: number,
+  cols: number,
+  log: boolean,
+): void {
   if (rows === 0 || cols === 0) return;
-  ctx.dispatch(softmaxKernel(log), [x, y], { rows, cols }, Math.ceil(rows / WG), `${log ? 'logSoftmax' : 'softmax'} [${rows}, ${cols}]`);
+  ctx.dispatch(
+    softmaxKernel(log),
+    [x, y],
+    { rows, cols },
+    Math.ceil(rows / WG),
+    `${log ? 'logSoftmax' : 'softmax'} [${rows}, ${cols}]`,
+  );
 }

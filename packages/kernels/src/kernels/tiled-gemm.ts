@@ -76,7 +76,12 @@ const WHOLE_K_RANGE = `let kBegin = 0u;
   let kEnd = p.gk;`;
 
 /** M, N, K, and the K range of one split-K chunk. */
-export const TILED_PARAMS: ParamSpec = [['gm', 'u32'], ['gn', 'u32'], ['gk', 'u32'], ['kChunk', 'u32']];
+export const TILED_PARAMS: ParamSpec = [
+  ['gm', 'u32'],
+  ['gn', 'u32'],
+  ['gk', 'u32'],
+  ['kChunk', 'u32'],
+];
 
 export function tiledGemmKernel(spec: {
   name: string;
@@ -121,9 +126,12 @@ export function tiledGemmKernel(spec: {
   const acc = range(tm).flatMap((i) => range(tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`));
   const readA = range(tm).map((i) => `let a${i} = As[abase + ${i}u];`);
   const readB = range(tn4).map(
-    (j) => `let b${j} = vec4<f32>(Bs[bbase + ${4 * j}u], Bs[bbase + ${4 * j + 1}u], Bs[bbase + ${4 * j + 2}u], Bs[bbase + ${4 * j + 3}u]);`,
+    (j) =>
+      `let b${j} = vec4<f32>(Bs[bbase + ${4 * j}u], Bs[bbase + ${4 * j + 1}u], Bs[bbase + ${4 * j + 2}u], Bs[bbase + ${4 * j + 3}u]);`,
   );
-  const fmas = range(tm).flatMap((i) => range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${i}), b${j}, c${i}_${j});`));
+  const fmas = range(tm).flatMap((i) =>
+    range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${i}), b${j}, c${i}_${j});`),
+  );
   const stores = range(tm).flatMap((i) =>
     range(tn4).flatMap((j) =>
       range(4).map(
@@ -155,10 +163,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let slices = (kEnd - kBegin + ${bk - 1}u) / ${bk}u;
   let tx = lid % ${threadsN}u;
   let ty = lid / ${threadsN}u;
-  ${range(loadsA).map((i) => `let ea${i} = lid + ${i * wg}u;`).join(' ')}
-  ${range(loadsB).map((i) => `let eb${i} = lid + ${i * wg}u;`).join(' ')}
-  ${range(loadsA).map((i) => `var pa${i} = 0.0;`).join(' ')}
-  ${range(loadsB).map((i) => `var pb${i} = 0.0;`).join(' ')}
+  ${range(loadsA)
+    .map((i) => `let ea${i} = lid + ${i * wg}u;`)
+    .join(' ')}
+  ${range(loadsB)
+    .map((i) => `let eb${i} = lid + ${i * wg}u;`)
+    .join(' ')}
+  ${range(loadsA)
+    .map((i) => `var pa${i} = 0.0;`)
+    .join(' ')}
+  ${range(loadsB)
+    .map((i) => `var pb${i} = 0.0;`)
+    .join(' ')}
   ${acc.join('\n  ')}
   var k0 = kBegin;
   var stage = 0u;

@@ -19,7 +19,15 @@ import {
   weightGradSplits,
   weightGradVariants,
 } from './conv2d.js';
-import { defaultMatmulConfig, MATMUL_CONFIGS, matmul, type MatmulConfig, type MatmulShape, matmulVariantInfo, vec4Allowed } from './matmul.js';
+import {
+  defaultMatmulConfig,
+  MATMUL_CONFIGS,
+  matmul,
+  type MatmulConfig,
+  type MatmulShape,
+  matmulVariantInfo,
+  vec4Allowed,
+} from './matmul.js';
 import { type TiledGemmConfig, tiledFits } from './tiled-gemm.js';
 import { type CandidateInfo, classCandidates } from '../kernel-class.js';
 import { reduce } from './reduce.js';
@@ -31,7 +39,12 @@ import { reduce } from './reduce.js';
  * tuning costs seconds, not minutes, on first use. Tiled variants must fit
  * the device's workgroup limits.
  */
-function candidates<V extends { kind: string }>(ctx: GpuContext, all: V[], info: (v: V) => CandidateInfo, preferred: readonly string[]): V[] {
+function candidates<V extends { kind: string }>(
+  ctx: GpuContext,
+  all: V[],
+  info: (v: V) => CandidateInfo,
+  preferred: readonly string[],
+): V[] {
   const fitting = all.filter((v) => v.kind !== 'tiled' || tiledFits(v as unknown as TiledGemmConfig, ctx.limits));
   return classCandidates(ctx.policy, fitting, info, (v) => preferred.includes(v.kind));
 }
@@ -44,7 +57,12 @@ export const convInputGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
 export const convWeightGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
   candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), ['wino', 'wco', 'uniform', 'rows']);
 export const matmulCandidates = (ctx: GpuContext, s: MatmulShape) =>
-  candidates(ctx, MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c)), matmulVariantInfo, ['vec4']);
+  candidates(
+    ctx,
+    MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c)),
+    matmulVariantInfo,
+    ['vec4'],
+  );
 
 function scratch(ctx: GpuContext, ...elements: number[]): { bufs: GPUBuffer[]; dispose: () => void } {
   const bufs = elements.map((n) => ctx.alloc(Math.max(16, n * 4), 'tuning scratch'));
@@ -58,7 +76,8 @@ function scratch(ctx: GpuContext, ...elements: number[]): { bufs: GPUBuffer[]; d
  */
 export const sizeClass = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
-const convKey = (s: Conv2dShape) => `${sizeClass(s.n)},${s.ci},${s.h},${s.w},${s.co},${s.kh},${s.kw},${s.sh},${s.sw},${s.ph},${s.pw}`;
+const convKey = (s: Conv2dShape) =>
+  `${sizeClass(s.n)},${s.ci},${s.h},${s.w},${s.co},${s.kh},${s.kw},${s.sh},${s.sw},${s.ph},${s.pw}`;
 
 export function pickConvForward(ctx: GpuContext, s: Conv2dShape): ConvVariant {
   return ctx.tuner.pick('conv2d', convKey(s), convForwardCandidates(ctx, s), (): TuneBench<ConvVariant> => {
@@ -82,7 +101,14 @@ export function pickConvInputGrad(ctx: GpuContext, s: Conv2dShape): ConvVariant 
  * The weight gradient into `dw`, with the tuned tile and batch split (the
  * partial gradients of a split are summed by one reduce).
  */
-export function convWeightGrad(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, s: Conv2dShape, tile: WeightGradVariant): void {
+export function convWeightGrad(
+  ctx: GpuContext,
+  x: GPUBuffer,
+  dy: GPUBuffer,
+  dw: GPUBuffer,
+  s: Conv2dShape,
+  tile: WeightGradVariant,
+): void {
   const size = s.co * s.ci * s.kh * s.kw;
   const splits = weightGradSplits(s, tile, ctx.policy.targetThreads);
   if (splits === 1) {
@@ -96,12 +122,17 @@ export function convWeightGrad(ctx: GpuContext, x: GPUBuffer, dy: GPUBuffer, dw:
 }
 
 export function pickConvWeightGrad(ctx: GpuContext, s: Conv2dShape): WeightGradVariant {
-  return ctx.tuner.pick('conv2d.dweight', convKey(s), convWeightGradCandidates(ctx, s), (): TuneBench<WeightGradVariant> => {
-    const { oh, ow } = convOutSize(s);
-    const sc = scratch(ctx, s.n * s.ci * s.h * s.w, s.n * s.co * oh * ow, s.co * s.ci * s.kh * s.kw);
-    const [x, dy, dw] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer];
-    return { run: (t) => convWeightGrad(ctx, x, dy, dw, s, t), dispose: sc.dispose };
-  });
+  return ctx.tuner.pick(
+    'conv2d.dweight',
+    convKey(s),
+    convWeightGradCandidates(ctx, s),
+    (): TuneBench<WeightGradVariant> => {
+      const { oh, ow } = convOutSize(s);
+      const sc = scratch(ctx, s.n * s.ci * s.h * s.w, s.n * s.co * oh * ow, s.co * s.ci * s.kh * s.kw);
+      const [x, dy, dw] = sc.bufs as [GPUBuffer, GPUBuffer, GPUBuffer];
+      return { run: (t) => convWeightGrad(ctx, x, dy, dw, s, t), dispose: sc.dispose };
+    },
+  );
 }
 
 export function pickMatmul(ctx: GpuContext, s: MatmulShape, withBias: boolean): MatmulConfig {

@@ -69,55 +69,75 @@ CONV_CASES.push({ n: 3, ci: 4, co: 17, h: 6, w: 12, kh: 3, kw: 3, sh: 1, sw: 1, 
 // Non-square kernel and mixed strides.
 CONV_CASES.push({ n: 2, ci: 3, co: 5, h: 8, w: 7, kh: 3, kw: 1, sh: 2, sw: 1, ph: 1, pw: 0 });
 
-const name = (s: K.Conv2dShape) => `n${s.n} ci${s.ci} co${s.co} ${s.h}x${s.w} k${s.kh}x${s.kw} s${s.sh}x${s.sw} p${s.ph}x${s.pw}`;
+const name = (s: K.Conv2dShape) =>
+  `n${s.n} ci${s.ci} co${s.co} ${s.h}x${s.w} k${s.kh}x${s.kw} s${s.sh}x${s.sw} p${s.ph}x${s.pw}`;
 
 describe('conv2d kernels, every variant vs the reference', () => {
-  it.each(CONV_CASES.map((s) => [name(s), s] as const))('%s', async (_, s) => {
-    const { oh, ow } = K.convOutSize(s);
-    const xs = random(s.n * s.ci * s.h * s.w);
-    const ws = random(s.co * s.ci * s.kh * s.kw);
-    const bs = random(s.co);
-    const gs = random(s.n * s.co * oh * ow);
-    const x = upload(xs);
-    const w = upload(ws);
-    const b = upload(bs);
-    const g = upload(gs);
-    const wantY = ref.conv2d(xs, ws, bs, s);
-    const wantDx = ref.conv2dInputGrad(gs, ws, s);
-    const wantDw = ref.conv2dWeightGrad(xs, gs, s);
-    // Winograd runs on any 3x3 stride-1 geometry, even where the tuner would not offer it (short reductions, few channels).
-    const wino = s.kh === 3 && s.kw === 3 && s.sh === 1 && s.sw === 1;
-    const plus = <V extends { kind: string }>(vs: V[], extra: V[], on = wino) => [...vs.filter((v) => v.kind !== 'wino'), ...(on ? extra : [])];
-    // The input gradient of a strided 3x3 runs the stride-1 kernels, Winograd included, on the dilated gradient.
-    const winoInput = s.kh === 3 && s.kw === 3 && s.ph <= 2 && s.pw <= 2;
-    const winoConv = K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
-    for (const variant of plus(K.convForwardVariants(s), winoConv)) {
-      const y = poisoned(wantY.length);
-      K.conv2dForward(ctx, x, w, b, y, s, variant);
-      expect(maxRelDiff(await read(y, wantY.length), wantY), `forward ${JSON.stringify(variant)}`).toBeLessThanOrEqual(TOL);
-      ctx.free(y);
-    }
-    for (const variant of plus(K.convInputGradVariants(s), winoConv, winoInput)) {
-      const dx = poisoned(wantDx.length);
-      K.conv2dInputGrad(ctx, g, w, dx, s, variant);
-      expect(maxRelDiff(await read(dx, wantDx.length), wantDx), `dInput ${JSON.stringify(variant)}`).toBeLessThanOrEqual(TOL);
-      ctx.free(dx);
-    }
-    for (const tile of plus(K.weightGradVariants(s), K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })))) {
-      for (const splits of [1, 2, s.n + 1]) {
-        const size = wantDw.length;
-        const partial = poisoned(splits * size);
-        K.conv2dWeightGrad(ctx, x, g, partial, s, splits, tile);
-        const dw = poisoned(size);
-        K.reduce(ctx, 'sum', partial, dw, [splits, size], [0]);
-        expect(maxRelDiff(await read(dw, size), wantDw), `dWeight ${JSON.stringify(tile)} splits ${splits}`).toBeLessThanOrEqual(TOL);
-        ctx.free(partial);
-        ctx.free(dw);
+  it.each(CONV_CASES.map((s) => [name(s), s] as const))(
+    '%s',
+    async (_, s) => {
+      const { oh, ow } = K.convOutSize(s);
+      const xs = random(s.n * s.ci * s.h * s.w);
+      const ws = random(s.co * s.ci * s.kh * s.kw);
+      const bs = random(s.co);
+      const gs = random(s.n * s.co * oh * ow);
+      const x = upload(xs);
+      const w = upload(ws);
+      const b = upload(bs);
+      const g = upload(gs);
+      const wantY = ref.conv2d(xs, ws, bs, s);
+      const wantDx = ref.conv2dInputGrad(gs, ws, s);
+      const wantDw = ref.conv2dWeightGrad(xs, gs, s);
+      // Winograd runs on any 3x3 stride-1 geometry, even where the tuner would not offer it (short reductions, few channels).
+      const wino = s.kh === 3 && s.kw === 3 && s.sh === 1 && s.sw === 1;
+      const plus = <V extends { kind: string }>(vs: V[], extra: V[], on = wino) => [
+        ...vs.filter((v) => v.kind !== 'wino'),
+        ...(on ? extra : []),
+      ];
+      // The input gradient of a strided 3x3 runs the stride-1 kernels, Winograd included, on the dilated gradient.
+      const winoInput = s.kh === 3 && s.kw === 3 && s.ph <= 2 && s.pw <= 2;
+      const winoConv = K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
+      for (const variant of plus(K.convForwardVariants(s), winoConv)) {
+        const y = poisoned(wantY.length);
+        K.conv2dForward(ctx, x, w, b, y, s, variant);
+        expect(
+          maxRelDiff(await read(y, wantY.length), wantY),
+          `forward ${JSON.stringify(variant)}`,
+        ).toBeLessThanOrEqual(TOL);
+        ctx.free(y);
       }
-    }
-    for (const buf of [x, w, b, g]) ctx.free(buf);
-    // Compiling every variant of the 5x5 cases took up to 54 s on SwiftShader in CI; another job on the cores can double that.
-  }, 300_000);
+      for (const variant of plus(K.convInputGradVariants(s), winoConv, winoInput)) {
+        const dx = poisoned(wantDx.length);
+        K.conv2dInputGrad(ctx, g, w, dx, s, variant);
+        expect(
+          maxRelDiff(await read(dx, wantDx.length), wantDx),
+          `dInput ${JSON.stringify(variant)}`,
+        ).toBeLessThanOrEqual(TOL);
+        ctx.free(dx);
+      }
+      for (const tile of plus(
+        K.weightGradVariants(s),
+        K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
+      )) {
+        for (const splits of [1, 2, s.n + 1]) {
+          const size = wantDw.length;
+          const partial = poisoned(splits * size);
+          K.conv2dWeightGrad(ctx, x, g, partial, s, splits, tile);
+          const dw = poisoned(size);
+          K.reduce(ctx, 'sum', partial, dw, [splits, size], [0]);
+          expect(
+            maxRelDiff(await read(dw, size), wantDw),
+            `dWeight ${JSON.stringify(tile)} splits ${splits}`,
+          ).toBeLessThanOrEqual(TOL);
+          ctx.free(partial);
+          ctx.free(dw);
+        }
+      }
+      for (const buf of [x, w, b, g]) ctx.free(buf);
+      // Compiling every variant of the 5x5 cases took up to 54 s on SwiftShader in CI; another job on the cores can double that.
+    },
+    300_000,
+  );
 });
 
 describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
@@ -138,7 +158,9 @@ describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
     const geometry = { ...s, oh, ow, wBase: 0, wO: s.ci * 9, wI: 9, wKy: 3, wKx: 1 };
     K.conv2dWinograd(ctx, x, w, b, y, geometry, tile, 'chunked', perTile * (2 * 20 + 16));
     expect(maxRelDiff(await read(y, want.length), want)).toBeLessThanOrEqual(TOL);
-    expect(() => K.conv2dWinograd(ctx, x, w, b, y, geometry, tile, 'too small', perTile * 30)).toThrow(/exceed a storage binding/);
+    expect(() => K.conv2dWinograd(ctx, x, w, b, y, geometry, tile, 'too small', perTile * 30)).toThrow(
+      /exceed a storage binding/,
+    );
     for (const buf of [x, w, b, y]) ctx.free(buf);
   });
 
@@ -217,29 +239,28 @@ MATMULS.push({ batch: 3, m: 12, n: 8, k: 16, transA: false, transB: false, aBatc
 MATMULS.push({ batch: 2, m: 5, n: 4, k: 8, transA: false, transB: true, aBatchStride: 0, bBatchStride: 32 });
 
 describe('matmul kernels, every variant that fits, vs the reference', () => {
-  it.each(MATMULS.map((s) => [`${s.batch}x${s.m}x${s.n}x${s.k} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, s] as const))(
-    '%s',
-    async (_, s) => {
-      const as = random(Math.max(1, s.batch * (s.aBatchStride || 1)) * s.m * s.k);
-      const bs = random(Math.max(1, s.batch) * s.k * s.n);
-      const bias = random(s.n);
-      const a = upload(as);
-      const b = upload(bs);
-      const bb = upload(bias);
-      let ran = 0;
-      for (const withBias of [false, true]) {
-        const want = ref.matmul(as, bs, s, withBias ? bias : null);
-        for (const config of K.MATMUL_CONFIGS) {
-          if (!K.vec4Allowed(s, config)) continue;
-          const c = poisoned(want.length);
-          K.matmul(ctx, a, b, c, s, withBias ? bb : null, config);
-          expect(maxRelDiff(await read(c, want.length), want), JSON.stringify(config)).toBeLessThanOrEqual(TOL);
-          ctx.free(c);
-          ran++;
-        }
+  it.each(
+    MATMULS.map((s) => [`${s.batch}x${s.m}x${s.n}x${s.k} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, s] as const),
+  )('%s', async (_, s) => {
+    const as = random(Math.max(1, s.batch * (s.aBatchStride || 1)) * s.m * s.k);
+    const bs = random(Math.max(1, s.batch) * s.k * s.n);
+    const bias = random(s.n);
+    const a = upload(as);
+    const b = upload(bs);
+    const bb = upload(bias);
+    let ran = 0;
+    for (const withBias of [false, true]) {
+      const want = ref.matmul(as, bs, s, withBias ? bias : null);
+      for (const config of K.MATMUL_CONFIGS) {
+        if (!K.vec4Allowed(s, config)) continue;
+        const c = poisoned(want.length);
+        K.matmul(ctx, a, b, c, s, withBias ? bb : null, config);
+        expect(maxRelDiff(await read(c, want.length), want), JSON.stringify(config)).toBeLessThanOrEqual(TOL);
+        ctx.free(c);
+        ran++;
       }
-      expect(ran).toBeGreaterThanOrEqual(2);
-      for (const x of [a, b, bb]) ctx.free(x);
-    },
-  );
+    }
+    expect(ran).toBeGreaterThanOrEqual(2);
+    for (const x of [a, b, bb]) ctx.free(x);
+  });
 });

@@ -9,14 +9,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchNorm2d, Generator, noGrad, randn, tensor, tidy } from '../index.js';
 
 const devices = ['cpu', 'webgpu'] as const;
-const input = (device: 'cpu' | 'webgpu', seed: number) => randn([3, 5, 4, 7], { device, generator: new Generator(seed) }).mul(2).add(0.5);
+const input = (device: 'cpu' | 'webgpu', seed: number) =>
+  randn([3, 5, 4, 7], { device, generator: new Generator(seed) })
+    .mul(2)
+    .add(0.5);
 
 /** A layer whose running statistics and affine parameters are not the defaults. */
 async function trainedLayer(device: 'cpu' | 'webgpu'): Promise<BatchNorm2d> {
   const bn = new BatchNorm2d(5, { device, momentum: 0.3 });
   for (const [name, t] of bn.stateDict()) {
     if (name === 'num_batches_tracked') continue;
-    const values = Float32Array.from({ length: 5 }, (_, i) => (name === 'running_var' ? 0.5 + i / 3 : Math.sin(i + name.length)));
+    const values = Float32Array.from({ length: 5 }, (_, i) =>
+      name === 'running_var' ? 0.5 + i / 3 : Math.sin(i + name.length),
+    );
     t.assign(tensor(values, { shape: [5], device }));
   }
   return bn;
@@ -35,10 +40,15 @@ describe('BatchNorm2d', () => {
       const composed = bn.forward(xg);
       expect(maxAbsDiff(await fast.data(), await composed.data())).toBeLessThan(2e-6);
       // The output really is normalized by the running statistics.
-      const [mean, variance, weight, bias] = await Promise.all(['running_mean', 'running_var', 'weight', 'bias'].map((k) => bn.stateDict().get(k)!.data()));
+      const [mean, variance, weight, bias] = await Promise.all(
+        ['running_mean', 'running_var', 'weight', 'bias'].map((k) => bn.stateDict().get(k)!.data()),
+      );
       const xs = await x.data();
       const i = 1 * 5 * 28 + 3 * 28 + 11;
-      expect((await fast.data())[i]).toBeCloseTo(((xs[i]! - mean![3]!) / Math.sqrt(variance![3]! + 1e-5)) * weight![3]! + bias![3]!, 5);
+      expect((await fast.data())[i]).toBeCloseTo(
+        ((xs[i]! - mean![3]!) / Math.sqrt(variance![3]! + 1e-5)) * weight![3]! + bias![3]!,
+        5,
+      );
     });
 
     it(`fuses the ReLU with the same values and gradients as bn then relu (${device})`, async () => {
@@ -49,7 +59,12 @@ describe('BatchNorm2d', () => {
         x.requiresGrad = true;
         const y = tidy(() => (fused ? bn.forward(x) : bn.forward(x).relu()));
         tidy(() => y.mul(randn(y.shape, { device, generator: new Generator(3) })).sum()).backward();
-        const out = { y: await y.data(), dx: await x.grad!.data(), dw: await bn.parameters()[0]!.grad!.data(), mean: await bn.stateDict().get('running_mean')!.data() };
+        const out = {
+          y: await y.data(),
+          dx: await x.grad!.data(),
+          dw: await bn.parameters()[0]!.grad!.data(),
+          mean: await bn.stateDict().get('running_mean')!.data(),
+        };
         return out;
       };
       const [a, b] = [await run(true), await run(false)];
@@ -79,4 +94,3 @@ describe('BatchNorm2d', () => {
     expect(() => bn.forward(randn([2, 4, 3, 3], { device: 'cpu' }))).toThrow(/expected input \[N, 5, H, W\]/);
   });
 });
-

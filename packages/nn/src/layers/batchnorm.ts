@@ -39,13 +39,20 @@ export class BatchNorm2d extends Module {
     if (x.ndim !== 4 || x.shape[1] !== this.numFeatures) {
       throw new Error(`BatchNorm2d: expected input [N, ${this.numFeatures}, H, W], got ${formatShape(x.shape)}`);
     }
-    const y = batchNorm2d(x, this.tensor('running_mean'), this.tensor('running_var'), this.tensor('weight'), this.tensor('bias'), {
-      training: this.training,
-      momentum: this.momentum,
-      eps: this.eps,
-      relu: this.fusedRelu,
-      residual,
-    });
+    const y = batchNorm2d(
+      x,
+      this.tensor('running_mean'),
+      this.tensor('running_var'),
+      this.tensor('weight'),
+      this.tensor('bias'),
+      {
+        training: this.training,
+        momentum: this.momentum,
+        eps: this.eps,
+        relu: this.fusedRelu,
+        residual,
+      },
+    );
     if (this.training) noGrad(() => this.countBatch());
     return y;
   }

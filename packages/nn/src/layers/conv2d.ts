@@ -18,7 +18,10 @@ export class Conv2d extends Module {
     options: LayerOptions & { stride?: Pair; padding?: Pair; bias?: boolean } = {},
   ) {
     super();
-    for (const [k, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+    for (const [k, v] of [
+      ['inChannels', inChannels],
+      ['outChannels', outChannels],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`Conv2d: ${k} must be a positive integer, got ${v}`);
     }
     // The same checks (and messages) as the conv2d op, at construction.

@@ -1,4 +1,15 @@
-import { adaptiveAvgPool2d, avgPool2d, flatten, gelu, leakyRelu, maxPool2d, relu, sigmoid, tanh, type Tensor } from '@pneumo/tensor';
+import {
+  adaptiveAvgPool2d,
+  avgPool2d,
+  flatten,
+  gelu,
+  leakyRelu,
+  maxPool2d,
+  relu,
+  sigmoid,
+  tanh,
+  type Tensor,
+} from '@pneumo/tensor';
 import { Module } from '../module.js';
 
 /** A parameter-free layer that applies one op; the activations below are this with their op. */
@@ -12,11 +23,27 @@ export class OpLayer extends Module {
   }
 }
 
-export class ReLU extends OpLayer { constructor() { super(relu); } }
-export class Sigmoid extends OpLayer { constructor() { super(sigmoid); } }
-export class Tanh extends OpLayer { constructor() { super(tanh); } }
+export class ReLU extends OpLayer {
+  constructor() {
+    super(relu);
+  }
+}
+export class Sigmoid extends OpLayer {
+  constructor() {
+    super(sigmoid);
+  }
+}
+export class Tanh extends OpLayer {
+  constructor() {
+    super(tanh);
+  }
+}
 /** Like torch.nn.GELU() (the exact, erf-based form). */
-export class GELU extends OpLayer { constructor() { super(gelu); } }
+export class GELU extends OpLayer {
+  constructor() {
+    super(gelu);
+  }
+}
 
 /** Like torch.nn.LeakyReLU (negative_slope 0.01 by default). */
 export class LeakyReLU extends Module {

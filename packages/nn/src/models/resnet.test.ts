@@ -8,10 +8,21 @@ import { memory, noGrad, randn, resnet, resnetFeatureSize } from '../index.js';
 
 describe('resnet()', () => {
   it('builds torchvision’s resnet18 layout and names with the imagenet stem (11,689,512 parameters with 1000 classes)', () => {
-    const m = resnet({ widths: [64, 128, 256, 512], blocks: [2, 2, 2, 2], classes: 1000, inputSize: 224, stem: 'imagenet' }, { device: 'cpu' });
+    const m = resnet(
+      { widths: [64, 128, 256, 512], blocks: [2, 2, 2, 2], classes: 1000, inputSize: 224, stem: 'imagenet' },
+      { device: 'cpu' },
+    );
     expect(m.parameterCount()).toBe(11_689_512);
     const keys = [...m.stateDict().keys()];
-    expect(keys.slice(0, 7)).toEqual(['conv1.weight', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'bn1.num_batches_tracked', 'layer1.0.conv1.weight']);
+    expect(keys.slice(0, 7)).toEqual([
+      'conv1.weight',
+      'bn1.weight',
+      'bn1.bias',
+      'bn1.running_mean',
+      'bn1.running_var',
+      'bn1.num_batches_tracked',
+      'layer1.0.conv1.weight',
+    ]);
     expect(keys).toContain('layer4.0.downsample.1.running_var');
     expect(keys).not.toContain('layer1.0.downsample.0.weight');
     expect(keys.slice(-2)).toEqual(['fc.weight', 'fc.bias']);
@@ -24,7 +35,9 @@ describe('resnet()', () => {
     expect(resnetFeatureSize(m.config)).toBe(6);
     const y = noGrad(() => m.eval().forward(randn([2, 3, 24, 24], { device: 'cpu' })));
     expect(y.shape).toEqual([2, 3]);
-    expect(() => m.forward(randn([2, 3, 32, 32], { device: 'cpu' }))).toThrow(/expected input \[N, 3, 24, 24\], got \[2, 3, 32, 32\]/);
+    expect(() => m.forward(randn([2, 3, 32, 32], { device: 'cpu' }))).toThrow(
+      /expected input \[N, 3, 24, 24\], got \[2, 3, 32, 32\]/,
+    );
     expect(() => m.forward(randn([2, 1, 24, 24], { device: 'cpu' }))).toThrow(/expected input \[N, 3, 24, 24\]/);
   });
 
@@ -43,7 +56,7 @@ describe('resnet()', () => {
     expect(() => resnet({ ...base, blocks: [1] })).toThrow(/blocks must give a count for each of the 2 stages/);
     expect(() => resnet({ ...base, widths: [8, 0] })).toThrow(/widths\[1\] must be a positive integer/);
     expect(() => resnet({ ...base, classes: 2.5 })).toThrow(/classes must be a positive integer/);
-    expect(() => resnet({ ...base, widths: [] , blocks: [] })).toThrow(/at least one stage/);
+    expect(() => resnet({ ...base, widths: [], blocks: [] })).toThrow(/at least one stage/);
     expect(() => resnet({ ...base, stem: 'big' as 'small' })).toThrow(/stem must be 'small' or 'imagenet'/);
     expect(() => resnet({ ...base, inputSize: 0 })).toThrow(/inputSize must be a positive integer/);
   });

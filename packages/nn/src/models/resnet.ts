@@ -46,19 +46,26 @@ export function resnetFeatureSize(c: ResNetConfig): number {
 
 export function checkResNetConfig(c: ResNetConfig): void {
   const positive = (name: string, v: unknown) => {
-    if (!Number.isInteger(v) || (v as number) <= 0) throw new Error(`resnet: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || (v as number) <= 0)
+      throw new Error(`resnet: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
   };
   positive('inChannels', c.inChannels);
   positive('inputSize', c.inputSize);
   positive('classes', c.classes);
   if (!Array.isArray(c.widths) || c.widths.length === 0) throw new Error('resnet: widths must list at least one stage');
   if (!Array.isArray(c.blocks) || c.blocks.length !== c.widths.length) {
-    throw new Error(`resnet: blocks must give a count for each of the ${c.widths.length} stages, got ${JSON.stringify(c.blocks)}`);
+    throw new Error(
+      `resnet: blocks must give a count for each of the ${c.widths.length} stages, got ${JSON.stringify(c.blocks)}`,
+    );
   }
   c.widths.forEach((w, i) => positive(`widths[${i}]`, w));
   c.blocks.forEach((b, i) => positive(`blocks[${i}]`, b));
-  if (c.stem !== 'small' && c.stem !== 'imagenet') throw new Error(`resnet: stem must be 'small' or 'imagenet', got ${JSON.stringify(c.stem)}`);
-  if (resnetFeatureSize(c) < 1) throw new Error(`resnet: input ${c.inputSize}x${c.inputSize} is too small for the stem and ${c.widths.length} stages`);
+  if (c.stem !== 'small' && c.stem !== 'imagenet')
+    throw new Error(`resnet: stem must be 'small' or 'imagenet', got ${JSON.stringify(c.stem)}`);
+  if (resnetFeatureSize(c) < 1)
+    throw new Error(
+      `resnet: input ${c.inputSize}x${c.inputSize} is too small for the stem and ${c.widths.length} stages`,
+    );
 }
 
 /**
@@ -97,7 +104,10 @@ export class BasicBlock extends Module {
     this.bn2.fusedRelu = true;
     this.downsample =
       stride !== 1 || inCh !== outCh
-        ? this.registerModule('downsample', new Sequential(conv(inCh, outCh, 1, stride, o), new BatchNorm2d(outCh, { device: o.device })))
+        ? this.registerModule(
+            'downsample',
+            new Sequential(conv(inCh, outCh, 1, stride, o), new BatchNorm2d(outCh, { device: o.device })),
+          )
         : null;
   }
 
@@ -135,7 +145,10 @@ export class ResNet extends Module {
     this.maxpool = config.stem === 'imagenet' ? this.registerModule('maxpool', new MaxPool2d(3, 2, 1)) : null;
     let inCh = config.widths[0]!;
     this.stages = config.widths.map((width, i) => {
-      const blocks = Array.from({ length: config.blocks[i]! }, (_, b) => new BasicBlock(b === 0 ? inCh : width, width, b === 0 && i > 0 ? 2 : 1, o));
+      const blocks = Array.from(
+        { length: config.blocks[i]! },
+        (_, b) => new BasicBlock(b === 0 ? inCh : width, width, b === 0 && i > 0 ? 2 : 1, o),
+      );
       inCh = width;
       return this.registerModule(`layer${i + 1}`, new Sequential(...blocks));
     });
@@ -147,7 +160,9 @@ export class ResNet extends Module {
   features(x: Tensor): Tensor {
     const { inChannels, inputSize } = this.config;
     if (x.ndim !== 4 || x.shape[1] !== inChannels || x.shape[2] !== inputSize || x.shape[3] !== inputSize) {
-      throw new Error(`ResNet: expected input [N, ${inChannels}, ${inputSize}, ${inputSize}], got ${formatShape(x.shape)}`);
+      throw new Error(
+        `ResNet: expected input [N, ${inChannels}, ${inputSize}, ${inputSize}], got ${formatShape(x.shape)}`,
+      );
     }
     return tidy(() => {
       let h = this.bn1.forward(this.conv1.forward(x));
@@ -173,6 +188,9 @@ export class ResNet extends Module {
 }
 
 /** A ResNet of basic blocks (see ResNetConfig); `resnet({ ... })` fills in RGB input and a 'small' stem. */
-export function resnet(config: Partial<ResNetConfig> & Pick<ResNetConfig, 'widths' | 'blocks' | 'classes' | 'inputSize'>, o: ResNetOptions = {}): ResNet {
+export function resnet(
+  config: Partial<ResNetConfig> & Pick<ResNetConfig, 'widths' | 'blocks' | 'classes' | 'inputSize'>,
+  o: ResNetOptions = {},
+): ResNet {
   return new ResNet({ inChannels: 3, stem: 'small', ...config }, o);
 }

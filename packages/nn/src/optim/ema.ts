@@ -62,9 +62,11 @@ export class EMA {
 
   /** Restores a stateDict() (the tensors are copied). */
   loadStateDict(s: { decay: number; updates: number; averages: Tensor[] }): void {
-    if (s.averages.length !== this.params.length) throw new Error(`EMA.loadStateDict: ${s.averages.length} averages for ${this.params.length} parameters`);
+    if (s.averages.length !== this.params.length)
+      throw new Error(`EMA.loadStateDict: ${s.averages.length} averages for ${this.params.length} parameters`);
     s.averages.forEach((a, i) => {
-      if (a.shape.join() !== this.params[i]!.shape.join()) throw new Error(`EMA.loadStateDict: average ${i} has shape [${a.shape}], parameter [${this.params[i]!.shape}]`);
+      if (a.shape.join() !== this.params[i]!.shape.join())
+        throw new Error(`EMA.loadStateDict: average ${i} has shape [${a.shape}], parameter [${this.params[i]!.shape}]`);
     });
     this.dispose();
     this.averages = noGrad(() => s.averages.map((a) => a.clone()));
@@ -78,4 +80,3 @@ export class EMA {
     this.averages = [];
   }
 }
-

@@ -27,7 +27,8 @@ export abstract class Optimizer {
     if (this.params.length === 0) throw new Error(`${this.constructor.name}: got an empty parameter list`);
     if (!(lr >= 0)) throw new Error(`${this.constructor.name}: invalid learning rate ${lr}`);
     for (const p of this.params) {
-      if (!p.requiresGrad) throw new Error(`${this.constructor.name}: parameter of shape [${p.shape.join(', ')}] does not require grad`);
+      if (!p.requiresGrad)
+        throw new Error(`${this.constructor.name}: parameter of shape [${p.shape.join(', ')}] does not require grad`);
     }
   }
 
@@ -64,7 +65,9 @@ export abstract class Optimizer {
   /** Restores a state from stateDict() (tensors are copied). */
   loadStateDict(s: OptimizerState): void {
     if (s.steps.length !== this.params.length) {
-      throw new Error(`${this.constructor.name}.loadStateDict: state for ${s.steps.length} parameters, optimizer has ${this.params.length}`);
+      throw new Error(
+        `${this.constructor.name}.loadStateDict: state for ${s.steps.length} parameters, optimizer has ${this.params.length}`,
+      );
     }
     const { lr, ...rest } = s.hyper;
     this.lr = lr as number;
@@ -77,7 +80,9 @@ export abstract class Optimizer {
         const [idx, name] = [Number(key.slice(0, key.indexOf('.'))), key.slice(key.indexOf('.') + 1)];
         if (idx !== i) continue;
         if (t.shape.join() !== p.shape.join()) {
-          throw new Error(`${this.constructor.name}.loadStateDict: ${key} has shape [${t.shape}], parameter ${i} [${p.shape}]`);
+          throw new Error(
+            `${this.constructor.name}.loadStateDict: ${key} has shape [${t.shape}], parameter ${i} [${p.shape}]`,
+          );
         }
         const own = this.stateTensor(p, name).t;
         const copy = noGrad(() => t.clone());

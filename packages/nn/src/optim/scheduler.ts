@@ -41,7 +41,8 @@ export class StepLR extends LRScheduler {
     readonly gamma = 0.1,
   ) {
     super(optimizer);
-    if (!(Number.isInteger(stepSize) && stepSize > 0)) throw new Error(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
+    if (!(Number.isInteger(stepSize) && stepSize > 0))
+      throw new Error(`StepLR: stepSize must be a positive integer, got ${stepSize}`);
   }
 
   protected lrAt(epoch: number): number {
@@ -116,7 +117,8 @@ export class OneCycleLR extends LRScheduler {
     const initial = o.maxLr / (o.divFactor ?? 25);
     const min = initial / (o.finalDivFactor ?? 1e4);
     this.totalSteps = o.totalSteps;
-    if (!(Number.isInteger(o.totalSteps) && o.totalSteps > 0)) throw new Error(`OneCycleLR: totalSteps must be a positive integer`);
+    if (!(Number.isInteger(o.totalSteps) && o.totalSteps > 0))
+      throw new Error(`OneCycleLR: totalSteps must be a positive integer`);
     const n = o.totalSteps;
     const lo = o.baseMomentum ?? 0.85;
     const hi = o.maxMomentum ?? 0.95;
@@ -143,7 +145,8 @@ export class OneCycleLR extends LRScheduler {
   }
 
   protected lrAt(step: number): number {
-    if (step > this.totalSteps) throw new Error(`OneCycleLR: stepped ${step} times, more than totalSteps ${this.totalSteps}`);
+    if (step > this.totalSteps)
+      throw new Error(`OneCycleLR: stepped ${step} times, more than totalSteps ${this.totalSteps}`);
     let start = 0;
     for (const [i, ph] of this.phases.entries()) {
       if (step <= ph.end || i === this.phases.length - 1) {

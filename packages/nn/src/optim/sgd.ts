@@ -30,7 +30,12 @@ export class SGD extends Optimizer {
   }
 
   protected hyper() {
-    return { momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weight_decay: this.weightDecay };
+    return {
+      momentum: this.momentum,
+      dampening: this.dampening,
+      nesterov: this.nesterov,
+      weight_decay: this.weightDecay,
+    };
   }
 
   protected setHyper(h: Record<string, number | boolean>): void {

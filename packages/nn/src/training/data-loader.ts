@@ -47,8 +47,10 @@ export class DataLoader<B> implements Iterable<B> {
     readonly dataset: Dataset<B>,
     o: DataLoaderOptions,
   ) {
-    if (!Number.isInteger(o.batchSize) || o.batchSize <= 0) throw new Error(`DataLoader: batchSize must be a positive integer, got ${o.batchSize}`);
-    if (!Number.isInteger(dataset.length) || dataset.length < 0) throw new Error(`DataLoader: the dataset's length must be a whole number, got ${dataset.length}`);
+    if (!Number.isInteger(o.batchSize) || o.batchSize <= 0)
+      throw new Error(`DataLoader: batchSize must be a positive integer, got ${o.batchSize}`);
+    if (!Number.isInteger(dataset.length) || dataset.length < 0)
+      throw new Error(`DataLoader: the dataset's length must be a whole number, got ${dataset.length}`);
     this.batchSize = o.batchSize;
     this.shuffle = o.shuffle ?? true;
     this.dropLast = o.dropLast ?? false;
@@ -67,7 +69,11 @@ export class DataLoader<B> implements Iterable<B> {
   /** The item order of the next epoch, in batches (draws from the generator when shuffling). */
   epochOrder(): number[][] {
     const all = Array.from({ length: this.dataset.length }, (_, i) => i);
-    const order = this.cumulative ? all.map(() => drawIndex(this.cumulative!, this.generator.uniform())) : this.shuffle ? this.generator.shuffle(all) : all;
+    const order = this.cumulative
+      ? all.map(() => drawIndex(this.cumulative!, this.generator.uniform()))
+      : this.shuffle
+        ? this.generator.shuffle(all)
+        : all;
     return Array.from({ length: this.length }, (_, b) => order.slice(b * this.batchSize, (b + 1) * this.batchSize));
   }
 
@@ -77,12 +83,14 @@ export class DataLoader<B> implements Iterable<B> {
 }
 
 function cumulativeWeights(weights: ArrayLike<number>, n: number): Float64Array {
-  if (weights.length !== n) throw new Error(`DataLoader: ${weights.length} sampling weights for a dataset of ${n} items`);
+  if (weights.length !== n)
+    throw new Error(`DataLoader: ${weights.length} sampling weights for a dataset of ${n} items`);
   const out = new Float64Array(n);
   let acc = 0;
   for (let i = 0; i < n; i++) {
     const w = weights[i]!;
-    if (!(w >= 0 && Number.isFinite(w))) throw new Error(`DataLoader: sampling weight ${i} is ${w}; weights must be finite and >= 0`);
+    if (!(w >= 0 && Number.isFinite(w)))
+      throw new Error(`DataLoader: sampling weight ${i} is ${w}; weights must be finite and >= 0`);
     out[i] = acc += w;
   }
   if (n > 0 && !(acc > 0)) throw new Error('DataLoader: the sampling weights are all zero');

@@ -116,7 +116,16 @@ export async function fit<B extends Batch>(o: FitOptions<B>): Promise<EpochEnd[]
       lossSum += value * n;
       seen += n;
       const elapsed = (performance.now() - t0) / 1000;
-      const s = { epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / seen, accuracy: o.correct ? correct / seen : NaN, imagesPerSecond: seen / elapsed, etaSeconds: (elapsed / (b + 1)) * (batches - b - 1) };
+      const s = {
+        epoch,
+        epochs: o.epochs,
+        batch: b + 1,
+        batches,
+        loss: lossSum / seen,
+        accuracy: o.correct ? correct / seen : NaN,
+        imagesPerSecond: seen / elapsed,
+        etaSeconds: (elapsed / (b + 1)) * (batches - b - 1),
+      };
       for (const c of callbacks) c.onBatchEnd?.(s);
     }
     o.scheduler?.step();
@@ -144,13 +153,18 @@ export async function fit<B extends Batch>(o: FitOptions<B>): Promise<EpochEnd[]
  * in `metrics`, e.g. a validation score) has not improved for `patience`
  * epochs. `best` holds the best epoch and value so far.
  */
-export function earlyStopping(o: { monitor: string; patience: number; mode?: 'max' | 'min' }): Callback & { best: { epoch: number; value: number } } {
+export function earlyStopping(o: {
+  monitor: string;
+  patience: number;
+  mode?: 'max' | 'min';
+}): Callback & { best: { epoch: number; value: number } } {
   const sign = o.mode === 'min' ? -1 : 1;
   const cb = {
     best: { epoch: 0, value: -Infinity * sign },
     onEpochEnd(s: EpochEnd): 'stop' | void {
       const v = s.metrics[o.monitor];
-      if (v === undefined) throw new Error(`earlyStopping: no metric '${o.monitor}' (a callback before it must set it)`);
+      if (v === undefined)
+        throw new Error(`earlyStopping: no metric '${o.monitor}' (a callback before it must set it)`);
       if (sign * v > sign * cb.best.value) cb.best = { epoch: s.epoch, value: v };
       if (s.epoch - cb.best.epoch >= o.patience) return 'stop';
     },

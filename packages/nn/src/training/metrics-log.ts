@@ -14,7 +14,9 @@ export function metricsLog(path: string): Callback {
   return {
     onEpochEnd(s: EpochEnd): void {
       const { metrics, ...rest } = s;
-      const entries = Object.entries({ ...rest, ...metrics }).filter(([, v]) => !(typeof v === 'number' && Number.isNaN(v)));
+      const entries = Object.entries({ ...rest, ...metrics }).filter(
+        ([, v]) => !(typeof v === 'number' && Number.isNaN(v)),
+      );
       appendFileSync(path, `${JSON.stringify(Object.fromEntries(entries))}\n`);
     },
   };

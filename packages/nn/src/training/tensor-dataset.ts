@@ -22,11 +22,15 @@ export class TensorDataset implements Dataset<TensorBatch> {
     if (tensors.length === 0) throw new Error('TensorDataset: give at least one tensor');
     const first = tensors[0]!;
     tensors.forEach((t, i) => {
-      if (t.ndim === 0) throw new Error(`TensorDataset: tensor ${i} is a scalar; every tensor needs a first dimension of items`);
+      if (t.ndim === 0)
+        throw new Error(`TensorDataset: tensor ${i} is a scalar; every tensor needs a first dimension of items`);
       if (t.shape[0] !== first.shape[0]) {
-        throw new Error(`TensorDataset: tensor ${i} has ${t.shape[0]} items (shape [${t.shape.join(', ')}]), tensor 0 has ${first.shape[0]}: the first dimensions must match`);
+        throw new Error(
+          `TensorDataset: tensor ${i} has ${t.shape[0]} items (shape [${t.shape.join(', ')}]), tensor 0 has ${first.shape[0]}: the first dimensions must match`,
+        );
       }
-      if (t.device !== first.device) throw new Error(`TensorDataset: tensor ${i} is on ${t.device}, tensor 0 on ${first.device}`);
+      if (t.device !== first.device)
+        throw new Error(`TensorDataset: tensor ${i} is on ${t.device}, tensor 0 on ${first.device}`);
     });
     this.tensors = tensors;
     this.length = first.shape[0]!;
@@ -34,7 +38,8 @@ export class TensorDataset implements Dataset<TensorBatch> {
 
   batch(indices: readonly number[]): TensorBatch {
     for (const i of indices) {
-      if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new Error(`TensorDataset: item ${i} is out of range for ${this.length} items`);
+      if (!Number.isInteger(i) || i < 0 || i >= this.length)
+        throw new Error(`TensorDataset: item ${i} is out of range for ${this.length} items`);
     }
     const index = tensor(Int32Array.from(indices), { shape: [indices.length], device: this.tensors[0]!.device });
     const parts = this.tensors.map((t) => indexSelect(t, 0, index));

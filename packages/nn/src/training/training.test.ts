@@ -32,7 +32,10 @@ function bars(n: number, seed: number): Dataset<Batch> & { labels: Int32Array } 
           x[b * 64 + p] = (on ? 1 : 0) + 0.1 * rng.normal();
         }
       });
-      return { input: tensor(x, { shape: [indices.length, 1, 8, 8] }), target: tensor(Int32Array.from(indices, (i) => labels[i]!)) };
+      return {
+        input: tensor(x, { shape: [indices.length, 1, 8, 8] }),
+        target: tensor(Int32Array.from(indices, (i) => labels[i]!)),
+      };
     },
   };
 }
@@ -49,7 +52,10 @@ describe('DataLoader', () => {
     expect([...a].flat()).not.toEqual(e1.flat()); // a new order each epoch
     expect([...new DataLoader(ids(10), { batchSize: 4, generator: new Generator(3) })]).toEqual(e1);
     const dropping = new DataLoader(ids(10), { batchSize: 4, dropLast: true, shuffle: false });
-    expect([...dropping]).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+    expect([...dropping]).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
     expect([...new DataLoader(ids(3), { batchSize: 4, dropLast: true, shuffle: false })]).toEqual([[0, 1, 2]]);
     expect([...new DataLoader(ids(0), { batchSize: 4 })]).toEqual([]);
     expect(() => new DataLoader(ids(3), { batchSize: 0 })).toThrow(/batchSize must be a positive integer/);
@@ -77,73 +83,92 @@ describe('DataLoader', () => {
     // A zero weight is never drawn.
     const none = new DataLoader(ids(4), { batchSize: 4, weights: [1, 0, 1, 1], generator: new Generator(1) });
     for (let e = 0; e < 50; e++) for (const b of none) expect(b).not.toContain(1);
-    expect(() => new DataLoader(ids(3), { batchSize: 2, weights: [1, 1] })).toThrow(/2 sampling weights for a dataset of 3/);
+    expect(() => new DataLoader(ids(3), { batchSize: 2, weights: [1, 1] })).toThrow(
+      /2 sampling weights for a dataset of 3/,
+    );
     expect(() => new DataLoader(ids(2), { batchSize: 2, weights: [1, -1] })).toThrow(/weight 1 is -1/);
     expect(() => new DataLoader(ids(2), { batchSize: 2, weights: [0, 0] })).toThrow(/all zero/);
   });
 });
 
 describe('fit', () => {
-  it.each(['webgpu', 'cpu'] as const)('trains a small CNN with callbacks, early stopping and a JSONL log, leaking nothing (%s)', async (device) => {
-    const { setDefaultDevice, getDefaultDevice } = await import('@pneumo/tensor');
-    const previous = getDefaultDevice();
-    setDefaultDevice(device);
-    try {
-      manualSeed(1);
-      const before = memory().tensors;
-      const model = new Sequential(new Conv2d(1, 4, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(64, 2));
-      const optimizer = new Adam(model.parameters(), { lr: 0.01 });
-      const train = bars(96, 5);
-      const val = bars(32, 6);
-      const data = new DataLoader(train, { batchSize: 16, generator: new Generator(7) });
-      const log = join(mkdtempSync(join(tmpdir(), 'pneumo-fit-')), 'metrics.jsonl');
-      const stop = earlyStopping({ monitor: 'valAccuracy', patience: 2 });
-      let batchEnds = 0;
-      const history = await fit({
-        model,
-        optimizer,
-        data,
-        epochs: 30,
-        scheduler: new CosineAnnealingLR(optimizer, 30),
-        loss: (out: Tensor, b: Batch) => crossEntropy(out, b.target),
-        correct: async (out: Tensor, b: Batch) => {
-          const pred = argmax(out, 1);
-          const [p, t] = [await pred.data(), await b.target.data()];
-          pred.dispose();
-          return p.filter((v, i) => v === t[i]).length;
-        },
-        callbacks: [
-          { onBatchEnd: () => void batchEnds++ },
-          {
-            async onEpochEnd(s) {
-              model.eval();
-              const b = val.batch([...Array(32).keys()], new Generator(0));
-              const out = noGrad(() => model.forward(b.input));
-              const pred = argmax(out, 1);
-              const [p, t] = [await pred.data(), await b.target.data()];
-              s.metrics.valAccuracy = p.filter((v, i) => v === t[i]).length / 32;
-              for (const x of [out, pred, b.input, b.target]) x.dispose();
-            },
+  it.each(['webgpu', 'cpu'] as const)(
+    'trains a small CNN with callbacks, early stopping and a JSONL log, leaking nothing (%s)',
+    async (device) => {
+      const { setDefaultDevice, getDefaultDevice } = await import('@pneumo/tensor');
+      const previous = getDefaultDevice();
+      setDefaultDevice(device);
+      try {
+        manualSeed(1);
+        const before = memory().tensors;
+        const model = new Sequential(
+          new Conv2d(1, 4, 3, { padding: 1 }),
+          new ReLU(),
+          new MaxPool2d(2),
+          new Flatten(),
+          new Linear(64, 2),
+        );
+        const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+        const train = bars(96, 5);
+        const val = bars(32, 6);
+        const data = new DataLoader(train, { batchSize: 16, generator: new Generator(7) });
+        const log = join(mkdtempSync(join(tmpdir(), 'pneumo-fit-')), 'metrics.jsonl');
+        const stop = earlyStopping({ monitor: 'valAccuracy', patience: 2 });
+        let batchEnds = 0;
+        const history = await fit({
+          model,
+          optimizer,
+          data,
+          epochs: 30,
+          scheduler: new CosineAnnealingLR(optimizer, 30),
+          loss: (out: Tensor, b: Batch) => crossEntropy(out, b.target),
+          correct: async (out: Tensor, b: Batch) => {
+            const pred = argmax(out, 1);
+            const [p, t] = [await pred.data(), await b.target.data()];
+            pred.dispose();
+            return p.filter((v, i) => v === t[i]).length;
           },
-          stop,
-          metricsLog(log),
-        ],
-      });
-      expect(history.length).toBeLessThan(30); // stopped early: validation stopped improving
-      expect(stop.best.value).toBeGreaterThanOrEqual(0.9);
-      expect(history.length).toBe(stop.best.epoch + 2);
-      expect(history.at(-1)!.trainLoss).toBeLessThan(history[0]!.trainLoss / 2);
-      expect(batchEnds).toBe(history.length * 6);
-      const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
-      expect(lines).toHaveLength(history.length);
-      expect(lines[0]).toMatchObject({ epoch: 1, valAccuracy: expect.any(Number), trainLoss: history[0]!.trainLoss, trainAccuracy: history[0]!.trainAccuracy });
-      model.dispose();
-      optimizer.dispose();
-      expect(memory().tensors).toBe(before);
-    } finally {
-      setDefaultDevice(previous);
-    }
-  });
+          callbacks: [
+            { onBatchEnd: () => void batchEnds++ },
+            {
+              async onEpochEnd(s) {
+                model.eval();
+                const b = val.batch([...Array(32).keys()], new Generator(0));
+                const out = noGrad(() => model.forward(b.input));
+                const pred = argmax(out, 1);
+                const [p, t] = [await pred.data(), await b.target.data()];
+                s.metrics.valAccuracy = p.filter((v, i) => v === t[i]).length / 32;
+                for (const x of [out, pred, b.input, b.target]) x.dispose();
+              },
+            },
+            stop,
+            metricsLog(log),
+          ],
+        });
+        expect(history.length).toBeLessThan(30); // stopped early: validation stopped improving
+        expect(stop.best.value).toBeGreaterThanOrEqual(0.9);
+        expect(history.length).toBe(stop.best.epoch + 2);
+        expect(history.at(-1)!.trainLoss).toBeLessThan(history[0]!.trainLoss / 2);
+        expect(batchEnds).toBe(history.length * 6);
+        const lines = readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, number>);
+        expect(lines).toHaveLength(history.length);
+        expect(lines[0]).toMatchObject({
+          epoch: 1,
+          valAccuracy: expect.any(Number),
+          trainLoss: history[0]!.trainLoss,
+          trainAccuracy: history[0]!.trainAccuracy,
+        });
+        model.dispose();
+        optimizer.dispose();
+        expect(memory().tensors).toBe(before);
+      } finally {
+        setDefaultDevice(previous);
+      }
+    },
+  );
 
   it('stops on a non-finite loss, naming the epoch and batch', async () => {
     const before = memory().tensors;
@@ -166,18 +191,41 @@ describe('metricsLog', () => {
   it('leaves out a number that was not measured instead of writing null', () => {
     const log = join(mkdtempSync(join(tmpdir(), 'pneumo-log-')), 'sub', 'metrics.jsonl');
     const cb = metricsLog(log);
-    const epoch = { epoch: 1, epochs: 2, trainLoss: 0.5, trainAccuracy: Number.NaN, lr: 0.1, seconds: 1, imagesPerSecond: 10, metrics: { valLoss: 0.7 } };
+    const epoch = {
+      epoch: 1,
+      epochs: 2,
+      trainLoss: 0.5,
+      trainAccuracy: Number.NaN,
+      lr: 0.1,
+      seconds: 1,
+      imagesPerSecond: 10,
+      metrics: { valLoss: 0.7 },
+    };
     void cb.onEpochEnd!(epoch);
     void cb.onEpochEnd!({ ...epoch, epoch: 2, trainAccuracy: 0.75 });
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines[0]).toEqual({ epoch: 1, epochs: 2, trainLoss: 0.5, lr: 0.1, seconds: 1, imagesPerSecond: 10, valLoss: 0.7 });
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toEqual({
+      epoch: 1,
+      epochs: 2,
+      trainLoss: 0.5,
+      lr: 0.1,
+      seconds: 1,
+      imagesPerSecond: 10,
+      valLoss: 0.7,
+    });
     expect(lines[1]!.trainAccuracy).toBe(0.75);
   });
 });
 
 describe.each(['cpu', 'webgpu'] as const)('TensorDataset on %s', (device) => {
   it('batches the rows of every tensor in the order asked (int32 labels too) and refuses mismatched tensors', async () => {
-    const x = tensor(Array.from({ length: 12 }, (_, i) => i), { shape: [4, 3], device });
+    const x = tensor(
+      Array.from({ length: 12 }, (_, i) => i),
+      { shape: [4, 3], device },
+    );
     const y = tensor(Int32Array.of(10, 11, 12, 13), { shape: [4], device });
     const ds = new TensorDataset(x, y);
     expect(ds.length).toBe(4);
@@ -188,7 +236,9 @@ describe.each(['cpu', 'webgpu'] as const)('TensorDataset on %s', (device) => {
     expect(Array.from(await b.input.data())).toEqual([9, 10, 11, 0, 1, 2, 9, 10, 11]);
     expect([b.target.dtype, ...Array.from((await b.target.data()) as Int32Array)]).toEqual(['int32', 13, 10, 13]);
     for (const t of [...b, x, y]) t.dispose();
-    expect(() => new TensorDataset(tensor([1, 2, 3], { device }), tensor(Int32Array.of(1, 2), { device }))).toThrow(/tensor 1 has 2 items .* tensor 0 has 3/);
+    expect(() => new TensorDataset(tensor([1, 2, 3], { device }), tensor(Int32Array.of(1, 2), { device }))).toThrow(
+      /tensor 1 has 2 items .* tensor 0 has 3/,
+    );
     expect(() => new TensorDataset()).toThrow(/at least one tensor/);
     expect(() => ds.batch([4])).toThrow(/item 4 is out of range for 4 items/);
   });
@@ -207,7 +257,11 @@ describe.each(['cpu', 'webgpu'] as const)('TensorDataset on %s', (device) => {
     const x = tensor(xs, { shape: [n, 2], device });
     const y = tensor(ys, { shape: [n], device });
     const before = memory().tensors;
-    const model = new Sequential(new Linear(2, 8, { device, generator: new Generator(1) }), new ReLU(), new Linear(8, 2, { device, generator: new Generator(2) }));
+    const model = new Sequential(
+      new Linear(2, 8, { device, generator: new Generator(1) }),
+      new ReLU(),
+      new Linear(8, 2, { device, generator: new Generator(2) }),
+    );
     const optimizer = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
     const history = await fit({
       model,

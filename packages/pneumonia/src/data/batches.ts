@@ -51,8 +51,12 @@ function sample(img: Float32Array, off: number, size: number, x: number, y: numb
   const y0 = Math.floor(y);
   const fx = x - x0;
   const fy = y - y0;
-  const at = (xx: number, yy: number) => (xx < 0 || yy < 0 || xx >= size || yy >= size ? 0 : img[off + yy * size + xx]!);
-  return (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
+  const at = (xx: number, yy: number) =>
+    xx < 0 || yy < 0 || xx >= size || yy >= size ? 0 : img[off + yy * size + xx]!;
+  return (
+    (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) +
+    (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy
+  );
 }
 
 /**
@@ -100,13 +104,27 @@ export function randomWarp(augment: Augment, size: number, g: Generator): Warp {
  */
 export const TTA_VIEWS: readonly Warp[] = [
   IDENTITY_WARP,
-  ...[[1.5, 0], [-1.5, 0], [0, 1.5], [0, -1.5]].map(([tx, ty]) => ({ ...IDENTITY_WARP, tx: tx!, ty: ty! })),
+  ...[
+    [1.5, 0],
+    [-1.5, 0],
+    [0, 1.5],
+    [0, -1.5],
+  ].map(([tx, ty]) => ({ ...IDENTITY_WARP, tx: tx!, ty: ty! })),
   { ...IDENTITY_WARP, scale: 1.05 },
   { ...IDENTITY_WARP, scale: 0.95 },
 ];
 
 /** Writes image `off` of `pixels`, warped and normalized, into the 3 channels of `out` at `base`. */
-function writeWarped(out: Float32Array, base: number, pixels: Float32Array, off: number, size: number, norm: Normalization, w: Warp, g: Generator): void {
+function writeWarped(
+  out: Float32Array,
+  base: number,
+  pixels: Float32Array,
+  off: number,
+  size: number,
+  norm: Normalization,
+  w: Warp,
+  g: Generator,
+): void {
   const px = size * size;
   const gamma = w.gamma ?? 1;
   const noise = w.noise ?? 0;

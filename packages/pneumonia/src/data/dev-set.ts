@@ -43,13 +43,20 @@ export function devRecords(root: string, mode: TaskMode): { base: string; record
 }
 
 /** The dev set of `root` (see devRecords), loaded and checked against the training records. */
-export function loadDevSet(root: string, mode: TaskMode, trainRecords: readonly ImageRecord[], o: Omit<LoadOptions, 'onProgress'>): DevSet {
+export function loadDevSet(
+  root: string,
+  mode: TaskMode,
+  trainRecords: readonly ImageRecord[],
+  o: Omit<LoadOptions, 'onProgress'>,
+): DevSet {
   const found = devRecords(root, mode);
   const base = found.base;
   const training = new Set(trainRecords.map((r) => real(r.path)));
   const shared = found.records.filter((r) => training.has(real(r.path)));
   if (shared.length > 0) {
-    throw new Error(`the selection set ${root} shares ${shared.length} file(s) with the training data (e.g. ${relative(base, shared[0]!.path)}): choose on images that are never trained on`);
+    throw new Error(
+      `the selection set ${root} shares ${shared.length} file(s) with the training data (e.g. ${relative(base, shared[0]!.path)}): choose on images that are never trained on`,
+    );
   }
   const loaded = loadImages(found.records, o);
   const labels = Array.from(loaded.labels);

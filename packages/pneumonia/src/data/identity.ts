@@ -10,7 +10,10 @@ import { SYNTHETIC_MARKER } from './synthetic.js';
  * of the file list (paths relative to the root, sizes) so a shipped model
  * names the exact data it saw.
  */
-export function datasetIdentity(root: string, records: readonly ImageRecord[]): NonNullable<CheckpointInfo['trainedOn']> {
+export function datasetIdentity(
+  root: string,
+  records: readonly ImageRecord[],
+): NonNullable<CheckpointInfo['trainedOn']> {
   const h = createHash('sha256');
   const lines = records.map((r) => {
     let size = -1;
@@ -20,5 +23,9 @@ export function datasetIdentity(root: string, records: readonly ImageRecord[]): 
     return `${relative(root, r.path)}|${size}`;
   });
   for (const l of lines.sort()) h.update(`${l}\n`);
-  return { kind: existsSync(join(root, SYNTHETIC_MARKER)) ? 'synthetic' : 'real', files: records.length, filesSha256: h.digest('hex') };
+  return {
+    kind: existsSync(join(root, SYNTHETIC_MARKER)) ? 'synthetic' : 'real',
+    files: records.length,
+    filesSha256: h.digest('hex'),
+  };
 }

@@ -19,7 +19,11 @@ describe('resizeArea', () => {
 
   it('weights partial pixels by coverage for fractional factors', () => {
     // 3 -> 2: output 0 covers source [0, 1.5): (v0 + 0.5 v1) / 1.5.
-    const out = resizeArea(img(3, 1, (x) => [3, 6, 9][x]!), 2, 1);
+    const out = resizeArea(
+      img(3, 1, (x) => [3, 6, 9][x]!),
+      2,
+      1,
+    );
     expect(out.data[0]).toBeCloseTo((3 + 0.5 * 6) / 1.5, 6);
     expect(out.data[1]).toBeCloseTo((0.5 * 6 + 9) / 1.5, 6);
   });
@@ -39,7 +43,10 @@ describe('resizeArea', () => {
     const padded = fitSquare(wide, 'pad');
     expect([padded.width, padded.height]).toEqual([4, 4]);
     expect(Array.from(padded.data)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
-    const cropped = fitSquare(img(4, 2, (x) => x), 'crop');
+    const cropped = fitSquare(
+      img(4, 2, (x) => x),
+      'crop',
+    );
     expect(Array.from(cropped.data)).toEqual([1, 2, 1, 2]);
   });
 
@@ -67,7 +74,13 @@ describe('equalize (contrast normalization)', () => {
   });
 
   it('makes two exposures of the same image preprocess alike', () => {
-    const img = (gain: number) => ({ width: 16, height: 16, data: Float32Array.from({ length: 256 }, (_, i) => Math.min(1, gain * (0.2 + 0.5 * Math.abs(Math.sin(i * 0.37))))) });
+    const img = (gain: number) => ({
+      width: 16,
+      height: 16,
+      data: Float32Array.from({ length: 256 }, (_, i) =>
+        Math.min(1, gain * (0.2 + 0.5 * Math.abs(Math.sin(i * 0.37)))),
+      ),
+    });
     const dark = encodePng(img(0.6));
     const bright = encodePng(img(1.2));
     const diff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
@@ -143,9 +156,26 @@ describe('decodeGrey', () => {
 
 describe('decodeGrey on PNG variants', () => {
   it('unpacks 1-bit grey and resolves a palette', () => {
-    const one = encode({ width: 10, height: 2, depth: 1, channels: 1, data: new Uint8Array([0b10101010, 0b10000000, 0xff, 0xc0]) });
+    const one = encode({
+      width: 10,
+      height: 2,
+      depth: 1,
+      channels: 1,
+      data: new Uint8Array([0b10101010, 0b10000000, 0xff, 0xc0]),
+    });
     expect(Array.from(decodeGrey(one).data)).toEqual([1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
-    const pal = encode({ width: 3, height: 1, depth: 8, channels: 1, data: new Uint8Array([2, 0, 1]), palette: [[0, 0, 0], [51, 51, 51], [255, 255, 255]] });
+    const pal = encode({
+      width: 3,
+      height: 1,
+      depth: 8,
+      channels: 1,
+      data: new Uint8Array([2, 0, 1]),
+      palette: [
+        [0, 0, 0],
+        [51, 51, 51],
+        [255, 255, 255],
+      ],
+    });
     expect(Array.from(decodeGrey(pal).data)).toEqual([1, 0, 0.2].map((v) => Math.fround(v)));
   });
 
@@ -175,7 +205,8 @@ describe('decodeGrey on files written by another encoder (Pillow: scripts/make-i
     const d = decodeGrey(new Uint8Array(bytes));
     expect([d.width, d.height]).toEqual([24, 16]);
     let err = 0;
-    for (let y = 0; y < 16; y++) for (let x = 0; x < 24; x++) err = Math.max(err, Math.abs(d.data[y * 24 + x]! - ramp[x]!));
+    for (let y = 0; y < 16; y++)
+      for (let x = 0; x < 24; x++) err = Math.max(err, Math.abs(d.data[y * 24 + x]! - ramp[x]!));
     expect(err).toBeLessThanOrEqual(tol);
   });
 });

@@ -23,7 +23,8 @@ export const DEFAULT_MAX_IMAGE_MB = 64;
 
 export function sniffFormat(bytes: Uint8Array): 'jpeg' | 'png' | null {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47)
+    return 'png';
   return null;
 }
 
@@ -37,7 +38,12 @@ export function decodeGrey(bytes: Uint8Array): GreyImage {
   let rgba: Uint8Array;
   try {
     if (format === 'png') return decodePngGrey(bytes);
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
+    const img = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: MAX_PIXELS / 1e6,
+      maxMemoryUsageInMB: 1024,
+    });
     ({ width, height } = img);
     rgba = img.data;
   } catch (e) {
@@ -46,7 +52,8 @@ export function decodeGrey(bytes: Uint8Array): GreyImage {
     if (/^(unsupported image size|truncated)/.test(msg)) throw e;
     throw new Error(`corrupt or truncated ${format.toUpperCase()} (${msg})`);
   }
-  if (width <= 0 || height <= 0 || width * height > MAX_PIXELS) throw new Error(`unsupported image size ${width}x${height}`);
+  if (width <= 0 || height <= 0 || width * height > MAX_PIXELS)
+    throw new Error(`unsupported image size ${width}x${height}`);
   if (rgba.length < width * height * 4) throw new Error('truncated image data');
   const data = new Float32Array(width * height);
   for (let i = 0; i < data.length; i++) data[i] = luma(rgba[4 * i]!, rgba[4 * i + 1]!, rgba[4 * i + 2]!) / 255;
@@ -65,7 +72,8 @@ function pngSize(bytes: Uint8Array): { width: number; height: number } {
 
 function decodePngGrey(bytes: Uint8Array): GreyImage {
   const { width, height } = pngSize(bytes);
-  if (width <= 0 || height <= 0 || width * height > MAX_PIXELS) throw new Error(`unsupported image size ${width}x${height}`);
+  if (width <= 0 || height <= 0 || width * height > MAX_PIXELS)
+    throw new Error(`unsupported image size ${width}x${height}`);
   // A chunk whose CRC does not match is corrupt by definition (libpng and Pillow refuse it too).
   const png = decodePng(bytes, { checkCrc: true });
   let { data: samples, channels, depth } = png;
@@ -167,7 +175,8 @@ export const CHEST_MARGIN = 0.08;
 /** The sub-image [x0, x0 + width) x [y0, y0 + height). */
 function cropRect(img: GreyImage, x0: number, y0: number, width: number, height: number): GreyImage {
   const data = new Float32Array(width * height);
-  for (let y = 0; y < height; y++) data.set(img.data.subarray((y0 + y) * img.width + x0, (y0 + y) * img.width + x0 + width), y * width);
+  for (let y = 0; y < height; y++)
+    data.set(img.data.subarray((y0 + y) * img.width + x0, (y0 + y) * img.width + x0 + width), y * width);
   return { width, height, data };
 }
 
@@ -265,7 +274,12 @@ export function clahe(img: GreyImage, tiles = CLAHE_TILES, clip = CLAHE_CLIP): G
   const maps: Float64Array[] = [];
   for (let j = 0; j < ty; j++) {
     for (let i = 0; i < tx; i++) {
-      const [x0, x1, y0, y1] = [edge(width, tx, i), edge(width, tx, i + 1), edge(height, ty, j), edge(height, ty, j + 1)];
+      const [x0, x1, y0, y1] = [
+        edge(width, tx, i),
+        edge(width, tx, i + 1),
+        edge(height, ty, j),
+        edge(height, ty, j + 1),
+      ];
       const hist = histogram(img, x0, y0, x1, y1);
       clipHistogram(hist, (clip * (x1 - x0) * (y1 - y0)) / LEVELS);
       maps.push(equalizingMap(hist) ?? Float64Array.from({ length: LEVELS }, (_, l) => (l + 0.5) / LEVELS));
@@ -292,7 +306,11 @@ export function clahe(img: GreyImage, tiles = CLAHE_TILES, clip = CLAHE_CLIP): G
   return { width, height, data };
 }
 
-const CONTRAST_FNS: Record<Contrast, (img: GreyImage) => GreyImage> = { none: (img) => img, equalize, clahe: (img) => clahe(img) };
+const CONTRAST_FNS: Record<Contrast, (img: GreyImage) => GreyImage> = {
+  none: (img) => img,
+  equalize,
+  clahe: (img) => clahe(img),
+};
 
 /** A decoded X-ray, contrast-normalized and made square: what the model's input is resized from (and Grad-CAM draws on). */
 export function squareImage(img: GreyImage, fit: Fit, contrast: Contrast = 'none'): GreyImage {
@@ -300,6 +318,11 @@ export function squareImage(img: GreyImage, fit: Fit, contrast: Contrast = 'none
 }
 
 /** Decode, normalize contrast, square (per `fit`) and resize to size x size. */
-export function preprocess(bytes: Uint8Array, size: number, fit: Fit = 'stretch', contrast: Contrast = 'none'): GreyImage {
+export function preprocess(
+  bytes: Uint8Array,
+  size: number,
+  fit: Fit = 'stretch',
+  contrast: Contrast = 'none',
+): GreyImage {
   return resizeArea(squareImage(decodeGrey(bytes), fit, contrast), size, size);
 }

@@ -14,7 +14,11 @@ function tmp(): string {
 describe('dataset layout', () => {
   it('finds the Kaggle layout, also under chest_xray/, with labels and patients', () => {
     const root = tmp();
-    writeSyntheticDataset(join(root, 'chest_xray'), { perClass: { train: 4, val: 1, test: 2 }, seed: 3, sizeRange: [40, 48] });
+    writeSyntheticDataset(join(root, 'chest_xray'), {
+      perClass: { train: 4, val: 1, test: 2 },
+      seed: 3,
+      sizeRange: [40, 48],
+    });
     expect(resolveRoot(root)).toBe(join(root, 'chest_xray'));
     const { records } = discover(root, 'three-class', ['train']);
     expect(records).toHaveLength(12);
@@ -50,9 +54,16 @@ describe('dataset layout', () => {
     writeFileSync(join(normal, 'notes.txt'), 'hello');
     writeFileSync(join(sick, 'person2_unknown_3.jpeg'), good);
     const found = discover(root, 'three-class');
-    expect(found.skipped.map((s) => s.reason)).toEqual(['not an image file (extension .txt)', 'the file name says neither bacteria nor virus']);
+    expect(found.skipped.map((s) => s.reason)).toEqual([
+      'not an image file (extension .txt)',
+      'the file name says neither bacteria nor virus',
+    ]);
     const loaded = loadImages(found.records, { size: 32, fit: 'stretch', cacheDir: null });
-    expect(loaded.records.map((r) => r.file).sort()).toEqual(['IM-0001-0001.jpeg', 'IM-0002-0001.png', 'person1_bacteria_1.jpeg']);
+    expect(loaded.records.map((r) => r.file).sort()).toEqual([
+      'IM-0001-0001.jpeg',
+      'IM-0002-0001.png',
+      'person1_bacteria_1.jpeg',
+    ]);
     const reasons = Object.fromEntries(loaded.skipped.map((s) => [s.path.split('/').pop(), s.reason]));
     expect(reasons['IM-0003-0001.jpeg']).toBe('empty file');
     expect(reasons['IM-0005-0001.jpeg']).toBe('not a JPEG or PNG image');

@@ -41,7 +41,11 @@ export function resolveRoot(root: string): string {
 }
 
 /** Every image file of `splits` with its label and patient; other files are reported as skipped. */
-export function discover(root: string, mode: TaskMode, splits: readonly SplitName[] = SPLITS): { root: string; records: ImageRecord[]; skipped: Skipped[] } {
+export function discover(
+  root: string,
+  mode: TaskMode,
+  splits: readonly SplitName[] = SPLITS,
+): { root: string; records: ImageRecord[]; skipped: Skipped[] } {
   const base = resolveRoot(root);
   const records: ImageRecord[] = [];
   const skipped: Skipped[] = [];
@@ -74,7 +78,12 @@ export function discover(root: string, mode: TaskMode, splits: readonly SplitNam
           continue;
         }
         if (!st.isFile()) {
-          skipped.push({ path, reason: st.isDirectory() ? 'a directory, not an image file (sub-folders are not searched)' : 'not a regular file' });
+          skipped.push({
+            path,
+            reason: st.isDirectory()
+              ? 'a directory, not an image file (sub-folders are not searched)'
+              : 'not a regular file',
+          });
           continue;
         }
         const ext = file.slice(file.lastIndexOf('.')).toLowerCase();
@@ -91,7 +100,8 @@ export function discover(root: string, mode: TaskMode, splits: readonly SplitNam
       }
     }
   }
-  if (records.length === 0) throw new Error(`no images found under ${base} for ${splits.join(', ')}; ${EXPECTED_LAYOUT}`);
+  if (records.length === 0)
+    throw new Error(`no images found under ${base} for ${splits.join(', ')}; ${EXPECTED_LAYOUT}`);
   return { root: base, records, skipped };
 }
 
@@ -99,7 +109,11 @@ export function discover(root: string, mode: TaskMode, splits: readonly SplitNam
  * Splits records by patient, stratified by label: about `fraction` of each
  * class's patients go to validation, and no patient is on both sides.
  */
-export function patientSplit<R extends { label: number; patient: string }>(records: R[], fraction: number, shuffle: (xs: string[]) => string[]): { train: R[]; val: R[] } {
+export function patientSplit<R extends { label: number; patient: string }>(
+  records: R[],
+  fraction: number,
+  shuffle: (xs: string[]) => string[],
+): { train: R[]; val: R[] } {
   const byPatient = new Map<string, R[]>();
   for (const r of records) {
     const list = byPatient.get(r.patient);

@@ -64,7 +64,13 @@ export function loadImages(records: ImageRecord[], o: LoadOptions): LoadedImages
       const pixels = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       if (pixels.length === meta.kept.length * px) {
         const kept = meta.kept.map((i) => records[i]!);
-        return { records: kept, pixels, labels: Int32Array.from(kept.map((r) => r.label)), skipped: meta.skipped, fromCache: true };
+        return {
+          records: kept,
+          pixels,
+          labels: Int32Array.from(kept.map((r) => r.label)),
+          skipped: meta.skipped,
+          fromCache: true,
+        };
       }
     } catch {
       // An unreadable cache entry is rebuilt below.
@@ -94,7 +100,13 @@ export function loadImages(records: ImageRecord[], o: LoadOptions): LoadedImages
     }
   }
   const keptRecords = kept.map((i) => records[i]!);
-  return { records: keptRecords, pixels: out, labels: Int32Array.from(keptRecords.map((r) => r.label)), skipped, fromCache: false };
+  return {
+    records: keptRecords,
+    pixels: out,
+    labels: Int32Array.from(keptRecords.map((r) => r.label)),
+    skipped,
+    fromCache: false,
+  };
 }
 
 /** Mean and standard deviation of all pixels (the train set's, stored with the model). */

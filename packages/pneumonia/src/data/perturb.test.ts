@@ -19,7 +19,8 @@ describe('acquisition perturbations', () => {
     const b = gaussianBlur(xray, 1.5);
     const mean = (im: GreyImage) => im.data.reduce((s, v) => s + v, 0) / im.data.length;
     expect(Math.abs(mean(b) - mean(xray))).toBeLessThan(0.01);
-    const roughness = (im: GreyImage) => im.data.reduce((s, v, i) => s + (i % im.width ? Math.abs(v - im.data[i - 1]!) : 0), 0);
+    const roughness = (im: GreyImage) =>
+      im.data.reduce((s, v, i) => s + (i % im.width ? Math.abs(v - im.data[i - 1]!) : 0), 0);
     expect(roughness(b)).toBeLessThan(0.6 * roughness(xray));
   });
 

@@ -20,7 +20,11 @@ export interface Perturbation {
 }
 
 const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
-const map = (img: GreyImage, f: (v: number, i: number) => number): GreyImage => ({ width: img.width, height: img.height, data: img.data.map(f) });
+const map = (img: GreyImage, f: (v: number, i: number) => number): GreyImage => ({
+  width: img.width,
+  height: img.height,
+  data: img.data.map(f),
+});
 
 function mean(img: GreyImage): number {
   let s = 0;
@@ -66,7 +70,9 @@ function resample(img: GreyImage, inverse: (x: number, y: number) => [number, nu
       const y0 = Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
-      out[y * w + x] = (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) + (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
+      out[y * w + x] =
+        (at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx) * (1 - fy) +
+        (at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx) * fy;
     }
   }
   return { width: w, height: h, data: out };
@@ -93,7 +99,11 @@ const scaleSigma = (img: GreyImage, sigma224: number) => (sigma224 * Math.max(im
 
 /** The stress report's perturbations: 8 families, 2 strengths each (mild, then severe). */
 export const PERTURBATIONS: readonly Perturbation[] = [
-  ...[0.7, 1.5].map((gamma) => ({ name: `gamma ${gamma}`, family: 'gamma', apply: (img: GreyImage) => map(img, (v) => clamp01(v) ** gamma) })),
+  ...[0.7, 1.5].map((gamma) => ({
+    name: `gamma ${gamma}`,
+    family: 'gamma',
+    apply: (img: GreyImage) => map(img, (v) => clamp01(v) ** gamma),
+  })),
   ...[0.7, 1.4].map((f) => ({
     name: `contrast x${f}`,
     family: 'contrast',
@@ -102,7 +112,11 @@ export const PERTURBATIONS: readonly Perturbation[] = [
       return map(img, (v) => clamp01((v - m) * f + m));
     },
   })),
-  ...[1, 2].map((sigma) => ({ name: `blur sigma ${sigma}`, family: 'blur', apply: (img: GreyImage) => gaussianBlur(img, scaleSigma(img, sigma)) })),
+  ...[1, 2].map((sigma) => ({
+    name: `blur sigma ${sigma}`,
+    family: 'blur',
+    apply: (img: GreyImage) => gaussianBlur(img, scaleSigma(img, sigma)),
+  })),
   ...[1, 2].map((amount) => ({
     name: `sharpen x${amount}`,
     family: 'sharpen',
@@ -111,11 +125,24 @@ export const PERTURBATIONS: readonly Perturbation[] = [
       return map(img, (v, i) => clamp01(v + amount * (v - soft.data[i]!)));
     },
   })),
-  ...[0.02, 0.05].map((sd) => ({ name: `noise sd ${sd}`, family: 'noise', apply: (img: GreyImage, g: Generator) => map(img, (v) => clamp01(v + sd * g.normal())) })),
-  ...[30, 10].map((quality) => ({ name: `jpeg q${quality}`, family: 'jpeg', apply: (img: GreyImage) => decodeGrey(encodeJpeg(img, quality)) })),
+  ...[0.02, 0.05].map((sd) => ({
+    name: `noise sd ${sd}`,
+    family: 'noise',
+    apply: (img: GreyImage, g: Generator) => map(img, (v) => clamp01(v + sd * g.normal())),
+  })),
+  ...[30, 10].map((quality) => ({
+    name: `jpeg q${quality}`,
+    family: 'jpeg',
+    apply: (img: GreyImage) => decodeGrey(encodeJpeg(img, quality)),
+  })),
   ...[1.12, 0.88].map((f) => ({ name: `zoom x${f}`, family: 'zoom', apply: (img: GreyImage) => zoom(img, f) })),
-  ...[5, 10].map((deg) => ({ name: `rotate ${deg} deg`, family: 'rotate', apply: (img: GreyImage, g: Generator) => rotate(img, g.uniform() < 0.5 ? -deg : deg) })),
+  ...[5, 10].map((deg) => ({
+    name: `rotate ${deg} deg`,
+    family: 'rotate',
+    apply: (img: GreyImage, g: Generator) => rotate(img, g.uniform() < 0.5 ? -deg : deg),
+  })),
 ];
 
 /** The generator for image `i` under perturbation `p` of a report seeded `seed`: every image and perturbation draws its own stream. */
-export const perturbationGenerator = (seed: number, p: number, i: number) => new Generator(seed * 1_000_003 + p * 10_007 + i);
+export const perturbationGenerator = (seed: number, p: number, i: number) =>
+  new Generator(seed * 1_000_003 + p * 10_007 + i);

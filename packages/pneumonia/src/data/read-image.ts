@@ -54,7 +54,9 @@ export function readImageFile(path: string, maxBytes = maxImageBytes()): Uint8Ar
   }
   if (!st.isFile()) throw new Error(`${KIND.find(([, is]) => is(st))?.[0] ?? 'not a regular file'}, not an image file`);
   if (st.size > maxBytes) {
-    throw new Error(`the file is ${(st.size / 2 ** 20).toFixed(0)} MB, over the ${(maxBytes / 2 ** 20).toFixed(0)} MB limit for an image (PNEUMO_MAX_IMAGE_MB)`);
+    throw new Error(
+      `the file is ${(st.size / 2 ** 20).toFixed(0)} MB, over the ${(maxBytes / 2 ** 20).toFixed(0)} MB limit for an image (PNEUMO_MAX_IMAGE_MB)`,
+    );
   }
   let b: Buffer;
   try {

@@ -26,7 +26,14 @@ export function encodeJpeg(img: GreyImage, quality = 90): Uint8Array {
 }
 
 export function encodePng(img: GreyImage, bitDepth: 8 | 16 = 8): Uint8Array {
-  const png = new PNG({ width: img.width, height: img.height, colorType: 0, inputColorType: 0, bitDepth, inputHasAlpha: false });
+  const png = new PNG({
+    width: img.width,
+    height: img.height,
+    colorType: 0,
+    inputColorType: 0,
+    bitDepth,
+    inputHasAlpha: false,
+  });
   const max = bitDepth === 16 ? 65535 : 255;
   const data = bitDepth === 16 ? Buffer.alloc(img.data.length * 2) : Buffer.alloc(img.data.length);
   for (let i = 0; i < img.data.length; i++) {
@@ -60,7 +67,10 @@ export const SYNTHETIC_MARKER = 'SYNTHETIC.txt';
 
 export function markSynthetic(root: string): void {
   mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, SYNTHETIC_MARKER), 'Synthetic X-ray-like images made by `pneumo synth`: for tests and demos only. A model trained on them knows nothing about real chest X-rays.\n');
+  writeFileSync(
+    join(root, SYNTHETIC_MARKER),
+    'Synthetic X-ray-like images made by `pneumo synth`: for tests and demos only. A model trained on them knows nothing about real chest X-rays.\n',
+  );
 }
 
 export function writeSyntheticDataset(root: string, o: SyntheticOptions = {}): number {

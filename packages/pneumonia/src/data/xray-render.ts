@@ -29,7 +29,12 @@ export function renderXray(cls: SyntheticClass, g: Generator, width = 96, height
   // Pathology: a consolidation (centre in one lung) or interstitial streaks (both lungs).
   const side = g.uniform() < 0.5 ? -1 : 1;
   // Lobar consolidation: large and dense, so it survives downscaling to 32 x 32.
-  const consol = { x: cx + side * lungGap * 0.5 + u(-0.15, 0.15) * lungW, y: cy + u(-0.35, 0.45) * lungH, r: lungW * u(0.6, 0.9), a: u(0.35, 0.55) };
+  const consol = {
+    x: cx + side * lungGap * 0.5 + u(-0.15, 0.15) * lungW,
+    y: cy + u(-0.35, 0.45) * lungH,
+    r: lungW * u(0.6, 0.9),
+    a: u(0.35, 0.55),
+  };
   // Interstitial pattern: coarse reticular streaks over both lungs, plus haze.
   const haze = u(0.1, 0.18);
   const streaks = Array.from({ length: cls === 2 ? 30 + g.int(20) : 0 }, () => ({
@@ -62,7 +67,8 @@ export function renderXray(cls: SyntheticClass, g: Generator, width = 96, height
       const phase = ((ry % ribSpacing) + ribSpacing) % ribSpacing;
       if (inBody < 1 && Math.abs(phase - ribSpacing / 2) < ribSpacing * 0.16) v += 0.12;
       // Spine and mediastinum: a bright central band.
-      if (Math.abs(x - cx) < bodyW * 0.12 && Math.abs(y - cy) < bodyH * 0.95) v = Math.max(v, 0.55 + 0.1 * Math.cos(y * 0.9));
+      if (Math.abs(x - cx) < bodyW * 0.12 && Math.abs(y - cy) < bodyH * 0.95)
+        v = Math.max(v, 0.55 + 0.1 * Math.cos(y * 0.9));
       if (inLung && cls === 1) {
         const dx = (x - consol.x) / consol.r;
         const dy = (y - consol.y) / (consol.r * 1.3);
@@ -90,6 +96,7 @@ export function renderXray(cls: SyntheticClass, g: Generator, width = 96, height
   const gain = u(0.8, 1.2);
   const offset = u(-0.06, 0.06);
   const noise = u(0.01, 0.04);
-  for (let i = 0; i < data.length; i++) data[i] = Math.min(1, Math.max(0, data[i]! * gain + offset + noise * g.normal()));
+  for (let i = 0; i < data.length; i++)
+    data[i] = Math.min(1, Math.max(0, data[i]! * gain + offset + noise * g.normal()));
   return { width, height, data };
 }

@@ -41,7 +41,8 @@ export function reliabilitySvg(m: Metrics): string {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const ci = (i: Interval | undefined, f: (x: number) => string = pct) => (i && !Number.isNaN(i.low) ? `${f(i.low)} – ${f(i.high)}` : 'n/a');
+const ci = (i: Interval | undefined, f: (x: number) => string = pct) =>
+  i && !Number.isNaN(i.low) ? `${f(i.low)} – ${f(i.high)}` : 'n/a';
 
 /** The HTML of the uncertainty section for `m`. */
 export function uncertaintyHtml(m: Metrics): string {

@@ -13,7 +13,9 @@ import { Resvg } from '@resvg/resvg-js';
 
 /** A rendered PNG of an SVG (resvg; text in the system's sans-serif, DejaVu Sans where installed). */
 export function svgToPng(svg: string): Uint8Array {
-  return new Resvg(svg, { background: 'white', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
+  return new Resvg(svg, { background: 'white', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } })
+    .render()
+    .asPng();
 }
 
 /** The confusion matrix as a grid, darker for more images. */
@@ -44,7 +46,11 @@ export function confusionSvg(m: Metrics): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="10" y="20" font-size="14">confusion: rows true, columns predicted</text>${labels}${cells}</svg>`;
 }
 
-function svgChart(title: string, series: { name: string; values: number[]; color: string }[], percent: boolean): string {
+function svgChart(
+  title: string,
+  series: { name: string; values: number[]; color: string }[],
+  percent: boolean,
+): string {
   const W = 420;
   const H = 240;
   const L = 50;
@@ -55,11 +61,14 @@ function svgChart(title: string, series: { name: string; values: number[]; color
   const lo = percent || all.length === 0 ? 0 : Math.min(...all);
   let hi = percent || all.length === 0 ? 1 : Math.max(...all);
   if (!(hi > lo)) hi = lo + 1;
-  const X = (e: number) => L + ((W - L - 15) * (n === 1 ? 0.5 : e / (n - 1)));
+  const X = (e: number) => L + (W - L - 15) * (n === 1 ? 0.5 : e / (n - 1));
   const Y = (v: number) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
   const lines = series
     .map((s) => {
-      const pts = s.values.map((v, e) => (Number.isFinite(v) ? `${X(e).toFixed(1)},${Y(v).toFixed(1)}` : '')).filter(Boolean).join(' ');
+      const pts = s.values
+        .map((v, e) => (Number.isFinite(v) ? `${X(e).toFixed(1)},${Y(v).toFixed(1)}` : ''))
+        .filter(Boolean)
+        .join(' ');
       return `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"/>`;
     })
     .join('');
@@ -69,7 +78,9 @@ function svgChart(title: string, series: { name: string; values: number[]; color
       return `<text x="${L - 6}" y="${Y(v) + 4}" text-anchor="end" font-size="11" fill="#666">${percent ? `${Math.round(100 * v)}%` : v.toFixed(2)}</text>`;
     })
     .join('');
-  const legend = series.map((s, k) => `<text x="${W - 110}" y="${T + 12 + 14 * k}" font-size="12" fill="${s.color}">■ ${s.name}</text>`).join('');
+  const legend = series
+    .map((s, k) => `<text x="${W - 110}" y="${T + 12 + 14 * k}" font-size="12" fill="${s.color}">■ ${s.name}</text>`)
+    .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><text x="${L}" y="18" font-size="14">${title}</text><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#999"/><line x1="${L}" y1="${H - B}" x2="${W - 15}" y2="${H - B}" stroke="#999"/>${ticks}${lines}${legend}<text x="${W / 2}" y="${H - 8}" font-size="11" fill="#666">epoch</text></svg>`;
 }
 
@@ -80,17 +91,31 @@ const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
  * the evaluation shown (validation or test); returns the written paths.
  */
 /** `warning`: shown in a box under the title (e.g. that the model was trained on synthetic images). */
-export function writeReport(dir: string, history: EpochLog[], metrics: Metrics | null, title: string, options: { warning?: string } = {}): string[] {
+export function writeReport(
+  dir: string,
+  history: EpochLog[],
+  metrics: Metrics | null,
+  title: string,
+  options: { warning?: string } = {},
+): string[] {
   const blue = '#1f77b4';
   const orange = '#ff7f0e';
-  const lossSvg = svgChart('loss', [
-    { name: 'train', values: history.map((h) => h.trainLoss), color: blue },
-    { name: 'val', values: history.map((h) => h.valLoss), color: orange },
-  ], false);
-  const accSvg = svgChart('accuracy', [
-    { name: 'train', values: history.map((h) => h.trainAccuracy), color: blue },
-    { name: 'val', values: history.map((h) => h.valAccuracy), color: orange },
-  ], true);
+  const lossSvg = svgChart(
+    'loss',
+    [
+      { name: 'train', values: history.map((h) => h.trainLoss), color: blue },
+      { name: 'val', values: history.map((h) => h.valLoss), color: orange },
+    ],
+    false,
+  );
+  const accSvg = svgChart(
+    'accuracy',
+    [
+      { name: 'train', values: history.map((h) => h.trainAccuracy), color: blue },
+      { name: 'val', values: history.map((h) => h.valAccuracy), color: orange },
+    ],
+    true,
+  );
   const written: string[] = [];
   const save = (name: string, bytes: Uint8Array) => {
     writeFileSync(join(dir, name), bytes);
@@ -109,12 +134,22 @@ export function writeReport(dir: string, history: EpochLog[], metrics: Metrics |
     const names = metrics.perClass.map((p) => p.name);
     confusion = `<h2>Confusion matrix</h2><table><tr><th>true \\ predicted</th>${names.map((n) => `<th>${esc(n)}</th>`).join('')}</tr>${metrics.confusion
       .map((row, i) => `<tr><th>${esc(names[i]!)}</th>${row.map((v) => `<td>${v}</td>`).join('')}</tr>`)
-      .join('')}</table><h2>Per class</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th><th>ROC AUC</th></tr>${metrics.perClass
-      .map((p, c) => `<tr><th>${esc(p.name)}</th><td>${(100 * p.precision).toFixed(1)}%</td><td>${(100 * p.recall).toFixed(1)}%</td><td>${(100 * p.f1).toFixed(1)}%</td><td>${p.support}</td><td>${Number.isNaN(metrics.auc[c]!) ? 'n/a' : metrics.auc[c]!.toFixed(3)}</td></tr>`)
-      .join('')}</table><p>Accuracy ${(100 * metrics.accuracy).toFixed(1)}%, macro-F1 ${(100 * metrics.macroF1).toFixed(1)}%; pneumonia vs normal: sensitivity ${(100 * metrics.sensitivity).toFixed(1)}%, specificity ${(100 * metrics.specificity).toFixed(1)}%, ROC AUC ${metrics.pneumoniaAuc.toFixed(3)}.</p>${cm}${uncertaintyHtml(metrics)}`;
+      .join(
+        '',
+      )}</table><h2>Per class</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th><th>ROC AUC</th></tr>${metrics.perClass
+      .map(
+        (p, c) =>
+          `<tr><th>${esc(p.name)}</th><td>${(100 * p.precision).toFixed(1)}%</td><td>${(100 * p.recall).toFixed(1)}%</td><td>${(100 * p.f1).toFixed(1)}%</td><td>${p.support}</td><td>${Number.isNaN(metrics.auc[c]!) ? 'n/a' : metrics.auc[c]!.toFixed(3)}</td></tr>`,
+      )
+      .join(
+        '',
+      )}</table><p>Accuracy ${(100 * metrics.accuracy).toFixed(1)}%, macro-F1 ${(100 * metrics.macroF1).toFixed(1)}%; pneumonia vs normal: sensitivity ${(100 * metrics.sensitivity).toFixed(1)}%, specificity ${(100 * metrics.specificity).toFixed(1)}%, ROC AUC ${metrics.pneumoniaAuc.toFixed(3)}.</p>${cm}${uncertaintyHtml(metrics)}`;
   }
   const rows = history
-    .map((h) => `<tr><td>${h.epoch}</td><td>${h.trainLoss.toFixed(4)}</td><td>${(100 * h.trainAccuracy).toFixed(1)}%</td><td>${h.valLoss.toFixed(4)}</td><td>${(100 * h.valAccuracy).toFixed(1)}%</td><td>${(100 * h.valMacroF1).toFixed(1)}%</td><td>${h.lr.toExponential(2)}</td><td>${h.imagesPerSecond.toFixed(1)}</td></tr>`)
+    .map(
+      (h) =>
+        `<tr><td>${h.epoch}</td><td>${h.trainLoss.toFixed(4)}</td><td>${(100 * h.trainAccuracy).toFixed(1)}%</td><td>${h.valLoss.toFixed(4)}</td><td>${(100 * h.valAccuracy).toFixed(1)}%</td><td>${(100 * h.valMacroF1).toFixed(1)}%</td><td>${h.lr.toExponential(2)}</td><td>${h.imagesPerSecond.toFixed(1)}</td></tr>`,
+    )
     .join('');
   const curves =
     history.length === 0

@@ -13,7 +13,19 @@ import type {
 } from '@pneumo/kernels';
 import type { DeviceName, DType, TypedArray } from '../dtype.js';
 
-export type { AdamOptions, ArgReduceOp, BatchNormShape, GatherShape, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp };
+export type {
+  AdamOptions,
+  ArgReduceOp,
+  BatchNormShape,
+  GatherShape,
+  BinaryOp,
+  Conv2dShape,
+  MatmulShape,
+  Pool2dShape,
+  ReduceOp,
+  SgdOptions,
+  UnaryOp,
+};
 
 /**
  * What a tensor needs from a device. Every method that computes returns a
@@ -56,17 +68,40 @@ export interface Backend<H = unknown> {
   /** [running mean (c), running variance (c)] after a training step: (1 - momentum) · running + momentum · batch statistic, the variance unbiased over `count` values. */
   batchNormRunning(stats: H, runningMean: H, runningVar: H, s: { c: number; count: number; momentum: number }): [H, H];
   /** (x - mean) / sqrt(var + eps) · w + b per channel (stats [2, c]) + residual (when given), clamped at zero with `relu`. */
-  batchNormApply(x: H, stats: H, w: H, b: H, s: BatchNormShape & { eps: number; relu: boolean }, residual?: H | null): H;
+  batchNormApply(
+    x: H,
+    stats: H,
+    w: H,
+    b: H,
+    s: BatchNormShape & { eps: number; relu: boolean },
+    residual?: H | null,
+  ): H;
   /**
    * Training-mode gradients: [[dbias (c), dweight (c)], dx, the fused
    * residual's gradient (with `residualGrad`, which needs `y`)]; `y` (the
    * output) only when the ReLU was fused.
    */
-  batchNormBackward(g: H, y: H | null, x: H, stats: H, w: H, s: BatchNormShape & { eps: number }, residualGrad?: boolean): [H, H, H | null];
+  batchNormBackward(
+    g: H,
+    y: H | null,
+    x: H,
+    stats: H,
+    w: H,
+    s: BatchNormShape & { eps: number },
+    residualGrad?: boolean,
+  ): [H, H, H | null];
   /** Per row: [weighted loss, weight] (rows x 2). */
   crossEntropy(x: H, labels: H, weight: H | null, rows: number, cols: number): H;
   /** Logit gradients; `scale` holds one float, or one per row when `perRowScale`. */
-  crossEntropyBackward(x: H, labels: H, weight: H | null, scale: H, rows: number, cols: number, perRowScale: boolean): H;
+  crossEntropyBackward(
+    x: H,
+    labels: H,
+    weight: H | null,
+    scale: H,
+    rows: number,
+    cols: number,
+    perRowScale: boolean,
+  ): H;
   /** In-place SGD update of `param` (and its momentum buffer). */
   sgdStep(param: H, grad: H, buf: H | null, n: number, o: SgdOptions): void;
   /** out[a, j, b] = x[a, idx[a, j, b] (or idx[j] when shared), b]; and its gradient with respect to x. */

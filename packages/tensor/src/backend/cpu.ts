@@ -1,4 +1,16 @@
-import type { AdamOptions, ArgReduceOp, BatchNormShape, GatherShape, BinaryOp, Conv2dShape, MatmulShape, Pool2dShape, ReduceOp, SgdOptions, UnaryOp } from '@pneumo/kernels';
+import type {
+  AdamOptions,
+  ArgReduceOp,
+  BatchNormShape,
+  GatherShape,
+  BinaryOp,
+  Conv2dShape,
+  MatmulShape,
+  Pool2dShape,
+  ReduceOp,
+  SgdOptions,
+  UnaryOp,
+} from '@pneumo/kernels';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
 import type { Backend } from './backend.js';
@@ -31,9 +43,17 @@ export class CpuBackend implements Backend<TypedArray> {
     return arrayFor(dtype, n).fill(value);
   }
 
-  unary(op: UnaryOp, x: TypedArray, shape: readonly number[], xStrides: readonly number[], s = 0, xOffset = 0): TypedArray {
+  unary(
+    op: UnaryOp,
+    x: TypedArray,
+    shape: readonly number[],
+    xStrides: readonly number[],
+    s = 0,
+    xOffset = 0,
+  ): TypedArray {
     const f = UNARY_OPS[op].cpu;
-    const out = op === 'copy' && x instanceof Int32Array ? new Int32Array(numel(shape)) : new Float32Array(numel(shape));
+    const out =
+      op === 'copy' && x instanceof Int32Array ? new Int32Array(numel(shape)) : new Float32Array(numel(shape));
     forEachIndex(shape, [xStrides], (i, [ix]) => {
       out[i] = f(x[ix! + xOffset]!, s);
     });
@@ -62,7 +82,8 @@ export class CpuBackend implements Backend<TypedArray> {
     const kshape = kept.map((d) => shape[d]!);
     const rshape = axes.map((d) => shape[d]!);
     const out = new Float32Array(numel(kshape));
-    if (op === 'max' && numel(rshape) === 0) throw new Error(`max: cannot reduce over an empty dimension of [${shape}]`);
+    if (op === 'max' && numel(rshape) === 0)
+      throw new Error(`max: cannot reduce over an empty dimension of [${shape}]`);
     forEachIndex(kshape, [kept.map((d) => strides[d]!)], (o, [base]) => {
       let acc = op === 'sum' ? 0 : -Infinity;
       forEachIndex(rshape, [axes.map((d) => strides[d]!)], (_, [off]) => {
@@ -92,7 +113,8 @@ export class CpuBackend implements Backend<TypedArray> {
       const b = o % s.inner;
       const a = Math.floor(o / (s.count * s.inner));
       const i = idx[s.shared ? Math.floor(o / s.inner) % s.count : o]!;
-      if (i >= 0 && i < s.size) dx[(a * s.size + i) * s.inner + b] = Math.fround(dx[(a * s.size + i) * s.inner + b]! + g[o]!);
+      if (i >= 0 && i < s.size)
+        dx[(a * s.size + i) * s.inner + b] = Math.fround(dx[(a * s.size + i) * s.inner + b]! + g[o]!);
     }
     return dx;
   }
@@ -162,16 +184,34 @@ export class CpuBackend implements Backend<TypedArray> {
     return nn.batchNormStats(x, s);
   }
 
-  batchNormRunning(stats: TypedArray, runningMean: TypedArray, runningVar: TypedArray, s: { c: number; count: number; momentum: number }): [TypedArray, TypedArray] {
+  batchNormRunning(
+    stats: TypedArray,
+    runningMean: TypedArray,
+    runningVar: TypedArray,
+    s: { c: number; count: number; momentum: number },
+  ): [TypedArray, TypedArray] {
     return nn.batchNormRunning(stats, runningMean, runningVar, s);
   }
 
-  batchNormApply(x: TypedArray, stats: TypedArray, w: TypedArray, b: TypedArray, s: BatchNormShape & { eps: number; relu: boolean }, residual: TypedArray | null = null): TypedArray {
+  batchNormApply(
+    x: TypedArray,
+    stats: TypedArray,
+    w: TypedArray,
+    b: TypedArray,
+    s: BatchNormShape & { eps: number; relu: boolean },
+    residual: TypedArray | null = null,
+  ): TypedArray {
     return nn.batchNormApply(x, stats, w, b, s, residual);
   }
 
   batchNormBackward(
-    g: TypedArray, y: TypedArray | null, x: TypedArray, stats: TypedArray, w: TypedArray, s: BatchNormShape & { eps: number }, residualGrad = false,
+    g: TypedArray,
+    y: TypedArray | null,
+    x: TypedArray,
+    stats: TypedArray,
+    w: TypedArray,
+    s: BatchNormShape & { eps: number },
+    residualGrad = false,
   ): [TypedArray, TypedArray, TypedArray | null] {
     return nn.batchNormBackward(g, y, x, stats, w, s, residualGrad);
   }
@@ -234,6 +274,3 @@ function forEachIndex(
     }
   }
 }
-
-
-

@@ -105,7 +105,14 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     return buf;
   }
 
-  unary(op: UnaryOp, x: GPUBuffer, shape: readonly number[], xStrides: readonly number[], scalar = 0, xOffset = 0): GPUBuffer {
+  unary(
+    op: UnaryOp,
+    x: GPUBuffer,
+    shape: readonly number[],
+    xStrides: readonly number[],
+    scalar = 0,
+    xOffset = 0,
+  ): GPUBuffer {
     const y = this.alloc(numel(shape));
     unary(this.ctx, op, x, y, shape, xStrides, scalar, xOffset);
     return y;
@@ -182,21 +189,39 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     return stats;
   }
 
-  batchNormRunning(stats: GPUBuffer, runningMean: GPUBuffer, runningVar: GPUBuffer, s: { c: number; count: number; momentum: number }): [GPUBuffer, GPUBuffer] {
+  batchNormRunning(
+    stats: GPUBuffer,
+    runningMean: GPUBuffer,
+    runningVar: GPUBuffer,
+    s: { c: number; count: number; momentum: number },
+  ): [GPUBuffer, GPUBuffer] {
     const mean = this.alloc(s.c);
     const variance = this.alloc(s.c);
     batchNormRunning(this.ctx, stats, runningMean, runningVar, mean, variance, s);
     return [mean, variance];
   }
 
-  batchNormApply(x: GPUBuffer, stats: GPUBuffer, w: GPUBuffer, b: GPUBuffer, s: BatchNormShape & { eps: number; relu: boolean }, residual: GPUBuffer | null = null): GPUBuffer {
+  batchNormApply(
+    x: GPUBuffer,
+    stats: GPUBuffer,
+    w: GPUBuffer,
+    b: GPUBuffer,
+    s: BatchNormShape & { eps: number; relu: boolean },
+    residual: GPUBuffer | null = null,
+  ): GPUBuffer {
     const y = this.alloc(s.n * s.c * s.hw);
     batchNormApply(this.ctx, x, stats, w, b, y, s, residual);
     return y;
   }
 
   batchNormBackward(
-    g: GPUBuffer, y: GPUBuffer | null, x: GPUBuffer, stats: GPUBuffer, w: GPUBuffer, s: BatchNormShape & { eps: number }, residualGrad = false,
+    g: GPUBuffer,
+    y: GPUBuffer | null,
+    x: GPUBuffer,
+    stats: GPUBuffer,
+    w: GPUBuffer,
+    s: BatchNormShape & { eps: number },
+    residualGrad = false,
   ): [GPUBuffer, GPUBuffer, GPUBuffer | null] {
     const sums = this.alloc(2 * s.c);
     const dx = this.alloc(s.n * s.c * s.hw);

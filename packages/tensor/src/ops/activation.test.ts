@@ -19,7 +19,12 @@ const GELU: [number, number][] = [
 
 describe('gelu (exact, erf-based)', () => {
   it.each(['cpu', 'webgpu'] as const)('matches x Φ(x) on %s', async (device) => {
-    const y = gelu(tensor(GELU.map(([x]) => x), { device }));
+    const y = gelu(
+      tensor(
+        GELU.map(([x]) => x),
+        { device },
+      ),
+    );
     const got = await y.data();
     GELU.forEach(([, want], i) => expect(Math.abs(got[i]! - want)).toBeLessThanOrEqual(2e-7 + 2e-6 * Math.abs(want)));
     const nan = await gelu(tensor([NaN, Infinity, -Infinity], { device })).data();

@@ -66,9 +66,12 @@ export function gelu(x: Tensor): Tensor {
 }
 
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
-  if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new Error(`leakyRelu: the slope must be a finite number, got ${slope}`);
+  if (typeof slope !== 'number' || !Number.isFinite(slope))
+    throw new Error(`leakyRelu: the slope must be a finite number, got ${slope}`);
   const y = applyUnary('leakyRelu', 'leaky_relu', x, slope);
-  return record('LeakyReluBackward', y, [x], [x], (g, [x]) => [g.mul(applyUnary('leakyRelu', 'leaky_relu_mask', x!, slope))]);
+  return record('LeakyReluBackward', y, [x], [x], (g, [x]) => [
+    g.mul(applyUnary('leakyRelu', 'leaky_relu_mask', x!, slope)),
+  ]);
 }
 
 /**
@@ -79,8 +82,12 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   const lo = min ?? null;
   const hi = max ?? null;
   if (lo === null && hi === null) throw new Error('clamp: give at least one of min and max');
-  for (const [name, v] of [['min', lo], ['max', hi]] as const) {
-    if (v !== null && (typeof v !== 'number' || Number.isNaN(v))) throw new Error(`clamp: ${name} must be a number, got ${v}`);
+  for (const [name, v] of [
+    ['min', lo],
+    ['max', hi],
+  ] as const) {
+    if (v !== null && (typeof v !== 'number' || Number.isNaN(v)))
+      throw new Error(`clamp: ${name} must be a number, got ${v}`);
   }
   if (lo !== null && hi !== null && lo > hi) throw new Error(`clamp: min ${lo} is greater than max ${hi}`);
   let y = lo === null ? x : applyUnary('clamp', 'clamp_min', x, lo);
@@ -91,7 +98,10 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   }
   return record('ClampBackward', y, [x], [x], (g, [x]) => {
     let mask: Tensor | null = null;
-    for (const [kernel, bound] of [['ge_scalar', lo], ['le_scalar', hi]] as const) {
+    for (const [kernel, bound] of [
+      ['ge_scalar', lo],
+      ['le_scalar', hi],
+    ] as const) {
       if (bound === null) continue;
       const m = applyUnary('clamp', kernel, x!, bound);
       mask = mask ? mask.mul(m) : m;

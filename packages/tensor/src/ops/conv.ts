@@ -10,7 +10,6 @@ export interface Conv2dOptions {
   padding?: number | [number, number];
 }
 
-
 /**
  * 2-D convolution, NCHW input [n, ci, h, w], OIHW weight [co, ci, kh, kw],
  * optional bias [co] (dilation 1, groups 1), like torch.nn.functional.conv2d.
@@ -20,7 +19,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const [sh, sw] = pair('conv2d', 'stride', options.stride, 1, 1);
   const [ph, pw] = pair('conv2d', 'padding', options.padding, 0, 0);
   if (x.ndim !== 4) throw new Error(`conv2d: expected a 4-D input [N, C, H, W], got shape ${formatShape(x.shape)}`);
-  if (weight.ndim !== 4) throw new Error(`conv2d: expected a 4-D weight [out, in, kH, kW], got shape ${formatShape(weight.shape)}`);
+  if (weight.ndim !== 4)
+    throw new Error(`conv2d: expected a 4-D weight [out, in, kH, kW], got shape ${formatShape(weight.shape)}`);
   const [n, ci, h, w] = x.shape as [number, number, number, number];
   const [co, wci, kh, kw] = weight.shape as [number, number, number, number];
   if (wci !== ci) {
@@ -38,7 +38,11 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       `conv2d: input ${formatShape(x.shape)} with padding ${ph}x${pw} is smaller than the ${kh}x${kw} kernel`,
     );
   }
-  const y = result(backend, backend.conv2d(x.handle('conv2d'), weight.handle('conv2d'), bias ? bias.handle('conv2d') : null, s), [n, co, oh, ow]);
+  const y = result(
+    backend,
+    backend.conv2d(x.handle('conv2d'), weight.handle('conv2d'), bias ? bias.handle('conv2d') : null, s),
+    [n, co, oh, ow],
+  );
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record('Conv2dBackward', y, inputs, [x, weight], (g, [x, wt], needs) => {
     const gh = g.handle('conv2d backward');

@@ -44,7 +44,8 @@ function inferNested(op: string, data: Nested): { shape: number[]; flat: number[
   const flat: number[] = [];
   const walk = (v: Nested, dim: number) => {
     if (dim === shape.length) {
-      if (typeof v !== 'number') throw new Error(`${op}: expected a number at depth ${dim}, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+      if (typeof v !== 'number')
+        throw new Error(`${op}: expected a number at depth ${dim}, got ${Array.isArray(v) ? 'an array' : typeof v}`);
       flat.push(v);
       return;
     }
@@ -108,7 +109,12 @@ export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
 }
 
 /** A tensor of `shape` filled by `draw` from the options' generator (or the default one). */
-function randomTensor(op: string, shape: readonly number[], opts: RandomOptions, draw: (g: Generator) => number): Tensor {
+function randomTensor(
+  op: string,
+  shape: readonly number[],
+  opts: RandomOptions,
+  draw: (g: Generator) => number,
+): Tensor {
   checkShape(op, shape);
   const g = opts.generator ?? defaultGenerator;
   const values = new Float32Array(numel(shape));
@@ -162,7 +168,8 @@ export function toDType(x: Tensor, dtype: DType): Tensor {
 /** One-hot float32 rows [..., classes] from int32 class indices (out-of-range indices give all-zero rows). */
 export function oneHot(labels: Tensor, classes: number): Tensor {
   if (labels.dtype !== 'int32') throw new Error(`oneHot: labels must be int32, got ${labels.dtype}`);
-  if (!Number.isInteger(classes) || classes <= 0) throw new Error(`oneHot: classes must be a positive integer, got ${classes}`);
+  if (!Number.isInteger(classes) || classes <= 0)
+    throw new Error(`oneHot: classes must be a positive integer, got ${classes}`);
   const f = toDType(labels, 'float32');
   const col = f.reshape([...labels.shape, 1]);
   const ids = arange(0, classes, 1, { device: labels.device });

@@ -69,10 +69,19 @@ export function relu(x: Tensor): Tensor {
 
 type Operand = Tensor | number;
 
-function scalarOp(op: string, kernel: UnaryOp, x: Tensor, s: number, grad: (g: Tensor, x: Tensor) => Tensor, save = false): Tensor {
+function scalarOp(
+  op: string,
+  kernel: UnaryOp,
+  x: Tensor,
+  s: number,
+  grad: (g: Tensor, x: Tensor) => Tensor,
+  save = false,
+): Tensor {
   if (typeof s !== 'number') throw new Error(`${op}: expected a Tensor or a number`);
   const y = applyUnary(op, kernel, x, s);
-  return record(`${op[0]!.toUpperCase()}${op.slice(1)}Backward`, y, [x], save ? [x] : [], (g, saved) => [grad(g, saved[0]!)]);
+  return record(`${op[0]!.toUpperCase()}${op.slice(1)}Backward`, y, [x], save ? [x] : [], (g, saved) => [
+    grad(g, saved[0]!),
+  ]);
 }
 
 export function add(a: Tensor, b: Operand): Tensor {
@@ -125,12 +134,21 @@ export function rdiv(x: Tensor, s: number): Tensor {
 function minMax(op: 'maximum' | 'minimum', a: Tensor, b: Tensor): Tensor {
   const y = applyBinary(op, op, a, b);
   // Ties split the gradient evenly, as PyTorch does.
-  return record(op === 'maximum' ? 'MaximumBackward' : 'MinimumBackward', y, [a, b], [a, b, y], (g, [a, b, y], needs) => {
-    const ma = applyBinary(op, 'eq', a!, y!);
-    const mb = applyBinary(op, 'eq', b!, y!);
-    const total = ma.add(mb);
-    return [needs[0] ? sumTo(g.mul(ma).div(total), a!.shape) : null, needs[1] ? sumTo(g.mul(mb).div(total), b!.shape) : null];
-  });
+  return record(
+    op === 'maximum' ? 'MaximumBackward' : 'MinimumBackward',
+    y,
+    [a, b],
+    [a, b, y],
+    (g, [a, b, y], needs) => {
+      const ma = applyBinary(op, 'eq', a!, y!);
+      const mb = applyBinary(op, 'eq', b!, y!);
+      const total = ma.add(mb);
+      return [
+        needs[0] ? sumTo(g.mul(ma).div(total), a!.shape) : null,
+        needs[1] ? sumTo(g.mul(mb).div(total), b!.shape) : null,
+      ];
+    },
+  );
 }
 
 export function maximum(a: Tensor, b: Tensor): Tensor {

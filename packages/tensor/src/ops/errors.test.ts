@@ -59,13 +59,21 @@ describe('bad inputs fail with the op and the shapes, PyTorch style', () => {
     expect(() => x.expand([4, 3])).toThrow('expand: cannot expand shape [2, 3] to [4, 3]');
     expect(() => x.sum(2)).toThrow('sum: dimension 2 out of range for a tensor of rank 2');
     expect(() => x.softmax(5)).toThrow('softmax: dimension 5 out of range');
-    await expect(x.item()).rejects.toThrow('item: only one-element tensors can be converted to a number, got shape [2, 3]');
+    await expect(x.item()).rejects.toThrow(
+      'item: only one-element tensors can be converted to a number, got shape [2, 3]',
+    );
     expect(() => x.flatten(1, 0)).toThrow('flatten: startDim 1 comes after endDim 0');
     x.dispose();
   });
 
   it('formats values like PyTorch', async () => {
-    const x = tensor([[1, 2.5], [-3, 0.125]], { device: 'cpu' });
+    const x = tensor(
+      [
+        [1, 2.5],
+        [-3, 0.125],
+      ],
+      { device: 'cpu' },
+    );
     expect(await x.format()).toBe('tensor([[1., 2.5],\n        [-3., 0.125]])');
     const y = arange(3, undefined, 1, { device: 'webgpu', dtype: 'int32' });
     expect(await y.format()).toBe("tensor([0, 1, 2], device='webgpu', dtype=int32)");

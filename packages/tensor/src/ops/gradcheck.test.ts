@@ -27,7 +27,14 @@ describe('analytic gradients match finite differences (cpu)', () => {
           if (m === k) copy[j] = copy[j]! + delta;
           return tensor(copy, { shape: c.inputs[m]!.shape, device: 'cpu' });
         });
-        const l = noGrad(() => tidy(() => c.fn(...shifted).mul(w).sum()));
+        const l = noGrad(() =>
+          tidy(() =>
+            c
+              .fn(...shifted)
+              .mul(w)
+              .sum(),
+          ),
+        );
         const v = await l.item();
         l.dispose();
         for (const t of shifted) t.dispose();
@@ -39,9 +46,10 @@ describe('analytic gradients match finite differences (cpu)', () => {
         for (let j = 0; j < values[k]!.length; j++) {
           const numeric = ((await lossAt(k, j, EPS)) - (await lossAt(k, j, -EPS))) / (2 * EPS);
           const a = analytic[j]!;
-          expect(Math.abs(numeric - a), `input ${k} element ${j}: numeric ${numeric} vs analytic ${a}`).toBeLessThanOrEqual(
-            TOL * Math.max(1, Math.abs(a)),
-          );
+          expect(
+            Math.abs(numeric - a),
+            `input ${k} element ${j}: numeric ${numeric} vs analytic ${a}`,
+          ).toBeLessThanOrEqual(TOL * Math.max(1, Math.abs(a)));
         }
       }
       for (const t of [...inputs, out, w, loss]) t.dispose();

@@ -7,8 +7,19 @@ beforeAll(requireWebGpu);
 
 const labelsFor = (rows: number, cols: number) => Int32Array.from({ length: rows }, (_, i) => (i * 7 + 3) % cols);
 
-async function ceOn(device: 'cpu' | 'webgpu', rows: number, cols: number, reduction: 'mean' | 'sum' | 'none', weighted: boolean, shift = 0) {
-  const x = tensor(inputValues({ shape: [rows, cols] }, rows * 31 + cols), { shape: [rows, cols], device, requiresGrad: true });
+async function ceOn(
+  device: 'cpu' | 'webgpu',
+  rows: number,
+  cols: number,
+  reduction: 'mean' | 'sum' | 'none',
+  weighted: boolean,
+  shift = 0,
+) {
+  const x = tensor(inputValues({ shape: [rows, cols] }, rows * 31 + cols), {
+    shape: [rows, cols],
+    device,
+    requiresGrad: true,
+  });
   const logits = shift ? x.mul(30).add(shift) : x;
   const labels = tensor(labelsFor(rows, cols), { device });
   const weight = weighted ? tensor(inputValues({ shape: [cols], domain: 'positive' }, 9), { device }) : null;
@@ -16,7 +27,8 @@ async function ceOn(device: 'cpu' | 'webgpu', rows: number, cols: number, reduct
   const g = reduction === 'none' ? tensor(inputValues({ shape: [rows] }, 4), { device }) : undefined;
   loss.backward(g);
   const out = { loss: await loss.data(), grad: await x.grad!.data() };
-  for (const t of [x, labels, loss, ...(weight ? [weight] : []), ...(g ? [g] : []), ...(logits !== x ? [logits] : [])]) t.dispose();
+  for (const t of [x, labels, loss, ...(weight ? [weight] : []), ...(g ? [g] : []), ...(logits !== x ? [logits] : [])])
+    t.dispose();
   return out;
 }
 
@@ -39,7 +51,11 @@ describe('crossEntropy', () => {
   for (const reduction of ['mean', 'sum', 'none'] as const) {
     for (const weighted of [false, true]) {
       it(`webgpu matches cpu: ${reduction}${weighted ? ', class weights' : ''}`, async () => {
-        for (const [rows, cols] of [[1, 3], [7, 10], [33, 5]] as const) {
+        for (const [rows, cols] of [
+          [1, 3],
+          [7, 10],
+          [33, 5],
+        ] as const) {
           const a = await ceOn('cpu', rows, cols, reduction, weighted);
           const b = await ceOn('webgpu', rows, cols, reduction, weighted);
           expect(maxRelDiff(b.loss, a.loss)).toBeLessThanOrEqual(2e-5);
@@ -55,18 +71,27 @@ describe('crossEntropy', () => {
     const xs = inputValues({ shape: [rows, cols] }, 1);
     const ws = new Float32Array([0.5, 2, 1, 3]);
     const labels = labelsFor(rows, cols);
-    const loss = crossEntropy(tensor(xs, { shape: [rows, cols], device: 'webgpu' }), tensor(labels, { device: 'webgpu' }), {
-      weight: tensor(ws, { device: 'webgpu' }),
-    });
+    const loss = crossEntropy(
+      tensor(xs, { shape: [rows, cols], device: 'webgpu' }),
+      tensor(labels, { device: 'webgpu' }),
+      {
+        weight: tensor(ws, { device: 'webgpu' }),
+      },
+    );
     expect(await loss.item()).toBeCloseTo(ceReference(xs, labels, rows, cols, ws), 5);
   });
 
   it('refuses labels outside [0, classes) with an error naming the op (it used to return NaN)', () => {
     for (const device of ['cpu', 'webgpu'] as const) {
       const logits = tensor(new Float32Array(6), { shape: [2, 3], device });
-      for (const bad of [[0, 3], [-1, 0]]) {
+      for (const bad of [
+        [0, 3],
+        [-1, 0],
+      ]) {
         const labels = tensor(Int32Array.from(bad), { device });
-        expect(() => crossEntropy(logits, labels)).toThrow(`crossEntropy: label ${bad.find((v) => v < 0 || v > 2)} is out of range for 3 classes`);
+        expect(() => crossEntropy(logits, labels)).toThrow(
+          `crossEntropy: label ${bad.find((v) => v < 0 || v > 2)} is out of range for 3 classes`,
+        );
         labels.dispose();
       }
       const ok = tensor(Int32Array.from([2, 0]), { device });
@@ -88,7 +113,9 @@ describe('crossEntropy', () => {
   it('rejects bad labels', () => {
     const x = tensor([[1, 2, 3]]);
     expect(() => crossEntropy(x, tensor([0]))).toThrow('crossEntropy: labels must be int32 class indices, got float32');
-    expect(() => crossEntropy(x, tensor(new Int32Array([0, 1])))).toThrow('labels of shape [2] do not match logits [1, 3]');
+    expect(() => crossEntropy(x, tensor(new Int32Array([0, 1])))).toThrow(
+      'labels of shape [2] do not match logits [1, 3]',
+    );
   });
 
   it('an out-of-range label the host never saw (written by a kernel) gives NaN, never a wrong finite loss', async () => {
@@ -115,7 +142,15 @@ describe('optimizer updates: webgpu matches cpu over several steps', () => {
           firstStep: step === 1,
         });
       } else {
-        adamStep(p, g, s1, s2, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05, decoupled: kind === 'adamw', step });
+        adamStep(p, g, s1, s2, {
+          lr: 0.01,
+          beta1: 0.9,
+          beta2: 0.999,
+          eps: 1e-8,
+          weightDecay: 0.05,
+          decoupled: kind === 'adamw',
+          step,
+        });
       }
       g.dispose();
     }

@@ -21,7 +21,10 @@ export function checkLabelRange(op: string, labels: Tensor, classes: number): vo
   const range = storage.intRange;
   if (!range || storage.size !== labels.size) return;
   const bad = range[0] < 0 ? range[0] : range[1] >= classes ? range[1] : null;
-  if (bad !== null) throw new Error(`${op}: label ${bad} is out of range for ${classes} classes (labels must be in [0, ${classes - 1}])`);
+  if (bad !== null)
+    throw new Error(
+      `${op}: label ${bad} is out of range for ${classes} classes (labels must be in [0, ${classes - 1}])`,
+    );
 }
 
 /** Elements c, c + 2, c + 4, … of a tensor of interleaved pairs, as `shape`. */
@@ -41,12 +44,17 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
   const backend = weight ? floatInputs('crossEntropy', logits, weight) : floatInputs('crossEntropy', logits);
   if (!(labels instanceof Tensor)) throw new Error('crossEntropy: labels must be an int32 Tensor of class indices');
   labels.storageFor('crossEntropy');
-  if (labels.dtype !== 'int32') throw new Error(`crossEntropy: labels must be int32 class indices, got ${labels.dtype}`);
-  if (labels.device !== logits.device) throw new Error(`crossEntropy: logits on ${logits.device}, labels on ${labels.device}`);
-  if (logits.ndim !== 2) throw new Error(`crossEntropy: expected logits [batch, classes], got shape ${formatShape(logits.shape)}`);
+  if (labels.dtype !== 'int32')
+    throw new Error(`crossEntropy: labels must be int32 class indices, got ${labels.dtype}`);
+  if (labels.device !== logits.device)
+    throw new Error(`crossEntropy: logits on ${logits.device}, labels on ${labels.device}`);
+  if (logits.ndim !== 2)
+    throw new Error(`crossEntropy: expected logits [batch, classes], got shape ${formatShape(logits.shape)}`);
   const [rows, cols] = logits.shape as [number, number];
   if (labels.ndim !== 1 || labels.shape[0] !== rows) {
-    throw new Error(`crossEntropy: labels of shape ${formatShape(labels.shape)} do not match logits ${formatShape(logits.shape)} (expected [${rows}])`);
+    throw new Error(
+      `crossEntropy: labels of shape ${formatShape(labels.shape)} do not match logits ${formatShape(logits.shape)} (expected [${rows}])`,
+    );
   }
   if (weight && (weight.ndim !== 1 || weight.shape[0] !== cols)) {
     throw new Error(`crossEntropy: weight must have shape [${cols}], got ${formatShape(weight.shape)}`);
@@ -57,7 +65,13 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
   // Per row [weighted loss, weight]; an out-of-range label gives a NaN loss.
   const pairs = result(
     backend,
-    backend.crossEntropy(logits.handle('crossEntropy'), labels.handle('crossEntropy'), weight ? weight.handle('crossEntropy') : null, rows, cols),
+    backend.crossEntropy(
+      logits.handle('crossEntropy'),
+      labels.handle('crossEntropy'),
+      weight ? weight.handle('crossEntropy') : null,
+      rows,
+      cols,
+    ),
     [rows, 2],
   );
   let y: Tensor;

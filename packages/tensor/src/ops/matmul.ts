@@ -40,14 +40,18 @@ export function bmm(a: Tensor, b: Tensor, transA = false, transB = false): Tenso
 export function matmul(a: Tensor, b: Tensor): Tensor {
   floatInputs('matmul', a, b);
   if (a.ndim === 0 || b.ndim === 0) {
-    throw new Error(`matmul: both arguments need at least 1 dimension, got shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+    throw new Error(
+      `matmul: both arguments need at least 1 dimension, got shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
+    );
   }
   const a2 = a.ndim === 1 ? [1, a.shape[0]!] : a.shape.slice(-2);
   const b2 = b.ndim === 1 ? [b.shape[0]!, 1] : b.shape.slice(-2);
   if (a2[1] !== b2[0]) {
     const sa = a.ndim === 1 ? a.shape : a.shape.slice(-2);
     const sb = b.ndim === 1 ? b.shape : b.shape.slice(-2);
-    throw new Error(`matmul: shapes ${formatShape(sa)} and ${formatShape(sb)} cannot be multiplied (${a2[1]} != ${b2[0]})`);
+    throw new Error(
+      `matmul: shapes ${formatShape(sa)} and ${formatShape(sb)} cannot be multiplied (${a2[1]} != ${b2[0]})`,
+    );
   }
   const batchA = a.ndim > 2 ? a.shape.slice(0, -2) : [];
   const batchB = b.ndim > 2 ? b.shape.slice(0, -2) : [];
@@ -87,10 +91,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   const backend = bias ? floatInputs('linear', x, weight, bias) : floatInputs('linear', x, weight);
-  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got shape ${formatShape(weight.shape)}`);
+  if (weight.ndim !== 2)
+    throw new Error(`linear: weight must be 2-D [out, in], got shape ${formatShape(weight.shape)}`);
   const [out, inF] = weight.shape as [number, number];
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== inF) {
-    throw new Error(`linear: input of shape ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)} (expected last dim ${inF})`);
+    throw new Error(
+      `linear: input of shape ${formatShape(x.shape)} does not match weight ${formatShape(weight.shape)} (expected last dim ${inF})`,
+    );
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== out)) {
     throw new Error(`linear: bias must have shape [${out}], got ${formatShape(bias.shape)}`);
@@ -103,12 +110,23 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   return record('LinearBackward', y, inputs, [x, weight], (g, [x, w], needs) => {
     const gh = g.handle('linear backward');
     const dx = needs[0]
-      ? result(backend, backend.matmul(gh, w!.handle('linear backward'), { ...shape, n: inF, k: out, transB: false }), x!.shape)
+      ? result(
+          backend,
+          backend.matmul(gh, w!.handle('linear backward'), { ...shape, n: inF, k: out, transB: false }),
+          x!.shape,
+        )
       : null;
     const dw = needs[1]
       ? result(
           backend,
-          backend.matmul(gh, x!.handle('linear backward'), { ...shape, m: out, n: inF, k: rows, transA: true, transB: false }),
+          backend.matmul(gh, x!.handle('linear backward'), {
+            ...shape,
+            m: out,
+            n: inF,
+            k: rows,
+            transA: true,
+            transB: false,
+          }),
           [out, inF],
         )
       : null;

@@ -47,13 +47,24 @@ export function batchNorm2d(
   const residual = options.residual ?? null;
   const given = [x, runningMean, runningVar, weight, bias, residual].filter((t): t is Tensor => t !== null);
   const backend = floatInputs('batchNorm2d', ...given);
-  if (x.ndim !== 4) throw new Error(`batchNorm2d: expected a 4-D input [N, C, H, W], got shape ${formatShape(x.shape)}`);
+  if (x.ndim !== 4)
+    throw new Error(`batchNorm2d: expected a 4-D input [N, C, H, W], got shape ${formatShape(x.shape)}`);
   const [n, c, h, w] = x.shape as [number, number, number, number];
-  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
-    if (t && (t.ndim !== 1 || t.shape[0] !== c)) throw new Error(`batchNorm2d: ${name} must have shape [${c}] for input ${formatShape(x.shape)}, got ${formatShape(t.shape)}`);
+  for (const [name, t] of [
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== c))
+      throw new Error(
+        `batchNorm2d: ${name} must have shape [${c}] for input ${formatShape(x.shape)}, got ${formatShape(t.shape)}`,
+      );
   }
   if (residual && (residual.ndim !== 4 || residual.shape.some((d, i) => d !== x.shape[i]))) {
-    throw new Error(`batchNorm2d: residual must have the input's shape ${formatShape(x.shape)}, got ${formatShape(residual.shape)}`);
+    throw new Error(
+      `batchNorm2d: residual must have the input's shape ${formatShape(x.shape)}, got ${formatShape(residual.shape)}`,
+    );
   }
   const eps = options.eps ?? 1e-5;
   const momentum = options.momentum ?? 0.1;
@@ -65,7 +76,9 @@ export function batchNorm2d(
     throw new Error('batchNorm2d: eval mode needs the running mean and variance');
   }
   if (options.training && n * h * w <= 1) {
-    throw new Error(`batchNorm2d: expected more than 1 value per channel in training, got input ${formatShape(x.shape)}`);
+    throw new Error(
+      `batchNorm2d: expected more than 1 value per channel in training, got input ${formatShape(x.shape)}`,
+    );
   }
   if (!options.training) return evalBatchNorm(x, runningMean!, runningVar!, weight, bias, eps, relu, residual);
 
@@ -75,7 +88,11 @@ export function batchNorm2d(
       noGrad(() => {
         // One kernel for both (PyTorch keeps the unbiased variance in the running average).
         const handles = [stats, runningMean, runningVar].map((t) => t.handle('batchNorm2d'));
-        const [mean, variance] = backend.batchNormRunning(handles[0], handles[1], handles[2], { c, count: n * h * w, momentum });
+        const [mean, variance] = backend.batchNormRunning(handles[0], handles[1], handles[2], {
+          c,
+          count: n * h * w,
+          momentum,
+        });
         // Each result is a whole buffer of its own: the running tensors take them over, no copy.
         runningMean.assign(result(backend, mean, [c]));
         runningVar.assign(result(backend, variance, [c]));
@@ -84,31 +101,53 @@ export function batchNorm2d(
     const wt = weight ?? full([c], 1, { device: x.device });
     const bs = bias ?? full([c], 0, { device: x.device });
     const handles = [x, stats, wt, bs].map((t) => t.handle('batchNorm2d'));
-    const y = result(backend, backend.batchNormApply(handles[0], handles[1], handles[2], handles[3], { ...s, eps, relu }, residual?.handle('batchNorm2d')), x.shape);
+    const y = result(
+      backend,
+      backend.batchNormApply(
+        handles[0],
+        handles[1],
+        handles[2],
+        handles[3],
+        { ...s, eps, relu },
+        residual?.handle('batchNorm2d'),
+      ),
+      x.shape,
+    );
     const affine = weight && bias ? [weight, bias] : [];
     const inputs = [x, ...affine, ...(residual ? [residual] : [])];
-    return record('BatchNormBackward', y, inputs, relu ? [x, stats, wt, y] : [x, stats, wt], (g, [xs, st, ws, ys], needs) => {
-      const residualNeeds = residual !== null && needs[inputs.length - 1];
-      const [sums, dx, dr] = backend.batchNormBackward(
-        g.handle('batchNorm2d backward'),
-        ys ? ys.handle('batchNorm2d backward') : null,
-        xs!.handle('batchNorm2d backward'),
-        st!.handle('batchNorm2d backward'),
-        ws!.handle('batchNorm2d backward'),
-        { ...s, eps },
-        // With the ReLU fused, the residual's gradient is g masked by the output; without, g itself.
-        residualNeeds && relu,
-      );
-      const both = result(backend, sums, [2, c]);
-      const dxTensor = result(backend, dx, x.shape);
-      const grads = [
-        needs[0] ? dxTensor : null,
-        ...(affine.length ? [needs[1] ? narrow(both, 0, 1, 1).reshape([c]) : null, needs[2] ? narrow(both, 0, 0, 1).reshape([c]) : null] : []),
-        ...(residual ? [residualNeeds ? (dr ? result(backend, dr, x.shape) : g.share()) : null] : []),
-      ];
-      if (!needs[0]) dxTensor.dispose();
-      return grads;
-    });
+    return record(
+      'BatchNormBackward',
+      y,
+      inputs,
+      relu ? [x, stats, wt, y] : [x, stats, wt],
+      (g, [xs, st, ws, ys], needs) => {
+        const residualNeeds = residual !== null && needs[inputs.length - 1];
+        const [sums, dx, dr] = backend.batchNormBackward(
+          g.handle('batchNorm2d backward'),
+          ys ? ys.handle('batchNorm2d backward') : null,
+          xs!.handle('batchNorm2d backward'),
+          st!.handle('batchNorm2d backward'),
+          ws!.handle('batchNorm2d backward'),
+          { ...s, eps },
+          // With the ReLU fused, the residual's gradient is g masked by the output; without, g itself.
+          residualNeeds && relu,
+        );
+        const both = result(backend, sums, [2, c]);
+        const dxTensor = result(backend, dx, x.shape);
+        const grads = [
+          needs[0] ? dxTensor : null,
+          ...(affine.length
+            ? [
+                needs[1] ? narrow(both, 0, 1, 1).reshape([c]) : null,
+                needs[2] ? narrow(both, 0, 0, 1).reshape([c]) : null,
+              ]
+            : []),
+          ...(residual ? [residualNeeds ? (dr ? result(backend, dr, x.shape) : g.share()) : null] : []),
+        ];
+        if (!needs[0]) dxTensor.dispose();
+        return grads;
+      },
+    );
   });
 }
 
@@ -119,7 +158,14 @@ export function batchNorm2d(
  * ops, whose gradients are then the exact ones of the affine map.
  */
 function evalBatchNorm(
-  x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, relu: boolean, residual: Tensor | null,
+  x: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+  relu: boolean,
+  residual: Tensor | null,
 ): Tensor {
   const c = x.shape[1]!;
   const backend = x.storage.backend;
@@ -138,6 +184,17 @@ function evalBatchNorm(
     const bs = bias ?? full([c], 0, { device: x.device });
     const [n, , h, w] = x.shape as [number, number, number, number];
     const handles = [x, stats, wt, bs].map((t) => t.handle('batchNorm2d'));
-    return result(backend, backend.batchNormApply(handles[0], handles[1], handles[2], handles[3], { n, c, hw: h * w, eps, relu }, residual?.handle('batchNorm2d')), x.shape);
+    return result(
+      backend,
+      backend.batchNormApply(
+        handles[0],
+        handles[1],
+        handles[2],
+        handles[3],
+        { n, c, hw: h * w, eps, relu },
+        residual?.handle('batchNorm2d'),
+      ),
+      x.shape,
+    );
   });
 }

@@ -12,7 +12,9 @@ const worst = new Map<string, { fwd: number; bwd: number }>();
 beforeAll(requireWebGpu);
 
 afterAll(() => {
-  const rows = [...worst.entries()].map(([op, e]) => `  ${op.padEnd(12)} forward ${e.fwd.toExponential(2)}  backward ${e.bwd.toExponential(2)}`);
+  const rows = [...worst.entries()].map(
+    ([op, e]) => `  ${op.padEnd(12)} forward ${e.fwd.toExponential(2)}  backward ${e.bwd.toExponential(2)}`,
+  );
   console.log(`max relative error webgpu vs cpu, per op:\n${rows.join('\n')}`);
 });
 
@@ -96,14 +98,24 @@ describe('edge values', () => {
 
   it('logSoftmax keeps its precision for inputs around 500 (within 1e-6 of the cpu backend)', async () => {
     const values = Float32Array.from({ length: 64 }, (_, i) => 500 + Math.sin(i * 1.7) * 3);
-    const want = await tensor(values, { shape: [4, 16], device: 'cpu' }).logSoftmax().data();
-    const got = await tensor(values, { shape: [4, 16], device: 'webgpu' }).logSoftmax().data();
+    const want = await tensor(values, { shape: [4, 16], device: 'cpu' })
+      .logSoftmax()
+      .data();
+    const got = await tensor(values, { shape: [4, 16], device: 'webgpu' })
+      .logSoftmax()
+      .data();
     expect(maxRelDiff(got, want)).toBeLessThan(1e-6);
   });
 
   it('max propagates NaN and splits the gradient between ties', async () => {
     for (const device of ['cpu', 'webgpu'] as const) {
-      const x = tensor([[1, 3, 3], [NaN, 0, 1]], { device, requiresGrad: true });
+      const x = tensor(
+        [
+          [1, 3, 3],
+          [NaN, 0, 1],
+        ],
+        { device, requiresGrad: true },
+      );
       const m = x.max(1);
       const v = await m.data();
       expect(v[0]).toBe(3);

@@ -11,20 +11,28 @@ import { mean } from './reduce.js';
 import { floatInputs, pair, result } from './util.js';
 
 /** The checked geometry of a 2-D pooling window over x's last two dimensions (one home for the output size: poolOutSize). */
-function poolGeometry(op: string, x: Tensor, kernelSize: number | [number, number], stride: number | [number, number] | undefined, padding: number | [number, number]): Pool2dShape & { lead: number[]; oh: number; ow: number } {
+function poolGeometry(
+  op: string,
+  x: Tensor,
+  kernelSize: number | [number, number],
+  stride: number | [number, number] | undefined,
+  padding: number | [number, number],
+): Pool2dShape & { lead: number[]; oh: number; ow: number } {
   const [kh, kw] = pair(op, 'kernelSize', kernelSize, 1, 1);
   const [sh, sw] = pair(op, 'stride', stride ?? kernelSize, 1, 1);
   const [ph, pw] = pair(op, 'padding', padding, 0, 0);
-  if (x.ndim !== 4 && x.ndim !== 3) throw new Error(`${op}: expected a 3-D or 4-D input, got shape ${formatShape(x.shape)}`);
-  if (2 * ph > kh || 2 * pw > kw) throw new Error(`${op}: padding ${ph}x${pw} should be at most half of the kernel size ${kh}x${kw}`);
+  if (x.ndim !== 4 && x.ndim !== 3)
+    throw new Error(`${op}: expected a 3-D or 4-D input, got shape ${formatShape(x.shape)}`);
+  if (2 * ph > kh || 2 * pw > kw)
+    throw new Error(`${op}: padding ${ph}x${pw} should be at most half of the kernel size ${kh}x${kw}`);
   const [h, w] = x.shape.slice(-2) as [number, number];
   const lead = x.shape.slice(0, -2);
   const s: Pool2dShape = { planes: numel(lead), h, w, kh, kw, sh, sw, ph, pw };
   const { oh, ow } = poolOutSize(s);
-  if (oh <= 0 || ow <= 0) throw new Error(`${op}: input ${formatShape(x.shape)} is smaller than the ${kh}x${kw} window`);
+  if (oh <= 0 || ow <= 0)
+    throw new Error(`${op}: input ${formatShape(x.shape)} is smaller than the ${kh}x${kw} window`);
   return { ...s, lead, oh, ow };
 }
-
 
 /**
  * 2-D max pooling over [n, c, h, w] (or [c, h, w]), like
@@ -68,7 +76,11 @@ function maxPool(
   const y = result(backend, yh, [...lead, oh, ow]);
   const indices = result(backend, idxh, [...lead, oh, ow], 'int32');
   const out = record('MaxPool2dBackward', y, [x], [indices], (g, [idx]) => [
-    result(backend, backend.maxPool2dBackward(g.handle('maxPool2d backward'), idx!.handle('maxPool2d backward'), s), x.shape),
+    result(
+      backend,
+      backend.maxPool2dBackward(g.handle('maxPool2d backward'), idx!.handle('maxPool2d backward'), s),
+      x.shape,
+    ),
   ]);
   if (keepIndices) return { output: out, indices };
   // Only the graph needs the indices; it keeps its own reference.
@@ -99,7 +111,12 @@ export function avgPool2d(
     let y = conv2d(planes, window, null, conv);
     if (!include && (g.ph > 0 || g.pw > 0)) {
       // Divide by how many real (not padding) elements each window covers.
-      const counts = conv2d(full([1, 1, g.h, g.w], 1, { device: x.device }), full([1, 1, g.kh, g.kw], 1, { device: x.device }), null, conv);
+      const counts = conv2d(
+        full([1, 1, g.h, g.w], 1, { device: x.device }),
+        full([1, 1, g.kh, g.kw], 1, { device: x.device }),
+        null,
+        conv,
+      );
       y = y.div(counts);
     } else if (!include) {
       y = y.div(g.kh * g.kw);
@@ -123,7 +140,8 @@ function adaptiveWindows(size: number, out: number): [number, number][] {
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number, number]): Tensor {
   floatInputs('adaptiveAvgPool2d', x);
   const [oh, ow] = pair('adaptiveAvgPool2d', 'outputSize', outputSize, 1, 1);
-  if (x.ndim !== 4 && x.ndim !== 3) throw new Error(`adaptiveAvgPool2d: expected a 3-D or 4-D input, got shape ${formatShape(x.shape)}`);
+  if (x.ndim !== 4 && x.ndim !== 3)
+    throw new Error(`adaptiveAvgPool2d: expected a 3-D or 4-D input, got shape ${formatShape(x.shape)}`);
   const [h, w] = x.shape.slice(-2) as [number, number];
   // Global pooling (a ResNet's head) is a mean over the plane: one reduction, not a convolution per plane.
   if (oh === 1 && ow === 1) return mean(x, [-2, -1], true);

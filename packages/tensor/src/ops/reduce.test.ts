@@ -30,16 +30,26 @@ describe.each(['cpu', 'webgpu'] as const)('argmax / argmin on %s', (device) => {
     kept.dispose();
     expect(await got(argmax(x))).toEqual([5]);
     expect(argmax(x).shape).toEqual([]);
-    const finite = tensor([[2, 7, 7], [1, 0, 0]], { device });
+    const finite = tensor(
+      [
+        [2, 7, 7],
+        [1, 0, 0],
+      ],
+      { device },
+    );
     expect(await got(finite.argmax())).toEqual([1]);
     expect(await got(finite.argmin())).toEqual([4]);
     // A 3-D tensor along its middle dimension.
-    const t3 = tensor(Array.from({ length: 24 }, (_, i) => Math.sin(i * 1.7)), { shape: [2, 3, 4], device });
+    const t3 = tensor(
+      Array.from({ length: 24 }, (_, i) => Math.sin(i * 1.7)),
+      { shape: [2, 3, 4], device },
+    );
     const ref = [] as number[];
     for (let a = 0; a < 2; a++)
       for (let c = 0; c < 4; c++) {
         let best = 0;
-        for (let b = 1; b < 3; b++) if (Math.sin((a * 12 + b * 4 + c) * 1.7) > Math.sin((a * 12 + best * 4 + c) * 1.7)) best = b;
+        for (let b = 1; b < 3; b++)
+          if (Math.sin((a * 12 + b * 4 + c) * 1.7) > Math.sin((a * 12 + best * 4 + c) * 1.7)) best = b;
         ref.push(best);
       }
     expect(await got(t3.argmax(1))).toEqual(ref);

@@ -57,7 +57,12 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, 
   if (dim === undefined) {
     // Over all elements: the index into the flattened tensor, as PyTorch.
     const flat = x.reshape([x.size]);
-    const y = result(backend, backend.argReduce(op, flat.handle(op), [x.size], 0), keepdim ? x.shape.map(() => 1) : [], 'int32');
+    const y = result(
+      backend,
+      backend.argReduce(op, flat.handle(op), [x.size], 0),
+      keepdim ? x.shape.map(() => 1) : [],
+      'int32',
+    );
     flat.dispose();
     return y;
   }

@@ -9,7 +9,13 @@ beforeAll(requireWebGpu);
 describe.each(['cpu', 'webgpu'] as const)('cat, stack, where on %s', (device) => {
   it('keep infinities and NaN where they are (no arithmetic on the values left out)', async () => {
     const before = memory().tensors;
-    const a = tensor([[1, Infinity], [NaN, 4]], { device });
+    const a = tensor(
+      [
+        [1, Infinity],
+        [NaN, 4],
+      ],
+      { device },
+    );
     const b = tensor([[5, 6]], { device });
     const c = cat([a, b], 0);
     expect(c.shape).toEqual([3, 2]);
@@ -20,7 +26,13 @@ describe.each(['cpu', 'webgpu'] as const)('cat, stack, where on %s', (device) =>
     const s = stack([a, a], 2);
     expect(s.shape).toEqual([2, 2, 2]);
     expect(Array.from(await s.data())).toEqual([1, 1, Infinity, Infinity, NaN, NaN, 4, 4]);
-    const mask = tensor([[1, 0], [0, 1]], { device });
+    const mask = tensor(
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      { device },
+    );
     const minus = tensor([-1], { device });
     const zero = tensor([0], { device });
     const w = where(mask, a, minus);
@@ -36,13 +48,23 @@ describe.each(['cpu', 'webgpu'] as const)('cat, stack, where on %s', (device) =>
     expect(ints.dtype).toBe('int32');
     expect(Array.from(await ints.data())).toEqual([1, 2, 3]);
     const x = tensor([[1, 2, 3]], { device, requiresGrad: true });
-    const y = tensor([[4, 5, 6], [7, 8, 9]], { device, requiresGrad: true });
-    const z = cat([x, y]).mul(tensor([[1], [10], [100]], { device })).sum();
+    const y = tensor(
+      [
+        [4, 5, 6],
+        [7, 8, 9],
+      ],
+      { device, requiresGrad: true },
+    );
+    const z = cat([x, y])
+      .mul(tensor([[1], [10], [100]], { device }))
+      .sum();
     z.backward();
     expect(Array.from(await x.grad!.data())).toEqual([1, 1, 1]);
     expect(Array.from(await y.grad!.data())).toEqual([10, 10, 10, 100, 100, 100]);
     const p = tensor([3, -2], { device, requiresGrad: true });
-    where(tensor([1, 0], { device }), p, p.mul(5)).sum().backward();
+    where(tensor([1, 0], { device }), p, p.mul(5))
+      .sum()
+      .backward();
     expect(Array.from(await p.grad!.data())).toEqual([1, 5]);
   });
 
@@ -55,8 +77,11 @@ describe.each(['cpu', 'webgpu'] as const)('cat, stack, where on %s', (device) =>
     expect(() => where(tensor([1, 0, 1], { device }), a, a)).toThrow(/where/);
   });
 
-  it('gather and indexSelect give PyTorch\'s values (repeats summed in the gradient) and refuse bad indices', async () => {
-    const x = tensor(Array.from({ length: 12 }, (_, i) => i), { shape: [3, 4], device, requiresGrad: true });
+  it("gather and indexSelect give PyTorch's values (repeats summed in the gradient) and refuse bad indices", async () => {
+    const x = tensor(
+      Array.from({ length: 12 }, (_, i) => i),
+      { shape: [3, 4], device, requiresGrad: true },
+    );
     const idx = tensor(Int32Array.of(0, 3, 2, 2, 1, 0), { shape: [3, 2], device });
     const g = gather(x, 1, idx);
     expect(Array.from(await g.data())).toEqual([0, 3, 6, 6, 9, 8]);
@@ -67,9 +92,15 @@ describe.each(['cpu', 'webgpu'] as const)('cat, stack, where on %s', (device) =>
     g.sum().add(sel.sum()).backward();
     // gather: row 1 takes column 2 twice; indexSelect: row 2 twice, row 0 once.
     expect(Array.from(await x.grad!.data())).toEqual([2, 1, 1, 2, 0, 0, 2, 0, 3, 3, 2, 2]);
-    expect(() => gather(x, 1, tensor(Int32Array.of(0, 4, 1), { shape: [3, 1], device }))).toThrow(/gather: index 4 is out of range for a dimension of size 4/);
-    expect(() => indexSelect(x, 0, tensor(Int32Array.of(-1), { device }))).toThrow(/indexSelect: index -1 is out of range/);
-    expect(() => gather(x, 1, tensor(Int32Array.of(0, 1), { shape: [2, 1], device }))).toThrow(/must match the input \[3, 4\] except in dimension 1/);
+    expect(() => gather(x, 1, tensor(Int32Array.of(0, 4, 1), { shape: [3, 1], device }))).toThrow(
+      /gather: index 4 is out of range for a dimension of size 4/,
+    );
+    expect(() => indexSelect(x, 0, tensor(Int32Array.of(-1), { device }))).toThrow(
+      /indexSelect: index -1 is out of range/,
+    );
+    expect(() => gather(x, 1, tensor(Int32Array.of(0, 1), { shape: [2, 1], device }))).toThrow(
+      /must match the input \[3, 4\] except in dimension 1/,
+    );
     expect(() => indexSelect(x, 0, tensor([0], { device }))).toThrow(/must be int32/);
     expect(() => indexSelect(x, 0, idx)).toThrow(/must be 1-D/);
   });

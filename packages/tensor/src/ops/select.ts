@@ -22,14 +22,25 @@ export function cat(xs: readonly Tensor[], dim = 0): Tensor {
   const backend = first.dtype === 'int32' && d === 0 ? intInputs('cat', xs) : floatInputs('cat', ...xs);
   xs.forEach((x: Tensor, i: number) => {
     const same = x.ndim === first.ndim && x.shape.every((s: number, k: number) => k === d || s === first.shape[k]);
-    if (!same) throw new Error(`cat: tensor ${i} has shape ${formatShape(x.shape)}, expected ${formatShape(first.shape.map((s: number, k: number) => (k === d ? (x.shape[k] ?? s) : s)))} (equal except in dimension ${d})`);
+    if (!same)
+      throw new Error(
+        `cat: tensor ${i} has shape ${formatShape(x.shape)}, expected ${formatShape(first.shape.map((s: number, k: number) => (k === d ? (x.shape[k] ?? s) : s)))} (equal except in dimension ${d})`,
+      );
   });
   const lengths = xs.map((x) => x.shape[d]!);
   const shape = first.shape.map((s: number, k: number) => (k === d ? lengths.reduce((a, b) => a + b, 0) : s));
   // Along dim 0 the buffers simply follow each other; otherwise move dim to the front and back.
   const y = noGrad(() => {
     const moved = d === 0 ? xs : xs.map((x) => transpose(x, 0, d));
-    const joined = result(backend, backend.concat(moved.map((m) => m.handle('cat')), moved.map((m) => m.size)), [shape[d]!, ...moved[0]!.shape.slice(1)], first.dtype);
+    const joined = result(
+      backend,
+      backend.concat(
+        moved.map((m) => m.handle('cat')),
+        moved.map((m) => m.size),
+      ),
+      [shape[d]!, ...moved[0]!.shape.slice(1)],
+      first.dtype,
+    );
     if (d === 0) return joined;
     for (const m of moved) m.dispose();
     const back = transpose(joined, 0, d);
@@ -55,7 +66,10 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0) throw new Error('stack: expected a non-empty list of tensors');
   const first = xs[0]!;
   xs.forEach((x: Tensor, i: number) => {
-    if (!sameShape(x.shape, first.shape)) throw new Error(`stack: tensor ${i} has shape ${formatShape(x.shape)}, expected ${formatShape(first.shape)} like tensor 0`);
+    if (!sameShape(x.shape, first.shape))
+      throw new Error(
+        `stack: tensor ${i} has shape ${formatShape(x.shape)}, expected ${formatShape(first.shape)} like tensor 0`,
+      );
   });
   const d = normalizeDim('stack', dim, first.ndim + 1);
   const lifted = xs.map((x) => unsqueeze(x, d));
@@ -102,13 +116,25 @@ function gatherOp(op: string, x: Tensor, d: number, index: Tensor, shared: boole
     if (index.device !== x.device) throw new Error(`${op}: the index is on ${index.device}, the input on ${x.device}`);
     checkIndices(op, index, x.shape[d]!);
     const backend = x.storageFor(op).backend;
-    const s = { outer: numel(x.shape.slice(0, d)), size: x.shape[d]!, count: outShape[d]!, inner: numel(x.shape.slice(d + 1)), shared };
+    const s = {
+      outer: numel(x.shape.slice(0, d)),
+      size: x.shape[d]!,
+      count: outShape[d]!,
+      inner: numel(x.shape.slice(d + 1)),
+      shared,
+    };
     return result(backend, backend.gather(x.handle(op), index.handle(op), s), outShape, 'int32');
   }
   const backend = floatInputs(op, x);
   if (index.device !== x.device) throw new Error(`${op}: the index is on ${index.device}, the input on ${x.device}`);
   checkIndices(op, index, x.shape[d]!);
-  const s = { outer: numel(x.shape.slice(0, d)), size: x.shape[d]!, count: outShape[d]!, inner: numel(x.shape.slice(d + 1)), shared };
+  const s = {
+    outer: numel(x.shape.slice(0, d)),
+    size: x.shape[d]!,
+    count: outShape[d]!,
+    inner: numel(x.shape.slice(d + 1)),
+    shared,
+  };
   const y = result(backend, backend.gather(x.handle(op), index.handle(op), s), outShape);
   return record(`${op === 'gather' ? 'Gather' : 'IndexSelect'}Backward`, y, [x], [index], (g, [idx]) => [
     result(backend, backend.gatherBackward(g.handle(`${op} backward`), idx!.handle(`${op} backward`), s), x.shape),
@@ -125,7 +151,9 @@ function gatherOp(op: string, x: Tensor, d: number, index: Tensor, shared: boole
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim('gather', dim, x.ndim);
   if (index.ndim !== x.ndim || index.shape.some((s: number, k: number) => k !== d && s !== x.shape[k])) {
-    throw new Error(`gather: index of shape ${formatShape(index.shape)} must match the input ${formatShape(x.shape)} except in dimension ${d}`);
+    throw new Error(
+      `gather: index of shape ${formatShape(index.shape)} must match the input ${formatShape(x.shape)} except in dimension ${d}`,
+    );
   }
   return gatherOp('gather', x, d, index, false, [...index.shape]);
 }
@@ -134,5 +162,12 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const d = normalizeDim('indexSelect', dim, x.ndim);
   if (index.ndim !== 1) throw new Error(`indexSelect: the index must be 1-D, got shape ${formatShape(index.shape)}`);
-  return gatherOp('indexSelect', x, d, index, true, x.shape.map((s: number, k: number) => (k === d ? index.size : s)));
+  return gatherOp(
+    'indexSelect',
+    x,
+    d,
+    index,
+    true,
+    x.shape.map((s: number, k: number) => (k === d ? index.size : s)),
+  );
 }

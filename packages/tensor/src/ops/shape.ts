@@ -1,5 +1,13 @@
 import { record } from '../autograd.js';
-import { broadcastStrides, contiguousStrides, formatShape, inferShape, normalizeDim, numel, sameShape } from '../shape.js';
+import {
+  broadcastStrides,
+  contiguousStrides,
+  formatShape,
+  inferShape,
+  normalizeDim,
+  numel,
+  sameShape,
+} from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { tensor } from './creation.js';
 import { matmul } from './matmul.js';
@@ -29,23 +37,41 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 
 /** Removes size-1 dims (all of them, or `dim`). */
 export function squeeze(x: Tensor, dim?: number): Tensor {
-  if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (dim === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const d = normalizeDim('squeeze', dim, x.ndim);
   if (x.shape[d] !== 1) return reshape(x, x.shape);
-  return reshape(x, x.shape.filter((_, i) => i !== d));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => i !== d),
+  );
 }
 
 /** Reorders dims (a copy: tensors are always contiguous). */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const backend = floatInputs('permute', x);
   if (dims.length !== x.ndim) {
-    throw new Error(`permute: got ${dims.length} dims (${dims.join(', ')}) for a tensor of shape ${formatShape(x.shape)}`);
+    throw new Error(
+      `permute: got ${dims.length} dims (${dims.join(', ')}) for a tensor of shape ${formatShape(x.shape)}`,
+    );
   }
   const perm = dims.map((d) => normalizeDim('permute', d, x.ndim));
   if (new Set(perm).size !== perm.length) throw new Error(`permute: repeated dim in (${dims.join(', ')})`);
   const strides = contiguousStrides(x.shape);
   const shape = perm.map((d) => x.shape[d]!);
-  const y = result(backend, backend.unary('copy', x.handle('permute'), shape, perm.map((d) => strides[d]!)), shape);
+  const y = result(
+    backend,
+    backend.unary(
+      'copy',
+      x.handle('permute'),
+      shape,
+      perm.map((d) => strides[d]!),
+    ),
+    shape,
+  );
   const inverse = new Array<number>(perm.length);
   perm.forEach((d, i) => (inverse[d] = i));
   return record('PermuteBackward', y, [x], [], (g) => [permute(g, inverse)]);
@@ -69,7 +95,11 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     target.every((d) => Number.isInteger(d) && d >= 0);
   if (!ok) throw new Error(`expand: cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)}`);
   if (sameShape(x.shape, target)) return reshape(x, target);
-  const y = result(backend, backend.unary('copy', x.handle('expand'), target, broadcastStrides(x.shape, target)), target);
+  const y = result(
+    backend,
+    backend.unary('copy', x.handle('expand'), target, broadcastStrides(x.shape, target)),
+    target,
+  );
   return record('ExpandBackward', y, [x], [], (g) => [sumTo(g, x.shape)]);
 }
 

@@ -48,7 +48,13 @@ function describe(v: unknown): string {
 }
 
 /** A size given as one number or an [h, w] pair, validated: integers >= min. */
-export function pair(op: string, name: string, v: number | readonly [number, number] | undefined, dflt: number, min: number): [number, number] {
+export function pair(
+  op: string,
+  name: string,
+  v: number | readonly [number, number] | undefined,
+  dflt: number,
+  min: number,
+): [number, number] {
   const p = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [...v];
   if (p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < min)) {
     throw new Error(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
