@@ -37,8 +37,14 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Sends one raw request line (no URL normalization on the way) and returns the status code, or 'closed'. */
-function raw(line: string): Promise<number | 'closed'> {
+/**
+ * Sends one raw request line (no URL normalization on the way) and returns
+ * the status code; 'closed' when the connection ended without one, 'reset'
+ * when it was reset before one arrived (Node's own parser answers an
+ * oversized request and drops the connection, which can reset it while the
+ * request is still being written).
+ */
+function raw(line: string): Promise<number | 'closed' | 'reset'> {
   return new Promise((ok, fail) => {
     const socket = connect(port, '127.0.0.1', () =>
       socket.write(`${line}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
@@ -51,7 +57,11 @@ function raw(line: string): Promise<number | 'closed'> {
       const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
       ok(m ? Number(m[1]) : 'closed');
     });
-    socket.on('error', fail);
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') ok(m ? Number(m[1]) : 'reset');
+      else fail(e);
+    });
     socket.setTimeout(10_000, () => fail(new Error(`no answer to ${line.slice(0, 80)}`)));
   });
 }
@@ -99,7 +109,9 @@ describe('the page server', () => {
     ];
     for (const [line, status] of cases) {
       const got = await raw(line);
-      // Node's parser itself refuses some lines (an unknown method, an oversized URL); a 4xx either way.
+      // Node's parser itself refuses some lines (an unknown method, an oversized URL); a 4xx either way,
+      // though for the oversized one the answer may be lost to the reset (the server still serves: checked below).
+      if (status === 431 && got === 'reset') continue;
       expect(got, line.slice(0, 80)).not.toBe('closed');
       expect(got as number, line.slice(0, 80)).toBeGreaterThanOrEqual(400);
       expect(got as number, line.slice(0, 80)).toBeLessThan(500);
