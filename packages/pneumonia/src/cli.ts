@@ -11,7 +11,7 @@ import { runQuietly } from './dawn-quiet.js';
 import { osPath } from './raw-args.js';
 import { pathProblem } from './data/read-image.js';
 import { COMMANDS, commandHelp, DEFAULT_DATA, globalHelp, parseCommand, UsageError, type Values } from './cli-args.js';
-import { init } from '@pneumo/nn/node';
+import { type BatchEnd, init } from '@pneumo/nn/node';
 import { markSynthetic, SYNTHETIC_MARKER, writeSyntheticDataset } from './data/synthetic.js';
 import { exportModel } from './export.js';
 import { buildEnsemble } from './ensemble-build.js';
@@ -49,15 +49,7 @@ function progressBar(tty: boolean) {
   let lastLine = 0;
   const started = Date.now();
   let done = 0;
-  return (p: {
-    epoch: number;
-    epochs: number;
-    batch: number;
-    batches: number;
-    loss: number;
-    accuracy: number;
-    imagesPerSecond: number;
-  }) => {
+  return (p: BatchEnd) => {
     done++;
     const left = (p.epochs - p.epoch) * p.batches + (p.batches - p.batch);
     const eta = ((Date.now() - started) / 1000 / done) * left;

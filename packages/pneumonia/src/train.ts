@@ -16,6 +16,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   add,
+  type BatchEnd,
   crossEntropy,
   DataLoader,
   fit as fitModel,
@@ -125,16 +126,7 @@ export interface EpochLog {
 export interface TrainEvents {
   log?: (line: string) => void;
   /** Called during an epoch with progress, for a progress bar. */
-  progress?: (p: {
-    epoch: number;
-    epochs: number;
-    batch: number;
-    batches: number;
-    loss: number;
-    accuracy: number;
-    imagesPerSecond: number;
-    etaSeconds: number;
-  }) => void;
+  progress?: (p: BatchEnd) => void;
 }
 
 export interface TrainResult {

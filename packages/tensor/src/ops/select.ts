@@ -111,21 +111,9 @@ function checkIndices(op: string, index: Tensor, size: number): void {
 }
 
 function gatherOp(op: string, x: Tensor, d: number, index: Tensor, shared: boolean, outShape: number[]): Tensor {
-  if (x?.dtype === 'int32') {
-    // Labels and other integers gather too (a copy of 32-bit words); they carry no gradient.
-    if (index.device !== x.device) throw new Error(`${op}: the index is on ${index.device}, the input on ${x.device}`);
-    checkIndices(op, index, x.shape[d]!);
-    const backend = x.storageFor(op).backend;
-    const s = {
-      outer: numel(x.shape.slice(0, d)),
-      size: x.shape[d]!,
-      count: outShape[d]!,
-      inner: numel(x.shape.slice(d + 1)),
-      shared,
-    };
-    return result(backend, backend.gather(x.handle(op), index.handle(op), s), outShape, 'int32');
-  }
-  const backend = floatInputs(op, x);
+  // Labels and other integers gather too (a copy of 32-bit words); they carry no gradient.
+  const integer = x?.dtype === 'int32';
+  const backend = integer ? x.storageFor(op).backend : floatInputs(op, x);
   if (index.device !== x.device) throw new Error(`${op}: the index is on ${index.device}, the input on ${x.device}`);
   checkIndices(op, index, x.shape[d]!);
   const s = {
@@ -135,6 +123,7 @@ function gatherOp(op: string, x: Tensor, d: number, index: Tensor, shared: boole
     inner: numel(x.shape.slice(d + 1)),
     shared,
   };
+  if (integer) return result(backend, backend.gather(x.handle(op), index.handle(op), s), outShape, 'int32');
   const y = result(backend, backend.gather(x.handle(op), index.handle(op), s), outShape);
   return record(`${op === 'gather' ? 'Gather' : 'IndexSelect'}Backward`, y, [x], [index], (g, [idx]) => [
     result(backend, backend.gatherBackward(g.handle(`${op} backward`), idx!.handle(`${op} backward`), s), x.shape),
