@@ -291,6 +291,7 @@ describe('the web app in Chromium (SwiftShader)', () => {
     expect(await page.textContent('#model-name')).toMatch(
       /^pneumo-resnet \(NORMAL \/ BACTERIA \/ VIRUS, ResNet at 64x64/,
     );
+    expect(await page.inputValue('#shipped-models')).toBe('models/pneumo-resnet.json');
     await page.setInputFiles('#images', [xray]);
     // The first image compiles the kernels: the card says so until its result replaces the line.
     expect(await page.textContent('.card .pending')).toMatch(/Compiling the kernels for this GPU \(once/);
@@ -309,9 +310,21 @@ describe('the web app in Chromium (SwiftShader)', () => {
     const page = await openPage(undefined, shippedUrl);
     await page.waitForSelector('#model-name[data-loaded="1"]', { state: 'attached', timeout: 60_000 });
     expect(await page.textContent('#model-name')).toMatch(/^pneumo-blog-cnn \(NORMAL \/ BACTERIA \/ VIRUS/);
+    // The server ships two models: a choice between them, showing the one open.
+    expect(await page.isVisible('#shipped-models')).toBe(true);
+    expect(await page.inputValue('#shipped-models')).toBe('models/pneumo-blog-cnn.json');
+    await page.selectOption('#shipped-models', 'models/pneumo-resnet.json');
+    await page.waitForFunction(
+      () => /ResNet at 64x64/.test(document.getElementById('model-name')!.textContent ?? ''),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
     await page.close();
     const bare = await openPage();
     expect(await bare.textContent('#model-name')).toBe('none loaded');
+    expect(await bare.isVisible('#shipped-models')).toBe(false);
     await bare.close();
   });
 

@@ -14,8 +14,27 @@ export interface LoadedModel {
   model: Module;
 }
 
-/** The model the project ships (models/ is served next to the app). */
-export const SHIPPED_MODEL = 'models/pneumo-blog-cnn.json';
+/** The models the project ships (models/ is served next to the app); the first is the default. */
+export const SHIPPED_MODELS = [
+  { url: 'models/pneumo-blog-cnn.json', label: 'blog CNN (default)' },
+  { url: 'models/pneumo-resnet.json', label: 'ResNet' },
+] as const;
+
+/** The default shipped model. */
+export const SHIPPED_MODEL = SHIPPED_MODELS[0].url;
+
+/** The shipped models this server has (a HEAD request each). */
+export async function availableShippedModels(): Promise<(typeof SHIPPED_MODELS)[number][]> {
+  const present = await Promise.all(
+    SHIPPED_MODELS.map((m) =>
+      fetch(m.url, { method: 'HEAD' }).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    ),
+  );
+  return SHIPPED_MODELS.filter((_, i) => present[i]);
+}
 
 function fromParts(name: string, json: string, weights: Uint8Array): LoadedModel {
   let parsed: unknown;
@@ -49,7 +68,7 @@ export async function modelFromUrl(url: string): Promise<LoadedModel> {
   return fromParts(base.split('/').pop() ?? base, await json.text(), new Uint8Array(await weights.arrayBuffer()));
 }
 
-/** The shipped model, or null when the server has none. */
+/** The default shipped model, or null when the server has none. */
 export async function shippedModel(): Promise<LoadedModel | null> {
   const head = await fetch(SHIPPED_MODEL, { method: 'HEAD' }).catch(() => null);
   if (!head?.ok) return null;

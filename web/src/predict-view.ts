@@ -6,7 +6,13 @@
 import { classifyImage, gradCamOf } from '@pneumo/pneumonia/browser';
 import { DEFAULT_MAX_IMAGE_MB, overlayRgba } from '@pneumo/pneumonia/browser';
 import { $, el, errorText, fileBytes } from './dom.js';
-import { type LoadedModel, modelFromFiles, modelFromUrl, shippedModel } from './model-source.js';
+import {
+  availableShippedModels,
+  type LoadedModel,
+  modelFromFiles,
+  modelFromUrl,
+  shippedModel,
+} from './model-source.js';
 
 let current: LoadedModel | null = null;
 /** Whether an image was classified in this tab yet (the first one compiles the kernels). */
@@ -157,10 +163,34 @@ export async function setUpPredictView(): Promise<void> {
   });
   // ?model=<url> opens that checkpoint; else the shipped model, if the server has one.
   const wanted = new URLSearchParams(location.search).get('model');
+  await setUpShippedChoice(wanted);
   try {
     const m = wanted ? await modelFromUrl(wanted) : await shippedModel();
     if (m) setModel(m);
   } catch (e) {
     showLoadError(e);
   }
+}
+
+/**
+ * A choice between the shipped models when the server has more than one
+ * (the blog CNN, the default, and the ResNet); it shows the one open, and
+ * none after a checkpoint of the user's own is opened.
+ */
+async function setUpShippedChoice(wanted: string | null): Promise<void> {
+  const models = await availableShippedModels();
+  if (models.length < 2) return;
+  const select = $<HTMLSelectElement>('shipped-models');
+  select.append(
+    el('option', { value: '' }, '(your checkpoint)'),
+    ...models.map((m) => el('option', { value: m.url }, m.label)),
+  );
+  select.value = wanted ? (models.find((m) => m.url === wanted)?.url ?? '') : models[0]!.url;
+  $('shipped-choice').hidden = false;
+  select.addEventListener('change', () => {
+    if (select.value) modelFromUrl(select.value).then(setModel, showLoadError);
+  });
+  const mark = () => (select.value = '');
+  $('model-files').addEventListener('change', mark);
+  $('model-url-form').addEventListener('submit', mark);
 }
