@@ -199,6 +199,157 @@ function required(command: string, v: Values, name: string): string {
   return x;
 }
 
+/** `pneumo synth`: a synthetic dataset in the Kaggle layout. */
+function synthCommand(v: Values): number {
+  const per = v['per-class'] as number;
+  const n = writeSyntheticDataset(v.out as string, {
+    seed: v.seed as number,
+    perClass: { train: per, val: Math.ceil(per / 6), test: Math.ceil(per / 3) },
+  });
+  console.log(`wrote ${n} images to ${v.out as string}`);
+  return 0;
+}
+
+/** `pneumo export`: a checkpoint as a model to ship. */
+function exportCommand(v: Values, rest: string[]): number {
+  const src = required('export', v, 'weights');
+  const out = required('export', v, 'out');
+  const e = exportModel(src, out, {
+    float16: !v.float32,
+    provenance: { exportCommand: `pneumo export ${rest.join(' ')}` },
+  });
+  console.log(
+    `wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB, ${v.float32 ? 'float32' : 'float16'}) and ${e.manifest}`,
+  );
+  return 0;
+}
+
+/** `pneumo ensemble`: checkpoints of one recipe into one shipped model; arguments checked before the GPU starts. */
+async function ensembleCommand(v: Values, positionals: string[], rest: string[]): Promise<number> {
+  const args = {
+    data: required('ensemble', v, 'data'),
+    selectOn: required('ensemble', v, 'select-on'),
+    out: required('ensemble', v, 'out'),
+  };
+  if (v.int8 && v.float32) throw new UsageError('pneumo ensemble: --int8 and --float32 exclude each other');
+  await init();
+  const e = await buildEnsemble(
+    {
+      ...args,
+      members: positionals,
+      dtype: v.int8 ? 'I8' : v.float32 ? 'F32' : 'F16',
+      targetSensitivity: v['target-sensitivity'] as number,
+      provenance: { ensembleCommand: `pneumo ensemble ${rest.join(' ')}`, version: version() },
+    },
+    (l) => console.log(l),
+  );
+  console.log(
+    `\nvalidation patients vs the dev set:\n${formatComparison([
+      { title: 'validation', m: e.validation },
+      { title: 'dev', m: e.dev },
+    ])}`,
+  );
+  console.log(`wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB) and ${e.manifest}`);
+  return 0;
+}
+
+/** `pneumo evaluate`: metrics on a split (and the dev set, the stress suite), printed or as JSON, and the report. */
+async function evaluateCommand(v: Values, weights: string): Promise<number> {
+  const split = v.split as SplitName | 'holdout';
+  const ev = await evaluate(weights, osPath(v.data as string), split, undefined, {
+    tta: v.tta ? true : undefined,
+    dev: v.dev as string | undefined,
+    stress: v.stress
+      ? {
+          seed: v['stress-seed'] as number,
+          onProgress: v.json ? undefined : (d, t, name) => process.stderr.write(`stress ${d + 1}/${t}: ${name}\n`),
+        }
+      : undefined,
+  });
+  for (const s of ev.skipped) console.error(`warning: skipped ${s.path}: ${s.reason}`);
+  if (v.json) {
+    const out = { ...ev.metrics, ...(ev.dev ? { dev: ev.dev } : {}), ...(ev.stress ? { stress: ev.stress } : {}) };
+    console.log(JSON.stringify(out, null, 1));
+  } else {
+    const shift = ev.info.priorShift;
+    if (shift)
+      console.log(
+        `predictions go through a class-prior shift (probabilities x ${shift.logOffsets.map((b, c) => `${ev.info.classes[c]} ${Math.exp(b).toPrecision(3)}`).join(', ')}; chosen on ${shift.chosenOn})`,
+      );
+    if (ev.info.members) console.log(`an ensemble of ${ev.info.members} networks (their probabilities averaged)`);
+    console.log(formatMetrics(ev.metrics));
+    if (ev.dev)
+      console.log(
+        `\n${split} split vs the dev set (${resolve(v.dev as string)}):\n${formatComparison([
+          { title: split, m: ev.metrics },
+          { title: 'dev', m: ev.dev },
+        ])}`,
+      );
+    if (ev.stress) console.log(`\n${formatStress(ev.stress, Boolean(ev.info.operatingPoint))}`);
+  }
+  if (typeof v.report === 'string') {
+    mkdirSync(v.report, { recursive: true });
+    const title = `pneumo evaluation: ${weights} on the ${split} split of ${resolve(v.data as string)}`;
+    const files = writeReport(v.report, [], ev.metrics, title, { warning: syntheticWarning(weights) });
+    console.log(`report: ${files.join(', ')}`);
+  }
+  return 0;
+}
+
+/** `pneumo predict`: one line per image (or JSON); exit 1 when any could not be read. */
+async function predictCommand(v: Values, weights: string, positionals: string[]): Promise<number> {
+  // Reported under the names the user typed (osPath may reach a file through /proc/self/fd).
+  const found = await predict(
+    weights,
+    positionals.map((p) => osPath(p)),
+  );
+  const preds = found.map((p, i) => ({ ...p, path: positionals[i]! }));
+  if (v.json) console.log(JSON.stringify(preds, null, 1));
+  else {
+    for (const p of preds) {
+      if (p.error) console.error(`pneumo: ${p.path}: cannot read: ${p.error}`);
+      else {
+        const op = p.pneumonia
+          ? `; pneumonia vs normal at the operating point: ${p.pneumonia.positive ? 'PNEUMONIA' : 'NORMAL'} (score ${p.pneumonia.score.toFixed(3)}, threshold ${p.pneumonia.threshold.toFixed(3)})`
+          : '';
+        console.log(`${p.path}: ${p.class}  (${probabilities(p.probabilities)})${op}`);
+      }
+    }
+  }
+  return preds.some((p) => p.error) ? 1 : 0;
+}
+
+/** The commands that run a model: their arguments and files checked, then the GPU, then the command. */
+async function modelCommand(cmd: string, v: Values, positionals: string[], rest: string[]): Promise<number> {
+  if (v.weights !== undefined && v.model !== undefined)
+    throw new UsageError(`pneumo ${cmd}: give --weights or --model, not both`);
+  const weights =
+    cmd === 'train' ? '' : weightsOrShipped(v.weights as string | undefined, cmd, v.model as ShippedModel | undefined);
+  const explainOut = cmd === 'explain' ? required(cmd, v, 'out') : '';
+  if (cmd === 'evaluate' && v.weights === undefined && !rest.some((a) => a === '--data' || a.startsWith('--data='))) {
+    throw new UsageError(
+      `pneumo evaluate: the shipped model was trained on real X-rays, and the default --data (${DEFAULT_DATA}) is synthetic: its score there says nothing. ` +
+        'Give --data DIR (a dataset in the Kaggle layout), or --weights for a model trained on the synthetic data.',
+    );
+  }
+  // Files named on the command line are checked before the GPU starts: a typo costs no adapter start-up.
+  if (cmd === 'predict' || cmd === 'explain') {
+    const problems = positionals.map((p) => [p, pathProblem(osPath(p))] as const).filter(([, why]) => why !== null);
+    for (const [p, why] of problems) console.error(`pneumo: ${p}: ${why}`);
+    if (problems.length) return 1;
+  }
+  if (cmd !== 'train') warnIfSynthetic(weights);
+  const arch = cmd === 'train' ? trainArchitecture(v) : null;
+  await init();
+  if (arch) return trainCommand(v, arch);
+  if (cmd === 'evaluate') return evaluateCommand(v, weights);
+  if (cmd === 'predict') return predictCommand(v, weights, positionals);
+  const image = positionals[0]!;
+  const e = await explainToFile(weights, osPath(image), explainOut, v.class as string | undefined);
+  console.log(`${image}: ${e.class}  (${probabilities(e.probabilities)}); Grad-CAM written to ${explainOut}`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
@@ -221,155 +372,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(commandHelp(cmd));
     return 0;
   }
-  if (cmd === 'synth') {
-    const per = v['per-class'] as number;
-    const n = writeSyntheticDataset(v.out as string, {
-      seed: v.seed as number,
-      perClass: { train: per, val: Math.ceil(per / 6), test: Math.ceil(per / 3) },
-    });
-    console.log(`wrote ${n} images to ${v.out as string}`);
-    return 0;
-  }
-  if (cmd === 'export') {
-    const src = required(cmd, v, 'weights');
-    const out = required(cmd, v, 'out');
-    const e = exportModel(src, out, {
-      float16: !v.float32,
-      provenance: { exportCommand: `pneumo export ${rest.join(' ')}` },
-    });
-    console.log(
-      `wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB, ${v.float32 ? 'float32' : 'float16'}) and ${e.manifest}`,
-    );
-    return 0;
-  }
-  // Everything else needs its arguments checked before the GPU starts.
-  if (cmd === 'ensemble') {
-    const args = {
-      data: required(cmd, v, 'data'),
-      selectOn: required(cmd, v, 'select-on'),
-      out: required(cmd, v, 'out'),
-    };
-    if (v.int8 && v.float32) throw new UsageError('pneumo ensemble: --int8 and --float32 exclude each other');
-    await init();
-    const e = await buildEnsemble(
-      {
-        ...args,
-        members: positionals,
-        dtype: v.int8 ? 'I8' : v.float32 ? 'F32' : 'F16',
-        targetSensitivity: v['target-sensitivity'] as number,
-        provenance: { ensembleCommand: `pneumo ensemble ${rest.join(' ')}`, version: version() },
-      },
-      (l) => console.log(l),
-    );
-    console.log(
-      `\nvalidation patients vs the dev set:\n${formatComparison([
-        { title: 'validation', m: e.validation },
-        { title: 'dev', m: e.dev },
-      ])}`,
-    );
-    console.log(`wrote ${e.weights} (${(e.bytes / 1e6).toFixed(1)} MB) and ${e.manifest}`);
-    return 0;
-  }
-  if (v.weights !== undefined && v.model !== undefined)
-    throw new UsageError(`pneumo ${cmd}: give --weights or --model, not both`);
-  const weights =
-    cmd === 'train' ? '' : weightsOrShipped(v.weights as string | undefined, cmd, v.model as ShippedModel | undefined);
-  const explainOut = cmd === 'explain' ? required(cmd, v, 'out') : '';
-  if (cmd === 'evaluate' && v.weights === undefined && !rest.some((a) => a === '--data' || a.startsWith('--data='))) {
-    throw new UsageError(
-      `pneumo evaluate: the shipped model was trained on real X-rays, and the default --data (${DEFAULT_DATA}) is synthetic: its score there says nothing. ` +
-        'Give --data DIR (a dataset in the Kaggle layout), or --weights for a model trained on the synthetic data.',
-    );
-  }
-  // Files named on the command line are checked before the GPU starts: a typo costs no adapter start-up.
-  if (cmd === 'predict' || cmd === 'explain') {
-    const problems = positionals.map((p) => [p, pathProblem(osPath(p))] as const).filter(([, why]) => why !== null);
-    for (const [p, why] of problems) console.error(`pneumo: ${p}: ${why}`);
-    if (problems.length) return 1;
-  }
-  if (cmd !== 'train') warnIfSynthetic(weights);
-  const arch = cmd === 'train' ? trainArchitecture(v) : null;
-  await init();
-  if (arch) return trainCommand(v, arch);
-  if (cmd === 'evaluate') {
-    const split = v.split as SplitName | 'holdout';
-    const ev = await evaluate(weights, osPath(v.data as string), split, undefined, {
-      tta: v.tta ? true : undefined,
-      dev: v.dev as string | undefined,
-      stress: v.stress
-        ? {
-            seed: v['stress-seed'] as number,
-            onProgress: v.json ? undefined : (d, t, name) => process.stderr.write(`stress ${d + 1}/${t}: ${name}\n`),
-          }
-        : undefined,
-    });
-    for (const s of ev.skipped) console.error(`warning: skipped ${s.path}: ${s.reason}`);
-    if (v.json)
-      console.log(
-        JSON.stringify(
-          { ...ev.metrics, ...(ev.dev ? { dev: ev.dev } : {}), ...(ev.stress ? { stress: ev.stress } : {}) },
-          null,
-          1,
-        ),
-      );
-    else {
-      const shift = ev.info.priorShift;
-      if (shift)
-        console.log(
-          `predictions go through a class-prior shift (probabilities x ${shift.logOffsets.map((b, c) => `${ev.info.classes[c]} ${Math.exp(b).toPrecision(3)}`).join(', ')}; chosen on ${shift.chosenOn})`,
-        );
-      if (ev.info.members) console.log(`an ensemble of ${ev.info.members} networks (their probabilities averaged)`);
-      console.log(formatMetrics(ev.metrics));
-      if (ev.dev)
-        console.log(
-          `\n${split} split vs the dev set (${resolve(v.dev as string)}):\n${formatComparison([
-            { title: split, m: ev.metrics },
-            { title: 'dev', m: ev.dev },
-          ])}`,
-        );
-      if (ev.stress) console.log(`\n${formatStress(ev.stress, Boolean(ev.info.operatingPoint))}`);
-    }
-    if (typeof v.report === 'string') {
-      mkdirSync(v.report, { recursive: true });
-      const files = writeReport(
-        v.report,
-        [],
-        ev.metrics,
-        `pneumo evaluation: ${weights} on the ${split} split of ${resolve(v.data as string)}`,
-        {
-          warning: syntheticWarning(weights),
-        },
-      );
-      console.log(`report: ${files.join(', ')}`);
-    }
-    return 0;
-  }
-  if (cmd === 'predict') {
-    // Reported under the names the user typed (osPath may reach a file through /proc/self/fd).
-    const preds = (
-      await predict(
-        weights,
-        positionals.map((p) => osPath(p)),
-      )
-    ).map((p, i) => ({ ...p, path: positionals[i]! }));
-    if (v.json) console.log(JSON.stringify(preds, null, 1));
-    else {
-      for (const p of preds) {
-        if (p.error) console.error(`pneumo: ${p.path}: cannot read: ${p.error}`);
-        else {
-          const op = p.pneumonia
-            ? `; pneumonia vs normal at the operating point: ${p.pneumonia.positive ? 'PNEUMONIA' : 'NORMAL'} (score ${p.pneumonia.score.toFixed(3)}, threshold ${p.pneumonia.threshold.toFixed(3)})`
-            : '';
-          console.log(`${p.path}: ${p.class}  (${probabilities(p.probabilities)})${op}`);
-        }
-      }
-    }
-    return preds.some((p) => p.error) ? 1 : 0;
-  }
-  const image = positionals[0]!;
-  const e = await explainToFile(weights, osPath(image), explainOut, v.class as string | undefined);
-  console.log(`${image}: ${e.class}  (${probabilities(e.probabilities)}); Grad-CAM written to ${explainOut}`);
-  return 0;
+  if (cmd === 'synth') return synthCommand(v);
+  if (cmd === 'export') return exportCommand(v, rest);
+  if (cmd === 'ensemble') return ensembleCommand(v, positionals, rest);
+  return modelCommand(cmd, v, positionals, rest);
 }
 
 if (!runQuietly())
