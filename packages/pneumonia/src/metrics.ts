@@ -68,14 +68,8 @@ const safeDiv = (a: number, b: number) => (b === 0 ? 0 : a / b);
 
 export { rocAuc } from './roc.js';
 
-/** `probs` is [n, classes] row-major. */
-export function computeMetrics(
-  probs: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  classNames: readonly string[],
-  options: MetricOptions = {},
-): Metrics {
-  const k = classNames.length;
+/** Refuses probabilities that are not finite and labels that are not class indices. */
+function checkInputs(probs: ArrayLike<number>, labels: ArrayLike<number>, k: number): void {
   const n = labels.length;
   if (probs.length !== n * k)
     throw new Error(`metrics: ${probs.length} probabilities for ${n} images and ${k} classes`);
@@ -89,10 +83,11 @@ export function computeMetrics(
     if (!Number.isInteger(labels[i]) || labels[i]! < 0 || labels[i]! >= k)
       throw new Error(`metrics: label ${labels[i]} of image ${i} is not a class index in [0, ${k})`);
   }
-  const pred = Array.from({ length: n }, (_, i) => argmaxRow(probs, i, k));
-  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  for (let i = 0; i < n; i++) confusion[labels[i]!]![pred[i]!]!++;
-  const perClass = classNames.map((name, c) => {
+}
+
+/** Precision, recall, F1 and support of each class from the confusion matrix (rows true, columns predicted). */
+function perClassOf(confusion: number[][], classNames: readonly string[]): Metrics['perClass'] {
+  return classNames.map((name, c) => {
     const tp = confusion[c]![c]!;
     const predicted = confusion.reduce((a, row) => a + row[c]!, 0);
     const support = confusion[c]!.reduce((a, b) => a + b, 0);
@@ -100,20 +95,51 @@ export function computeMetrics(
     const recall = safeDiv(tp, support);
     return { name, precision, recall, f1: safeDiv(2 * precision * recall, precision + recall), support };
   });
+}
+
+/** Pneumonia (any class but 0) vs normal, counted from yes/no decisions. */
+function binaryCounts(sick: readonly boolean[], saidSick: (i: number) => boolean) {
+  const c = { tp: 0, fn: 0, tn: 0, fp: 0 };
+  for (let i = 0; i < sick.length; i++) {
+    const said = saidSick(i);
+    if (sick[i]) said ? c.tp++ : c.fn++;
+    else said ? c.fp++ : c.tn++;
+  }
+  return c;
+}
+
+/** Among the pneumonia images, how often the larger of the bacterial and viral probabilities is the right one (3 classes). */
+function bacterialVsViral(probs: ArrayLike<number>, labels: ArrayLike<number>, k: number): number | null {
+  if (k !== 3) return null;
+  let seen = 0;
+  let right = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] === 0) continue;
+    seen++;
+    const guess = probs[i * k + 1]! >= probs[i * k + 2]! ? 1 : 2;
+    if (guess === labels[i]) right++;
+  }
+  return seen === 0 ? NaN : right / seen;
+}
+
+/** `probs` is [n, classes] row-major. */
+export function computeMetrics(
+  probs: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  classNames: readonly string[],
+  options: MetricOptions = {},
+): Metrics {
+  const k = classNames.length;
+  const n = labels.length;
+  checkInputs(probs, labels, k);
+  const pred = Array.from({ length: n }, (_, i) => argmaxRow(probs, i, k));
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let i = 0; i < n; i++) confusion[labels[i]!]![pred[i]!]!++;
+  const perClass = perClassOf(confusion, classNames);
   let correct = 0;
   for (let c = 0; c < k; c++) correct += confusion[c]![c]!;
-  let tp = 0;
-  let fn = 0;
-  let tn = 0;
-  let fp = 0;
-  for (let i = 0; i < n; i++) {
-    const sick = labels[i] !== 0;
-    const saidSick = pred[i] !== 0;
-    if (sick && saidSick) tp++;
-    else if (sick) fn++;
-    else if (saidSick) fp++;
-    else tn++;
-  }
+  const sickFlags = Array.from({ length: n }, (_, i) => labels[i] !== 0);
+  const { tp, fn, tn, fp } = binaryCounts(sickFlags, (i) => pred[i] !== 0);
   const col = (c: number) => Array.from({ length: n }, (_, i) => probs[i * k + c]!);
   const auc = classNames.map((_, c) =>
     rocAuc(
@@ -122,16 +148,11 @@ export function computeMetrics(
     ),
   );
   const scores = Array.from({ length: n }, (_, i) => pneumoniaScore(probs, i, k));
-  const sickFlags = Array.from({ length: n }, (_, i) => labels[i] !== 0);
   const pneumoniaAuc = rocAuc(scores, sickFlags);
   let op: Metrics['operatingPoint'] = null;
   if (options.operatingPoint) {
-    const c = { tp: 0, fn: 0, tn: 0, fp: 0 };
-    for (let i = 0; i < n; i++) {
-      const said = scores[i]! >= options.operatingPoint.threshold;
-      if (sickFlags[i]) said ? c.tp++ : c.fn++;
-      else said ? c.fp++ : c.tn++;
-    }
+    const threshold = options.operatingPoint.threshold;
+    const c = binaryCounts(sickFlags, (i) => scores[i]! >= threshold);
     op = {
       ...options.operatingPoint,
       ...c,
@@ -139,18 +160,6 @@ export function computeMetrics(
       specificity: safeDiv(c.tn, c.tn + c.fp),
       accuracy: safeDiv(c.tp + c.tn, n),
     };
-  }
-  let bv: number | null = null;
-  if (k === 3) {
-    let seen = 0;
-    let right = 0;
-    for (let i = 0; i < n; i++) {
-      if (labels[i] === 0) continue;
-      seen++;
-      const guess = probs[i * k + 1]! >= probs[i * k + 2]! ? 1 : 2;
-      if (guess === labels[i]) right++;
-    }
-    bv = seen === 0 ? NaN : right / seen;
   }
   return {
     n,
@@ -162,7 +171,7 @@ export function computeMetrics(
     specificity: safeDiv(tn, tn + fp),
     auc,
     pneumoniaAuc,
-    bacterialVsViralAccuracy: bv,
+    bacterialVsViralAccuracy: bacterialVsViral(probs, labels, k),
     calibration: calibration(probs, labels, k),
     operatingPoint: op,
     intervals: options.intervals
