@@ -67,10 +67,3 @@ export async function modelFromUrl(url: string): Promise<LoadedModel> {
   const [json, weights] = await Promise.all([fetchOk(`${base}.json`), fetchOk(`${base}.safetensors`)]);
   return fromParts(base.split('/').pop() ?? base, await json.text(), new Uint8Array(await weights.arrayBuffer()));
 }
-
-/** The default shipped model, or null when the server has none. */
-export async function shippedModel(): Promise<LoadedModel | null> {
-  const head = await fetch(SHIPPED_MODEL, { method: 'HEAD' }).catch(() => null);
-  if (!head?.ok) return null;
-  return modelFromUrl(SHIPPED_MODEL);
-}

@@ -11,7 +11,7 @@ import {
   type LoadedModel,
   modelFromFiles,
   modelFromUrl,
-  shippedModel,
+  SHIPPED_MODEL,
 } from './model-source.js';
 
 let current: LoadedModel | null = null;
@@ -163,10 +163,11 @@ export async function setUpPredictView(): Promise<void> {
   });
   // ?model=<url> opens that checkpoint; else the shipped model, if the server has one.
   const wanted = new URLSearchParams(location.search).get('model');
-  await setUpShippedChoice(wanted);
+  const shipped = await availableShippedModels();
+  setUpShippedChoice(wanted, shipped);
   try {
-    const m = wanted ? await modelFromUrl(wanted) : await shippedModel();
-    if (m) setModel(m);
+    const first = wanted ?? shipped.find((m) => m.url === SHIPPED_MODEL)?.url;
+    if (first) setModel(await modelFromUrl(first));
   } catch (e) {
     showLoadError(e);
   }
@@ -177,8 +178,7 @@ export async function setUpPredictView(): Promise<void> {
  * (the blog CNN, the default, and the ResNet); it shows the one open, and
  * none after a checkpoint of the user's own is opened.
  */
-async function setUpShippedChoice(wanted: string | null): Promise<void> {
-  const models = await availableShippedModels();
+function setUpShippedChoice(wanted: string | null, models: readonly { url: string; label: string }[]): void {
   if (models.length < 2) return;
   const select = $<HTMLSelectElement>('shipped-models');
   select.append(

@@ -54,8 +54,20 @@ export const lostBytes = (arg: string): boolean => arg.includes('\uFFFD');
  * stays open for the life of the process). Falls back to the argument, whose
  * use then fails with the usual "no such file".
  */
-export function osPath(arg: string, raw: Buffer[] | null = rawArgv()): string {
-  if (!lostBytes(arg) || !raw) return arg;
+export function osPath(arg: string, raw?: Buffer[] | null): string {
+  if (!lostBytes(arg)) return arg;
+  // Once per argument: the CLI checks a file before it reads it, and each open would hold a descriptor.
+  const known = opened.get(arg);
+  if (known !== undefined) return known;
+  const path = openByBytes(arg, raw === undefined ? rawArgv() : raw);
+  opened.set(arg, path);
+  return path;
+}
+
+const opened = new Map<string, string>();
+
+function openByBytes(arg: string, raw: Buffer[] | null): string {
+  if (!raw) return arg;
   for (const b of raw) {
     const text = b.toString('utf8');
     let bytes: Buffer | null = null;

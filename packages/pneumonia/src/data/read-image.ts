@@ -34,11 +34,15 @@ export function fileProblem(e: unknown): string {
   return (e as Error).message;
 }
 
+/** Why something that is not a regular file is no image. */
+const notAFile = (st: import('node:fs').Stats) =>
+  `${KIND.find(([, is]) => is(st))?.[0] ?? 'not a regular file'}, not an image file`;
+
 /** Why a path cannot be an image file (missing, a directory, a FIFO…), or null; reads nothing. */
 export function pathProblem(path: string): string | null {
   try {
     const st = statSync(path);
-    return st.isFile() ? null : `${KIND.find(([, is]) => is(st))?.[0] ?? 'not a regular file'}, not an image file`;
+    return st.isFile() ? null : notAFile(st);
   } catch (e) {
     return fileProblem(e);
   }
@@ -52,7 +56,7 @@ export function readImageFile(path: string, maxBytes = maxImageBytes()): Uint8Ar
   } catch (e) {
     throw new Error(fileProblem(e));
   }
-  if (!st.isFile()) throw new Error(`${KIND.find(([, is]) => is(st))?.[0] ?? 'not a regular file'}, not an image file`);
+  if (!st.isFile()) throw new Error(notAFile(st));
   if (st.size > maxBytes) {
     throw new Error(
       `the file is ${(st.size / 2 ** 20).toFixed(0)} MB, over the ${(maxBytes / 2 ** 20).toFixed(0)} MB limit for an image (PNEUMO_MAX_IMAGE_MB)`,
