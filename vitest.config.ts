@@ -32,6 +32,7 @@ export default defineConfig({
     // Software adapters already use every core for one dispatch; test files
     // running side by side would only fight over them.
     fileParallelism: false,
+    globalSetup: ['test/support/scratch-tmpdir.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Tuning is exercised by its own test; elsewhere the default variants run

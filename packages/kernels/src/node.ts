@@ -5,12 +5,13 @@
  * (which is browser-safe): Node resolves `@pneumo/kernels` here by the
  * "node" export condition.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type AdapterDescription, adapterLimits, adapterName, describeAdapter, isSoftwareAdapter } from './adapter.js';
 import { type ContextOptions, envFlag, GpuContext } from './context.js';
 import { writeFileAtomic } from './files.js';
+import { privateRuntimeDir } from './runtime-dir.js';
 import type { TuneStore } from './tuner.js';
 
 export * from './index.js';
@@ -77,7 +78,7 @@ async function tryBackend(backend: AdapterBackend): Promise<Attempt> {
   const env = process.env;
   const { create } = await loadDawn();
   // Vulkan loaders complain on stderr without a runtime dir; any writable one does.
-  env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'pneumo-xdg-'));
+  env.XDG_RUNTIME_DIR ??= privateRuntimeDir();
   try {
     let gpu: GPU;
     let adapter: GPUAdapter | null;

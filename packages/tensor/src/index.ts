@@ -57,7 +57,8 @@ export {
 } from './ops/elementwise.js';
 export { sum, mean, max, argmax, argmin } from './ops/reduce.js';
 export { cat, stack, where, gather, indexSelect } from './ops/select.js';
-export { reshape, flatten, squeeze, unsqueeze, permute, transpose, expand, narrow } from './ops/shape.js';
+export { reshape, flatten, squeeze, unsqueeze, permute, transpose, expand } from './ops/shape.js';
+export { narrow } from './ops/narrow.js';
 export { matmul, bmm, linear } from './ops/matmul.js';
 export { conv2d, type Conv2dOptions } from './ops/conv.js';
 export { maxPool2d, maxPool2dWithIndices, avgPool2d, adaptiveAvgPool2d } from './ops/pool.js';

@@ -2,7 +2,7 @@ import type { BufferBinding, GpuContext } from '../context.js';
 import { input, output } from '../kernel.js';
 import { CONV_PARAMS } from './window.js';
 import type { ParamSpec } from '../params.js';
-import type { Conv2dShape } from './conv2d.js';
+import type { Conv2dShape } from './window.js';
 import { type TiledGemmConfig, tiledGemmKernel, tiledGrid } from './tiled-gemm.js';
 
 /**

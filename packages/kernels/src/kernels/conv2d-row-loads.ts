@@ -1,7 +1,7 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf } from '../kernel.js';
 import type { ConvRowsGeometry } from './conv2d-rows.js';
-import { type Conv2dShape, convOutSize } from './conv2d.js';
+import { type Conv2dShape, convOutSize } from './window.js';
 
 /**
  * The one place the stride-1 register kernels load an input row: `span`

@@ -1,6 +1,6 @@
 import { allOf, defineKernel, elementEntry, input, output, range } from '../kernel.js';
 import { inputRowLoads, STRIDE1_PARAMS, type WeightGradPass, weightGradParams } from './conv2d-row-loads.js';
-import type { Conv2dShape } from './conv2d.js';
+import type { Conv2dShape } from './window.js';
 
 /**
  * Weight gradient of a convolution (any stride) for CPU adapters with the

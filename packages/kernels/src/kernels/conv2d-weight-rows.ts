@@ -1,6 +1,6 @@
 import { defineKernel, input, output, range } from '../kernel.js';
 import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams, type WeightGradPass } from './conv2d-row-loads.js';
-import type { Conv2dShape } from './conv2d.js';
+import type { Conv2dShape } from './window.js';
 
 /**
  * Weight gradient of a stride-1 convolution, for CPU-like adapters.

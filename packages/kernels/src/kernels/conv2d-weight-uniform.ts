@@ -6,7 +6,7 @@ import {
   stride1WeightParams,
   type WeightGradPass,
 } from './conv2d-row-loads.js';
-import type { Conv2dShape } from './conv2d.js';
+import type { Conv2dShape } from './window.js';
 
 /**
  * Weight gradient of a stride-1 convolution for CPU adapters, shaped so the

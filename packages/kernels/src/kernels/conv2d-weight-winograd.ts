@@ -1,5 +1,5 @@
 import { allOf, range } from '../kernel.js';
-import { convOutSize } from './conv2d.js';
+import { convOutSize } from './window.js';
 import type { WeightGradPass } from './conv2d-row-loads.js';
 import {
   A_,

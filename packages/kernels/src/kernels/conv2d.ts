@@ -20,20 +20,12 @@ import {
 import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
-import { CONV_PARAMS, type Window2d, windowOutSize } from './window.js';
+import { CONV_PARAMS, type Conv2dShape, convOutSize } from './window.js';
 import { dilate } from './conv2d-dilate.js';
 import type { WeightGradPass } from './conv2d-row-loads.js';
 
-/** Geometry of a 2-D convolution (NCHW input, OIHW weight; dilation 1, groups 1). */
-export interface Conv2dShape extends Window2d {
-  n: number;
-  ci: number;
-  co: number;
-}
-
-export function convOutSize(s: Conv2dShape): { oh: number; ow: number } {
-  return windowOutSize(s);
-}
+// The shared geometry lives in window.ts (the variant files import it from there, not from here).
+export { type Conv2dShape, convOutSize } from './window.js';
 
 /**
  * Register tile of one invocation: `tc` channels (output channels in the

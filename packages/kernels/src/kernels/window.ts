@@ -15,6 +15,17 @@ export function windowOutSize(s: Window2d): { oh: number; ow: number } {
   return { oh: Math.floor((s.h + 2 * s.ph - s.kh) / s.sh) + 1, ow: Math.floor((s.w + 2 * s.pw - s.kw) / s.sw) + 1 };
 }
 
+/** Geometry of a 2-D convolution (NCHW input, OIHW weight; dilation 1, groups 1). */
+export interface Conv2dShape extends Window2d {
+  n: number;
+  ci: number;
+  co: number;
+}
+
+export function convOutSize(s: Conv2dShape): { oh: number; ow: number } {
+  return windowOutSize(s);
+}
+
 /** The uniform parameters of a window's geometry: input and output size, kernel, stride, padding. */
 export const WINDOW_PARAMS = [
   ['h', 'u32'],

@@ -5,7 +5,7 @@ import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { full } from './creation.js';
 import { cat } from './select.js';
-import { narrow } from './shape.js';
+import { narrow } from './narrow.js';
 import { floatInputs, result } from './util.js';
 
 export interface BatchNormOptions {

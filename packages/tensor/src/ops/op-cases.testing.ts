@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { conv2d } from './conv.js';
 import { linear } from './matmul.js';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d, maxPool2dWithIndices } from './pool.js';
-import { narrow } from './shape.js';
+import { narrow } from './narrow.js';
 import { batchNorm2d } from './norm.js';
 import { cat, gather, indexSelect, stack, where } from './select.js';
 import { tensor } from './creation.js';

@@ -7,7 +7,8 @@ import { noGrad, record } from '../autograd.js';
 import { formatShape, normalizeDim, numel, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { applyBinary } from './elementwise.js';
-import { narrow, transpose, unsqueeze } from './shape.js';
+import { narrow } from './narrow.js';
+import { transpose, unsqueeze } from './shape.js';
 import { floatInputs, result, sumTo } from './util.js';
 
 /**

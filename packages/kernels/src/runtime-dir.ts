@@ -1,0 +1,32 @@
+import { lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A private directory for XDG_RUNTIME_DIR (the Vulkan loader complains on
+ * stderr without one). One per user, shared by every process: a fresh temp
+ * directory per process piled up in /tmp, one per script run, since nothing
+ * removes it after a crash. The shared one is used only when it is a real
+ * directory of this user that nobody else can open (/tmp is world-writable:
+ * anyone could have made the name first); otherwise this process makes its
+ * own and removes it at exit.
+ */
+export function privateRuntimeDir(base = tmpdir()): string {
+  const uid = process.getuid?.();
+  const shared = join(base, `pneumo-runtime-${uid ?? 'user'}`);
+  try {
+    mkdirSync(shared, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return ownDir(base);
+  }
+  const st = lstatSync(shared);
+  const mine = uid === undefined || st.uid === uid;
+  if (st.isDirectory() && mine && (st.mode & 0o077) === 0) return shared;
+  return ownDir(base);
+}
+
+function ownDir(base: string): string {
+  const dir = mkdtempSync(join(base, 'pneumo-runtime-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
