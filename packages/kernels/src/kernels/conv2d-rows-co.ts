@@ -1,6 +1,7 @@
 import { defineKernel, input, output, range } from '../kernel.js';
 import { inputRowLoads, rowTileStart, type Stride1Pass, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 import type { DilatedInput } from './conv2d-rows.js';
+import type { RowsFamily } from './conv2d-family.js';
 
 /**
  * Stride-1 direct convolution for CPU adapters with the output channels in
@@ -230,4 +231,16 @@ export const conv2dRowsCo: Stride1Pass<ConvRowsCoTile> = (ctx, x, w, bias, y, g,
   );
   // Encoded dispatches keep seeing the contents; the pool may hand it out after this batch.
   ctx.free(wt);
+};
+
+/** The channels-in-lanes kernel: any stride (kernels up to 3x3 where strided), and dilated gradients read in place. */
+export const ROWS_CO_FAMILY: RowsFamily<'rowsco', ConvRowsCoTile> = {
+  kind: 'rowsco',
+  tiles: CONV_ROWS_CO_TILES,
+  applies: () => true,
+  strided: true,
+  unroll: (t, s) => t.r * t.tco * s.kh * s.kw,
+  preferred: true,
+  run: conv2dRowsCo,
+  readsDilated: (t, up) => readsDilated(t.r, up),
 };

@@ -1,5 +1,6 @@
 import { defineKernel, input, output, range } from '../kernel.js';
 import { inputRowLoads, rowTileStart, rowWindows, type Stride1Pass, STRIDE1_PARAMS } from './conv2d-row-loads.js';
+import type { RowsFamily } from './conv2d-family.js';
 
 /**
  * Stride-1 direct convolution for CPU-like adapters. One invocation computes
@@ -159,4 +160,15 @@ export const conv2dRows: Stride1Pass<ConvRowsTile> = (ctx, x, w, bias, y, g, til
     [Math.ceil((tiles * g.n) / WG), Math.ceil(g.co / tile.tco), 1],
     label,
   );
+};
+
+/** The rows kernel: stride 1, output pixels in the lanes. */
+export const ROWS_FAMILY: RowsFamily<'rows', ConvRowsTile> = {
+  kind: 'rows',
+  tiles: CONV_ROWS_TILES,
+  applies: () => true,
+  strided: false,
+  unroll: (t, s) => t.r * t.tco * s.kh * s.kw,
+  preferred: true,
+  run: conv2dRows,
 };

@@ -1,6 +1,7 @@
 import { allOf, defineKernel, elementEntry, input, output, range } from '../kernel.js';
 import { inputRowLoads, STRIDE1_PARAMS, type WeightGradPass, weightGradParams } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './window.js';
+import { type WeightGradFamily, strideOne } from './conv2d-family.js';
 
 /**
  * Weight gradient of a convolution (any stride) for CPU adapters with the
@@ -163,4 +164,15 @@ export const conv2dWeightGradCo: WeightGradPass<WeightCoTile> = (ctx, x, dy, par
     label,
   );
   ctx.free(gt);
+};
+
+/** The channels-in-lanes weight gradient: stride 1, and strided kernels up to 3x3 (a ResNet's downsampling). */
+export const WEIGHT_CO_FAMILY: WeightGradFamily<'wco', WeightCoTile> = {
+  kind: 'wco',
+  tiles: WEIGHT_CO_TILES,
+  applies: (s) => strideOne(s) || s.kh * s.kw <= 9,
+  unroll: (t, s) => t.tco * s.kh * s.kw,
+  threads: weightCoThreads,
+  preferred: true,
+  run: conv2dWeightGradCo,
 };

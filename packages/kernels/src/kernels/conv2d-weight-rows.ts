@@ -1,6 +1,7 @@
 import { defineKernel, input, output, range } from '../kernel.js';
 import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams, type WeightGradPass } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './window.js';
+import { type WeightGradFamily, strideOne } from './conv2d-family.js';
 
 /**
  * Weight gradient of a stride-1 convolution, for CPU-like adapters.
@@ -96,4 +97,15 @@ export const conv2dWeightGradRows: WeightGradPass<WeightRowsTile> = (ctx, x, dy,
     Math.ceil(threads / WG),
     label,
   );
+};
+
+/** The stride-1 rows weight gradient (lanes over channel pairs). */
+export const WEIGHT_ROWS_FAMILY: WeightGradFamily<'rows', WeightRowsTile> = {
+  kind: 'rows',
+  tiles: WEIGHT_ROWS_TILES,
+  applies: strideOne,
+  unroll: (t, s) => t.tco * s.kh * s.kw,
+  threads: weightRowsThreads,
+  preferred: true,
+  run: conv2dWeightGradRows,
 };

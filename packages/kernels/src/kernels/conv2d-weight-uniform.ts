@@ -7,6 +7,7 @@ import {
   type WeightGradPass,
 } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './window.js';
+import { type WeightGradFamily, strideOne } from './conv2d-family.js';
 
 /**
  * Weight gradient of a stride-1 convolution for CPU adapters, shaped so the
@@ -136,4 +137,15 @@ export const conv2dWeightGradUniform: WeightGradPass<WeightUniformTile> = (
     [Math.ceil(s.ci / t.wg), Math.ceil(s.co / t.tco), splits],
     label,
   );
+};
+
+/** The stride-1 uniform weight gradient (lanes over input channels, dy uniform). */
+export const WEIGHT_UNIFORM_FAMILY: WeightGradFamily<'uniform', WeightUniformTile> = {
+  kind: 'uniform',
+  tiles: WEIGHT_UNIFORM_TILES,
+  applies: strideOne,
+  unroll: (t, s) => t.tco * s.kh * s.kw * t.r,
+  threads: weightUniformThreads,
+  preferred: true,
+  run: conv2dWeightGradUniform,
 };

@@ -12,6 +12,7 @@ import {
   winogradInputKernel,
   type WinogradTile,
 } from './conv2d-winograd.js';
+import { type WeightGradFamily, strideOne } from './conv2d-family.js';
 
 /**
  * The weight gradient of a 3x3 stride-1 convolution through Winograd
@@ -202,4 +203,19 @@ export const conv2dWeightGradWinograd: WeightGradPass<WinogradTile, [maxBinding?
     `${label} (Winograd weights)`,
   );
   ctx.free(p);
+};
+
+/**
+ * Winograd's weight gradient: 3x3 stride 1, and only tiles whose lane block
+ * the input channels fill (its lanes run over input channels padded to a
+ * block). It splits its own reduction.
+ */
+export const WEIGHT_WINOGRAD_FAMILY: WeightGradFamily<'wino', WinogradTile> = {
+  kind: 'wino',
+  tiles: WINOGRAD_WEIGHT_TILES,
+  applies: (s, t) => strideOne(s) && s.kh === 3 && s.kw === 3 && t.wg * t.tt <= s.ci,
+  unroll: (t) => (t.tt * t.tco) / 4,
+  threads: null,
+  preferred: true,
+  run: conv2dWeightGradWinograd,
 };

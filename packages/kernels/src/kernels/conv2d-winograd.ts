@@ -1,5 +1,6 @@
 import { allOf, defineKernel, input, output, range } from '../kernel.js';
 import type { Stride1Pass } from './conv2d-row-loads.js';
+import type { RowsFamily } from './conv2d-family.js';
 
 /**
  * Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions (Lavin & Gray 2015):
@@ -399,4 +400,19 @@ export const conv2dWinograd: Stride1Pass<WinogradTile, [maxBinding?: number]> = 
     ctx.free(m);
   }
   ctx.free(u);
+};
+
+/**
+ * Winograd F(2x2, 3x3): 3x3 stride 1 where the reduction (channels summed
+ * over) is long enough to amortize its transforms (the first layer's 3
+ * channels are not).
+ */
+export const WINOGRAD_FAMILY: RowsFamily<'wino', WinogradTile> = {
+  kind: 'wino',
+  tiles: WINOGRAD_TILES,
+  applies: (s, reduction) => s.kh === 3 && s.kw === 3 && reduction >= 16,
+  strided: false,
+  unroll: (t) => (t.tt * t.tco) / 4,
+  preferred: true,
+  run: conv2dWinograd,
 };

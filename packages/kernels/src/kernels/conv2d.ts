@@ -1,50 +1,28 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel, input, output, range } from '../kernel.js';
-import { CONV_ROWS_TILES, conv2dRows, type ConvRowsGeometry, type ConvRowsTile } from './conv2d-rows.js';
-import { CONV_ROWS_CO_TILES, conv2dRowsCo, type ConvRowsCoTile, readsDilated } from './conv2d-rows-co.js';
-import { conv2dWinograd, WINOGRAD_TILES, type WinogradTile } from './conv2d-winograd.js';
-import { conv2dWeightGradWinograd, WINOGRAD_WEIGHT_TILES } from './conv2d-weight-winograd.js';
-import {
-  conv2dWeightGradRows,
-  WEIGHT_ROWS_TILES,
-  type WeightRowsTile,
-  weightRowsThreads,
-} from './conv2d-weight-rows.js';
-import { conv2dWeightGradCo, WEIGHT_CO_TILES, type WeightCoTile, weightCoThreads } from './conv2d-weight-co.js';
-import {
-  conv2dWeightGradUniform,
-  WEIGHT_UNIFORM_TILES,
-  type WeightUniformTile,
-  weightUniformThreads,
-} from './conv2d-weight-uniform.js';
+import { type ConvRowsGeometry, ROWS_FAMILY } from './conv2d-rows.js';
+import { ROWS_CO_FAMILY } from './conv2d-rows-co.js';
+import { WINOGRAD_FAMILY } from './conv2d-winograd.js';
+import { WEIGHT_WINOGRAD_FAMILY } from './conv2d-weight-winograd.js';
+import { WEIGHT_ROWS_FAMILY } from './conv2d-weight-rows.js';
+import { WEIGHT_CO_FAMILY } from './conv2d-weight-co.js';
+import { WEIGHT_UNIFORM_FAMILY } from './conv2d-weight-uniform.js';
+import type { RowsFamily, WeightGradFamily } from './conv2d-family.js';
 import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
-import { CONV_PARAMS, type Conv2dShape, convOutSize } from './window.js';
+import { type Conv2dShape, convOutSize } from './window.js';
+import {
+  CONV_TILES,
+  type ConvTile,
+  conv2dForwardDirect,
+  conv2dInputGradDirect,
+  WEIGHT_DIRECT_FAMILY,
+} from './conv2d-direct.js';
 import { dilate } from './conv2d-dilate.js';
-import type { WeightGradPass } from './conv2d-row-loads.js';
 
 // The shared geometry lives in window.ts (the variant files import it from there, not from here).
 export { type Conv2dShape, convOutSize } from './window.js';
-
-/**
- * Register tile of one invocation: `tc` channels (output channels in the
- * forward, input channels in dInput) by `tp` consecutive pixels of one row.
- * The CPU adapters want large tiles (much work per invocation); `wg` is the
- * workgroup size.
- */
-export interface ConvTile {
-  tc: number;
-  tp: number;
-  wg: number;
-}
-
-export const CONV_TILES: readonly ConvTile[] = [
-  { tc: 16, tp: 4, wg: 64 },
-  { tc: 8, tp: 4, wg: 64 },
-  { tc: 4, tp: 4, wg: 64 },
-  { tc: 1, tp: 1, wg: 64 },
-];
+export { CONV_TILES, type ConvTile, WEIGHT_GRAD_TILES, type WeightGradTile } from './conv2d-direct.js';
 
 /**
  * A forward or input-gradient variant: the general direct kernel, the
@@ -53,32 +31,28 @@ export const CONV_TILES: readonly ConvTile[] = [
  */
 export type ConvVariant = ({ kind: 'direct' } & ConvTile) | Stride1Variant | TiledGemmConfig;
 
-/** The register-tiled variants that read the weight through strides (stride 1, except rows-co, which takes any). */
-type Stride1Variant =
-  | ({ kind: 'rows' } & ConvRowsTile)
-  | ({ kind: 'rowsco' } & ConvRowsCoTile)
-  | ({ kind: 'wino' } & WinogradTile);
-const STRIDE1_KINDS: readonly string[] = ['rows', 'rowsco', 'wino'];
-export const isStride1Variant = (v: ConvVariant): v is Stride1Variant => STRIDE1_KINDS.includes(v.kind);
-
 /**
- * The stride-1 register kernels, the families alternating (a class times its
- * first few): Winograd first where the kernel is 3x3 and the reduction
- * (channels summed over) is long enough to amortize its transforms (the
- * first layer's 3 channels are not), then rows-co, rows.
+ * The register-tiled families that address the weight through strides
+ * (forward, and the input gradient through the flipped weight), one line
+ * each, in candidate order.
  */
-function strideOneVariants(s: Conv2dShape, reduction: number): ConvVariant[] {
-  const wino =
-    s.kh === 3 && s.kw === 3 && reduction >= 16 ? WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t })) : [];
-  const rows = CONV_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t }));
-  const co = CONV_ROWS_CO_TILES.map((t) => ({ kind: 'rowsco' as const, ...t }));
-  const n = Math.max(wino.length, rows.length, co.length);
-  const interleaved: (ConvVariant | undefined)[] = Array.from({ length: n }, (_, i) => [
-    wino[i],
-    co[i],
-    rows[i],
-  ]).flat();
-  return interleaved.filter((v): v is ConvVariant => v !== undefined);
+export const ROWS_FAMILIES = [WINOGRAD_FAMILY, ROWS_CO_FAMILY, ROWS_FAMILY] as const;
+type RowsVariantOf<F> = F extends RowsFamily<infer K, infer T> ? { kind: K } & T : never;
+type Stride1Variant = RowsVariantOf<(typeof ROWS_FAMILIES)[number]>;
+const rowsFamily = (kind: string) =>
+  ROWS_FAMILIES.find((f) => f.kind === kind) as unknown as RowsFamily<string, Stride1Variant> | undefined;
+export const isStride1Variant = (v: ConvVariant): v is Stride1Variant => rowsFamily(v.kind) !== undefined;
+
+/** The forward and input-gradient kinds the CPU classes time before the general kernel. */
+export const PREFERRED_CONV_KINDS: readonly string[] = ROWS_FAMILIES.filter((f) => f.preferred).map((f) => f.kind);
+
+/** The families' tiles that pass `ok`, as variants, the families alternating tile by tile (a class times its first few). */
+function rowsVariants(ok: (f: (typeof ROWS_FAMILIES)[number]) => boolean): ConvVariant[] {
+  const lists = ROWS_FAMILIES.filter(ok).map((f) => f.tiles.map((t) => ({ kind: f.kind, ...t }) as ConvVariant));
+  const out: ConvVariant[] = [];
+  for (let i = 0; i < Math.max(0, ...lists.map((l) => l.length)); i++)
+    for (const l of lists) if (i < l.length) out.push(l[i]!);
+  return out;
 }
 
 /**
@@ -96,9 +70,9 @@ const stridedRegister = (s: Conv2dShape) => s.kh * s.kw <= 9;
 export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
   const rows =
     s.sh === 1 && s.sw === 1
-      ? strideOneVariants(s, s.ci)
+      ? rowsVariants((f) => f.applies(s, s.ci))
       : stridedRegister(s)
-        ? CONV_ROWS_CO_TILES.map((t) => ({ kind: 'rowsco' as const, ...t }))
+        ? rowsVariants((f) => f.strided && f.applies(s, s.ci))
         : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
@@ -107,7 +81,8 @@ export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
 export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
   // Strided layers run the stride-1 kernels on the dilated output gradient (conv2d-dilate.ts).
   const ok = s.ph <= s.kh - 1 && s.pw <= s.kw - 1;
-  const rows = ok ? strideOneVariants({ ...s, sh: 1, sw: 1 }, s.co) : [];
+  const unit = { ...s, sh: 1, sw: 1 };
+  const rows = ok ? rowsVariants((f) => f.applies(unit, s.co)) : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
@@ -122,11 +97,9 @@ function rowsPass(
   v: ConvVariant,
   label: string,
 ): void {
-  if (v.kind !== 'rowsco' && (g.sh ?? 1) * (g.sw ?? 1) !== 1)
-    throw new Error(`${label}: the ${v.kind} variant needs stride 1`);
-  if (v.kind === 'rowsco') conv2dRowsCo(ctx, x, w, bias, y, g, v, label);
-  else if (v.kind === 'wino') conv2dWinograd(ctx, x, w, bias, y, g, v, label);
-  else conv2dRows(ctx, x, w, bias, y, g, v as ConvRowsTile, label);
+  const f = rowsFamily(v.kind)!;
+  if (!f.strided && (g.sh ?? 1) * (g.sw ?? 1) !== 1) throw new Error(`${label}: the ${v.kind} variant needs stride 1`);
+  f.run(ctx, x, w, bias, y, g, v as Stride1Variant, label);
 }
 
 /**
@@ -140,255 +113,69 @@ export function convVariantInfo(
   pass: 'forward' | 'weight',
 ): CandidateInfo {
   if (v.kind === 'tiled') return { tiled: true, unroll: (v.tm * v.tn) / 4 };
-  if (v.kind === 'wino') return { tiled: false, unroll: (v.tt * v.tco) / 4 };
   if (pass === 'weight') {
-    const t = v as { tco: number; r?: number };
-    const unroll =
-      v.kind === 'uniform'
-        ? t.tco * s.kh * s.kw * t.r!
-        : v.kind === 'rows' || v.kind === 'wco'
-          ? t.tco * s.kh * s.kw
-          : t.tco * s.kw;
-    return { tiled: false, unroll };
+    const w = v as RegisterWeightVariant;
+    return { tiled: false, unroll: weightFamily(w.kind).unroll(w, s) };
   }
-  if (v.kind === 'rows' || v.kind === 'rowsco') {
-    const t = v as ConvRowsTile;
-    return { tiled: false, unroll: t.r * t.tco * s.kh * s.kw };
-  }
+  const f = rowsFamily(v.kind);
+  if (f) return { tiled: false, unroll: f.unroll(v as Stride1Variant, s) };
   const t = v as ConvTile;
   return { tiled: false, unroll: t.tc * t.tp };
 }
 
-const GEOMETRY = [...CONV_PARAMS, ['tilesX', 'u32']] as const;
+/**
+ * The weight-gradient families (register-tiled; the tiled GEMM is the
+ * GPU-shaped one beside them): one line each. Their candidate order is
+ * weightGradVariants'.
+ */
+export const WEIGHT_GRAD_FAMILIES = [
+  WEIGHT_WINOGRAD_FAMILY,
+  WEIGHT_CO_FAMILY,
+  WEIGHT_ROWS_FAMILY,
+  WEIGHT_UNIFORM_FAMILY,
+  WEIGHT_DIRECT_FAMILY,
+] as const;
+type Family = (typeof WEIGHT_GRAD_FAMILIES)[number];
+type VariantOf<F> = F extends WeightGradFamily<infer K, infer T> ? { kind: K } & T : never;
 
-function geometry(s: Conv2dShape, tp: number, alongOutput: boolean) {
-  const { oh, ow } = convOutSize(s);
-  return {
-    ...s,
-    oh,
-    ow,
-    tilesX: Math.ceil((alongOutput ? ow : s.w) / tp),
-  };
-}
+/** A weight-gradient variant: a family's kind and one of its tiles, or a tiled-GEMM configuration. */
+export type WeightGradVariant = VariantOf<Family> | TiledGemmConfig;
+type RegisterWeightVariant = Exclude<WeightGradVariant, TiledGemmConfig>;
 
-/** y[n, co, oy, ox] = b[co] + Σ x[n, ci, oy*sh-ph+ky, ox*sw-pw+kx] · w[co, ci, ky, kx] */
-function forwardKernel(t: ConvTile) {
-  const { tc, tp, wg } = t;
-  const acc = range(tc).flatMap((c) => range(tp).map((j) => `var a${c}_${j} = 0.0;`));
-  const loadX = range(tp).map(
-    (j) =>
-      `let ix${j} = i32((ox0 + ${j}u) * p.sw + kx) - i32(p.pw);
-        let x${j} = select(0.0, X[xrow + u32(clamp(ix${j}, 0, i32(p.w) - 1))], ${allOf(`ix${j} >= 0`, `ix${j} < i32(p.w)`)});`,
-  );
-  const loadW = range(tc).map((c) => `let w${c} = Wt[wbase + min(co0 + ${c}u, p.co - 1u) * wco];`);
-  const fma = range(tc).flatMap((c) => range(tp).map((j) => `a${c}_${j} = fma(w${c}, x${j}, a${c}_${j});`));
-  const store = range(tc).flatMap((c) =>
-    range(tp).map(
-      (j) =>
-        `if ${allOf(`co0 + ${c}u < p.co`, `ox0 + ${j}u < p.ow`)} { Y[((n * p.co + co0 + ${c}u) * p.oh + oy) * p.ow + ox0 + ${j}u] = a${c}_${j} + select(0.0, Bias[co0 + ${c}u], p.hasBias != 0u); }`,
-    ),
-  );
-  return defineKernel({
-    name: 'conv2d_forward',
-    config: { ...t },
-    bindings: [input('X'), input('Wt'), input('Bias'), output('Y')],
-    params: [...GEOMETRY, ['hasBias', 'u32']],
-    workgroupSize: wg,
-    body: `
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  // x: pixel tiles of one output plane; y: output-channel blocks (uniform in
-  // the workgroup, so weight loads are shared); z: batch.
-  let tile = wid.x * ${wg}u + lid;
-  if (tile >= p.oh * p.tilesX) { return; }
-  let oy = tile / p.tilesX;
-  let ox0 = (tile % p.tilesX) * ${tp}u;
-  let co0 = wid.y * ${tc}u;
-  let n = wid.z;
-  let wco = p.ci * p.kh * p.kw;
-  ${acc.join('\n  ')}
-  for (var ci = 0u; ci < p.ci; ci++) {
-    for (var ky = 0u; ky < p.kh; ky++) {
-      let iy = i32(oy * p.sh + ky) - i32(p.ph);
-      if (iy < 0 || iy >= i32(p.h)) { continue; }
-      let xrow = ((n * p.ci + ci) * p.h + u32(iy)) * p.w;
-      for (var kx = 0u; kx < p.kw; kx++) {
-        let wbase = (ci * p.kh + ky) * p.kw + kx;
-        ${loadX.join('\n        ')}
-        ${loadW.join('\n        ')}
-        ${fma.join('\n        ')}
-      }
-    }
-  }
-  ${store.join('\n  ')}
-}`,
-  });
-}
+const weightFamily = (kind: RegisterWeightVariant['kind']) =>
+  WEIGHT_GRAD_FAMILIES.find((f) => f.kind === kind)! as unknown as WeightGradFamily<string, RegisterWeightVariant>;
 
-/** dx[n, ci, iy, ix] = Σ dy[n, co, oy, ox] · w[co, ci, ky, kx] over oy*sh-ph+ky = iy, ox*sw-pw+kx = ix. */
-function inputGradKernel(t: ConvTile) {
-  const { tc, tp, wg } = t;
-  const acc = range(tc).flatMap((c) => range(tp).map((j) => `var a${c}_${j} = 0.0;`));
-  const loadG = range(tp).map(
-    (j) =>
-      `let tx${j} = i32(ix0 + ${j}u + p.pw) - i32(kx);
-        let ox${j} = u32(max(tx${j}, 0)) / p.sw;
-        let g${j} = select(0.0, G[grow + min(ox${j}, p.ow - 1u)], ${allOf(`tx${j} >= 0`, `u32(tx${j}) % p.sw == 0u`, `ox${j} < p.ow`)});`,
-  );
-  const loadW = range(tc).map((c) => `let w${c} = Wt[wbase + min(ci0 + ${c}u, p.ci - 1u) * p.kh * p.kw];`);
-  const fma = range(tc).flatMap((c) => range(tp).map((j) => `a${c}_${j} = fma(w${c}, g${j}, a${c}_${j});`));
-  const store = range(tc).flatMap((c) =>
-    range(tp).map(
-      (j) =>
-        `if ${allOf(`ci0 + ${c}u < p.ci`, `ix0 + ${j}u < p.w`)} { DX[((n * p.ci + ci0 + ${c}u) * p.h + iy) * p.w + ix0 + ${j}u] = a${c}_${j}; }`,
-    ),
-  );
-  return defineKernel({
-    name: 'conv2d_input_grad',
-    config: { ...t },
-    bindings: [input('G'), input('Wt'), output('DX')],
-    params: GEOMETRY,
-    workgroupSize: wg,
-    body: `
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let tile = wid.x * ${wg}u + lid;
-  if (tile >= p.h * p.tilesX) { return; }
-  let iy = tile / p.tilesX;
-  let ix0 = (tile % p.tilesX) * ${tp}u;
-  let ci0 = wid.y * ${tc}u;
-  let n = wid.z;
-  ${acc.join('\n  ')}
-  for (var co = 0u; co < p.co; co++) {
-    for (var ky = 0u; ky < p.kh; ky++) {
-      let ty = i32(iy + p.ph) - i32(ky);
-      if (ty < 0 || u32(ty) % p.sh != 0u) { continue; }
-      let oy = u32(ty) / p.sh;
-      if (oy >= p.oh) { continue; }
-      let grow = ((n * p.co + co) * p.oh + oy) * p.ow;
-      for (var kx = 0u; kx < p.kw; kx++) {
-        let wbase = ((co * p.ci) * p.kh + ky) * p.kw + kx;
-        ${loadG.join('\n        ')}
-        ${loadW.join('\n        ')}
-        ${fma.join('\n        ')}
-      }
-    }
-  }
-  ${store.join('\n  ')}
-}`,
-  });
+/** The weight-gradient kinds the CPU classes time before the general kernel. */
+export const PREFERRED_WEIGHT_KINDS: readonly string[] = WEIGHT_GRAD_FAMILIES.filter((f) => f.preferred).map(
+  (f) => f.kind,
+);
+
+/** A family's tiles that can compute geometry s, as variants. */
+function familyVariants<K extends string, T extends object>(f: WeightGradFamily<K, T>, s: Conv2dShape) {
+  return f.tiles.filter((t) => f.applies(s, t)).map((t) => ({ kind: f.kind, ...t }));
 }
 
 /**
- * dw[co, ci, ky, kx] = Σ_{n, oy, ox} dy[n, co, oy, ox] · x[n, ci, oy*sh-ph+ky, ox*sw-pw+kx].
- * One invocation: `tco` output channels x one input channel x one kernel row
- * (all `kw` taps). The batch is split into `splits` chunks written to
- * separate partial buffers (summed afterwards) so small layers still spread
- * over many invocations.
+ * Every weight-gradient variant of geometry s, most promising first (a class
+ * times its first few): Winograd's and channels-in-lanes' best tiles, the
+ * rest of Winograd's, the rows and uniform kernels alternating (within a
+ * few % of each other, so a class timing a few times the best of each),
+ * the other channels-in-lanes tiles, the direct kernel, the tiled GEMM.
  */
-export interface WeightGradTile {
-  tco: number;
-  wg: number;
-}
-
-export const WEIGHT_GRAD_TILES: readonly WeightGradTile[] = [
-  { tco: 8, wg: 64 },
-  { tco: 4, wg: 64 },
-  { tco: 1, wg: 64 },
-];
-
-/**
- * A weight-gradient variant: the general kernel, the stride-1 rows kernel
- * (lanes over channel pairs), the stride-1 uniform kernel (lanes over input
- * channels, dy uniform), or the tiled implicit GEMM.
- */
-export type WeightGradVariant =
-  | ({ kind: 'direct' } & WeightGradTile)
-  | ({ kind: 'rows' } & WeightRowsTile)
-  | ({ kind: 'uniform' } & WeightUniformTile)
-  | ({ kind: 'wco' } & WeightCoTile)
-  | ({ kind: 'wino' } & WinogradTile)
-  | TiledGemmConfig;
-
 export function weightGradVariants(s: Conv2dShape): WeightGradVariant[] {
-  const stride1 = s.sh === 1 && s.sw === 1;
-  const uniform = stride1 ? WEIGHT_UNIFORM_TILES.map((t) => ({ kind: 'uniform' as const, ...t })) : [];
-  const rows = stride1 ? WEIGHT_ROWS_TILES.map((t) => ({ kind: 'rows' as const, ...t })) : [];
-  // The two stride-1 families alternate, so a class timing its first few
-  // candidates times the best of each (they are within a few % of each other).
-  const both = rows.flatMap((r, i) => (uniform[i] ? [r, uniform[i]!] : [r]));
-  // The channels-in-lanes kernel also takes strides.
-  const co = stride1 || stridedRegister(s) ? WEIGHT_CO_TILES.map((t) => ({ kind: 'wco' as const, ...t })) : [];
-  // Winograd's lanes run over input channels padded to a block: only blocks the channels fill.
-  const wino =
-    stride1 && s.kh === 3 && s.kw === 3
-      ? WINOGRAD_WEIGHT_TILES.filter((t) => t.wg * t.tt <= s.ci).map((t) => ({ kind: 'wino' as const, ...t }))
-      : [];
+  const wino = familyVariants(WEIGHT_WINOGRAD_FAMILY, s);
+  const co = familyVariants(WEIGHT_CO_FAMILY, s);
+  const uniform = familyVariants(WEIGHT_UNIFORM_FAMILY, s);
+  const rows = familyVariants(WEIGHT_ROWS_FAMILY, s).flatMap((r, i) => (uniform[i] ? [r, uniform[i]!] : [r]));
   return [
     ...wino.slice(0, 1),
     ...co.slice(0, 1),
     ...wino.slice(1),
-    ...both,
+    ...rows,
     ...co.slice(1),
-    ...WEIGHT_GRAD_TILES.map((t) => ({ kind: 'direct' as const, ...t })),
+    ...familyVariants(WEIGHT_DIRECT_FAMILY, s),
     ...TILED_GEMM_CONFIGS,
   ];
-}
-
-function weightGradKernel(t: WeightGradTile, kw: number) {
-  const { tco, wg } = t;
-  const acc = range(tco).flatMap((c) => range(kw).map((k) => `var a${c}_${k} = 0.0;`));
-  const loadG = range(tco).map((c) => `let g${c} = G[gbase + min(co0 + ${c}u, p.co - 1u) * gco];`);
-  const loadX = range(kw).map(
-    (k) =>
-      `let ix${k} = i32(ox * p.sw + ${k}u) - i32(p.pw);
-          let x${k} = select(0.0, X[xrow + u32(clamp(ix${k}, 0, i32(p.w) - 1))], ${allOf(`ix${k} >= 0`, `ix${k} < i32(p.w)`)});`,
-  );
-  const fma = range(tco).flatMap((c) => range(kw).map((k) => `a${c}_${k} = fma(g${c}, x${k}, a${c}_${k});`));
-  const store = range(tco).flatMap((c) =>
-    range(kw).map(
-      (k) =>
-        `if (co0 + ${c}u < p.co) { DW[split * wsize + (((co0 + ${c}u) * p.ci + ci) * p.kh + ky) * p.kw + ${k}u] = a${c}_${k}; }`,
-    ),
-  );
-  return defineKernel({
-    name: 'conv2d_weight_grad',
-    config: { ...t, kw },
-    bindings: [input('X'), input('G'), output('DW')],
-    params: [...GEOMETRY, ['splits', 'u32'], ['perSplit', 'u32'], ['threads', 'u32']],
-    workgroupSize: wg,
-    body: `
-@compute @workgroup_size(${wg})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = (wid.y * nwg.x + wid.x) * ${wg}u + lid;
-  if (t >= p.threads) { return; }
-  // t enumerates (split, co block, ci, ky).
-  let coBlocks = (p.co + ${tco - 1}u) / ${tco}u;
-  let ky = t % p.kh;
-  let ci = (t / p.kh) % p.ci;
-  let co0 = ((t / (p.kh * p.ci)) % coBlocks) * ${tco}u;
-  let split = t / (p.kh * p.ci * coBlocks);
-  let n0 = split * p.perSplit;
-  let n1 = min(n0 + p.perSplit, p.n);
-  let wsize = p.co * p.ci * p.kh * p.kw;
-  let gco = p.oh * p.ow;
-  ${acc.join('\n  ')}
-  for (var n = n0; n < n1; n++) {
-    for (var oy = 0u; oy < p.oh; oy++) {
-      let iy = i32(oy * p.sh + ky) - i32(p.ph);
-      if (iy < 0 || iy >= i32(p.h)) { continue; }
-      let xrow = ((n * p.ci + ci) * p.h + u32(iy)) * p.w;
-      for (var ox = 0u; ox < p.ow; ox++) {
-        let gbase = n * p.co * gco + oy * p.ow + ox;
-        ${loadG.join('\n        ')}
-        ${loadX.join('\n        ')}
-        ${fma.join('\n        ')}
-      }
-    }
-  }
-  ${store.join('\n  ')}
-}`,
-  });
 }
 
 function checkConv(op: string, s: Conv2dShape): void {
@@ -435,15 +222,7 @@ export function conv2dForward(
     );
     return;
   }
-  const tile = variant;
-  const g = geometry(s, tile.tp, true);
-  ctx.dispatch(
-    forwardKernel(tile),
-    [x, w, bias ?? w, y],
-    { ...g, hasBias: bias ? 1 : 0 },
-    [Math.ceil((g.oh * g.tilesX) / tile.wg), Math.ceil(s.co / tile.tc), s.n],
-    label('conv2d', s),
-  );
+  conv2dForwardDirect(ctx, x, w, bias, y, s, variant, label('conv2d', s));
 }
 
 /** Gradient with respect to the input, into dx [n, ci, h, w]. */
@@ -485,7 +264,7 @@ export function conv2dInputGrad(
       wKx: -1,
     };
     const up = { uh: s.sh, uw: s.sw, qh: flipped.ph, qw: flipped.pw };
-    if ((s.sh > 1 || s.sw > 1) && variant.kind === 'rowsco' && readsDilated(variant.r, up)) {
+    if ((s.sh > 1 || s.sw > 1) && rowsFamily(variant.kind)!.readsDilated?.(variant, up)) {
       // The rows-co kernel reads the spread gradient without materializing its zeros.
       rowsPass(ctx, dy, w, null, dx, { ...flipped, h: oh, w: ow, up }, variant, label('conv2d backward (input)', s));
       return;
@@ -502,15 +281,7 @@ export function conv2dInputGrad(
     rowsPass(ctx, dy, w, null, dx, { ...flipped, h: oh, w: ow }, variant, label('conv2d backward (input)', s));
     return;
   }
-  const tile = variant;
-  const g = geometry(s, tile.tp, false);
-  ctx.dispatch(
-    inputGradKernel(tile),
-    [dy, w, dx],
-    g,
-    [Math.ceil((s.h * g.tilesX) / tile.wg), Math.ceil(s.ci / tile.tc), s.n],
-    label('conv2d backward (input)', s),
-  );
+  conv2dInputGradDirect(ctx, dy, w, dx, s, variant, label('conv2d backward (input)', s));
 }
 
 /**
@@ -520,8 +291,6 @@ export function conv2dInputGrad(
  * buffer to sum).
  */
 export function weightGradSplits(s: Conv2dShape, v: WeightGradVariant, targetThreads: number): number {
-  // Winograd splits its reduction itself (and sums the parts in its last pass).
-  if (v.kind === 'wino') return 1;
   if (v.kind === 'tiled') {
     const { oh, ow } = convOutSize(s);
     const perBlock = (v.bm / v.tm) * (v.bn / v.tn);
@@ -529,14 +298,10 @@ export function weightGradSplits(s: Conv2dShape, v: WeightGradVariant, targetThr
     const maxSplits = Math.max(1, Math.floor((s.n * oh * ow) / (8 * v.bk)));
     return Math.max(1, Math.min(maxSplits, Math.ceil(targetThreads / (gemmWeightGradBlocks(s, v) * perBlock))));
   }
-  const base =
-    v.kind === 'rows'
-      ? weightRowsThreads(s, v)
-      : v.kind === 'uniform'
-        ? weightUniformThreads(s, v)
-        : v.kind === 'wco'
-          ? weightCoThreads(s, v)
-          : Math.ceil(s.co / v.tco) * s.ci * s.kh;
+  // Winograd splits its reduction itself (and sums the parts in its last pass).
+  const threads = weightFamily(v.kind).threads;
+  if (!threads) return 1;
+  const base = threads(s, v);
   return Math.max(1, Math.min(s.n, Math.ceil(targetThreads / base)));
 }
 
@@ -560,31 +325,6 @@ export function conv2dWeightGrad(
     const { oh, ow } = convOutSize(s);
     conv2dGemmWeightGrad(ctx, x, dy, partial, s, oh, ow, splits, variant, name);
   } else {
-    (WEIGHT_GRAD_PASSES[variant.kind] as WeightGradPass<typeof variant>)(ctx, x, dy, partial, s, splits, variant, name);
+    weightFamily(variant.kind).run(ctx, x, dy, partial, s, splits, variant, name);
   }
 }
-
-/** The direct weight-gradient kernel: one invocation per (split, co block, ci, ky). */
-const conv2dWeightGradDirect: WeightGradPass<WeightGradTile> = (ctx, x, dy, partial, s, splits, tile, name) => {
-  const g = geometry(s, 1, true);
-  const perSplit = Math.ceil(s.n / splits);
-  const threads = splits * Math.ceil(s.co / tile.tco) * s.ci * s.kh;
-  ctx.dispatch(
-    weightGradKernel(tile, s.kw),
-    [x, dy, partial],
-    { ...g, splits, perSplit, threads },
-    Math.ceil(threads / tile.wg),
-    name,
-  );
-};
-
-/** The weight-gradient pass of each variant kind but the tiled GEMM (which also takes the output size). */
-const WEIGHT_GRAD_PASSES: {
-  [K in Exclude<WeightGradVariant['kind'], 'tiled'>]: WeightGradPass<Extract<WeightGradVariant, { kind: K }>>;
-} = {
-  direct: conv2dWeightGradDirect,
-  rows: conv2dWeightGradRows,
-  uniform: conv2dWeightGradUniform,
-  wco: conv2dWeightGradCo,
-  wino: conv2dWeightGradWinograd,
-};

@@ -18,6 +18,8 @@ import {
   type WeightGradVariant,
   weightGradSplits,
   weightGradVariants,
+  PREFERRED_WEIGHT_KINDS,
+  PREFERRED_CONV_KINDS,
 } from './conv2d.js';
 import {
   defaultMatmulConfig,
@@ -51,11 +53,11 @@ function candidates<V extends { kind: string }>(
 
 /** The candidates for each op, as the tuner sees them (also for benchmarks and reports). */
 export const convForwardCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows', 'rowsco', 'wino']);
+  candidates(ctx, convForwardVariants(s), (v) => convVariantInfo(v, s, 'forward'), PREFERRED_CONV_KINDS);
 export const convInputGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, convInputGradVariants(s), (v) => convVariantInfo(v, s, 'forward'), ['rows', 'rowsco', 'wino']);
+  candidates(ctx, convInputGradVariants(s), (v) => convVariantInfo(v, s, 'forward'), PREFERRED_CONV_KINDS);
 export const convWeightGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
-  candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), ['wino', 'wco', 'uniform', 'rows']);
+  candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), PREFERRED_WEIGHT_KINDS);
 export const matmulCandidates = (ctx: GpuContext, s: MatmulShape) =>
   candidates(
     ctx,
