@@ -15,7 +15,7 @@ import { safetensorsToStateDict, serializeSafetensors } from '@pneumo/nn';
 import { writeFileAtomic } from '@pneumo/nn/node';
 import { checkpointBase, readCheckpointInfo } from './checkpoint.js';
 import { type CheckpointInfo, emptyModel } from './checkpoint-format.js';
-import { loadDevSet } from './data/dev-set.js';
+import { type DevSet, loadDevSet } from './data/dev-set.js';
 import { loadImages } from './data/load.js';
 import { runSplit } from './data/run-split.js';
 import { Ensemble } from './ensemble.js';
@@ -59,36 +59,10 @@ export async function buildEnsemble(
 }> {
   if (o.members.length < 2) throw new Error(`an ensemble needs at least 2 member checkpoints, got ${o.members.length}`);
   const infos = o.members.map((m) => readCheckpointInfo(m));
+  checkMembers(o.members, infos);
   const first = infos[0]!;
-  infos.forEach((info, i) => {
-    if (info.members) throw new Error(`${o.members[i]} is already an ensemble: give its members instead`);
-    for (const key of SHARED) {
-      if (JSON.stringify(info[key] ?? null) !== JSON.stringify(first[key] ?? null))
-        throw new Error(
-          `${o.members[i]} differs from ${o.members[0]} in ${key}: members must share the recipe's input and classes`,
-        );
-    }
-    // One input normalization for all: the train statistics of one validation split.
-    const n = info.normalization;
-    if (Math.abs(n.mean - first.normalization.mean) > 1e-9 || Math.abs(n.std - first.normalization.std) > 1e-9) {
-      throw new Error(
-        `${o.members[i]} was trained on another validation split than ${o.members[0]} (its input statistics differ): train members with one --split-seed`,
-      );
-    }
-    if (info.trainedOn?.filesSha256 !== first.trainedOn?.filesSha256)
-      throw new Error(`${o.members[i]} was trained on other files than ${o.members[0]}`);
-  });
-  const options = first.options ?? {};
-  const splitSeed = Number(options.splitSeed ?? options.seed);
-  const valFraction = Number(options.valFraction);
   const k = first.classes.length;
-  const split = runSplit(o.data, first.mode, splitSeed, valFraction);
-  const dev = loadDevSet(o.selectOn, first.mode, [...split.train, ...split.val], {
-    size: first.inputSize,
-    fit: first.fit,
-    contrast: first.contrast,
-  });
-  const val = loadImages(split.val, { size: first.inputSize, fit: first.fit, contrast: first.contrast });
+  const { dev, val, splitSeed, valFraction } = ensembleData(o, first);
   log(
     `members: ${o.members.length}; dev set ${dev.root} (${dev.indices.length} images); validation patients: ${val.records.length} images`,
   );
@@ -99,15 +73,7 @@ export async function buildEnsemble(
     const base = { ...first, members: o.members.length, priorShift: undefined, operatingPoint: undefined };
     // The weights as they will ship: everything below is chosen and measured on them.
     const dtype = o.dtype ?? 'F16';
-    const entries: [string, { shape: number[]; data: Float32Array | Int32Array }][] = [];
-    for (const [name, t] of model.stateDict()) entries.push([name, { shape: [...t.shape], data: await t.data() }]);
-    const bytes = serializeSafetensors(entries, {}, { floatDtype: dtype });
-    const shipped = emptyModel(base as CheckpointInfo);
-    const { dict } = safetensorsToStateDict(bytes);
-    shipped.loadStateDict(dict);
-    for (const t of dict.values()) t.dispose();
-    shipped.eval();
-    const devLabels = Array.from(dev.loaded.labels);
+    const { bytes, shipped } = await shippedWeights(model, base as CheckpointInfo, dtype);
     const raw = await checkpointProbs(shipped, base, dev.loaded.pixels, dev.indices);
     const full = await checkpointProbs(model, base, dev.loaded.pixels, dev.indices);
     let change = 0;
@@ -122,13 +88,8 @@ export async function buildEnsemble(
         `int8 weights change a dev-set probability by ${change.toFixed(4)}, more than ${limit}: store them as float16`,
       );
     }
-    const priorShift = { logOffsets: fitPriorShift(raw, devLabels, k), chosenOn: dev.description };
-    const devProbs = applyPriorShift(raw, k, priorShift.logOffsets);
-    const operatingPoint = dev.bothKinds
-      ? { ...chooseOperatingPoint(devProbs, devLabels, k, o.targetSensitivity ?? 0.95), chosenOn: dev.description }
-      : undefined;
+    const { priorShift, operatingPoint, devMetrics } = chooseOnDev(raw, dev, first.classes, o.targetSensitivity);
     const decided = { ...base, priorShift, operatingPoint };
-    const devMetrics = computeMetrics(devProbs, devLabels, first.classes, { operatingPoint, intervals: true });
     const valProbs = await checkpointProbs(
       shipped,
       decided,
@@ -140,48 +101,15 @@ export async function buildEnsemble(
 
     const outBase = checkpointBase(o.out);
     const name = `${basename(outBase)}.safetensors`;
-    const info: CheckpointInfo = {
-      format: 'pneumo-checkpoint',
-      version: 1,
-      architecture: first.architecture,
-      members: o.members.length,
-      outputs: first.outputs,
-      mode: first.mode,
-      classes: [...first.classes],
-      inputSize: first.inputSize,
-      fit: first.fit,
-      ...(first.contrast ? { contrast: first.contrast } : {}),
-      normalization: first.normalization,
-      ...(first.tta ? { tta: true } : {}),
-      operatingPoint,
-      priorShift,
-      selection: {
-        on: 'dev',
-        data: dev.root,
-        files: dev.identity.files,
-        filesSha256: dev.identity.filesSha256,
-        score: 'ensemble of the members as given',
-      },
-      trainedOn: first.trainedOn,
-      provenance: {
-        ...(o.provenance ?? {}),
-        members: o.members.map((m, i) => ({
-          checkpoint: m,
-          epoch: infos[i]!.epoch,
-          seed: infos[i]!.options?.seed,
-          command: infos[i]!.provenance?.command,
-        })),
-        weightsDtype: dtype,
-        maxDevProbabilityChangeVsFloat32: change,
-      },
-      epoch: Math.max(...infos.map((i) => i.epoch)),
+    const info = ensembleManifest(o, infos, {
+      dev,
+      weights: { file: name, bytes },
+      decided: { priorShift, operatingPoint },
       metrics: { validation: valMetrics, dev: devMetrics },
-      history: [],
-      options: { splitSeed, seed: splitSeed, valFraction },
-      parts: {
-        weights: { file: name, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') },
-      },
-    };
+      dtype,
+      change,
+      split: { splitSeed, valFraction },
+    });
     mkdirSync(dirname(outBase), { recursive: true });
     writeFileAtomic(`${outBase}.safetensors`, bytes);
     writeFileAtomic(`${outBase}.json`, `${JSON.stringify(info, null, 1)}\n`);
@@ -196,4 +124,128 @@ export async function buildEnsemble(
   } finally {
     model.dispose();
   }
+}
+
+/** Members must share the recipe's input, classes, validation split and training files, and none may be an ensemble. */
+function checkMembers(members: string[], infos: CheckpointInfo[]): void {
+  const first = infos[0]!;
+  infos.forEach((info, i) => {
+    if (info.members) throw new Error(`${members[i]} is already an ensemble: give its members instead`);
+    for (const key of SHARED) {
+      if (JSON.stringify(info[key] ?? null) !== JSON.stringify(first[key] ?? null))
+        throw new Error(
+          `${members[i]} differs from ${members[0]} in ${key}: members must share the recipe's input and classes`,
+        );
+    }
+    // One input normalization for all: the train statistics of one validation split.
+    const n = info.normalization;
+    if (Math.abs(n.mean - first.normalization.mean) > 1e-9 || Math.abs(n.std - first.normalization.std) > 1e-9) {
+      throw new Error(
+        `${members[i]} was trained on another validation split than ${members[0]} (its input statistics differ): train members with one --split-seed`,
+      );
+    }
+    if (info.trainedOn?.filesSha256 !== first.trainedOn?.filesSha256)
+      throw new Error(`${members[i]} was trained on other files than ${members[0]}`);
+  });
+}
+
+/** The ensemble's weights serialized as they will ship, and a model loaded back from those bytes (measured instead of the float32 one). */
+async function shippedWeights(model: Ensemble, info: CheckpointInfo, dtype: WeightsDtype) {
+  const entries: [string, { shape: number[]; data: Float32Array | Int32Array }][] = [];
+  for (const [name, t] of model.stateDict()) entries.push([name, { shape: [...t.shape], data: await t.data() }]);
+  const bytes = serializeSafetensors(entries, {}, { floatDtype: dtype });
+  const shipped = emptyModel(info);
+  const { dict } = safetensorsToStateDict(bytes);
+  shipped.loadStateDict(dict);
+  for (const t of dict.values()) t.dispose();
+  shipped.eval();
+  return { bytes, shipped };
+}
+
+/** What the ensemble's manifest records besides its members' shared facts. */
+interface EnsembleFacts {
+  dev: DevSet;
+  weights: { file: string; bytes: Uint8Array };
+  decided: Pick<CheckpointInfo, 'priorShift' | 'operatingPoint'>;
+  metrics: { validation: Metrics; dev: Metrics };
+  dtype: WeightsDtype;
+  /** Largest change of a dev-set probability against float32 weights. */
+  change: number;
+  split: { splitSeed: number; valFraction: number };
+}
+
+/** The shipped ensemble's checkpoint description: the members' recipe, what was chosen on the dev set, and where each member came from. */
+function ensembleManifest(o: EnsembleOptions, infos: CheckpointInfo[], m: EnsembleFacts): CheckpointInfo {
+  const first = infos[0]!;
+  return {
+    format: 'pneumo-checkpoint',
+    version: 1,
+    architecture: first.architecture,
+    members: o.members.length,
+    outputs: first.outputs,
+    mode: first.mode,
+    classes: [...first.classes],
+    inputSize: first.inputSize,
+    fit: first.fit,
+    ...(first.contrast ? { contrast: first.contrast } : {}),
+    normalization: first.normalization,
+    ...(first.tta ? { tta: true } : {}),
+    operatingPoint: m.decided.operatingPoint,
+    priorShift: m.decided.priorShift,
+    selection: {
+      on: 'dev',
+      data: m.dev.root,
+      files: m.dev.identity.files,
+      filesSha256: m.dev.identity.filesSha256,
+      score: 'ensemble of the members as given',
+    },
+    trainedOn: first.trainedOn,
+    provenance: {
+      ...(o.provenance ?? {}),
+      members: o.members.map((m, i) => ({
+        checkpoint: m,
+        epoch: infos[i]!.epoch,
+        seed: infos[i]!.options?.seed,
+        command: infos[i]!.provenance?.command,
+      })),
+      weightsDtype: m.dtype,
+      maxDevProbabilityChangeVsFloat32: m.change,
+    },
+    epoch: Math.max(...infos.map((i) => i.epoch)),
+    metrics: m.metrics,
+    history: [],
+    options: { splitSeed: m.split.splitSeed, seed: m.split.splitSeed, valFraction: m.split.valFraction },
+    parts: {
+      weights: {
+        file: m.weights.file,
+        bytes: m.weights.bytes.byteLength,
+        sha256: createHash('sha256').update(m.weights.bytes).digest('hex'),
+      },
+    },
+  };
+}
+
+/** The members' validation patients (recomputed from their split seed) and the dev set, loaded as the members read images. */
+function ensembleData(o: EnsembleOptions, first: CheckpointInfo) {
+  const options = first.options ?? {};
+  const splitSeed = Number(options.splitSeed ?? options.seed);
+  const valFraction = Number(options.valFraction);
+  const split = runSplit(o.data, first.mode, splitSeed, valFraction);
+  const view = { size: first.inputSize, fit: first.fit, contrast: first.contrast };
+  const dev = loadDevSet(o.selectOn, first.mode, [...split.train, ...split.val], view);
+  const val = loadImages(split.val, view);
+  return { dev, val, splitSeed, valFraction };
+}
+
+/** The class-prior shift and operating point chosen on the dev set's probabilities, and the dev metrics through them. */
+function chooseOnDev(raw: Float32Array, dev: DevSet, classes: readonly string[], targetSensitivity = 0.95) {
+  const k = classes.length;
+  const labels = Array.from(dev.loaded.labels);
+  const priorShift = { logOffsets: fitPriorShift(raw, labels, k), chosenOn: dev.description };
+  const probs = applyPriorShift(raw, k, priorShift.logOffsets);
+  const operatingPoint = dev.bothKinds
+    ? { ...chooseOperatingPoint(probs, labels, k, targetSensitivity), chosenOn: dev.description }
+    : undefined;
+  const devMetrics = computeMetrics(probs, labels, classes, { operatingPoint, intervals: true });
+  return { priorShift, operatingPoint, devMetrics };
 }

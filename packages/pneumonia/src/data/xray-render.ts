@@ -14,6 +14,25 @@ export type SyntheticClass = 0 | 1 | 2;
 export function renderXray(cls: SyntheticClass, g: Generator, width = 96, height = 96): GreyImage {
   const data = new Float32Array(width * height);
   const u = (a: number, b: number) => a + (b - a) * g.uniform();
+  // The generator's draws in a fixed order (anatomy, pathology, then exposure): a seed gives the same image.
+  const body = drawAnatomy(u, width, height);
+  const sick = drawPathology(cls, g, u, body);
+  paintChest(data, width, height, body, sick, cls);
+  paintStreaks(data, width, height, sick.streaks);
+  const gain = u(0.8, 1.2);
+  const offset = u(-0.06, 0.06);
+  const noise = u(0.01, 0.04);
+  for (let i = 0; i < data.length; i++)
+    data[i] = Math.min(1, Math.max(0, data[i]! * gain + offset + noise * g.normal()));
+  return { width, height, data };
+}
+
+type Uniform = (a: number, b: number) => number;
+type Anatomy = ReturnType<typeof drawAnatomy>;
+type Pathology = ReturnType<typeof drawPathology>;
+
+/** Body, lungs and ribs: size, position and densities. */
+function drawAnatomy(u: Uniform, width: number, height: number) {
   const cx = width * u(0.46, 0.54);
   const cy = height * u(0.48, 0.56);
   const bodyW = width * u(0.4, 0.48);
@@ -25,26 +44,42 @@ export function renderXray(cls: SyntheticClass, g: Generator, width = 96, height
   const ribCurve = u(0.6, 1.4);
   const tissue = u(0.35, 0.5);
   const air = u(0.08, 0.16);
+  return { cx, cy, bodyW, bodyH, lungW, lungH, lungGap, ribSpacing, ribCurve, tissue, air };
+}
 
-  // Pathology: a consolidation (centre in one lung) or interstitial streaks (both lungs).
+/** A consolidation (centre in one lung) or interstitial streaks (both lungs); drawn for every class, used by its own. */
+function drawPathology(cls: SyntheticClass, g: Generator, u: Uniform, a: Anatomy) {
   const side = g.uniform() < 0.5 ? -1 : 1;
   // Lobar consolidation: large and dense, so it survives downscaling to 32 x 32.
   const consol = {
-    x: cx + side * lungGap * 0.5 + u(-0.15, 0.15) * lungW,
-    y: cy + u(-0.35, 0.45) * lungH,
-    r: lungW * u(0.6, 0.9),
+    x: a.cx + side * a.lungGap * 0.5 + u(-0.15, 0.15) * a.lungW,
+    y: a.cy + u(-0.35, 0.45) * a.lungH,
+    r: a.lungW * u(0.6, 0.9),
     a: u(0.35, 0.55),
   };
   // Interstitial pattern: coarse reticular streaks over both lungs, plus haze.
   const haze = u(0.1, 0.18);
   const streaks = Array.from({ length: cls === 2 ? 30 + g.int(20) : 0 }, () => ({
-    x: cx + (g.uniform() < 0.5 ? -1 : 1) * lungGap * 0.5 + u(-0.8, 0.8) * lungW,
-    y: cy + u(-0.8, 0.8) * lungH,
+    x: a.cx + (g.uniform() < 0.5 ? -1 : 1) * a.lungGap * 0.5 + u(-0.8, 0.8) * a.lungW,
+    y: a.cy + u(-0.8, 0.8) * a.lungH,
     angle: u(0, Math.PI),
-    len: lungW * u(0.25, 0.5),
+    len: a.lungW * u(0.25, 0.5),
     a: u(0.1, 0.2),
   }));
+  return { consol, haze, streaks };
+}
 
+/** Every pixel: body, lungs, ribs, spine, and the class's consolidation or haze. */
+function paintChest(
+  data: Float32Array,
+  width: number,
+  height: number,
+  a: Anatomy,
+  p: Pathology,
+  cls: SyntheticClass,
+): void {
+  const { cx, cy, bodyW, bodyH, lungW, lungH, lungGap, ribSpacing, ribCurve, tissue, air } = a;
+  const consol = p.consol;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let v = 0.04;
@@ -74,11 +109,14 @@ export function renderXray(cls: SyntheticClass, g: Generator, width = 96, height
         const dy = (y - consol.y) / (consol.r * 1.3);
         v += consol.a * Math.exp(-(dx * dx + dy * dy) * 1.5);
       }
-      if (inLung && cls === 2) v += haze;
+      if (inLung && cls === 2) v += p.haze;
       data[y * width + x] = v;
     }
   }
-  // Interstitial streaks: short bright lines scattered over both lungs.
+}
+
+/** Interstitial streaks: short bright lines scattered over both lungs. */
+function paintStreaks(data: Float32Array, width: number, height: number, streaks: Pathology['streaks']): void {
   const thick = Math.max(1, Math.round(width / 48));
   for (const s of streaks) {
     for (let t = -s.len / 2; t < s.len / 2; t += 0.5) {
@@ -93,10 +131,4 @@ export function renderXray(cls: SyntheticClass, g: Generator, width = 96, height
       }
     }
   }
-  const gain = u(0.8, 1.2);
-  const offset = u(-0.06, 0.06);
-  const noise = u(0.01, 0.04);
-  for (let i = 0; i < data.length; i++)
-    data[i] = Math.min(1, Math.max(0, data[i]! * gain + offset + noise * g.normal()));
-  return { width, height, data };
 }
