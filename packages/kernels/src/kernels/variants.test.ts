@@ -72,72 +72,100 @@ CONV_CASES.push({ n: 2, ci: 3, co: 5, h: 8, w: 7, kh: 3, kw: 1, sh: 2, sw: 1, ph
 const name = (s: K.Conv2dShape) =>
   `n${s.n} ci${s.ci} co${s.co} ${s.h}x${s.w} k${s.kh}x${s.kw} s${s.sh}x${s.sw} p${s.ph}x${s.pw}`;
 
+/**
+ * Every variant each pass of geometry s runs here: what the tuner could
+ * offer, plus Winograd on any 3x3 stride-1 geometry, even where the tuner
+ * would not offer it (short reductions, few channels). The input gradient
+ * of a strided 3x3 runs the stride-1 kernels, Winograd included, on the
+ * dilated gradient.
+ */
+function variantsOf(s: K.Conv2dShape) {
+  const wino = s.kh === 3 && s.kw === 3 && s.sh === 1 && s.sw === 1;
+  const winoInput = s.kh === 3 && s.kw === 3 && s.ph <= 2 && s.pw <= 2;
+  const plus = <V extends { kind: string }>(vs: V[], extra: V[], on: boolean) => [
+    ...vs.filter((v) => v.kind !== 'wino'),
+    ...(on ? extra : []),
+  ];
+  const winoConv = K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
+  return {
+    forward: plus(K.convForwardVariants(s), winoConv, wino),
+    input: plus(K.convInputGradVariants(s), winoConv, winoInput),
+    weight: plus(
+      K.weightGradVariants(s),
+      K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
+      wino,
+    ),
+  };
+}
+
+/**
+ * A case's time budget from what it does: each variant is compiled once
+ * (SwiftShader takes up to about 1.5 s for the largest bodies a class
+ * allows, kernel-class.ts, and twice that with another job on the cores)
+ * and run a few times on tiny data; 5 s a variant leaves room for a slow
+ * machine without letting a hung kernel stall the run for long.
+ */
+const budget = (s: K.Conv2dShape) => {
+  const v = variantsOf(s);
+  return 20_000 + 5_000 * (v.forward.length + v.input.length + v.weight.length);
+};
+
 describe('conv2d kernels, every variant vs the reference', () => {
-  it.each(CONV_CASES.map((s) => [name(s), s] as const))(
-    '%s',
-    async (_, s) => {
-      const { oh, ow } = K.convOutSize(s);
-      const xs = random(s.n * s.ci * s.h * s.w);
-      const ws = random(s.co * s.ci * s.kh * s.kw);
-      const bs = random(s.co);
-      const gs = random(s.n * s.co * oh * ow);
-      const x = upload(xs);
-      const w = upload(ws);
-      const b = upload(bs);
-      const g = upload(gs);
-      const wantY = ref.conv2d(xs, ws, bs, s);
-      const wantDx = ref.conv2dInputGrad(gs, ws, s);
-      const wantDw = ref.conv2dWeightGrad(xs, gs, s);
-      // Winograd runs on any 3x3 stride-1 geometry, even where the tuner would not offer it (short reductions, few channels).
-      const wino = s.kh === 3 && s.kw === 3 && s.sh === 1 && s.sw === 1;
-      const plus = <V extends { kind: string }>(vs: V[], extra: V[], on = wino) => [
-        ...vs.filter((v) => v.kind !== 'wino'),
-        ...(on ? extra : []),
-      ];
-      // The input gradient of a strided 3x3 runs the stride-1 kernels, Winograd included, on the dilated gradient.
-      const winoInput = s.kh === 3 && s.kw === 3 && s.ph <= 2 && s.pw <= 2;
-      const winoConv = K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
-      for (const variant of plus(K.convForwardVariants(s), winoConv)) {
-        const y = poisoned(wantY.length);
-        K.conv2dForward(ctx, x, w, b, y, s, variant);
-        expect(
-          maxRelDiff(await read(y, wantY.length), wantY),
-          `forward ${JSON.stringify(variant)}`,
-        ).toBeLessThanOrEqual(TOL);
-        ctx.free(y);
-      }
-      for (const variant of plus(K.convInputGradVariants(s), winoConv, winoInput)) {
-        const dx = poisoned(wantDx.length);
-        K.conv2dInputGrad(ctx, g, w, dx, s, variant);
-        expect(
-          maxRelDiff(await read(dx, wantDx.length), wantDx),
-          `dInput ${JSON.stringify(variant)}`,
-        ).toBeLessThanOrEqual(TOL);
-        ctx.free(dx);
-      }
-      for (const tile of plus(
-        K.weightGradVariants(s),
-        K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
-      )) {
-        for (const splits of [1, 2, s.n + 1]) {
-          const size = wantDw.length;
-          const partial = poisoned(splits * size);
-          K.conv2dWeightGrad(ctx, x, g, partial, s, splits, tile);
-          const dw = poisoned(size);
-          K.reduce(ctx, 'sum', partial, dw, [splits, size], [0]);
+  for (const s of CONV_CASES) {
+    it(
+      name(s),
+      async () => {
+        const { oh, ow } = K.convOutSize(s);
+        const xs = random(s.n * s.ci * s.h * s.w);
+        const ws = random(s.co * s.ci * s.kh * s.kw);
+        const bs = random(s.co);
+        const gs = random(s.n * s.co * oh * ow);
+        const x = upload(xs);
+        const w = upload(ws);
+        const b = upload(bs);
+        const g = upload(gs);
+        const wantY = ref.conv2d(xs, ws, bs, s);
+        const wantDx = ref.conv2dInputGrad(gs, ws, s);
+        const wantDw = ref.conv2dWeightGrad(xs, gs, s);
+        const variants = variantsOf(s);
+        for (const variant of variants.forward) {
+          const y = poisoned(wantY.length);
+          K.conv2dForward(ctx, x, w, b, y, s, variant);
           expect(
-            maxRelDiff(await read(dw, size), wantDw),
-            `dWeight ${JSON.stringify(tile)} splits ${splits}`,
+            maxRelDiff(await read(y, wantY.length), wantY),
+            `forward ${JSON.stringify(variant)}`,
           ).toBeLessThanOrEqual(TOL);
-          ctx.free(partial);
-          ctx.free(dw);
+          ctx.free(y);
         }
-      }
-      for (const buf of [x, w, b, g]) ctx.free(buf);
-      // Compiling every variant of the 5x5 cases took up to 54 s on SwiftShader in CI; another job on the cores can double that.
-    },
-    300_000,
-  );
+        for (const variant of variants.input) {
+          const dx = poisoned(wantDx.length);
+          K.conv2dInputGrad(ctx, g, w, dx, s, variant);
+          expect(
+            maxRelDiff(await read(dx, wantDx.length), wantDx),
+            `dInput ${JSON.stringify(variant)}`,
+          ).toBeLessThanOrEqual(TOL);
+          ctx.free(dx);
+        }
+        for (const tile of variants.weight) {
+          for (const splits of [1, 2, s.n + 1]) {
+            const size = wantDw.length;
+            const partial = poisoned(splits * size);
+            K.conv2dWeightGrad(ctx, x, g, partial, s, splits, tile);
+            const dw = poisoned(size);
+            K.reduce(ctx, 'sum', partial, dw, [splits, size], [0]);
+            expect(
+              maxRelDiff(await read(dw, size), wantDw),
+              `dWeight ${JSON.stringify(tile)} splits ${splits}`,
+            ).toBeLessThanOrEqual(TOL);
+            ctx.free(partial);
+            ctx.free(dw);
+          }
+        }
+        for (const buf of [x, w, b, g]) ctx.free(buf);
+      },
+      budget(s),
+    );
+  }
 });
 
 describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
