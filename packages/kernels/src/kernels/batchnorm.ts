@@ -78,13 +78,37 @@ const workgroupSum = (k: number, v: string, total: string) => `
   }
   let ${total} = part${k}[0];`;
 
-/** WGSL: `body` for every element X[i] of channel `ch` that this invocation owns. */
+/**
+ * Lanes that read one run of consecutive elements together: an 8-lane
+ * group (one SIMD vector of llvmpipe's 256-bit build, a quarter of a GPU
+ * warp) reads 8 consecutive loads per step, so each group streams through
+ * its own contiguous stretch of the channel. With the lanes striding the
+ * whole workgroup apart instead, each 8-lane vector of llvmpipe (which runs
+ * a workgroup's vectors one after another up to a barrier) touched 2 of
+ * every 16 cache lines of a channel spread over 1.5 MB: 2.2 GB/s for the
+ * statistics of 16 channels of 64x64 at batch 32.
+ */
+const RUN = 8;
+
+/**
+ * WGSL: `body` for every element X[i] of channel `ch` this invocation owns:
+ * the channel's n·hwv loads split into WG / RUN contiguous stretches, one per
+ * lane group, and read RUN at a time. (b, j) is image and position in the
+ * plane, stepped without a division per load.
+ */
 const forChannelElements = (body: string) => `
-  for (var b = 0u; b < p.n; b++) {
-    let base = (b * p.c + ch) * p.hwv;
-    for (var j = lid; j < p.hwv; j += ${WG}u) {
-      let i = base + j;
+  {
+    let total = p.n * p.hwv;
+    let stretch = ((total + ${WG - 1}u) / ${WG}u) * ${RUN}u;
+    let start = (lid / ${RUN}u) * stretch + lid % ${RUN}u;
+    let end = min((lid / ${RUN}u + 1u) * stretch, total);
+    var b = start / max(p.hwv, 1u);
+    var j = start % max(p.hwv, 1u);
+    for (var e = start; e < end; e += ${RUN}u) {
+      let i = (b * p.c + ch) * p.hwv + j;
       ${body.trim()}
+      j += ${RUN}u;
+      while (j >= p.hwv) { j -= p.hwv; b += 1u; }
     }
   }`;
 

@@ -276,6 +276,13 @@ export const OP_CASES: OpCase[] = [
     fn: (x, w, b) => batchNorm2d(x, null, null, w, b, { training: true, relu: true }),
     noGradCheck: true,
   },
+  // 1x1 planes: the channel reductions step through images one value at a time (their 8-lane runs cross 8 images).
+  {
+    op: 'batchNorm2d',
+    name: 'batchNorm2d train [11,3,1,1] affine',
+    inputs: [n(11, 3, 1, 1), n(3), n(3)],
+    fn: (x, w, b) => batchNorm2d(x, null, null, w, b, { training: true }),
+  },
   // 40 images of 3x3: blocks of 16 images (the last one partial) in the elementwise passes.
   {
     op: 'batchNorm2d',
