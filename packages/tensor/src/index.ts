@@ -65,6 +65,7 @@ export { maxPool2d, maxPool2dWithIndices, avgPool2d, adaptiveAvgPool2d } from '.
 export { batchNorm2d, type BatchNormOptions } from './ops/norm.js';
 export { crossEntropy, checkLabelRange, type CrossEntropyOptions } from './ops/loss.js';
 export { sgdStep, adamStep } from './ops/optim.js';
+export { incrementInt32 } from './ops/counter.js';
 export type { SgdOptions as SgdStepOptions, AdamOptions as AdamStepOptions } from './backend/backend.js';
 export { relu, softmax, logSoftmax, sigmoid, tanh, leakyRelu, clamp, gelu } from './ops/activation.js';
 export { floatInputs, pair, result, sumTo } from './ops/util.js';

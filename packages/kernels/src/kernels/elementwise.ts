@@ -394,3 +394,27 @@ export function cast(
   if (n === 0) return;
   ctx.dispatch(castKernel(dir), [x, y], { n }, Math.ceil(n / WG), `cast ${dir} [${n}]`);
 }
+
+const addInt32Kernel = () =>
+  defineKernel({
+    name: 'add_i32_in_place',
+    bindings: [{ name: 'X', type: 'i32', access: 'read_write' }],
+    params: [
+      ['n', 'u32'],
+      ['k', 'i32'],
+    ],
+    workgroupSize: WG,
+    body: elementEntry(WG, 'i', 'p.n', 'X[i] = X[i] + p.k;'),
+  });
+
+/**
+ * x += k in place on an int32 buffer, in one dispatch: counters such as
+ * BatchNorm's num_batches_tracked (a round trip through float32 took four,
+ * and was exact only up to 2^24).
+ */
+export function addInt32InPlace(ctx: GpuContext, x: BufferBinding, n: number, k: number): void {
+  if (!Number.isInteger(k) || Math.abs(k) > 2 ** 31 - 1)
+    throw new Error(`addInt32InPlace: k must be an int32, got ${k}`);
+  if (n === 0) return;
+  ctx.dispatch(addInt32Kernel(), [x], { n, k }, Math.ceil(n / WG), `add_i32 [${n}]`);
+}

@@ -4,6 +4,7 @@ export {
   fill,
   f32Bits,
   cast,
+  addInt32InPlace,
   UNARY_OPS,
   BINARY_OPS,
   type UnaryOp,

@@ -1,4 +1,4 @@
-import { batchNorm2d, formatShape, noGrad, ones, type Tensor, tidy, toDType, zeros } from '@pneumo/tensor';
+import { batchNorm2d, formatShape, incrementInt32, ones, type Tensor, zeros } from '@pneumo/tensor';
 import { Module } from '../module.js';
 import type { LayerOptions } from './options.js';
 
@@ -53,20 +53,17 @@ export class BatchNorm2d extends Module {
         residual,
       },
     );
-    if (this.training) noGrad(() => this.countBatch());
+    if (this.training) this.countBatch();
     return y;
   }
 
   /**
-   * PyTorch's num_batches_tracked + 1, on the device: the buffer may have
-   * been loaded from a checkpoint, so no host-side count can be trusted.
-   * Through float32, exact up to 2^24 batches.
+   * PyTorch's num_batches_tracked + 1, on the device (the buffer may have
+   * been loaded from a checkpoint, so no host-side count can be trusted):
+   * one in-place int32 dispatch.
    */
   private countBatch(): void {
-    const counter = this.tensor('num_batches_tracked')!;
-    const next = tidy(() => toDType(toDType(counter, 'float32').add(1), 'int32'));
-    counter.assign(next);
-    next.dispose();
+    incrementInt32(this.tensor('num_batches_tracked')!);
   }
 
   override extraRepr(): string {

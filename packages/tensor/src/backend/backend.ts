@@ -111,6 +111,8 @@ export interface Backend<H = unknown> {
   concat(parts: readonly H[], counts: readonly number[]): H;
   /** int32 -> float32 or float32 -> int32 (truncating), elementwise. */
   cast(x: H, n: number, to: DType): H;
+  /** x += k in place on an int32 buffer of n elements (k an int32). */
+  addInt32InPlace(x: H, n: number, k: number): void;
   /** In-place Adam / AdamW update of `param`, `m`, `v`. */
   adamStep(param: H, grad: H, m: H, v: H, n: number, o: AdamOptions): void;
   softmax(x: H, rows: number, cols: number, log: boolean): H;

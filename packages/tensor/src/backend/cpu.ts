@@ -238,6 +238,11 @@ export class CpuBackend implements Backend<TypedArray> {
     return out;
   }
 
+  addInt32InPlace(x: TypedArray, n: number, k: number): void {
+    // Int32Array arithmetic wraps as the GPU's i32 does.
+    for (let i = 0; i < n; i++) x[i] = x[i]! + k;
+  }
+
   sgdStep(p: TypedArray, g: TypedArray, buf: TypedArray | null, n: number, o: SgdOptions): void {
     nn.sgdStep(p, g, buf, n, o);
   }

@@ -6,6 +6,7 @@ import {
   batchNormRunning,
   type BatchNormShape,
   cast,
+  addInt32InPlace,
   adapterName,
   conv2dForward,
   conv2dInputGrad,
@@ -254,6 +255,10 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     const y = this.alloc(n);
     cast(this.ctx, x, y, n, to === 'float32' ? 'i32_to_f32' : 'f32_to_i32');
     return y;
+  }
+
+  addInt32InPlace(x: GPUBuffer, n: number, k: number): void {
+    addInt32InPlace(this.ctx, x, n, k);
   }
 
   sgdStep(p: GPUBuffer, g: GPUBuffer, buf: GPUBuffer | null, n: number, o: SgdOptions): void {
