@@ -11,7 +11,7 @@
  *   npm run bench:train -- --kernel-class gpu             # the GPU-shaped kernels
  *   npm run bench:train -- --steps 20 --no-tfjs
  *   npm run bench:train -- --verify                       # first: one step checked against the cpu backend
- *   npm run bench:train -- --profile                      # also: where one SGD batch-32 step's time goes, per op
+ *   npm run bench:train -- --profile                      # also: where one SGD batch-32 step's time goes, per op, with GFLOP/s and share of peak
  *   npm run bench:train -- --rounds 3                     # each configuration 3 times, pneumo and PyTorch alternating
  *
  * These VMs' speed drifts by up to 2x over minutes, for both sides; with
@@ -36,6 +36,7 @@ import {
   tensor,
   tidy,
 } from '@pneumo/nn/node';
+import { adapterPeak, labelFlops } from './flops.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Profiler } from '@pneumo/kernels';
@@ -55,7 +56,9 @@ const args = parseBenchArgs(
     rounds: { value: 'N', help: 'run each configuration N times, pneumo and PyTorch alternating; medians (default 1)' },
     quick: { help: 'SGD at batch 32 and inference only' },
     verify: { help: 'first check one step against the cpu backend' },
-    profile: { help: "also: where one SGD batch-32 step's time goes, per op" },
+    profile: {
+      help: "also: where one SGD batch-32 step's time goes, per op, and each conv/matmul group's GFLOP/s and share of peak",
+    },
     'no-tfjs': { help: 'skip TF.js' },
     'no-torch': { help: 'skip PyTorch' },
   },
@@ -176,6 +179,8 @@ interface ProfileGroup {
   op: string;
   dispatches: number;
   ms: number;
+  /** Floating-point operations of its convolution and matmul dispatches (labelFlops). */
+  flops: number;
 }
 
 /** One more step recorded, then every dispatch of it replayed and timed alone (see Profiler), grouped by op. */
@@ -197,14 +202,17 @@ async function profileStep(
   const byShape = new Map<string, ProfileGroup>();
   let kernelMs = 0;
   for (const r of await ctx.replayProfile(profiler)) {
-    const s = byShape.get(r.label) ?? { op: r.label, dispatches: 0, ms: 0 };
+    const flops = labelFlops(r.label) ?? 0;
+    const s = byShape.get(r.label) ?? { op: r.label, dispatches: 0, ms: 0, flops: 0 };
     s.dispatches++;
     s.ms += r.ms;
+    s.flops += flops;
     byShape.set(r.label, s);
     const op = r.label === r.kernel ? r.kernel : r.label.split(' [')[0]!;
-    const g = byOp.get(op) ?? { op, dispatches: 0, ms: 0 };
+    const g = byOp.get(op) ?? { op, dispatches: 0, ms: 0, flops: 0 };
     g.dispatches++;
     g.ms += r.ms;
+    g.flops += flops;
     kernelMs += r.ms;
     byOp.set(op, g);
   }
@@ -214,6 +222,23 @@ async function profileStep(
     stepMs,
     kernelMs,
   };
+}
+
+/**
+ * Each convolution and matmul group's rate (its time includes its own
+ * weight-layout passes) and its share of the adapter's peak, where known.
+ */
+function printEfficiency(groups: ProfileGroup[], peak: { gflops: number; how: string } | null): void {
+  const counted = groups.filter((g) => g.flops > 0);
+  if (counted.length === 0) return;
+  console.log(
+    `\nkernel efficiency (GFLOP/s counting a convolution's direct products, Winograd's included; ${peak ? `peak ${peak.gflops.toFixed(0)} GFLOP/s = ${peak.how}` : 'no peak known for this adapter'}):`,
+  );
+  for (const g of counted) {
+    const rate = g.flops / (g.ms * 1e6);
+    const share = peak ? `${((100 * rate) / peak.gflops).toFixed(1)}% of peak` : '';
+    console.log(`${g.op.padEnd(30)} ${rate.toFixed(1).padStart(10)} ${share.padStart(16)}`);
+  }
 }
 
 let profile: Awaited<ReturnType<typeof profileStep>> | null = null;
@@ -426,6 +451,7 @@ async function main(): Promise<void> {
         `${g.op.padEnd(30)} ${String(g.dispatches).padStart(10)} ${g.ms.toFixed(1).padStart(9)} ${`${((100 * g.ms) / total).toFixed(1)}%`.padStart(7)}`,
       );
     }
+    printEfficiency(profile.groups, adapterPeak(ctx.adapter));
     console.log('\nthe 12 costliest dispatch shapes:');
     for (const g of profile.shapes.slice(0, 12))
       console.log(
