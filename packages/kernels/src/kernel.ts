@@ -55,6 +55,9 @@ fn main(${ENTRY_BUILTINS}) {
 }`;
 }
 
+/** elementEntry for the common case: invocation `i` for each element i < p.n. */
+export const perElement = (wg: number, body: string): string => elementEntry(wg, 'i', 'p.n', body);
+
 /**
  * NaN and infinity for kernels: WGSL rejects them as constants, so they are
  * built from a private variable, which is not a constant expression.

@@ -1,7 +1,7 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import {
   defineKernel,
-  elementEntry,
+  perElement,
   ENTRY_BUILTINS,
   input,
   LINEAR_WORKGROUP,
@@ -201,10 +201,8 @@ function unaryKernel(op: UnaryOp, contiguous: boolean) {
     ],
     workgroupSize: WG,
     body: `${POW_SCALAR}
-${elementEntry(
+${perElement(
   WG,
-  'i',
-  'p.n',
   `
   ${index}
   let x = X[ix];
@@ -228,10 +226,8 @@ function binaryKernel(op: BinaryOp, contiguous: boolean) {
     ],
     workgroupSize: WG,
     body: `${SPECIAL_FLOATS}
-${elementEntry(
+${perElement(
   WG,
-  'i',
-  'p.n',
   `
   ${index}
   let a = A[ia];
@@ -341,10 +337,8 @@ const fillKernel = () =>
     ],
     workgroupSize: WG,
     body: `
-${elementEntry(
+${perElement(
   WG,
-  'i',
-  'p.n',
   `
   Y[i] = bitcast<f32>(p.bits);`,
 )}`,
@@ -374,10 +368,8 @@ const castKernel = (dir: 'i32_to_f32' | 'f32_to_i32') =>
     params: [['n', 'u32']],
     workgroupSize: WG,
     body: `
-${elementEntry(
+${perElement(
   WG,
-  'i',
-  'p.n',
   `
   Y[i] = ${dir === 'i32_to_f32' ? 'f32(X[i])' : 'i32(X[i])'};`,
 )}`,
@@ -404,7 +396,7 @@ const addInt32Kernel = () =>
       ['k', 'i32'],
     ],
     workgroupSize: WG,
-    body: elementEntry(WG, 'i', 'p.n', 'X[i] = X[i] + p.k;'),
+    body: perElement(WG, 'X[i] = X[i] + p.k;'),
   });
 
 /**

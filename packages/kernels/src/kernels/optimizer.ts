@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, elementEntry, input, output } from '../kernel.js';
+import { defineKernel, input, output, perElement } from '../kernel.js';
 
 const WG = 64;
 
@@ -29,10 +29,8 @@ const sgdKernel = () =>
     ],
     workgroupSize: WG,
     body: `
-${elementEntry(
+${perElement(
   WG,
-  'i',
-  'p.n',
   `
   var g = G[i];
   if (p.wd != 0.0) { g = g + p.wd * P[i]; }
@@ -76,10 +74,8 @@ const adamKernel = () =>
     ],
     workgroupSize: WG,
     body: `
-${elementEntry(
+${perElement(
   WG,
-  'i',
-  'p.n',
   `
   var param = P[i];
   var g = G[i];
