@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { type ConvRowsGeometry, ROWS_FAMILY } from './conv2d-rows.js';
+import { ROWS_FAMILY } from './conv2d-rows.js';
 import { ROWS_CO_FAMILY } from './conv2d-rows-co.js';
 import { WINOGRAD_FAMILY } from './conv2d-winograd.js';
 import { WEIGHT_WINOGRAD_FAMILY } from './conv2d-weight-winograd.js';
@@ -7,6 +7,7 @@ import { WEIGHT_ROWS_FAMILY } from './conv2d-weight-rows.js';
 import { WEIGHT_CO_FAMILY } from './conv2d-weight-co.js';
 import { WEIGHT_UNIFORM_FAMILY } from './conv2d-weight-uniform.js';
 import type { RowsFamily, WeightGradFamily } from './conv2d-family.js';
+import type { Stride1Pass } from './conv2d-row-loads.js';
 import { conv2dGemmForward, conv2dGemmInputGrad, conv2dGemmWeightGrad, gemmWeightGradBlocks } from './conv2d-gemm.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
 import type { CandidateInfo } from '../kernel-class.js';
@@ -86,21 +87,12 @@ export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
-/** Runs a stride-1 pass with one of the two rows kernels. */
-function rowsPass(
-  ctx: GpuContext,
-  x: BufferBinding,
-  w: BufferBinding,
-  bias: BufferBinding | null,
-  y: BufferBinding,
-  g: ConvRowsGeometry,
-  v: ConvVariant,
-  label: string,
-): void {
+/** Runs a pass with the variant's family (refusing strides where the family takes none). */
+const rowsPass: Stride1Pass<ConvVariant> = (ctx, x, w, bias, y, g, v, label) => {
   const f = rowsFamily(v.kind)!;
   if (!f.strided && (g.sh ?? 1) * (g.sw ?? 1) !== 1) throw new Error(`${label}: the ${v.kind} variant needs stride 1`);
   f.run(ctx, x, w, bias, y, g, v as Stride1Variant, label);
-}
+};
 
 /**
  * What the candidate filter needs of a conv variant: whether it is tiled,

@@ -99,20 +99,7 @@ export function batchNorm2d(
       });
     }
     const wt = weight ?? full([c], 1, { device: x.device });
-    const bs = bias ?? full([c], 0, { device: x.device });
-    const handles = [x, stats, wt, bs].map((t) => t.handle('batchNorm2d'));
-    const y = result(
-      backend,
-      backend.batchNormApply(
-        handles[0],
-        handles[1],
-        handles[2],
-        handles[3],
-        { ...s, eps, relu },
-        residual?.handle('batchNorm2d'),
-      ),
-      x.shape,
-    );
+    const y = applyStats(x, stats, wt, bias, eps, relu, residual);
     const affine = weight && bias ? [weight, bias] : [];
     const inputs = [x, ...affine, ...(residual ? [residual] : [])];
     return record(
@@ -168,7 +155,6 @@ function evalBatchNorm(
   residual: Tensor | null,
 ): Tensor {
   const c = x.shape[1]!;
-  const backend = x.storage.backend;
   const needsGrad = isGradEnabled() && [x, weight, bias, residual].some((t) => t?.requiresGrad);
   return tidy(() => {
     if (needsGrad) {
@@ -179,22 +165,36 @@ function evalBatchNorm(
       if (residual) y = y.add(residual);
       return relu ? y.relu() : y;
     }
-    const stats = cat([runningMean, runningVar]);
     const wt = weight ?? full([c], 1, { device: x.device });
-    const bs = bias ?? full([c], 0, { device: x.device });
-    const [n, , h, w] = x.shape as [number, number, number, number];
-    const handles = [x, stats, wt, bs].map((t) => t.handle('batchNorm2d'));
-    return result(
-      backend,
-      backend.batchNormApply(
-        handles[0],
-        handles[1],
-        handles[2],
-        handles[3],
-        { n, c, hw: h * w, eps, relu },
-        residual?.handle('batchNorm2d'),
-      ),
-      x.shape,
-    );
+    return applyStats(x, cat([runningMean, runningVar]), wt, bias, eps, relu, residual);
   });
+}
+
+/**
+ * The normalizing pass of both modes: (x - mean) / sqrt(var + eps) · weight
+ * + bias per channel, with stats [2, c] = [mean, var] (the batch's or the
+ * running ones), plus the residual and the ReLU where fused. No autograd.
+ */
+function applyStats(
+  x: Tensor,
+  stats: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  eps: number,
+  relu: boolean,
+  residual: Tensor | null,
+): Tensor {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const bs = bias ?? full([c], 0, { device: x.device });
+  const handles = [x, stats, weight, bs].map((t) => t.handle('batchNorm2d'));
+  const backend = x.storage.backend;
+  const y = backend.batchNormApply(
+    handles[0],
+    handles[1],
+    handles[2],
+    handles[3],
+    { n, c, hw: h * w, eps, relu },
+    residual?.handle('batchNorm2d'),
+  );
+  return result(backend, y, x.shape);
 }
