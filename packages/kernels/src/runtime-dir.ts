@@ -9,10 +9,10 @@ import { join } from 'node:path';
  * removes it after a crash. The shared one is used only when it is a real
  * directory of this user that nobody else can open (/tmp is world-writable:
  * anyone could have made the name first); otherwise this process makes its
- * own and removes it at exit.
+ * own and removes it at exit. `uid`: whose directory it must be (this
+ * process's user; a test gives another).
  */
-export function privateRuntimeDir(base = tmpdir()): string {
-  const uid = process.getuid?.();
+export function privateRuntimeDir(base = tmpdir(), uid = process.getuid?.()): string {
   const shared = join(base, `pneumo-runtime-${uid ?? 'user'}`);
   try {
     mkdirSync(shared, { mode: 0o700 });
