@@ -50,9 +50,9 @@ export const PREFERRED_CONV_KINDS: readonly string[] = ROWS_FAMILIES.filter((f) 
 /** The families' tiles that pass `ok`, as variants, the families alternating tile by tile (a class times its first few). */
 function rowsVariants(ok: (f: (typeof ROWS_FAMILIES)[number]) => boolean): ConvVariant[] {
   const lists = ROWS_FAMILIES.filter(ok).map((f) => f.tiles.map((t) => ({ kind: f.kind, ...t }) as ConvVariant));
+  const longest = Math.max(0, ...lists.map((l) => l.length));
   const out: ConvVariant[] = [];
-  for (let i = 0; i < Math.max(0, ...lists.map((l) => l.length)); i++)
-    for (const l of lists) if (i < l.length) out.push(l[i]!);
+  for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
   return out;
 }
 
