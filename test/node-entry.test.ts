@@ -40,4 +40,24 @@ describe('the packages in Node without /node', () => {
       console.log(JSON.stringify({ tensorInit: tensor.init === (await import('@pneumo/tensor/node')).init, createDevice: typeof kernels.createDevice, conv: typeof kernels.conv2dForward }));`);
     expect(JSON.parse(r.stdout)).toEqual({ tensorInit: true, createDevice: 'function', conv: 'function' });
   });
+
+  it('init() on llvmpipe prints no Dawn warnings to a terminal or a pipe; PNEUMO_DEBUG=1 shows them', () => {
+    // stderr on a shell pipe, as a terminal user piping through less would have it (Node's own spawn pipes are sockets).
+    const stderrOf = (debug: string) =>
+      spawnSync('sh', ['-c', '"$NODE" --input-type=module -e "$CODE" 2>&1 >/dev/null | cat'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: {
+          ...process.env,
+          PNEUMO_DEBUG: debug,
+          PNEUMO_ADAPTER: 'llvmpipe',
+          NODE: process.execPath,
+          CODE: "import { init, randn } from '@pneumo/nn'; await init(); (await randn([2]).data()); console.error('done');",
+        },
+      }).stdout;
+    const quiet = stderrOf('0');
+    expect(quiet).toMatch(/^pneumo: WebGPU adapter: .*llvmpipe.*\ndone\n$/);
+    expect(stderrOf('1')).toMatch(/Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced/);
+  });
 });

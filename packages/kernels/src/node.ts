@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { type AdapterDescription, adapterLimits, adapterName, describeAdapter, isSoftwareAdapter } from './adapter.js';
 import { type ContextOptions, envFlag, GpuContext } from './context.js';
 import { writeFileAtomic } from './files.js';
+import { silenceNativeStderr } from './native-stderr.js';
 import { privateRuntimeDir } from './runtime-dir.js';
 import type { TuneStore } from './tuner.js';
 
@@ -89,22 +90,22 @@ async function tryBackend(backend: AdapterBackend): Promise<Attempt> {
       if (process.platform === 'linux' && !hasVulkanDriver()) {
         return { backend, adapter: null, gpu: null, error: 'no Vulkan driver (ICD manifest) installed' };
       }
-      gpu = create([]);
-      adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      gpu = silenceNativeStderr(() => create([]));
+      adapter = await silenceNativeStderr(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
       // A software adapter here is handled by its own (faster or explicit) step.
       if (adapter && isSoftwareAdapter(describeAdapter(adapter, backend))) adapter = null;
     } else if (backend === 'llvmpipe') {
       env.EGL_PLATFORM ??= 'surfaceless';
-      gpu = create(['backend=opengles']);
-      adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
+      gpu = silenceNativeStderr(() => create(['backend=opengles']));
+      adapter = await silenceNativeStderr(() => gpu.requestAdapter({ featureLevel: 'compatibility' }));
     } else {
       if (!env.VK_ICD_FILENAMES) {
         const icd = SWIFTSHADER_ICD_PATHS.find((p) => existsSync(p));
         if (!icd) return { backend, adapter: null, gpu: null, error: 'SwiftShader ICD not installed' };
         env.VK_ICD_FILENAMES = icd;
       }
-      gpu = create(['backend=vulkan']);
-      adapter = await gpu.requestAdapter();
+      gpu = silenceNativeStderr(() => create(['backend=vulkan']));
+      adapter = await silenceNativeStderr(() => gpu.requestAdapter());
     }
     instances.push(gpu);
     return { backend, adapter, gpu };
