@@ -121,3 +121,8 @@ export interface Backend<H = unknown> {
   /** Backend-level memory numbers (GPU buffer pool), if any. */
   stats(): Record<string, number>;
 }
+
+/** A Backend method's parameters: implementations take them from here instead of restating them. */
+export type BackendArgs<H, K extends keyof Backend<H>> = Backend<H>[K] extends (...args: infer A) => unknown
+  ? A
+  : never;

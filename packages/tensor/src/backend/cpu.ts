@@ -1,25 +1,16 @@
-import type {
-  AdamOptions,
-  ArgReduceOp,
-  BatchNormShape,
-  GatherShape,
-  BinaryOp,
-  Conv2dShape,
-  MatmulShape,
-  Pool2dShape,
-  ReduceOp,
-  SgdOptions,
-  UnaryOp,
-} from '@pneumo/kernels';
+import type { ArgReduceOp, GatherShape, ReduceOp } from '@pneumo/kernels';
 import { arrayFor, type DType, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
-import type { Backend } from './backend.js';
+import type { Backend, BackendArgs } from './backend.js';
 import { BINARY_OPS, reference as nn, UNARY_OPS } from '@pneumo/kernels';
+
+type Args<K extends keyof Backend<TypedArray>> = BackendArgs<TypedArray, K>;
 
 /**
  * The reference backend: plain loops, written to be obviously correct rather
  * than fast. GPU results are tested against it, and it runs everything when
- * no WebGPU adapter exists.
+ * no WebGPU adapter exists. Parameters come from the Backend interface
+ * (Args), and most ops forward to the kernels package's cpu reference.
  */
 export class CpuBackend implements Backend<TypedArray> {
   readonly name = 'cpu' as const;
@@ -43,14 +34,7 @@ export class CpuBackend implements Backend<TypedArray> {
     return arrayFor(dtype, n).fill(value);
   }
 
-  unary(
-    op: UnaryOp,
-    x: TypedArray,
-    shape: readonly number[],
-    xStrides: readonly number[],
-    s = 0,
-    xOffset = 0,
-  ): TypedArray {
+  unary(...[op, x, shape, xStrides, s = 0, xOffset = 0]: Args<'unary'>): TypedArray {
     const f = UNARY_OPS[op].cpu;
     const out =
       op === 'copy' && x instanceof Int32Array ? new Int32Array(numel(shape)) : new Float32Array(numel(shape));
@@ -60,14 +44,7 @@ export class CpuBackend implements Backend<TypedArray> {
     return out;
   }
 
-  binary(
-    op: BinaryOp,
-    a: TypedArray,
-    aStrides: readonly number[],
-    b: TypedArray,
-    bStrides: readonly number[],
-    shape: readonly number[],
-  ): TypedArray {
+  binary(...[op, a, aStrides, b, bStrides, shape]: Args<'binary'>): TypedArray {
     const f = BINARY_OPS[op].cpu;
     const out = new Float32Array(numel(shape));
     forEachIndex(shape, [aStrides, bStrides], (i, [ia, ib]) => {
@@ -149,8 +126,8 @@ export class CpuBackend implements Backend<TypedArray> {
     return out;
   }
 
-  matmul(a: TypedArray, b: TypedArray, s: MatmulShape, bias: TypedArray | null = null): TypedArray {
-    return nn.matmul(a, b, s, bias);
+  matmul(...args: Args<'matmul'>): TypedArray {
+    return nn.matmul(...args);
   }
 
   softmax(x: TypedArray, rows: number, cols: number, log: boolean): TypedArray {
@@ -168,67 +145,47 @@ export class CpuBackend implements Backend<TypedArray> {
     return out;
   }
 
-  conv2d(x: TypedArray, w: TypedArray, bias: TypedArray | null, s: Conv2dShape): TypedArray {
-    return nn.conv2d(x, w, bias, s);
+  conv2d(...args: Args<'conv2d'>): TypedArray {
+    return nn.conv2d(...args);
   }
 
-  conv2dInputGrad(dy: TypedArray, w: TypedArray, s: Conv2dShape): TypedArray {
-    return nn.conv2dInputGrad(dy, w, s);
+  conv2dInputGrad(...args: Args<'conv2dInputGrad'>): TypedArray {
+    return nn.conv2dInputGrad(...args);
   }
 
-  conv2dWeightGrad(x: TypedArray, dy: TypedArray, s: Conv2dShape): TypedArray {
-    return nn.conv2dWeightGrad(x, dy, s);
+  conv2dWeightGrad(...args: Args<'conv2dWeightGrad'>): TypedArray {
+    return nn.conv2dWeightGrad(...args);
   }
 
-  batchNormStats(x: TypedArray, s: BatchNormShape): TypedArray {
-    return nn.batchNormStats(x, s);
+  batchNormStats(...args: Args<'batchNormStats'>): TypedArray {
+    return nn.batchNormStats(...args);
   }
 
-  batchNormRunning(
-    stats: TypedArray,
-    runningMean: TypedArray,
-    runningVar: TypedArray,
-    s: { c: number; count: number; momentum: number },
-  ): [TypedArray, TypedArray] {
-    return nn.batchNormRunning(stats, runningMean, runningVar, s);
+  batchNormRunning(...args: Args<'batchNormRunning'>): [TypedArray, TypedArray] {
+    return nn.batchNormRunning(...args);
   }
 
-  batchNormApply(
-    x: TypedArray,
-    stats: TypedArray,
-    w: TypedArray,
-    b: TypedArray,
-    s: BatchNormShape & { eps: number; relu: boolean },
-    residual: TypedArray | null = null,
-  ): TypedArray {
-    return nn.batchNormApply(x, stats, w, b, s, residual);
+  batchNormApply(...args: Args<'batchNormApply'>): TypedArray {
+    return nn.batchNormApply(...args);
   }
 
-  batchNormBackward(
-    g: TypedArray,
-    y: TypedArray | null,
-    x: TypedArray,
-    stats: TypedArray,
-    w: TypedArray,
-    s: BatchNormShape & { eps: number },
-    residualGrad = false,
-  ): [TypedArray, TypedArray, TypedArray | null] {
-    return nn.batchNormBackward(g, y, x, stats, w, s, residualGrad);
+  batchNormBackward(...args: Args<'batchNormBackward'>): [TypedArray, TypedArray, TypedArray | null] {
+    return nn.batchNormBackward(...args);
   }
 
-  maxPool2d(x: TypedArray, s: Pool2dShape): [TypedArray, TypedArray] {
-    return nn.maxPool2d(x, s);
+  maxPool2d(...args: Args<'maxPool2d'>): [TypedArray, TypedArray] {
+    return nn.maxPool2d(...args);
   }
 
-  maxPool2dBackward(dy: TypedArray, idx: TypedArray, s: Pool2dShape): TypedArray {
-    return nn.maxPool2dBackward(dy, idx, s);
+  maxPool2dBackward(...args: Args<'maxPool2dBackward'>): TypedArray {
+    return nn.maxPool2dBackward(...args);
   }
 
-  crossEntropy(x: TypedArray, labels: TypedArray, weight: TypedArray | null, rows: number, cols: number): TypedArray {
-    return nn.crossEntropy(x, labels, weight, rows, cols);
+  crossEntropy(...args: Args<'crossEntropy'>): TypedArray {
+    return nn.crossEntropy(...args);
   }
 
-  crossEntropyBackward(...args: Parameters<typeof nn.crossEntropyBackward>): TypedArray {
+  crossEntropyBackward(...args: Args<'crossEntropyBackward'>): TypedArray {
     return nn.crossEntropyBackward(...args);
   }
 
@@ -243,12 +200,12 @@ export class CpuBackend implements Backend<TypedArray> {
     for (let i = 0; i < n; i++) x[i] = x[i]! + k;
   }
 
-  sgdStep(p: TypedArray, g: TypedArray, buf: TypedArray | null, n: number, o: SgdOptions): void {
-    nn.sgdStep(p, g, buf, n, o);
+  sgdStep(...args: Args<'sgdStep'>): void {
+    nn.sgdStep(...args);
   }
 
-  adamStep(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, n: number, o: AdamOptions): void {
-    nn.adamStep(p, g, m, v, n, o);
+  adamStep(...args: Args<'adamStep'>): void {
+    nn.adamStep(...args);
   }
 
   async sync(): Promise<void> {}

@@ -4,7 +4,6 @@ import {
   batchNormBackward,
   batchNormStats,
   batchNormRunning,
-  type BatchNormShape,
   cast,
   addInt32InPlace,
   adapterName,
@@ -39,14 +38,14 @@ import {
   type GatherShape,
   softmax,
   unary,
-  type BinaryOp,
   type MatmulShape,
   type ReduceOp,
-  type UnaryOp,
 } from '@pneumo/kernels';
 import type { DType, TypedArray } from '../dtype.js';
 import { numel } from '../shape.js';
-import type { Backend } from './backend.js';
+import type { Backend, BackendArgs } from './backend.js';
+
+type Args<K extends keyof Backend<GPUBuffer>> = BackendArgs<GPUBuffer, K>;
 
 /** Tensors in GPU buffers; every op is one or a few WGSL dispatches, batched into one submit. */
 export class WebGpuBackend implements Backend<GPUBuffer> {
@@ -106,27 +105,13 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     return buf;
   }
 
-  unary(
-    op: UnaryOp,
-    x: GPUBuffer,
-    shape: readonly number[],
-    xStrides: readonly number[],
-    scalar = 0,
-    xOffset = 0,
-  ): GPUBuffer {
+  unary(...[op, x, shape, xStrides, scalar = 0, xOffset = 0]: Args<'unary'>): GPUBuffer {
     const y = this.alloc(numel(shape));
     unary(this.ctx, op, x, y, shape, xStrides, scalar, xOffset);
     return y;
   }
 
-  binary(
-    op: BinaryOp,
-    a: GPUBuffer,
-    aStrides: readonly number[],
-    b: GPUBuffer,
-    bStrides: readonly number[],
-    shape: readonly number[],
-  ): GPUBuffer {
+  binary(...[op, a, aStrides, b, bStrides, shape]: Args<'binary'>): GPUBuffer {
     const y = this.alloc(numel(shape));
     binary(this.ctx, op, a, aStrides, b, bStrides, y, shape);
     return y;
@@ -184,45 +169,27 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
     return dx;
   }
 
-  batchNormStats(x: GPUBuffer, s: BatchNormShape): GPUBuffer {
+  batchNormStats(...[x, s]: Args<'batchNormStats'>): GPUBuffer {
     const stats = this.alloc(2 * s.c);
     batchNormStats(this.ctx, x, stats, s);
     return stats;
   }
 
-  batchNormRunning(
-    stats: GPUBuffer,
-    runningMean: GPUBuffer,
-    runningVar: GPUBuffer,
-    s: { c: number; count: number; momentum: number },
-  ): [GPUBuffer, GPUBuffer] {
+  batchNormRunning(...[stats, runningMean, runningVar, s]: Args<'batchNormRunning'>): [GPUBuffer, GPUBuffer] {
     const mean = this.alloc(s.c);
     const variance = this.alloc(s.c);
     batchNormRunning(this.ctx, stats, runningMean, runningVar, mean, variance, s);
     return [mean, variance];
   }
 
-  batchNormApply(
-    x: GPUBuffer,
-    stats: GPUBuffer,
-    w: GPUBuffer,
-    b: GPUBuffer,
-    s: BatchNormShape & { eps: number; relu: boolean },
-    residual: GPUBuffer | null = null,
-  ): GPUBuffer {
+  batchNormApply(...[x, stats, w, b, s, residual = null]: Args<'batchNormApply'>): GPUBuffer {
     const y = this.alloc(s.n * s.c * s.hw);
     batchNormApply(this.ctx, x, stats, w, b, y, s, residual);
     return y;
   }
 
   batchNormBackward(
-    g: GPUBuffer,
-    y: GPUBuffer | null,
-    x: GPUBuffer,
-    stats: GPUBuffer,
-    w: GPUBuffer,
-    s: BatchNormShape & { eps: number },
-    residualGrad = false,
+    ...[g, y, x, stats, w, s, residualGrad = false]: Args<'batchNormBackward'>
   ): [GPUBuffer, GPUBuffer, GPUBuffer | null] {
     const sums = this.alloc(2 * s.c);
     const dx = this.alloc(s.n * s.c * s.hw);
@@ -238,13 +205,7 @@ export class WebGpuBackend implements Backend<GPUBuffer> {
   }
 
   crossEntropyBackward(
-    x: GPUBuffer,
-    labels: GPUBuffer,
-    weight: GPUBuffer | null,
-    scale: GPUBuffer,
-    rows: number,
-    cols: number,
-    perRowScale: boolean,
+    ...[x, labels, weight, scale, rows, cols, perRowScale]: Args<'crossEntropyBackward'>
   ): GPUBuffer {
     const dx = this.alloc(rows * cols);
     crossEntropyBackward(this.ctx, x, labels, weight, scale, dx, rows, cols, perRowScale);
