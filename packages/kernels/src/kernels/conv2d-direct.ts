@@ -1,6 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { allOf, defineKernel, input, output, range } from '../kernel.js';
-import type { WeightGradPass } from './conv2d-row-loads.js';
+import type { ConvForwardPass, WeightGradPass } from './conv2d-row-loads.js';
 import { CONV_PARAMS, type Conv2dShape, convOutSize } from './window.js';
 import type { WeightGradFamily } from './conv2d-family.js';
 
@@ -238,16 +238,8 @@ export const conv2dWeightGradDirect: WeightGradPass<WeightGradTile> = (ctx, x, d
 };
 
 /** Forward convolution with the direct kernel, into y [n, co, oh, ow]. */
-export function conv2dForwardDirect(
-  ctx: GpuContext,
-  x: BufferBinding,
-  w: BufferBinding,
-  bias: BufferBinding | null,
-  y: BufferBinding,
-  s: Conv2dShape,
-  tile: ConvTile,
-  label: string,
-): void {
+type DirectForwardArgs = [tile: ConvTile, label: string];
+export const conv2dForwardDirect: ConvForwardPass<DirectForwardArgs> = (ctx, x, w, bias, y, s, tile, label) => {
   const g = geometry(s, tile.tp, true);
   ctx.dispatch(
     forwardKernel(tile),
@@ -256,7 +248,7 @@ export function conv2dForwardDirect(
     [Math.ceil((g.oh * g.tilesX) / tile.wg), Math.ceil(s.co / tile.tc), s.n],
     label,
   );
-}
+};
 
 /** Input gradient with the direct kernel, into dx [n, ci, h, w]. */
 export function conv2dInputGradDirect(

@@ -1,5 +1,6 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { input, output } from '../kernel.js';
+import type { ConvForwardPass } from './conv2d-row-loads.js';
 import { CONV_PARAMS } from './window.js';
 import type { ParamSpec } from '../params.js';
 import type { Conv2dShape } from './window.js';
@@ -112,18 +113,8 @@ function geometry(s: Conv2dShape, oh: number, ow: number, hasBias: boolean) {
   return { ...s, oh, ow, hasBias: hasBias ? 1 : 0 };
 }
 
-export function conv2dGemmForward(
-  ctx: GpuContext,
-  x: BufferBinding,
-  w: BufferBinding,
-  bias: BufferBinding | null,
-  y: BufferBinding,
-  s: Conv2dShape,
-  oh: number,
-  ow: number,
-  c: TiledGemmConfig,
-  label: string,
-): void {
+type GemmForwardArgs = [oh: number, ow: number, c: TiledGemmConfig, label: string];
+export const conv2dGemmForward: ConvForwardPass<GemmForwardArgs> = (ctx, x, w, bias, y, s, oh, ow, c, label) => {
   const m = s.co;
   const n = s.n * oh * ow;
   const k = s.ci * s.kh * s.kw;
@@ -134,7 +125,7 @@ export function conv2dGemmForward(
     tiledGrid(c, m, n, 1),
     label,
   );
-}
+};
 
 export function conv2dGemmInputGrad(
   ctx: GpuContext,

@@ -51,34 +51,27 @@ export function rowTileStart(wg: number, r: number, ix0 = 'i32(ox0) - i32(p.pw)'
   let iw1 = i32(p.w) - 1;`;
 }
 
+/** What every convolution writing y [n, co, oh, ow] takes first: x [n, ci, h, w], w, bias [co] or null. */
+type ConvIo = [ctx: GpuContext, x: BufferBinding, w: BufferBinding, bias: BufferBinding | null, y: BufferBinding];
+
 /**
  * A stride-1 convolution pass (forward, or input gradient through the
  * weight strides) with one tile configuration; `Extra` are a variant's own
  * trailing arguments.
  */
 export type Stride1Pass<Tile, Extra extends unknown[] = []> = (
-  ctx: GpuContext,
-  x: BufferBinding,
-  w: BufferBinding,
-  bias: BufferBinding | null,
-  y: BufferBinding,
-  g: ConvRowsGeometry,
-  tile: Tile,
-  label: string,
-  ...extra: Extra
+  ...args: [...ConvIo, g: ConvRowsGeometry, tile: Tile, label: string, ...extra: Extra]
 ) => void;
+
+/** A forward convolution of geometry `s` by one kernel family; `Extra` are its own trailing arguments. */
+export type ConvForwardPass<Extra extends unknown[]> = (...args: [...ConvIo, s: Conv2dShape, ...extra: Extra]) => void;
+
+/** The device and buffers of a weight-gradient pass: x, dy, and the partial gradients it writes. */
+type WeightGradIo = [ctx: GpuContext, x: BufferBinding, dy: BufferBinding, partial: BufferBinding];
 
 /** A weight-gradient pass: partial gradients [splits, co, ci, kh, kw] of x and dy, the batch split in `splits` chunks. */
 export type WeightGradPass<Tile, Extra extends unknown[] = []> = (
-  ctx: GpuContext,
-  x: BufferBinding,
-  dy: BufferBinding,
-  partial: BufferBinding,
-  s: Conv2dShape,
-  splits: number,
-  tile: Tile,
-  label: string,
-  ...extra: Extra
+  ...args: [...WeightGradIo, s: Conv2dShape, splits: number, tile: Tile, label: string, ...extra: Extra]
 ) => void;
 
 /** The geometry parameters the stride-1 kernels share (the uniform block starts with these). */

@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, elementEntry, input } from '../kernel.js';
+import { defineKernel, elementEntry, input, type Kernel } from '../kernel.js';
 
 /**
  * torch.gather along one axis, and its gradient. Shapes are seen as
@@ -97,17 +97,24 @@ const gatherBackwardKernel = () =>
   DX[e] = acc;`,
   );
 
+/** Runs one of the two kernels, one invocation per element of what it writes (n of them). */
+function dispatchGather(
+  ctx: GpuContext,
+  kernel: Kernel,
+  buffers: BufferBinding[],
+  n: number,
+  s: GatherShape,
+  label: string,
+): void {
+  if (n === 0) return;
+  const params = { n, size: s.size, count: s.count, inner: s.inner, sharedIndex: s.shared ? 1 : 0 };
+  ctx.dispatch(kernel, buffers, params, Math.ceil(n / WG), label);
+}
+
 /** y[outer, count, inner] = x[outer, idx, inner]. */
 export function gather(ctx: GpuContext, x: BufferBinding, idx: BufferBinding, y: BufferBinding, s: GatherShape): void {
-  const n = s.outer * s.count * s.inner;
-  if (n === 0) return;
-  ctx.dispatch(
-    gatherKernel(),
-    [x, idx, y],
-    { n, size: s.size, count: s.count, inner: s.inner, sharedIndex: s.shared ? 1 : 0 },
-    Math.ceil(n / WG),
-    `gather [${s.outer},${s.size},${s.inner}] by [${s.count}]`,
-  );
+  const label = `gather [${s.outer},${s.size},${s.inner}] by [${s.count}]`;
+  dispatchGather(ctx, gatherKernel(), [x, idx, y], s.outer * s.count * s.inner, s, label);
 }
 
 /** dx[outer, size, inner] = Σ over j with idx[a, j, b] = k of g[a, j, b]. */
@@ -118,13 +125,6 @@ export function gatherBackward(
   dx: BufferBinding,
   s: GatherShape,
 ): void {
-  const n = s.outer * s.size * s.inner;
-  if (n === 0) return;
-  ctx.dispatch(
-    gatherBackwardKernel(),
-    [g, idx, dx],
-    { n, size: s.size, count: s.count, inner: s.inner, sharedIndex: s.shared ? 1 : 0 },
-    Math.ceil(n / WG),
-    `gather backward [${s.outer},${s.size},${s.inner}]`,
-  );
+  const label = `gather backward [${s.outer},${s.size},${s.inner}]`;
+  dispatchGather(ctx, gatherBackwardKernel(), [g, idx, dx], s.outer * s.size * s.inner, s, label);
 }

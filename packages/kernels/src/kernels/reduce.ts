@@ -6,6 +6,9 @@ const WG = 64;
 
 export type ReduceOp = 'sum' | 'max';
 
+/** One invocation per output element o < p.n, with the NaN helpers. */
+const perOutput = (body: string) => `${SPECIAL_FLOATS}\n${elementEntry(WG, 'o', 'p.n', body)}`;
+
 const INIT: Record<ReduceOp, string> = { sum: '0.0', max: '-f32_inf()' };
 const STEP: Record<ReduceOp, string> = { sum: 'acc = acc + v;', max: 'acc = max(acc, v); nan = nan || is_nan(v);' };
 
@@ -24,12 +27,7 @@ const reduceKernel = (op: ReduceOp) =>
       ['rstrides', 'vec8u'],
     ],
     workgroupSize: WG,
-    body: `${SPECIAL_FLOATS}
-${elementEntry(
-  WG,
-  'o',
-  'p.n',
-  `
+    body: perOutput(`
   var rem = o;
   var base = 0u;
   for (var d = p.krank; d > 0u; d--) {
@@ -57,8 +55,7 @@ ${elementEntry(
     }
   }
   ${op === 'max' ? 'if (nan) { acc = f32_nan(); }' : ''}
-  Y[o] = acc;`,
-)}`,
+  Y[o] = acc;`),
   });
 
 /**
@@ -123,12 +120,7 @@ const argReduceKernel = (op: ArgReduceOp) =>
       ['inner', 'u32'],
     ],
     workgroupSize: WG,
-    body: `${SPECIAL_FLOATS}
-${elementEntry(
-  WG,
-  'o',
-  'p.n',
-  `
+    body: perOutput(`
   let base = (o / p.inner) * p.size * p.inner + o % p.inner;
   var best = X[base];
   var arg = 0u;
@@ -141,8 +133,7 @@ ${elementEntry(
       nan = is_nan(v);
     }
   }
-  Y[o] = i32(arg);`,
-)}`,
+  Y[o] = i32(arg);`),
   });
 
 /** argmax / argmin of a contiguous tensor of `shape` along `axis` into int32 `y` (the other dimensions, in order). */
