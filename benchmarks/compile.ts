@@ -24,8 +24,10 @@ import {
   convInputGradCandidates,
   convInputGradVariants,
   convOutSize,
+  type ConvVariant,
   convWeightGradCandidates,
   type GpuContext,
+  isStride1Variant,
   weightGradVariants,
 } from '@pneumo/kernels';
 import { createDevice } from '@pneumo/kernels/node';
@@ -135,8 +137,7 @@ async function main(): Promise<void> {
     for (const [pass, variants] of sets) {
       for (const variant of variants) {
         // dInput runs the forward kernels on other strides: same code as forward.
-        const kernelPass =
-          pass === 'dInput' && ['rows', 'rowsco'].includes((variant as { kind: string }).kind) ? 'forward' : pass;
+        const kernelPass = pass === 'dInput' && isStride1Variant(variant as ConvVariant) ? 'forward' : pass;
         const key = `${kernelPass}|${JSON.stringify(variant)}`;
         if (!jobs.has(key)) jobs.set(key, { pass, shape, variant });
       }
