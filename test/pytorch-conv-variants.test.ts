@@ -11,6 +11,9 @@ import { createDevice } from '@pneumo/kernels/node';
 import { decode, type Encoded, readFixtures } from './support/fixtures.js';
 import { maxRelDiff } from './support/webgpu.js';
 
+/** The Winograd families (F(2x2) and F(4x4)), run here on every 3x3 stride-1 geometry. */
+const WINO_KINDS: readonly string[] = ['wino', 'wino4'];
+
 interface Case {
   name: string;
   op: string;
@@ -49,7 +52,8 @@ async function check(what: string, kind: string, out: GPUBuffer, want: Float32Ar
   const got = new Float32Array(await ctx.read(out, want.length * 4));
   const err = maxRelDiff(got, want);
   worst[`${what} ${kind}`] = Math.max(worst[`${what} ${kind}`] ?? 0, err);
-  expect(err, `${what} ${kind}`).toBeLessThanOrEqual(TOL);
+  // F(4x4) Winograd amplifies float32 rounding several-fold: the golden tests' 1e-4 (variants.test.ts says why).
+  expect(err, `${what} ${kind}`).toBeLessThanOrEqual(kind === 'wino4' ? 1e-4 : TOL);
   ctx.free(out);
 }
 
@@ -69,10 +73,13 @@ describe('every conv kernel variant matches PyTorch', () => {
     // Winograd on every 3x3 stride-1 case, also where the tuner would not offer it.
     const wino = kh === 3 && kw === 3 && stride === 1;
     const plus = <V extends { kind: string }>(vs: V[], extra: V[]) => [
-      ...vs.filter((v) => v.kind !== 'wino'),
+      ...vs.filter((v) => !WINO_KINDS.includes(v.kind)),
       ...(wino ? extra : []),
     ];
-    const winoConv = K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
+    const winoConv = [
+      ...K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
+      ...K.WINOGRAD4_TILES.map((t) => ({ kind: 'wino4' as const, ...t })),
+    ];
     for (const v of plus(K.convForwardVariants(s), winoConv)) {
       const out = ctx.alloc(y.length * 4);
       K.conv2dForward(ctx, x, wt, bias, out, s, v);

@@ -65,6 +65,26 @@ export const GT = (v: string[]) => [
 ];
 
 /**
+ * A Winograd F(m x m, 3x3) scheme: m x m outputs per tile from an
+ * alpha x alpha input patch (alpha = m + 2), through alpha² independent
+ * GEMMs. F(2x2) is this file's; conv2d-winograd4.ts adds F(4x4).
+ */
+export interface WinogradScheme {
+  readonly m: number;
+  /** Appended to the kernels' names ('' for F(2x2)), so each scheme has its own pipelines. */
+  readonly suffix: string;
+  /** 1-D transforms on WGSL expressions: weights 3 -> alpha, input alpha -> alpha, output alpha -> m. */
+  readonly G: (g: string[]) => string[];
+  readonly BT: (d: string[]) => string[];
+  readonly AT: (m: string[]) => string[];
+}
+
+export const F2X2: WinogradScheme = { m: 2, suffix: '', G, BT, AT };
+
+/** The input patch's side. */
+const alphaOf = (scheme: WinogradScheme) => scheme.m + 2;
+
+/**
  * Two-sided transform of a rows x cols grid of scalars named `src(r, c)`:
  * `f` on each column, then on each row of the result. Emits `let` lines and
  * returns the names of the out x out results, row-major.
@@ -142,10 +162,11 @@ const WEIGHT_PARAMS = [
 ] as const;
 
 /** U[(ξ*ci + i)*op + o] = (G g Gᵀ)[ξ] of weight (o, i) read through the strides; zero for o >= co. */
-const weightKernel = () => {
-  const { lines, names } = transform2d((r, c) => `g${r}_${c}`, 3, G, 'u');
+const weightKernel = (scheme: WinogradScheme) => {
+  const alpha = alphaOf(scheme);
+  const { lines, names } = transform2d((r, c) => `g${r}_${c}`, 3, scheme.G, 'u');
   return transformKernel({
-    name: 'conv2d_winograd_weights',
+    name: `conv2d_winograd_weights${scheme.suffix}`,
     from: 'W',
     to: 'U',
     params: WEIGHT_PARAMS,
@@ -162,19 +183,19 @@ const weightKernel = () => {
     )
     .join('\n  ')}
   ${lines.join('\n  ')}
-  ${names.flatMap((row, r) => row.map((n, c) => `U[(${4 * r + c}u * p.ci + i) * p.op + o] = ${n};`)).join('\n  ')}`,
+  ${names.flatMap((row, r) => row.map((n, c) => `U[(${alpha * r + c}u * p.ci + i) * p.op + o] = ${n};`)).join('\n  ')}`,
   });
 };
 
 /**
- * WGSL: where output tile `t` (of image n0 + t / perImage) starts in output
- * channel `channel`: `at` (its top-left element), and whether its right
- * column and bottom row exist (`right`, `below`).
+ * WGSL: where output tile `t` (of image n0 + t / perImage, tiles of m x m)
+ * starts in output channel `channel`: `at` (its top-left element), and
+ * whether its second column and row exist (`right`, `below`).
  */
-export function outputTile(channel: string): string {
+export function outputTile(channel: string, m = 2): string {
   return `let tile = t % p.perImage;
-  let oy = 2u * (tile / p.tilesX);
-  let ox = 2u * (tile % p.tilesX);
+  let oy = ${m}u * (tile / p.tilesX);
+  let ox = ${m}u * (tile % p.tilesX);
   let at = (((p.n0 + t / p.perImage) * p.co + ${channel}) * p.oh + oy) * p.ow + ox;
   let right = ox + 1u < p.ow;
   let below = oy + 1u < p.oh;`;
@@ -201,20 +222,22 @@ export const TILE_PARAMS = [
   ['vT', 'u32'],
 ] as const;
 
-/** V[ξ*vX + c*vC + t*vT] = (Bᵀ d B)[ξ] of tile t's 4x4 input patch in channel c (zero padding; zero for t >= T). */
-export const winogradInputKernel = () => {
-  const { lines, names } = transform2d((r, c) => `d${r}_${c}`, 4, BT, 'v');
-  const loads = range(4).flatMap((r) => [
+/** V[ξ*vX + c*vC + t*vT] = (Bᵀ d B)[ξ] of tile t's alpha x alpha input patch in channel c (zero padding; zero for t >= T). */
+export const winogradInputKernel = (scheme = F2X2) => {
+  const { m } = scheme;
+  const alpha = alphaOf(scheme);
+  const { lines, names } = transform2d((r, c) => `d${r}_${c}`, alpha, scheme.BT, 'v');
+  const loads = range(alpha).flatMap((r) => [
     `let iy${r} = iyTop + ${r};`,
     `let row${r} = xplane + u32(clamp(iy${r}, 0, i32(p.h) - 1)) * p.w;`,
     `let rok${r} = ${allOf('valid', `iy${r} >= 0`, `iy${r} < i32(p.h)`)};`,
-    ...range(4).map(
+    ...range(alpha).map(
       (c) =>
         `let d${r}_${c} = select(0.0, X[row${r} + u32(clamp(ix0 + ${c}, 0, i32(p.w) - 1))], ${allOf(`rok${r}`, `ix0 + ${c} >= 0`, `ix0 + ${c} < i32(p.w)`)});`,
     ),
   ]);
   return transformKernel({
-    name: 'conv2d_winograd_input',
+    name: `conv2d_winograd_input${scheme.suffix}`,
     from: 'X',
     to: 'V',
     params: TILE_PARAMS,
@@ -226,25 +249,26 @@ export const winogradInputKernel = () => {
   let tc = min(t, p.t - 1u);
   let tile = tc % p.perImage;
   let xplane = ((p.n0 + tc / p.perImage) * p.ci + c) * p.h * p.w;
-  let iyTop = i32(2u * (tile / p.tilesX)) - i32(p.ph);
-  let ix0 = i32(2u * (tile % p.tilesX)) - i32(p.pw);
+  let iyTop = i32(${m}u * (tile / p.tilesX)) - i32(p.ph);
+  let ix0 = i32(${m}u * (tile % p.tilesX)) - i32(p.pw);
   ${loads.join('\n  ')}
   ${lines.join('\n  ')}
   let at = c * p.vC + t * p.vT;
-  ${names.flatMap((row, r) => row.map((n, cc) => `V[${4 * r + cc}u * p.vX + at] = ${n};`)).join('\n  ')}`,
+  ${names.flatMap((row, r) => row.map((n, cc) => `V[${alpha * r + cc}u * p.vX + at] = ${n};`)).join('\n  ')}`,
   });
 };
 
 /**
- * The 16 GEMMs, split along their reduction: for split s (of a launch whose
- * z is 16 x splits) and lane index t,
- *   M[((splitBase + s)*16 + ξ)*co + o][t] = Σ_{c in split s} A[ξ][c][o] B[ξ][c][t]
+ * The `planes` GEMMs (16 for F(2x2), alpha² in general), split along their
+ * reduction: for split s (of a launch whose z is planes x splits) and lane
+ * index t,
+ *   M[((splitBase + s)*planes + ξ)*co + o][t] = Σ_{c in split s} A[ξ][c][o] B[ξ][c][t]
  * with A vec4s over o (uniform in the workgroup) and B lane-contiguous. The
  * forward runs it with A = U, B = V (c: input channels, t: tiles, one
  * split); the weight gradient with A = the transformed output gradient,
  * B = V transposed (c: tiles, t: input channels, many splits).
  */
-export function winogradGemmKernel(tile: WinogradTile) {
+export function winogradGemmKernel(tile: WinogradTile, planes = 16) {
   const { tt, tco, wg } = tile;
   const cb = tco / 4;
   const acc = range(tt).flatMap((j) => range(cb).map((b) => `var a${j}_${b} = vec4<f32>(0.0);`));
@@ -269,7 +293,7 @@ export function winogradGemmKernel(tile: WinogradTile) {
   );
   return defineKernel({
     name: 'conv2d_winograd_gemm',
-    config: { tt, tco, wg },
+    config: planes === 16 ? { tt, tco, wg } : { tt, tco, wg, planes },
     bindings: [input('B'), input('A', 'vec4<f32>'), output('M')],
     params: [
       ['k', 'u32'],
@@ -286,9 +310,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // tp is a whole number of ${wg * tt}-lane blocks, so no lane index needs a guard.
   let t0 = wid.x * ${wg * tt}u + lid;
   let cb0 = wid.y * ${cb}u;
-  let xi = wid.z % 16u;
-  let split = wid.z / 16u;
-  let mx = (p.splitBase + split) * 16u + xi;
+  let xi = wid.z % ${planes}u;
+  let split = wid.z / ${planes}u;
+  let mx = (p.splitBase + split) * ${planes}u + xi;
   let op4 = p.op4;
   let c0 = split * p.k;
   let c1 = min(c0 + p.k, p.kAll);
@@ -303,12 +327,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   });
 }
 
-/** Y = Aᵀ M A (+ bias) for tile t, output channel o: a 2x2 block, stores guarded at the right and bottom edges. */
-const outputKernel = () => {
-  const { lines, names } = transform2d((r, c) => `m${r}_${c}`, 4, AT, 'y');
-  const [[y00, y01], [y10, y11]] = names as [[string, string], [string, string]];
+/** Y = Aᵀ M A (+ bias) for tile t, output channel o: an m x m block, stores guarded at the right and bottom edges. */
+const outputKernel = (scheme: WinogradScheme) => {
+  const { m } = scheme;
+  const alpha = alphaOf(scheme);
+  const { lines, names } = transform2d((r, c) => `m${r}_${c}`, alpha, scheme.AT, 'y');
+  const stores = names.flatMap((row, r) =>
+    row.map((n, c) => {
+      const at = `at${r > 0 ? ` + ${r}u * p.ow` : ''}${c > 0 ? ` + ${c}u` : ''}`;
+      const inside = [...(c > 0 ? [`ox + ${c}u < p.ow`] : []), ...(r > 0 ? [`oy + ${r}u < p.oh`] : [])];
+      const store = `Y[${at}] = ${n} + b;`;
+      return inside.length === 0 ? store : `if ${allOf(...inside)} { ${store} }`;
+    }),
+  );
   return transformKernel({
-    name: 'conv2d_winograd_output',
+    name: `conv2d_winograd_output${scheme.suffix}`,
     from: 'M',
     extra: ['Bias'],
     to: 'Y',
@@ -317,90 +350,107 @@ const outputKernel = () => {
     channel: 'o',
     body: `
   if (t >= p.t) { return; }
-  ${range(16)
-    .map((k) => `let m${Math.floor(k / 4)}_${k % 4} = M[(${k}u * p.co + o) * p.tp + t];`)
+  ${range(alpha * alpha)
+    .map((k) => `let m${Math.floor(k / alpha)}_${k % alpha} = M[(${k}u * p.co + o) * p.tp + t];`)
     .join('\n  ')}
   ${lines.join('\n  ')}
   let b = select(0.0, Bias[o], p.hasBias != 0u);
-  ${outputTile('o')}
-  Y[at] = ${y00} + b;
-  if (right) { Y[at + 1u] = ${y01} + b; }
-  if (below) { Y[at + p.ow] = ${y10} + b; }
-  if (${allOf('right', 'below')}) { Y[at + p.ow + 1u] = ${y11} + b; }`,
+  ${outputTile('o', m)}
+  ${stores.join('\n  ')}`,
   });
 };
 
 /**
- * One 3x3 stride-1 pass through the Winograd kernels (forward, or input
- * gradient via the weight strides). Images go in chunks small enough that
- * V and M each fit one storage binding.
+ * The 3x3 stride-1 pass of a Winograd scheme (forward, or input gradient
+ * via the weight strides). Images go in chunks small enough that V and M
+ * each fit one storage binding.
  */
-export const conv2dWinograd: Stride1Pass<WinogradTile, [maxBinding?: number]> = (
-  ctx,
-  x,
-  w,
-  bias,
-  y,
-  g,
-  tile,
-  label,
-  // Bytes one storage binding may hold (default: the device's limit; tests pass less to force chunks).
-  maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize),
-) => {
-  if (g.kh !== 3 || g.kw !== 3) throw new Error(`${label}: the Winograd variant needs a 3x3 kernel`);
-  const op4 = Math.ceil(g.co / 4);
-  const op = 4 * op4;
-  const u = ctx.alloc(16 * g.ci * op * 4, 'conv2d Winograd weights');
-  ctx.dispatch(
-    weightKernel(),
-    [w, u],
-    { co: g.co, op, ci: g.ci, wBase: g.wBase, wO: g.wO, wI: g.wI, wKy: g.wKy, wKx: g.wKx },
-    [Math.ceil(op / WG), g.ci, 1],
-    `${label} (Winograd weights)`,
-  );
+export function winogradPass(scheme: WinogradScheme): Stride1Pass<WinogradTile, [maxBinding?: number]> {
+  const { m } = scheme;
+  const planes = alphaOf(scheme) ** 2;
+  return (
+    ctx,
+    x,
+    w,
+    bias,
+    y,
+    g,
+    tile,
+    label,
+    // Bytes one storage binding may hold (default: the device's limit; tests pass less to force chunks).
+    maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize),
+  ) => {
+    if (g.kh !== 3 || g.kw !== 3) throw new Error(`${label}: the Winograd variant needs a 3x3 kernel`);
+    const op4 = Math.ceil(g.co / 4);
+    const op = 4 * op4;
+    const u = ctx.alloc(planes * g.ci * op * 4, 'conv2d Winograd weights');
+    ctx.dispatch(
+      weightKernel(scheme),
+      [w, u],
+      { co: g.co, op, ci: g.ci, wBase: g.wBase, wO: g.wO, wI: g.wI, wKy: g.wKy, wKx: g.wKx },
+      [Math.ceil(op / WG), g.ci, 1],
+      `${label} (Winograd weights)`,
+    );
 
-  const tilesX = Math.ceil(g.ow / 2);
-  const perImage = tilesX * Math.ceil(g.oh / 2);
-  const block = tile.wg * tile.tt;
-  // Bytes of V or M per tile: 16 transformed values per channel.
-  const perTile = 16 * Math.max(g.ci, g.co) * 4;
-  const chunk = Math.max(1, Math.min(g.n, Math.floor((maxBinding / perTile - block) / perImage)));
-  if (chunk * perImage + block > maxBinding / perTile)
-    throw new Error(`${label}: one image's Winograd tiles exceed a storage binding (${maxBinding} bytes)`);
-  for (let n0 = 0; n0 < g.n; n0 += chunk) {
-    const t = Math.min(chunk, g.n - n0) * perImage;
-    const tp = Math.ceil(t / block) * block;
-    const params = {
-      n0,
-      ci: g.ci,
-      co: g.co,
-      h: g.h,
-      w: g.w,
-      oh: g.oh,
-      ow: g.ow,
-      ph: g.ph,
-      pw: g.pw,
-      tilesX,
-      perImage,
-      t,
-      tp,
-      hasBias: bias ? 1 : 0,
-      vX: g.ci * tp,
-      vC: tp,
-      vT: 1,
-    };
-    const v = ctx.alloc(16 * g.ci * tp * 4, 'conv2d Winograd input tiles');
-    const m = ctx.alloc(16 * g.co * tp * 4, 'conv2d Winograd products');
-    ctx.dispatch(winogradInputKernel(), [x, v], params, [Math.ceil(tp / WG), g.ci, 1], `${label} (Winograd input)`);
-    const gemm = { k: g.ci, kAll: g.ci, co: g.co, tp, op4, splitBase: 0 };
-    ctx.dispatch(winogradGemmKernel(tile), [v, u, m], gemm, [tp / block, Math.ceil(op4 / (tile.tco / 4)), 16], label);
-    ctx.dispatch(outputKernel(), [m, bias ?? m, y], params, [Math.ceil(t / WG), g.co, 1], `${label} (Winograd output)`);
-    // Encoded dispatches keep seeing the contents; the pool may hand them out after this batch.
-    ctx.free(v);
-    ctx.free(m);
-  }
-  ctx.free(u);
-};
+    const tilesX = Math.ceil(g.ow / m);
+    const perImage = tilesX * Math.ceil(g.oh / m);
+    const block = tile.wg * tile.tt;
+    // Bytes of V or M per tile: `planes` transformed values per channel.
+    const perTile = planes * Math.max(g.ci, g.co) * 4;
+    const chunk = Math.max(1, Math.min(g.n, Math.floor((maxBinding / perTile - block) / perImage)));
+    if (chunk * perImage + block > maxBinding / perTile)
+      throw new Error(`${label}: one image's Winograd tiles exceed a storage binding (${maxBinding} bytes)`);
+    for (let n0 = 0; n0 < g.n; n0 += chunk) {
+      const t = Math.min(chunk, g.n - n0) * perImage;
+      const tp = Math.ceil(t / block) * block;
+      const params = {
+        n0,
+        ci: g.ci,
+        co: g.co,
+        h: g.h,
+        w: g.w,
+        oh: g.oh,
+        ow: g.ow,
+        ph: g.ph,
+        pw: g.pw,
+        tilesX,
+        perImage,
+        t,
+        tp,
+        hasBias: bias ? 1 : 0,
+        vX: g.ci * tp,
+        vC: tp,
+        vT: 1,
+      };
+      const v = ctx.alloc(planes * g.ci * tp * 4, 'conv2d Winograd input tiles');
+      const mm = ctx.alloc(planes * g.co * tp * 4, 'conv2d Winograd products');
+      ctx.dispatch(
+        winogradInputKernel(scheme),
+        [x, v],
+        params,
+        [Math.ceil(tp / WG), g.ci, 1],
+        `${label} (Winograd input)`,
+      );
+      const gemm = { k: g.ci, kAll: g.ci, co: g.co, tp, op4, splitBase: 0 };
+      const grid = [tp / block, Math.ceil(op4 / (tile.tco / 4)), planes] as const;
+      ctx.dispatch(winogradGemmKernel(tile, planes), [v, u, mm], gemm, [...grid], label);
+      ctx.dispatch(
+        outputKernel(scheme),
+        [mm, bias ?? mm, y],
+        params,
+        [Math.ceil(t / WG), g.co, 1],
+        `${label} (Winograd output)`,
+      );
+      // Encoded dispatches keep seeing the contents; the pool may hand them out after this batch.
+      ctx.free(v);
+      ctx.free(mm);
+    }
+    ctx.free(u);
+  };
+}
+
+/** F(2x2, 3x3) as a stride-1 pass. */
+export const conv2dWinograd = winogradPass(F2X2);
 
 /**
  * Winograd F(2x2, 3x3): 3x3 stride 1 where the reduction (channels summed

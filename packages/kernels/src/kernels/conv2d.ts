@@ -2,6 +2,7 @@ import type { BufferBinding, GpuContext } from '../context.js';
 import { ROWS_FAMILY } from './conv2d-rows.js';
 import { ROWS_CO_FAMILY } from './conv2d-rows-co.js';
 import { WINOGRAD_FAMILY } from './conv2d-winograd.js';
+import { WINOGRAD4_FAMILY } from './conv2d-winograd4.js';
 import { WEIGHT_WINOGRAD_FAMILY } from './conv2d-weight-winograd.js';
 import { WEIGHT_ROWS_FAMILY } from './conv2d-weight-rows.js';
 import { WEIGHT_CO_FAMILY } from './conv2d-weight-co.js';
@@ -37,7 +38,7 @@ export type ConvVariant = ({ kind: 'direct' } & ConvTile) | Stride1Variant | Til
  * (forward, and the input gradient through the flipped weight), one line
  * each, in candidate order.
  */
-export const ROWS_FAMILIES = [WINOGRAD_FAMILY, ROWS_CO_FAMILY, ROWS_FAMILY] as const;
+export const ROWS_FAMILIES = [WINOGRAD_FAMILY, ROWS_CO_FAMILY, WINOGRAD4_FAMILY, ROWS_FAMILY] as const;
 type RowsVariantOf<F> = F extends RowsFamily<infer K, infer T> ? { kind: K } & T : never;
 type Stride1Variant = RowsVariantOf<(typeof ROWS_FAMILIES)[number]>;
 const rowsFamily = (kind: string) =>

@@ -24,6 +24,7 @@ export * from './conv2d.js';
 export { CONV_ROWS_TILES, type ConvRowsTile } from './conv2d-rows.js';
 export { CONV_ROWS_CO_TILES, type ConvRowsCoTile } from './conv2d-rows-co.js';
 export { conv2dWinograd, WINOGRAD_TILES, type WinogradTile } from './conv2d-winograd.js';
+export { conv2dWinograd4, WINOGRAD4_TILES } from './conv2d-winograd4.js';
 export { conv2dWeightGradWinograd, WINOGRAD_WEIGHT_TILES } from './conv2d-weight-winograd.js';
 export { WEIGHT_ROWS_TILES, type WeightRowsTile } from './conv2d-weight-rows.js';
 export type { RowsFamily, WeightGradFamily } from './conv2d-family.js';

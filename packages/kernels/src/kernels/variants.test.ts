@@ -10,6 +10,9 @@ const ref = K.reference;
 import { createDevice } from '@pneumo/kernels/node';
 import { maxRelDiff } from '@pneumo/test-support/compare';
 
+/** The Winograd families (F(2x2) and F(4x4)), run here on every 3x3 stride-1 geometry. */
+const WINO_KINDS: readonly string[] = ['wino', 'wino4'];
+
 let ctx: K.GpuContext;
 beforeAll(async () => {
   ctx = await createDevice();
@@ -43,6 +46,12 @@ async function read(b: GPUBuffer, n: number): Promise<Float32Array> {
 }
 
 const TOL = 2e-5;
+/**
+ * F(4x4, 3x3)'s transforms (fractions 1/6 and 1/24, input weights up to 5 in
+ * each direction) amplify float32 rounding several-fold: it is held to the
+ * PyTorch golden tests' 1e-4 instead.
+ */
+const tolOf = (variant: { kind: string }) => (variant.kind === 'wino4' ? 1e-4 : TOL);
 
 // (kernel, stride, padding) x (n, ci, co, h, w), cycled so every value of
 // each axis appears with several of the others.
@@ -83,10 +92,13 @@ function variantsOf(s: K.Conv2dShape) {
   const wino = s.kh === 3 && s.kw === 3 && s.sh === 1 && s.sw === 1;
   const winoInput = s.kh === 3 && s.kw === 3 && s.ph <= 2 && s.pw <= 2;
   const plus = <V extends { kind: string }>(vs: V[], extra: V[], on: boolean) => [
-    ...vs.filter((v) => v.kind !== 'wino'),
+    ...vs.filter((v) => !WINO_KINDS.includes(v.kind)),
     ...(on ? extra : []),
   ];
-  const winoConv = K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t }));
+  const winoConv = [
+    ...K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
+    ...K.WINOGRAD4_TILES.map((t) => ({ kind: 'wino4' as const, ...t })),
+  ];
   return {
     forward: plus(K.convForwardVariants(s), winoConv, wino),
     input: plus(K.convInputGradVariants(s), winoConv, winoInput),
@@ -134,7 +146,7 @@ describe('conv2d kernels, every variant vs the reference', () => {
           expect(
             maxRelDiff(await read(y, wantY.length), wantY),
             `forward ${JSON.stringify(variant)}`,
-          ).toBeLessThanOrEqual(TOL);
+          ).toBeLessThanOrEqual(tolOf(variant));
           ctx.free(y);
         }
         for (const variant of variants.input) {
@@ -143,7 +155,7 @@ describe('conv2d kernels, every variant vs the reference', () => {
           expect(
             maxRelDiff(await read(dx, wantDx.length), wantDx),
             `dInput ${JSON.stringify(variant)}`,
-          ).toBeLessThanOrEqual(TOL);
+          ).toBeLessThanOrEqual(tolOf(variant));
           ctx.free(dx);
         }
         for (const tile of variants.weight) {
