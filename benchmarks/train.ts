@@ -101,13 +101,14 @@ const CONFIGS: Config[] = quick
 const label = (c: Config) =>
   c.mode === 'train' ? `train ${c.optimizer} batch ${c.batch}` : `inference batch ${c.batch}`;
 
-function randomBatch(batch: number, device: 'webgpu' | 'cpu' = 'webgpu'): { x: Tensor; y: Tensor } {
+function randomBatch(batch: number, device: 'webgpu' | 'cpu' = 'webgpu', nudge = 0): { x: Tensor; y: Tensor } {
   const xs = new Float32Array(batch * 3 * size * size);
   // Not periodic: a plain sin(i·k) repeats patches, which puts ReLU inputs on
   // ties near zero where rounding flips masks; then a 1e-6 change of the input
   // moved the ResNet's cpu gradients by 4e-2 and --verify could not tell a
   // kernel bug from rounding. With this input the same change moves them 1e-5.
-  for (let i = 0; i < xs.length; i++) xs[i] = Math.sin(i * 0.37 + Math.sin(i * 1.618) * 3) * 0.8;
+  for (let i = 0; i < xs.length; i++)
+    xs[i] = Math.sin(i * 0.37 + Math.sin(i * 1.618) * 3) * 0.8 * (1 + nudge * Math.sin(i * 0.7));
   const ys = Int32Array.from({ length: batch }, (_, i) => i % 3);
   return { x: tensor(xs, { shape: [batch, 3, size, size], device }), y: tensor(ys, { shape: [batch], device }) };
 }
@@ -119,13 +120,26 @@ function randomBatch(batch: number, device: 'webgpu' | 'cpu' = 'webgpu'): { x: T
  * (non-zero only where a kernel's result depends on scheduling, e.g. a race
  * or float atomics). Proves the kernels the class chose compute the right
  * thing on this adapter before their speed means anything.
+ *
+ * Some gradients are chaotic at rounding level: a 1e-5 relative change of
+ * the input moved the ResNet's (batch 4) layer3.0.conv2.weight gradient by
+ * 1e-1 on the cpu backend itself (a ReLU or normalization near a
+ * threshold). So the cpu backend also runs on the input nudged by 1e-5 (the
+ * order of the Winograd F(4x4) kernels' error), and a gradient passes when
+ * it is within 1e-3 of the cpu's or within 10x of how far the cpu's own
+ * moved under the nudge.
  */
-async function verify(
-  batch: number,
-): Promise<{ loss: number; worstGrad: number; worstName: string; worst: [string, number][]; repeat: number }> {
-  const run = async (device: 'webgpu' | 'cpu') => {
+async function verify(batch: number): Promise<{
+  loss: number;
+  worstGrad: number;
+  worstName: string;
+  worst: [string, number, number][];
+  repeat: number;
+  passed: boolean;
+}> {
+  const run = async (device: 'webgpu' | 'cpu', nudge = 0) => {
     const model = makeModel({ device, generator: new Generator(7) });
-    const { x, y } = randomBatch(batch, device);
+    const { x, y } = randomBatch(batch, device, nudge);
     const loss = tidy(() => crossEntropy(model.forward(x), y));
     loss.backward();
     const grads = new Map<string, Float32Array>();
@@ -148,17 +162,24 @@ async function verify(
   const gpu = await run('webgpu');
   const again = await run('webgpu');
   const cpu = await run('cpu');
-  const byName: [string, number][] = [...cpu.grads].map(([name, want]) => [name, relDiff(gpu.grads.get(name)!, want)]);
+  const nudged = await run('cpu', 1e-5);
+  const byName: [string, number, number][] = [...cpu.grads].map(([name, want]) => [
+    name,
+    relDiff(gpu.grads.get(name)!, want),
+    relDiff(nudged.grads.get(name)!, want),
+  ]);
   byName.sort((a, b) => b[1] - a[1]);
   let repeat = Math.abs(gpu.value - again.value) / Math.abs(gpu.value);
   for (const [name, g] of gpu.grads) repeat = Math.max(repeat, relDiff(again.grads.get(name)!, g));
   const [worstName, worstGrad] = byName[0] ?? ['', 0];
+  const loss = Math.abs(gpu.value - cpu.value) / Math.abs(cpu.value);
   return {
-    loss: Math.abs(gpu.value - cpu.value) / Math.abs(cpu.value),
+    loss,
     worstGrad,
     worstName,
     worst: byName.slice(0, 5),
     repeat,
+    passed: loss < 1e-4 && byName.every(([, diff, moved]) => diff < 1e-3 || diff < 10 * moved),
   };
 }
 
@@ -371,8 +392,12 @@ async function main(): Promise<void> {
     console.log(
       `verify (batch 4, vs the cpu backend): loss rel. diff ${check.loss.toExponential(2)}, worst gradient ${check.worstName} ${check.worstGrad.toExponential(2)} (of its max); two GPU runs differ by ${check.repeat.toExponential(2)}`,
     );
-    console.log(`  worst gradients: ${check.worst.map(([n, d]) => `${n} ${d.toExponential(2)}`).join(', ')}`);
-    if (!(check.loss < 1e-4 && check.worstGrad < 1e-3)) {
+    console.log(
+      `  worst gradients (and how far the cpu backend's own moved when the input changed by 1e-5): ${check.worst
+        .map(([n, d, moved]) => `${n} ${d.toExponential(2)} (${moved.toExponential(2)})`)
+        .join(', ')}`,
+    );
+    if (!check.passed) {
       console.error('verify FAILED: the GPU result does not match the cpu backend');
       process.exitCode = 1;
     }
