@@ -84,6 +84,19 @@ export const F2X2: WinogradScheme = { m: 2, suffix: '', G, BT, AT };
 /** The input patch's side. */
 const alphaOf = (scheme: WinogradScheme) => scheme.m + 2;
 
+/** A scheme's kernel, its WGSL generated on first use instead of on every dispatch. */
+function perScheme<T>(make: (scheme: WinogradScheme) => T): (scheme: WinogradScheme) => T {
+  const made = new Map<WinogradScheme, T>();
+  return (scheme) => {
+    let kernel = made.get(scheme);
+    if (kernel === undefined) {
+      kernel = make(scheme);
+      made.set(scheme, kernel);
+    }
+    return kernel;
+  };
+}
+
 /**
  * Two-sided transform of a rows x cols grid of scalars named `src(r, c)`:
  * `f` on each column, then on each row of the result. Emits `let` lines and
@@ -162,7 +175,7 @@ const WEIGHT_PARAMS = [
 ] as const;
 
 /** U[(ξ*ci + i)*op + o] = (G g Gᵀ)[ξ] of weight (o, i) read through the strides; zero for o >= co. */
-const weightKernel = (scheme: WinogradScheme) => {
+const weightKernel = perScheme((scheme) => {
   const alpha = alphaOf(scheme);
   const { lines, names } = transform2d((r, c) => `g${r}_${c}`, 3, scheme.G, 'u');
   return transformKernel({
@@ -185,7 +198,7 @@ const weightKernel = (scheme: WinogradScheme) => {
   ${lines.join('\n  ')}
   ${names.flatMap((row, r) => row.map((n, c) => `U[(${alpha * r + c}u * p.ci + i) * p.op + o] = ${n};`)).join('\n  ')}`,
   });
-};
+});
 
 /**
  * WGSL: where output tile `t` (of image n0 + t / perImage, tiles of m x m)
@@ -223,7 +236,7 @@ export const TILE_PARAMS = [
 ] as const;
 
 /** V[ξ*vX + c*vC + t*vT] = (Bᵀ d B)[ξ] of tile t's alpha x alpha input patch in channel c (zero padding; zero for t >= T). */
-export const winogradInputKernel = (scheme = F2X2) => {
+const inputKernel = perScheme((scheme) => {
   const { m } = scheme;
   const alpha = alphaOf(scheme);
   const { lines, names } = transform2d((r, c) => `d${r}_${c}`, alpha, scheme.BT, 'v');
@@ -256,7 +269,10 @@ export const winogradInputKernel = (scheme = F2X2) => {
   let at = c * p.vC + t * p.vT;
   ${names.flatMap((row, r) => row.map((n, cc) => `V[${alpha * r + cc}u * p.vX + at] = ${n};`)).join('\n  ')}`,
   });
-};
+});
+
+/** The input transform of a scheme (F(2x2) by default: the weight gradient's). */
+export const winogradInputKernel = (scheme: WinogradScheme = F2X2) => inputKernel(scheme);
 
 /**
  * The `planes` GEMMs (16 for F(2x2), alpha² in general), split along their
@@ -328,7 +344,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }
 
 /** Y = Aᵀ M A (+ bias) for tile t, output channel o: an m x m block, stores guarded at the right and bottom edges. */
-const outputKernel = (scheme: WinogradScheme) => {
+const outputKernel = perScheme((scheme) => {
   const { m } = scheme;
   const alpha = alphaOf(scheme);
   const { lines, names } = transform2d((r, c) => `m${r}_${c}`, alpha, scheme.AT, 'y');
@@ -358,7 +374,7 @@ const outputKernel = (scheme: WinogradScheme) => {
   ${outputTile('o', m)}
   ${stores.join('\n  ')}`,
   });
-};
+});
 
 /**
  * The 3x3 stride-1 pass of a Winograd scheme (forward, or input gradient
