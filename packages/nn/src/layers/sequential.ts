@@ -1,5 +1,18 @@
 import type { Tensor } from '@pneumo/tensor';
 import { Module } from '../module.js';
+import { MaxPool2d, ReLU } from './simple.js';
+
+/**
+ * Whether layers i and i + 1 are a plain ReLU then a plain MaxPool2d, which
+ * forward() runs the other way round: max commutes with the monotone ReLU,
+ * so max_pool(relu(x)) = relu(max_pool(x)) with the same values and the
+ * same gradients (the pool picks the same element, and the ReLU's mask at
+ * it is the same), while the ReLU and its gradient touch a pool window's
+ * share of the elements (a quarter for the blog CNN's 2x2 pools). Subclasses
+ * are left alone: they may do something else.
+ */
+const reluThenMaxPool = (layers: readonly Module[], i: number) =>
+  layers[i]?.constructor === ReLU && layers[i + 1]?.constructor === MaxPool2d;
 
 /**
  * Modules applied in order; children are named '0', '1', … so parameter
@@ -15,12 +28,20 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const order = this.layers.map((_, i) => i);
+    for (let i = 0; i < order.length - 1; i++) {
+      if (reluThenMaxPool(this.layers, i)) {
+        order[i] = i + 1;
+        order[i + 1] = i;
+        i++;
+      }
+    }
     let h = x;
-    for (const [i, m] of this.layers.entries()) {
-      const next = m.forward(h);
+    for (const i of order) {
+      const next = this.layers[i]!.forward(h);
       // Intermediate activations belong to the graph now (or are garbage under
       // noGrad); a layer that passes its input through keeps it alive.
-      if (i > 0 && next !== h) h.dispose();
+      if (h !== x && next !== h) h.dispose();
       h = next;
     }
     return h;
