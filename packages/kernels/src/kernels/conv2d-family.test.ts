@@ -30,7 +30,8 @@ describe('conv variant registries', () => {
   });
 
   it('a 3x3 stride-1 layer with 64 channels offers every tile of every family, forward, input and weight', () => {
-    const s = shape({});
+    // A batch of 32 fills every Winograd lane block.
+    const s = shape({ n: 32 });
     const has = (vs: object[], kind: string, t: object) =>
       vs.some((v) => JSON.stringify(v) === JSON.stringify({ kind, ...t }));
     for (const f of K.ROWS_FAMILIES) {
@@ -59,6 +60,23 @@ describe('conv variant registries', () => {
     expect(kindsOf(K.convForwardVariants(shape({ kh: 5, kw: 5, ph: 2, pw: 2 }))).has('wino')).toBe(false);
     // The input gradient sums over the output channels.
     expect(kindsOf(K.convInputGradVariants(shape({ ci: 3, co: 16 }))).has('wino')).toBe(true);
+  });
+
+  it("Winograd tiles whose lane block would be mostly padding are not offered (a batch-1 8x8 layer's)", () => {
+    const small = shape({ n: 1, ci: 256, co: 256, h: 8, w: 8 });
+    for (const vs of [K.convForwardVariants(small), K.convInputGradVariants(small)]) {
+      expect([...kindsOf(vs)].filter((k) => k.startsWith('wino'))).toEqual([]);
+      // The rows kernels take their place at the head of the list.
+      expect(K.isStride1Variant(vs[0]!)).toBe(true);
+    }
+    // At 32x32 one image has 64 F(4x4) tiles: the 128-tile blocks fit, the 512-tile one does not.
+    const wino4 = K.convForwardVariants(shape({ n: 1, h: 32, w: 32 })).filter((v) => v.kind === 'wino4');
+    expect(wino4.map((v) => (v as K.WinogradTile).wg * (v as K.WinogradTile).tt)).toEqual([128, 128]);
+    // At batch 32 a 16x16 layer has 512 F(4x4) tiles: every block fits; on 8x8 layers (128 tiles) the 512-tile block does not.
+    const wino4At = (h: number) =>
+      K.convForwardVariants(shape({ n: 32, h, w: h })).filter((v) => v.kind === 'wino4').length;
+    expect(wino4At(16)).toBe(K.WINOGRAD4_TILES.length);
+    expect(wino4At(8)).toBe(K.WINOGRAD4_TILES.length - 1);
   });
 
   it('the candidate info and the batch split come from the family', () => {

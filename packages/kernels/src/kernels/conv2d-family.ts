@@ -41,6 +41,8 @@ export interface RowsFamily<K extends string, T extends object> {
   readonly tiles: readonly T[];
   /** Whether it can run a stride-1 pass of geometry s summing `reduction` channels. */
   applies(s: Conv2dShape, reduction: number): boolean;
+  /** Whether tile t suits geometry s, where the family applies (absent: every tile does). */
+  readonly fits?: (s: Conv2dShape, t: T) => boolean;
   /** It also takes strides (a strided tile reads a wider window): the strided layers' register kernel. */
   readonly strided: boolean;
   /** FMA statements its generated body unrolls: what a kernel class's compile budget counts (kernel-class.ts). */

@@ -1,6 +1,7 @@
 import { allOf, defineKernel, input, output, range } from '../kernel.js';
 import type { Stride1Pass } from './conv2d-row-loads.js';
 import type { RowsFamily } from './conv2d-family.js';
+import { type Conv2dShape, convOutSize } from './window.js';
 
 /**
  * Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions (Lavin & Gray 2015):
@@ -465,6 +466,18 @@ export function winogradPass(scheme: WinogradScheme): Stride1Pass<WinogradTile, 
   };
 }
 
+/**
+ * Whether a tile's lane block (wg x tt tiles, the GEMM's unit of work) is
+ * at most half padding for geometry s under F(m x m): a batch-1 8x8 layer
+ * has 16 F(2x2) tiles (4 for F(4x4)), and a 128- or 512-tile block would
+ * spend 8-32x the GEMM work on padding (measured on SwiftShader: 214 ms
+ * for a batch-1 256->256 8x8 F(4x4) forward).
+ */
+export function winogradBlockFits(s: Conv2dShape, t: WinogradTile, m: number): boolean {
+  const { oh, ow } = convOutSize(s);
+  return t.wg * t.tt <= 2 * s.n * Math.ceil(oh / m) * Math.ceil(ow / m);
+}
+
 /** F(2x2, 3x3) as a stride-1 pass. */
 export const conv2dWinograd = winogradPass(F2X2);
 
@@ -477,6 +490,7 @@ export const WINOGRAD_FAMILY: RowsFamily<'wino', WinogradTile> = {
   kind: 'wino',
   tiles: WINOGRAD_TILES,
   applies: (s, reduction) => s.kh === 3 && s.kw === 3 && reduction >= 16,
+  fits: (s, t) => winogradBlockFits(s, t, 2),
   strided: false,
   unroll: (t) => (t.tt * t.tco) / 4,
   preferred: true,

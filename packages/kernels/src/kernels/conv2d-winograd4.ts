@@ -1,5 +1,5 @@
 import type { RowsFamily } from './conv2d-family.js';
-import { type WinogradScheme, type WinogradTile, winogradPass } from './conv2d-winograd.js';
+import { type WinogradScheme, type WinogradTile, winogradBlockFits, winogradPass } from './conv2d-winograd.js';
 
 /**
  * Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions: each 4x4 block of
@@ -59,6 +59,7 @@ export const WINOGRAD4_FAMILY: RowsFamily<'wino4', WinogradTile> = {
   kind: 'wino4',
   tiles: WINOGRAD4_TILES,
   applies: (s, reduction) => s.kh === 3 && s.kw === 3 && reduction >= 32,
+  fits: (s, t) => winogradBlockFits(s, t, 4),
   strided: false,
   unroll: (t) => (t.tt * t.tco) / 4,
   preferred: true,

@@ -48,9 +48,15 @@ export const isStride1Variant = (v: ConvVariant): v is Stride1Variant => rowsFam
 /** The forward and input-gradient kinds the CPU classes time before the general kernel. */
 export const PREFERRED_CONV_KINDS: readonly string[] = ROWS_FAMILIES.filter((f) => f.preferred).map((f) => f.kind);
 
-/** The families' tiles that pass `ok`, as variants, the families alternating tile by tile (a class times its first few). */
-function rowsVariants(ok: (f: (typeof ROWS_FAMILIES)[number]) => boolean): ConvVariant[] {
-  const lists = ROWS_FAMILIES.filter(ok).map((f) => f.tiles.map((t) => ({ kind: f.kind, ...t }) as ConvVariant));
+/**
+ * The families' tiles that pass `ok` and fit geometry s, as variants, the
+ * families alternating tile by tile (a class times its first few).
+ */
+function rowsVariants(s: Conv2dShape, ok: (f: (typeof ROWS_FAMILIES)[number]) => boolean): ConvVariant[] {
+  const lists = ROWS_FAMILIES.filter(ok).map((f) => {
+    const family = f as unknown as RowsFamily<string, object>;
+    return family.tiles.filter((t) => family.fits?.(s, t) ?? true).map((t) => ({ kind: f.kind, ...t }) as ConvVariant);
+  });
   const longest = Math.max(0, ...lists.map((l) => l.length));
   const out: ConvVariant[] = [];
   for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
@@ -72,9 +78,9 @@ const stridedRegister = (s: Conv2dShape) => s.kh * s.kw <= 9;
 export function convForwardVariants(s: Conv2dShape): ConvVariant[] {
   const rows =
     s.sh === 1 && s.sw === 1
-      ? rowsVariants((f) => f.applies(s, s.ci))
+      ? rowsVariants(s, (f) => f.applies(s, s.ci))
       : stridedRegister(s)
-        ? rowsVariants((f) => f.strided && f.applies(s, s.ci))
+        ? rowsVariants(s, (f) => f.strided && f.applies(s, s.ci))
         : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
@@ -84,7 +90,7 @@ export function convInputGradVariants(s: Conv2dShape): ConvVariant[] {
   // Strided layers run the stride-1 kernels on the dilated output gradient (conv2d-dilate.ts).
   const ok = s.ph <= s.kh - 1 && s.pw <= s.kw - 1;
   const unit = { ...s, sh: 1, sw: 1 };
-  const rows = ok ? rowsVariants((f) => f.applies(unit, s.co)) : [];
+  const rows = ok ? rowsVariants(unit, (f) => f.applies(unit, s.co)) : [];
   return [...rows, ...CONV_TILES.map((t) => ({ kind: 'direct' as const, ...t })), ...TILED_GEMM_CONFIGS];
 }
 
