@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { AdapterDescription } from './adapter.js';
 import { CLASS_POLICIES, classCandidates, kernelClassOf, parseKernelClass } from './kernel-class.js';
 import { type Conv2dShape, convForwardVariants, convVariantInfo, weightGradVariants } from './kernels/conv2d.js';
-import { MATMUL_CONFIGS, matmulVariantInfo } from './kernels/matmul.js';
+import {
+  MATMUL_CONFIGS,
+  type MatmulConfig,
+  matmulConfigsFor,
+  matmulVariantInfo,
+  vec4Allowed,
+} from './kernels/matmul.js';
 import { tiledFits, TILED_GEMM_CONFIGS, tiledWorkgroupBytes, tiledWorkgroupSize } from './kernels/tiled-gemm.js';
 
 const adapter = (over: Partial<AdapterDescription>): AdapterDescription => ({
@@ -99,6 +105,31 @@ describe('kernel classes', () => {
         (c) => c.kind === 'vec4',
       ),
     ).toBe(true);
+  });
+
+  it("time one-row matmul tiles for a batch-1 layer, and a batch-32 layer's list as before", () => {
+    const fc = (m: number) => ({
+      batch: 1,
+      m,
+      n: 1024,
+      k: 4096,
+      transA: false,
+      transB: true,
+      aBatchStride: 0,
+      bBatchStride: 0,
+    });
+    const vec4First = (c: MatmulConfig) => c.kind === 'vec4';
+    const one = classCandidates(CLASS_POLICIES.swiftshader, matmulConfigsFor(fc(1)), matmulVariantInfo, vec4First);
+    expect(one.map((c) => c.tm)).toEqual([1, 1]);
+    const batch = classCandidates(CLASS_POLICIES.llvmpipe, matmulConfigsFor(fc(32)), matmulVariantInfo, vec4First);
+    const before = classCandidates(
+      CLASS_POLICIES.llvmpipe,
+      MATMUL_CONFIGS.filter((c) => vec4Allowed(fc(32), c)),
+      matmulVariantInfo,
+      vec4First,
+    );
+    expect(batch).toEqual(before);
+    expect(batch.every((c) => c.tm > 1)).toBe(true);
   });
 
   it('keep the tiled configs within 256 invocations and 32 KiB of workgroup memory, and drop those a device cannot fit', () => {

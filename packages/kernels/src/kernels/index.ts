@@ -16,6 +16,8 @@ export {
   matmulLabel,
   defaultMatmulConfig,
   vec4Allowed,
+  matmulTileFits,
+  matmulConfigsFor,
   MATMUL_CONFIGS,
   type MatmulShape,
   type MatmulConfig,

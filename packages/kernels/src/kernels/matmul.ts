@@ -41,6 +41,9 @@ export const REGISTER_MATMUL_CONFIGS: readonly RegisterMatmulConfig[] = [
   { kind: 'vec4', tm: 8, tn: 8, wg: 64 },
   { kind: 'vec4', tm: 4, tn: 8, wg: 64 },
   { kind: 'vec4', tm: 8, tn: 4, wg: 64 },
+  // One row per invocation: a batch-1 layer (m = 1), where the taller tiles recompute one row tm times.
+  { kind: 'vec4', tm: 1, tn: 8, wg: 64 },
+  { kind: 'vec4', tm: 1, tn: 4, wg: 64 },
   { kind: 'scalar', tm: 4, tn: 4, wg: 64 },
 ];
 
@@ -257,9 +260,23 @@ function kernelFor(s: MatmulShape, c: RegisterMatmulConfig) {
   return vec4TN(c);
 }
 
+/**
+ * Whether a register tile's rows are at most half padding for this shape
+ * (tm <= 2m): at m = 1 (batch-1 inference) a 16-row tile computes the one
+ * row 16 times. The scalar kernel, the one that runs on any shape, and the
+ * tiled GEMM always fit.
+ */
+export function matmulTileFits(s: MatmulShape, c: MatmulConfig): boolean {
+  return c.kind !== 'vec4' || c.tm <= 2 * s.m;
+}
+
+/** The configs a shape allows: vec4 loads that divide it, tiles that are not mostly padding. */
+export const matmulConfigsFor = (s: MatmulShape, configs: readonly MatmulConfig[] = MATMUL_CONFIGS) =>
+  configs.filter((c) => vec4Allowed(s, c) && matmulTileFits(s, c));
+
 /** The first config of `configs` the shape allows (scalar always does). */
 export function defaultMatmulConfig(s: MatmulShape, configs: readonly MatmulConfig[] = MATMUL_CONFIGS): MatmulConfig {
-  return configs.find((c) => vec4Allowed(s, c)) ?? REGISTER_MATMUL_CONFIGS[REGISTER_MATMUL_CONFIGS.length - 1]!;
+  return matmulConfigsFor(s, configs)[0] ?? REGISTER_MATMUL_CONFIGS[REGISTER_MATMUL_CONFIGS.length - 1]!;
 }
 
 export function matmulLabel(s: MatmulShape): string {

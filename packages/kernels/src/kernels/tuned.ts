@@ -23,12 +23,11 @@ import {
 } from './conv2d.js';
 import {
   defaultMatmulConfig,
-  MATMUL_CONFIGS,
   matmul,
+  matmulConfigsFor,
   type MatmulConfig,
   type MatmulShape,
   matmulVariantInfo,
-  vec4Allowed,
 } from './matmul.js';
 import { type TiledGemmConfig, tiledFits } from './tiled-gemm.js';
 import { type CandidateInfo, classCandidates } from '../kernel-class.js';
@@ -59,12 +58,7 @@ export const convInputGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
 export const convWeightGradCandidates = (ctx: GpuContext, s: Conv2dShape) =>
   candidates(ctx, weightGradVariants(s), (v) => convVariantInfo(v, s, 'weight'), PREFERRED_WEIGHT_KINDS);
 export const matmulCandidates = (ctx: GpuContext, s: MatmulShape) =>
-  candidates(
-    ctx,
-    MATMUL_CONFIGS.filter((c) => vec4Allowed(s, c)),
-    matmulVariantInfo,
-    ['vec4'],
-  );
+  candidates(ctx, matmulConfigsFor(s), matmulVariantInfo, ['vec4']);
 
 function scratch(ctx: GpuContext, ...elements: number[]): { bufs: GPUBuffer[]; dispose: () => void } {
   const bufs = elements.map((n) => ctx.alloc(Math.max(16, n * 4), 'tuning scratch'));
