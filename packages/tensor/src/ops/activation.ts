@@ -55,7 +55,6 @@ export function tanh(x: Tensor): Tensor {
   return record('TanhBackward', y, [x], [y], (g, [y]) => [g.mul(y!.mul(y!).rsub(1))]);
 }
 
-/** x where x > 0, slope * x elsewhere (PyTorch's default slope 0.01). */
 /**
  * GELU, PyTorch's exact form x Φ(x) = x (1 + erf(x / √2)) / 2 (the
  * default of torch.nn.functional.gelu, not the tanh approximation).
@@ -65,6 +64,7 @@ export function gelu(x: Tensor): Tensor {
   return record('GeluBackward', y, [x], [x], (g, [x]) => [g.mul(applyUnary('gelu', 'gelu_grad', x!))]);
 }
 
+/** x where x > 0, slope * x elsewhere (PyTorch's default slope 0.01). */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   if (typeof slope !== 'number' || !Number.isFinite(slope))
     throw new Error(`leakyRelu: the slope must be a finite number, got ${slope}`);
