@@ -7,7 +7,7 @@
  *
  *   npm run bench:train -- --model resnet [--input-size 64]  # the ResNet (RESNET_DEFAULTS)
  *   npm run bench:train                                   # llvmpipe
- *   npm run bench:train -- --adapter swiftshader --quick  # SGD at batch 32 and inference only
+ *   npm run bench:train -- --adapter swiftshader --quick  # SGD at batch 32 and inference (batch 64 and 1) only
  *   npm run bench:train -- --kernel-class gpu             # the GPU-shaped kernels
  *   npm run bench:train -- --steps 20 --no-tfjs
  *   npm run bench:train -- --verify                       # first: one step checked against the cpu backend
@@ -54,7 +54,7 @@ const args = parseBenchArgs(
     steps: { value: 'N', help: 'timed steps per configuration (default 10; 3 on SwiftShader)' },
     'tfjs-steps': { value: 'N', help: "TF.js's timed steps (default 2)" },
     rounds: { value: 'N', help: 'run each configuration N times, pneumo and PyTorch alternating; medians (default 1)' },
-    quick: { help: 'SGD at batch 32 and inference only' },
+    quick: { help: 'SGD at batch 32 and inference (batch 64 and 1) only' },
     verify: { help: 'first check one step against the cpu backend' },
     profile: {
       help: "also: where one SGD batch-32 step's time goes, per op, and each conv/matmul group's GFLOP/s and share of peak",
@@ -85,10 +85,13 @@ interface Config {
   optimizer?: 'sgd' | 'adam';
 }
 
+// Inference at batch 1 is the app's path (one X-ray at a time): small
+// shapes that batch-sized kernel tiles can waste most of their work on.
 const CONFIGS: Config[] = quick
   ? [
       { mode: 'train', batch: 32, optimizer: 'sgd' },
       { mode: 'infer', batch: 64 },
+      { mode: 'infer', batch: 1 },
     ]
   : [
       { mode: 'train', batch: 32, optimizer: 'sgd' },
@@ -96,6 +99,7 @@ const CONFIGS: Config[] = quick
       { mode: 'train', batch: 16, optimizer: 'sgd' },
       { mode: 'train', batch: 16, optimizer: 'adam' },
       { mode: 'infer', batch: 64 },
+      { mode: 'infer', batch: 1 },
     ];
 
 const label = (c: Config) =>
