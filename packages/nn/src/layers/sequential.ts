@@ -6,10 +6,11 @@ import { MaxPool2d, ReLU } from './simple.js';
  * Whether layers i and i + 1 are a plain ReLU then a plain MaxPool2d, which
  * forward() runs the other way round: max commutes with the monotone ReLU,
  * so max_pool(relu(x)) = relu(max_pool(x)) with the same values and the
- * same gradients (the pool picks the same element, and the ReLU's mask at
- * it is the same), while the ReLU and its gradient touch a pool window's
- * share of the elements (a quarter for the blog CNN's 2x2 pools). Subclasses
- * are left alone: they may do something else.
+ * same gradients for finite inputs (the pool picks the same element, the
+ * ReLU's mask at it is the same, and the pool's padding never makes a
+ * window of padding alone), while the ReLU and its gradient touch a pool
+ * window's share of the elements (a quarter for the blog CNN's 2x2 pools).
+ * Subclasses are left alone: they may do something else.
  */
 const reluThenMaxPool = (layers: readonly Module[], i: number) =>
   layers[i]?.constructor === ReLU && layers[i + 1]?.constructor === MaxPool2d;
