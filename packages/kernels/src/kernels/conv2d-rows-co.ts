@@ -1,4 +1,4 @@
-import { defineKernel, input, output, range } from '../kernel.js';
+import { defineKernel, input, memoKernel, output, range } from '../kernel.js';
 import { inputRowLoads, rowTileStart, type Stride1Pass, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 import type { DilatedInput } from './conv2d-rows.js';
 import type { RowsFamily } from './conv2d-family.js';
@@ -118,59 +118,54 @@ function dilatedReads(r: number, kh: number, kw: number, u: DilatedInput): TileR
 /** Whether a tile of `r` rows can read a dilated input directly (its rows and its 4 pixels start on real values). */
 export const readsDilated = (r: number, u: { uh: number; uw: number }) => r % u.uh === 0 && 4 % u.uw === 0;
 
-function rowsCoKernel(
-  t: ConvRowsCoTile,
-  kh: number,
-  kw: number,
-  sh: number,
-  sw: number,
-  up: DilatedInput | null,
-  wg: number,
-) {
-  const { r, tco } = t;
-  const cb = tco / 4;
-  const reads = up ? dilatedReads(r, kh, kw, up) : stridedReads(r, kh, kw, sh, sw);
-  const acc = range(r).flatMap((i) =>
-    range(4).flatMap((j) => range(cb).map((b) => `var a${i}_${j}_${b} = vec4<f32>(0.0);`)),
-  );
-  const loads = reads.rows.map((row, d) => inputRowLoads(d, row, reads.span, (v) => `vec4<f32>(${v})`).join('\n    '));
-  const taps: string[] = [];
-  for (let ky = 0; ky < kh; ky++) {
-    for (let kx = 0; kx < kw; kx++) {
-      taps.push(
-        range(cb)
-          .map((b) => `let w${ky}_${kx}_${b} = WT[wci + ${ky * kw + kx}u * op4 + min(cb0 + ${b}u, op4 - 1u)];`)
-          .join(' '),
-      );
-      for (let i = 0; i < r; i++) {
+const rowsCoKernel = memoKernel(
+  (t: ConvRowsCoTile, kh: number, kw: number, sh: number, sw: number, up: DilatedInput | null, wg: number) => {
+    const { r, tco } = t;
+    const cb = tco / 4;
+    const reads = up ? dilatedReads(r, kh, kw, up) : stridedReads(r, kh, kw, sh, sw);
+    const acc = range(r).flatMap((i) =>
+      range(4).flatMap((j) => range(cb).map((b) => `var a${i}_${j}_${b} = vec4<f32>(0.0);`)),
+    );
+    const loads = reads.rows.map((row, d) =>
+      inputRowLoads(d, row, reads.span, (v) => `vec4<f32>(${v})`).join('\n    '),
+    );
+    const taps: string[] = [];
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
         taps.push(
-          range(4)
-            .flatMap((j) => {
-              const v = reads.value(i, j, ky, kx);
-              return v === null
-                ? []
-                : range(cb).map((b) => `a${i}_${j}_${b} = fma(${v}, w${ky}_${kx}_${b}, a${i}_${j}_${b});`);
-            })
+          range(cb)
+            .map((b) => `let w${ky}_${kx}_${b} = WT[wci + ${ky * kw + kx}u * op4 + min(cb0 + ${b}u, op4 - 1u)];`)
             .join(' '),
         );
+        for (let i = 0; i < r; i++) {
+          taps.push(
+            range(4)
+              .flatMap((j) => {
+                const v = reads.value(i, j, ky, kx);
+                return v === null
+                  ? []
+                  : range(cb).map((b) => `a${i}_${j}_${b} = fma(${v}, w${ky}_${kx}_${b}, a${i}_${j}_${b});`);
+              })
+              .join(' '),
+          );
+        }
       }
     }
-  }
-  const store = range(r).flatMap((i) =>
-    range(cb).map(
-      (b) =>
-        `store(n, cb0 + ${b}u, oy0 + ${i}, ox0, ${range(4)
-          .map((j) => `a${i}_${j}_${b}`)
-          .join(', ')});`,
-    ),
-  );
-  return defineKernel({
-    name: 'conv2d_rows_co',
-    config: { r, tco, kh, kw, sh, sw, up: up ? `${up.uh}x${up.uw} q${up.qh}x${up.qw}` : 'none', wg },
-    bindings: [input('X'), input('WT', 'vec4<f32>'), input('Bias'), output('Y')],
-    params: [...STRIDE1_PARAMS, ['tilesX', 'u32'], ['tiles', 'u32'], ['hasBias', 'u32'], ['op4', 'u32']],
-    workgroupSize: wg,
-    body: `
+    const store = range(r).flatMap((i) =>
+      range(cb).map(
+        (b) =>
+          `store(n, cb0 + ${b}u, oy0 + ${i}, ox0, ${range(4)
+            .map((j) => `a${i}_${j}_${b}`)
+            .join(', ')});`,
+      ),
+    );
+    return defineKernel({
+      name: 'conv2d_rows_co',
+      config: { r, tco, kh, kw, sh, sw, up: up ? `${up.uh}x${up.uw} q${up.qh}x${up.qw}` : 'none', wg },
+      bindings: [input('X'), input('WT', 'vec4<f32>'), input('Bias'), output('Y')],
+      params: [...STRIDE1_PARAMS, ['tilesX', 'u32'], ['tiles', 'u32'], ['hasBias', 'u32'], ['op4', 'u32']],
+      workgroupSize: wg,
+      body: `
 /** Pixels ox0..ox0+3 of output row oy, channels 4*c4..4*c4+3 (one vec4 per pixel). */
 fn store(n: u32, c4: u32, oy: i32, ox0: u32, p0: vec4<f32>, p1: vec4<f32>, p2: vec4<f32>, p3: vec4<f32>) {
   if (oy >= i32(p.oh)) { return; }
@@ -199,8 +194,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   ${store.join('\n  ')}
 }`,
-  });
-}
+    });
+  },
+);
 
 const WG = 64;
 

@@ -1,4 +1,4 @@
-import { defineKernel, input, output, range } from '../kernel.js';
+import { defineKernel, input, memoKernel, output, range } from '../kernel.js';
 import { inputRowLoads, rowTileStart, rowWindows, type Stride1Pass, STRIDE1_PARAMS } from './conv2d-row-loads.js';
 import type { RowsFamily } from './conv2d-family.js';
 
@@ -71,7 +71,7 @@ export interface ConvRowsGeometry {
   wKx: number;
 }
 
-function rowsKernel(t: ConvRowsTile, kh: number, kw: number, wg: number) {
+const rowsKernel = memoKernel((t: ConvRowsTile, kh: number, kw: number, wg: number) => {
   const { r, tco } = t;
   const rowsIn = r + kh - 1;
   const span = 4 + kw - 1;
@@ -143,7 +143,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   ${store.join('\n  ')}
 }`,
   });
-}
+});
 
 const WG = 64;
 

@@ -1,4 +1,4 @@
-import { allOf, defineKernel, elementEntry, input, output, range } from '../kernel.js';
+import { allOf, defineKernel, elementEntry, input, memoKernel, output, range } from '../kernel.js';
 import { inputRowLoads, STRIDE1_PARAMS, type WeightGradPass, weightGradParams } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './window.js';
 import { type WeightGradFamily, strideOne } from './conv2d-family.js';
@@ -64,7 +64,7 @@ const transposeKernel = () =>
     ),
   });
 
-function kernel(t: WeightCoTile, kh: number, kw: number, sh: number, sw: number) {
+const kernel = memoKernel((t: WeightCoTile, kh: number, kw: number, sh: number, sw: number) => {
   const { tco, wg } = t;
   const cb = tco / 4;
   const span = 3 * sw + kw;
@@ -135,7 +135,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   ${store.join('\n  ')}
 }`,
   });
-}
+});
 
 /** Invocations of one batch chunk (the caller splits the batch to reach enough). */
 export function weightCoThreads(s: Conv2dShape, t: WeightCoTile): number {

@@ -1,4 +1,4 @@
-import { defineKernel, input, output, range } from '../kernel.js';
+import { defineKernel, input, memoKernel, output, range } from '../kernel.js';
 import { inputRowLoads, STRIDE1_PARAMS, stride1WeightParams, type WeightGradPass } from './conv2d-row-loads.js';
 import type { Conv2dShape } from './window.js';
 import { type WeightGradFamily, strideOne } from './conv2d-family.js';
@@ -20,7 +20,7 @@ export const WEIGHT_ROWS_TILES: readonly WeightRowsTile[] = [{ tco: 8 }, { tco: 
 const WG = 64;
 
 /** `aligned`: the output width is a multiple of 4, so dy is read as whole vec4s. */
-function kernel(t: WeightRowsTile, kh: number, kw: number, aligned: boolean) {
+const kernel = memoKernel((t: WeightRowsTile, kh: number, kw: number, aligned: boolean) => {
   const { tco } = t;
   const span = 4 + kw - 1;
   const acc = range(tco).flatMap((c) => range(kh * kw).map((k) => `var a${c}_${k} = vec4<f32>(0.0);`));
@@ -78,7 +78,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   ${store.join('\n  ')}
 }`,
   });
-}
+});
 
 /** Invocations per batch chunk; the caller splits the batch to reach enough. */
 export function weightRowsThreads(s: Conv2dShape, t: WeightRowsTile): number {

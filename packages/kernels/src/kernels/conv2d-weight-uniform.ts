@@ -1,4 +1,4 @@
-import { allOf, defineKernel, input, output, range } from '../kernel.js';
+import { allOf, defineKernel, input, memoKernel, output, range } from '../kernel.js';
 import {
   inputRowLoads,
   rowWindows,
@@ -39,7 +39,7 @@ export const WEIGHT_UNIFORM_TILES: readonly WeightUniformTile[] = [
 ];
 
 /** `aligned`: the output width is a multiple of 4, so dy is read as whole vec4s. */
-function kernel(t: WeightUniformTile, kh: number, kw: number, aligned: boolean) {
+const kernel = memoKernel((t: WeightUniformTile, kh: number, kw: number, aligned: boolean) => {
   const { tco, r, wg } = t;
   const span = 4 + kw - 1;
   const rowsIn = r + kh - 1;
@@ -110,7 +110,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   ${store.join('\n  ')}
 }`,
   });
-}
+});
 
 /** Workgroups of one batch chunk (the caller splits the batch to reach enough invocations). */
 export function weightUniformThreads(s: Conv2dShape, t: WeightUniformTile): number {

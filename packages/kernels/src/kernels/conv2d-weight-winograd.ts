@@ -1,4 +1,4 @@
-import { allOf, range } from '../kernel.js';
+import { allOf, memoKernel, range } from '../kernel.js';
 import { convOutSize } from './window.js';
 import type { WeightGradPass } from './conv2d-row-loads.js';
 import {
@@ -46,7 +46,7 @@ export const WINOGRAD_WEIGHT_TILES: readonly WinogradTile[] = [
 ];
 
 /** Z[(ξ*T + t)*op + o] = (A dY_t Aᵀ)[ξ] for output channel o (zero for o >= co and outside the output). */
-const gradKernel = () => {
+const gradKernel = memoKernel(() => {
   const { lines, names } = transform2d((r, c) => `e${r}_${c}`, 2, A_, 'z');
   return transformKernel({
     name: 'conv2d_winograd_output_grad',
@@ -75,10 +75,10 @@ const gradKernel = () => {
   ${lines.join('\n  ')}
   ${names.flatMap((row, r) => row.map((n, c) => `Z[(${4 * r + c}u * p.t + t) * p.op + o] = ${n};`)).join('\n  ')}`,
   });
-};
+});
 
 /** dW[o][c] = Gᵀ (Σ_s P[s][·][o][c]) G; splits 1.. of the caller's partial output get zeros. */
-const weightKernel = () => {
+const weightKernel = memoKernel(() => {
   const { lines, names } = transform2d((r, c) => `d${4 * r + c}`, 4, GT, 'g');
   return transformKernel({
     name: 'conv2d_winograd_weight_grad',
@@ -112,7 +112,7 @@ const weightKernel = () => {
     for (var k = 0u; k < 9u; k++) { DW[s * size + base + k] = 0.0; }
   }`,
   });
-};
+});
 
 /** How many parts the GEMM's reduction over tiles splits into: enough invocations for the device, each part at least 64 tiles. */
 export function winogradWeightSplits(lanes: number, coBlocks: number, tiles: number, targetThreads: number): number {

@@ -1,4 +1,4 @@
-import { allOf, defineKernel, input, output, range } from '../kernel.js';
+import { allOf, defineKernel, input, memoKernel, output, range } from '../kernel.js';
 import type { Stride1Pass } from './conv2d-row-loads.js';
 import type { RowsFamily } from './conv2d-family.js';
 import { type Conv2dShape, convOutSize } from './window.js';
@@ -85,18 +85,8 @@ export const F2X2: WinogradScheme = { m: 2, suffix: '', G, BT, AT };
 /** The input patch's side. */
 const alphaOf = (scheme: WinogradScheme) => scheme.m + 2;
 
-/** A scheme's kernel, its WGSL generated on first use instead of on every dispatch. */
-function perScheme<T>(make: (scheme: WinogradScheme) => T): (scheme: WinogradScheme) => T {
-  const made = new Map<WinogradScheme, T>();
-  return (scheme) => {
-    let kernel = made.get(scheme);
-    if (kernel === undefined) {
-      kernel = make(scheme);
-      made.set(scheme, kernel);
-    }
-    return kernel;
-  };
-}
+/** A scheme's kernel, built once per scheme (its suffix names it). */
+const perScheme = <T>(make: (scheme: WinogradScheme) => T) => memoKernel(make, (scheme) => scheme.suffix);
 
 /**
  * Two-sided transform of a rows x cols grid of scalars named `src(r, c)`:
@@ -285,7 +275,7 @@ export const winogradInputKernel = (scheme: WinogradScheme = F2X2) => inputKerne
  * split); the weight gradient with A = the transformed output gradient,
  * B = V transposed (c: tiles, t: input channels, many splits).
  */
-export function winogradGemmKernel(tile: WinogradTile, planes = 16) {
+export const winogradGemmKernel = memoKernel((tile: WinogradTile, planes: number = 16) => {
   const { tt, tco, wg } = tile;
   const cb = tco / 4;
   const acc = range(tt).flatMap((j) => range(cb).map((b) => `var a${j}_${b} = vec4<f32>(0.0);`));
@@ -342,7 +332,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   ${stores.join('\n  ')}
 }`,
   });
-}
+});
 
 /** Y = Aᵀ M A (+ bias) for tile t, output channel o: an m x m block, stores guarded at the right and bottom edges. */
 const outputKernel = perScheme((scheme) => {

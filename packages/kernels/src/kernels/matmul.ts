@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, range } from '../kernel.js';
+import { allOf, defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, memoKernel, range } from '../kernel.js';
 import type { ParamSpec } from '../params.js';
 import { matmulTiled } from './matmul-tiled.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
@@ -253,12 +253,16 @@ function vec4TN(c: RegisterMatmulConfig) {
   });
 }
 
-function kernelFor(s: MatmulShape, c: RegisterMatmulConfig) {
-  if (c.kind === 'scalar') return scalarKernel(c);
-  if (!s.transA && !s.transB) return vec4NN(c);
-  if (!s.transA && s.transB) return vec4NT(c);
-  return vec4TN(c);
-}
+/** The register kernel of a config for a shape's transposes (built once per pair). */
+const kernelFor = memoKernel(
+  (s: MatmulShape, c: RegisterMatmulConfig) => {
+    if (c.kind === 'scalar') return scalarKernel(c);
+    if (!s.transA && !s.transB) return vec4NN(c);
+    if (!s.transA && s.transB) return vec4NT(c);
+    return vec4TN(c);
+  },
+  (s, c) => JSON.stringify([c, c.kind === 'scalar' ? null : [s.transA, s.transB]]),
+);
 
 /**
  * Whether a register tile's rows are at most half padding for this shape
