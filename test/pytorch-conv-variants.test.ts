@@ -90,10 +90,10 @@ describe('every conv kernel variant matches PyTorch', () => {
       K.conv2dInputGrad(ctx, dy, wt, out, s, v);
       await check('dInput', v.kind, out, dx);
     }
-    for (const v of plus(
-      K.weightGradVariants(s),
-      K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
-    )) {
+    for (const v of plus(K.weightGradVariants(s), [
+      ...K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
+      ...K.WINOGRAD4_WEIGHT_TILES.map((t) => ({ kind: 'wino4' as const, ...t })),
+    ])) {
       const out = ctx.alloc(dw.length * 4);
       K.conv2dWeightGrad(ctx, x, dy, out, s, 1, v);
       await check('dWeight', v.kind, out, dw);

@@ -13,8 +13,7 @@ import { type WinogradScheme, type WinogradTile, winogradBlockFits, winogradPass
  * fractions (1/6, 1/24) and the input transform's 4s and 5s cost accuracy:
  * against PyTorch 4.1e-5 (forward) and 1.9e-5 (input gradient) where
  * F(2x2) gives 2.2e-6 and 1.4e-6, inside the golden tests' 1e-4. The weight
- * gradient's F(4x4) form reached 9.9e-5, so it stays F(2x2)
- * (conv2d-weight-winograd.ts).
+ * gradient's F(4x4) uses other points (conv2d-weight-winograd4.ts says why).
  */
 const G4 = (g: string[]) => [
   `0.25 * ${g[0]}`,

@@ -28,6 +28,7 @@ export { CONV_ROWS_CO_TILES, type ConvRowsCoTile } from './conv2d-rows-co.js';
 export { conv2dWinograd, WINOGRAD_TILES, type WinogradTile } from './conv2d-winograd.js';
 export { conv2dWinograd4, WINOGRAD4_TILES } from './conv2d-winograd4.js';
 export { conv2dWeightGradWinograd, WINOGRAD_WEIGHT_TILES } from './conv2d-weight-winograd.js';
+export { conv2dWeightGradWinograd4, WINOGRAD4_WEIGHT_TILES } from './conv2d-weight-winograd4.js';
 export { WEIGHT_ROWS_TILES, type WeightRowsTile } from './conv2d-weight-rows.js';
 export type { RowsFamily, WeightGradFamily } from './conv2d-family.js';
 export type { WeightCoTile } from './conv2d-weight-co.js';
