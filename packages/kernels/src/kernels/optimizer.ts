@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { defineKernel, input, output, perElement } from '../kernel.js';
+import { defineKernel, input, memoKernel, output, perElement } from '../kernel.js';
 
 const WG = 64;
 
@@ -13,36 +13,58 @@ export interface SgdOptions {
   firstStep: boolean;
 }
 
+/**
+ * The updates are a few loads and stores per element, so on CPU adapters
+ * what they cost is the memory accesses: parameters whose size is a
+ * multiple of 4 are updated a vec4 per invocation. A 4M-element SGD step
+ * with momentum (the blog CNN's first linear layer) took 8.9-15.4 ms
+ * against 18.3-27.7 one float per invocation on llvmpipe, 43-63 against
+ * 122-145 on SwiftShader.
+ */
+const vec4Fits = (n: number) => n % 4 === 0;
+const elementType = (vec4: boolean) => (vec4 ? 'vec4<f32>' : 'f32');
+
+/** The terms of PyTorch's SGD a step uses, compiled in or left out (a uniform branch per term cost 15% on llvmpipe). */
+interface SgdTerms {
+  weightDecay: boolean;
+  momentum: boolean;
+  nesterov: boolean;
+  /** The first step with momentum: the buffer starts as the gradient. */
+  first: boolean;
+  vec4: boolean;
+}
+
 /** PyTorch's SGD, in place on param and momentum buffer. */
-const sgdKernel = () =>
+const sgdKernel = memoKernel((t: SgdTerms) =>
   defineKernel({
     name: 'sgd_step',
-    bindings: [output('P'), input('G'), output('Buf')],
+    config: { ...t },
+    bindings: [output('P', elementType(t.vec4)), input('G', elementType(t.vec4)), output('Buf', elementType(t.vec4))],
     params: [
       ['n', 'u32'],
       ['lr', 'f32'],
       ['momentum', 'f32'],
       ['dampening', 'f32'],
       ['wd', 'f32'],
-      ['nesterov', 'u32'],
-      ['first', 'u32'],
     ],
     workgroupSize: WG,
-    body: `
-${perElement(
-  WG,
-  `
-  var g = G[i];
-  if (p.wd != 0.0) { g = g + p.wd * P[i]; }
-  if (p.momentum != 0.0) {
-    var b = g;
-    if (p.first == 0u) { b = p.momentum * Buf[i] + (1.0 - p.dampening) * g; }
-    Buf[i] = b;
-    if (p.nesterov != 0u) { g = g + p.momentum * b; } else { g = b; }
-  }
-  P[i] = P[i] - p.lr * g;`,
-)}`,
-  });
+    body: perElement(
+      WG,
+      [
+        'var g = G[i];',
+        ...(t.weightDecay ? ['g = g + p.wd * P[i];'] : []),
+        ...(t.momentum
+          ? [
+              t.first ? 'let b = g;' : 'let b = p.momentum * Buf[i] + (1.0 - p.dampening) * g;',
+              'Buf[i] = b;',
+              t.nesterov ? 'g = g + p.momentum * b;' : 'g = b;',
+            ]
+          : []),
+        'P[i] = P[i] - p.lr * g;',
+      ].join('\n  '),
+    ),
+  }),
+);
 
 export interface AdamOptions {
   lr: number;
@@ -57,10 +79,16 @@ export interface AdamOptions {
 }
 
 /** PyTorch's Adam / AdamW (bias-corrected, amsgrad off), in place on param, m and v. */
-const adamKernel = () =>
+const adamKernel = memoKernel((vec4: boolean) =>
   defineKernel({
     name: 'adam_step',
-    bindings: [output('P'), input('G'), output('M'), output('V')],
+    config: { vec4 },
+    bindings: [
+      output('P', elementType(vec4)),
+      input('G', elementType(vec4)),
+      output('M', elementType(vec4)),
+      output('V', elementType(vec4)),
+    ],
     params: [
       ['n', 'u32'],
       ['lr', 'f32'],
@@ -90,7 +118,8 @@ ${perElement(
   let denom = sqrt(v) / p.bc2Sqrt + p.eps;
   P[i] = param - p.stepSize * (m / denom);`,
 )}`,
-  });
+  }),
+);
 
 export function sgdStep(
   ctx: GpuContext,
@@ -104,19 +133,20 @@ export function sgdStep(
   if (!buf && o.momentum !== 0) throw new Error('sgd step: momentum needs a momentum buffer');
   // Without momentum the kernel never touches the buffer; a scratch one fills the binding.
   const scratch = buf ? null : ctx.alloc(16, 'sgd scratch');
+  const vec4 = vec4Fits(n);
+  const terms: SgdTerms = {
+    weightDecay: o.weightDecay !== 0,
+    momentum: o.momentum !== 0,
+    nesterov: o.nesterov,
+    first: o.firstStep,
+    vec4,
+  };
+  const lanes = vec4 ? n / 4 : n;
   ctx.dispatch(
-    sgdKernel(),
+    sgdKernel(terms),
     [param, grad, buf ?? scratch!],
-    {
-      n,
-      lr: o.lr,
-      momentum: o.momentum,
-      dampening: o.dampening,
-      wd: o.weightDecay,
-      nesterov: o.nesterov ? 1 : 0,
-      first: o.firstStep ? 1 : 0,
-    },
-    Math.ceil(n / WG),
+    { n: lanes, lr: o.lr, momentum: o.momentum, dampening: o.dampening, wd: o.weightDecay },
+    Math.ceil(lanes / WG),
     `sgd step [${n}]`,
   );
   if (scratch) ctx.free(scratch);
@@ -134,11 +164,13 @@ export function adamStep(
   if (n === 0) return;
   const bc1 = 1 - o.beta1 ** o.step;
   const bc2 = 1 - o.beta2 ** o.step;
+  const vec4 = vec4Fits(n);
+  const lanes = vec4 ? n / 4 : n;
   ctx.dispatch(
-    adamKernel(),
+    adamKernel(vec4),
     [param, grad, m, v],
     {
-      n,
+      n: lanes,
       lr: o.lr,
       beta1: o.beta1,
       beta2: o.beta2,
@@ -148,7 +180,7 @@ export function adamStep(
       stepSize: o.lr / bc1,
       bc2Sqrt: Math.sqrt(bc2),
     },
-    Math.ceil(n / WG),
+    Math.ceil(lanes / WG),
     `${o.decoupled ? 'adamw' : 'adam'} step [${n}]`,
   );
 }
