@@ -1,7 +1,7 @@
 import { type ParamSpec, paramStruct } from './params.js';
 
 /** Element type of a storage binding as the WGSL sees it. */
-export type BindingType = 'f32' | 'i32' | 'u32' | 'vec4<f32>';
+export type BindingType = 'f32' | 'i32' | 'u32' | 'vec4<f32>' | 'vec2<f32>' | 'vec2<i32>';
 
 export interface BindingSpec {
   readonly name: string;

@@ -120,6 +120,105 @@ const backwardTilesKernel = () =>
   }`,
   );
 
+/**
+ * The blog's 2x2 / 2 windows over rows of a multiple of 4: one invocation
+ * per pair of neighbouring windows reads two vec4s (their two input rows)
+ * and writes both outputs and argmaxes as vec2s, straight-line. The
+ * general kernel's loops, bounds checks and one-float loads took 52-54 ms
+ * on SwiftShader for the blog CNN's first pool (2048 planes of 32x32)
+ * where this takes 7.5-7.9 (llvmpipe: 6.4-9.1 against 2.0-2.1).
+ */
+const PAIR_PARAMS = [
+  ['pairs', 'u32'],
+  ['w4', 'u32'],
+  ['h', 'u32'],
+  ['w', 'u32'],
+] as const;
+
+/** WGSL: pair o2's two input rows start at vec4 `r0` and `r0 + p.w4`; `at` is its first element's flat position in the plane. */
+const PAIR_OF_O2 = `let perRow = p.w4;
+  let ox4 = o2 % perRow;
+  let row = o2 / perRow;
+  let r0 = 2u * row * p.w4 + ox4;
+  let at = i32(((2u * row) % p.h) * p.w + 4u * ox4);`;
+
+const forwardPairsKernel = () =>
+  defineKernel({
+    name: 'maxpool2d_forward_2x2_pairs',
+    bindings: [input('X', 'vec4<f32>'), output('Y', 'vec2<f32>'), output('Idx', 'vec2<i32>')],
+    params: PAIR_PARAMS,
+    workgroupSize: WG,
+    body: `${SPECIAL_FLOATS}
+// The general kernel's scan: row-major, a strictly larger value or a NaN replaces the best.
+fn window(a: f32, b: f32, c: f32, d: f32, at: i32, w: i32) -> vec2<f32> {
+  var best = a;
+  var arg = at;
+  ${[
+    ['b', 'at + 1'],
+    ['c', 'at + w'],
+    ['d', 'at + w + 1'],
+  ]
+    .map(
+      ([v, a]) =>
+        `let take${v} = (${v} > best) | is_nan(${v});
+  best = select(best, ${v}, take${v});
+  arg = select(arg, ${a}, take${v});`,
+    )
+    .join('\n  ')}
+  return vec2<f32>(best, bitcast<f32>(arg));
+}
+${elementEntry(
+  WG,
+  'o2',
+  'p.pairs',
+  `
+  ${PAIR_OF_O2}
+  let top = X[r0];
+  let bottom = X[r0 + p.w4];
+  let left = window(top.x, top.y, bottom.x, bottom.y, at, i32(p.w));
+  let right = window(top.z, top.w, bottom.z, bottom.w, at + 2, i32(p.w));
+  Y[o2] = vec2<f32>(left.x, right.x);
+  Idx[o2] = vec2<i32>(bitcast<i32>(left.y), bitcast<i32>(right.y));`,
+)}`,
+  });
+
+/** The backward of forwardPairsKernel's windows: each pair's gradients and argmaxes in, its two input rows out as vec4s. */
+const backwardPairsKernel = () =>
+  defineKernel({
+    name: 'maxpool2d_backward_2x2_pairs',
+    bindings: [input('G', 'vec2<f32>'), input('Idx', 'vec2<i32>'), output('DX', 'vec4<f32>')],
+    params: PAIR_PARAMS,
+    workgroupSize: WG,
+    body: elementEntry(
+      WG,
+      'o2',
+      'p.pairs',
+      `
+  ${PAIR_OF_O2}
+  let g = G[o2];
+  let arg = Idx[o2];
+  let w = i32(p.w);
+  let z = vec4<f32>(0.0);
+  DX[r0] = vec4<f32>(
+    select(0.0, g.x, arg.x == at), select(0.0, g.x, arg.x == at + 1),
+    select(0.0, g.y, arg.y == at + 2), select(0.0, g.y, arg.y == at + 3));
+  DX[r0 + p.w4] = vec4<f32>(
+    select(0.0, g.x, arg.x == at + w), select(0.0, g.x, arg.x == at + w + 1),
+    select(0.0, g.y, arg.y == at + w + 2), select(0.0, g.y, arg.y == at + w + 3));`,
+    ),
+  });
+
+/** 2x2 windows that tile rows of a multiple of 4 exactly: the pair kernels. */
+const pairs2x2 = (s: Pool2dShape, oh: number, ow: number) =>
+  tilesExactly(s, oh, ow) && s.kh === 2 && s.kw === 2 && s.w % 4 === 0;
+
+const pairParams = (s: Pool2dShape, oh: number, ow: number) => ({
+  pairs: (s.planes * oh * ow) / 2,
+  w4: s.w / 4,
+  h: s.h,
+  w: s.w,
+});
+
 /** Windows that cover the input exactly once each. */
 const tilesExactly = (s: Pool2dShape, oh: number, ow: number) =>
   s.kh === s.sh && s.kw === s.sw && s.ph === 0 && s.pw === 0 && oh * s.kh === s.h && ow * s.kw === s.w;
@@ -149,6 +248,16 @@ export function maxPool2dForward(
   const { oh, ow } = check(s);
   const total = s.planes * oh * ow;
   if (total === 0) return;
+  if (pairs2x2(s, oh, ow)) {
+    ctx.dispatch(
+      forwardPairsKernel(),
+      [x, y, idx],
+      pairParams(s, oh, ow),
+      Math.ceil(total / 2 / WG),
+      label('maxPool2d', s),
+    );
+    return;
+  }
   ctx.dispatch(forwardKernel(), [x, y, idx], { ...s, oh, ow, total }, Math.ceil(total / WG), label('maxPool2d', s));
 }
 
@@ -161,6 +270,18 @@ export function maxPool2dBackward(
   s: Pool2dShape,
 ): void {
   const { oh, ow } = check(s);
+  if (pairs2x2(s, oh, ow)) {
+    const windows = s.planes * oh * ow;
+    if (windows === 0) return;
+    ctx.dispatch(
+      backwardPairsKernel(),
+      [dy, idx, dx],
+      pairParams(s, oh, ow),
+      Math.ceil(windows / 2 / WG),
+      label('maxPool2d backward', s),
+    );
+    return;
+  }
   if (tilesExactly(s, oh, ow)) {
     const windows = s.planes * oh * ow;
     if (windows === 0) return;

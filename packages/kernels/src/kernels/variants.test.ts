@@ -230,8 +230,11 @@ describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
   });
 });
 
+// 2x2 / 2 over rows of a multiple of 4 runs the pair kernels; over other even rows the whole-window backward.
 const POOLS: K.Pool2dShape[] = [
   { planes: 3, h: 8, w: 8, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 },
+  { planes: 5, h: 6, w: 12, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 },
+  { planes: 3, h: 4, w: 6, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 },
   { planes: 2, h: 7, w: 9, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 },
   { planes: 5, h: 9, w: 7, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
   { planes: 1, h: 6, w: 11, kh: 3, kw: 3, sh: 1, sw: 1, ph: 0, pw: 0 },
@@ -239,10 +242,16 @@ const POOLS: K.Pool2dShape[] = [
   { planes: 2, h: 13, w: 10, kh: 5, kw: 5, sh: 3, sw: 2, ph: 2, pw: 2 },
 ];
 
-describe('maxPool2d kernels vs the reference (integer data: many ties)', () => {
-  it.each(POOLS.map((s) => [JSON.stringify(s), s] as const))('%s', async (_, s) => {
+describe('maxPool2d kernels vs the reference (integer data: many ties; then NaNs, which win)', () => {
+  it.each(
+    POOLS.flatMap((s) => [
+      [`${JSON.stringify(s)}`, s, false] as const,
+      [`${JSON.stringify(s)} NaNs`, s, true] as const,
+    ]),
+  )('%s', async (_, s, nans) => {
     const { oh, ow } = K.poolOutSize(s);
     const xs = random(s.planes * s.h * s.w, true);
+    if (nans) for (let i = 3; i < xs.length; i += 7) xs[i] = NaN;
     const gs = random(s.planes * oh * ow);
     const [wantY, wantIdx] = ref.maxPool2d(xs, s);
     const wantDx = ref.maxPool2dBackward(gs, wantIdx, s);
