@@ -274,13 +274,31 @@ export const winogradInputKernel = (scheme: WinogradScheme = F2X2) => inputKerne
  * forward runs it with A = U, B = V (c: input channels, t: tiles, one
  * split); the weight gradient with A = the transformed output gradient,
  * B = V transposed (c: tiles, t: input channels, many splits).
+ *
+ * Where tt is a multiple of 4, an invocation's tiles are 4 consecutive ones
+ * per vec4 of B (its tt/4 vec4s a workgroup apart): llvmpipe and
+ * SwiftShader load storage buffers one lane at a time, a vec4 in one such
+ * pass, so one vec4 load costs about what one float load does. On llvmpipe
+ * the loads were two thirds of the 128->128 16x16 F(4x4) GEMM timed alone
+ * (36-37 ms, 12 with constants for both operands; 21 with B as vec4s); in
+ * the blog CNN's SGD step profile its GEMMs went down 8-14% (128->128
+ * input gradient 21.7 -> 19.0 ms, 256->256 weight gradient 21.0 -> 18.4).
  */
 export const winogradGemmKernel = memoKernel((tile: WinogradTile, planes: number = 16) => {
   const { tt, tco, wg } = tile;
   const cb = tco / 4;
+  const quads = tt % 4 === 0;
+  // Tile j of the invocation: with quads, component j % 4 of vec4 j / 4 (vec4s a workgroup apart); else a workgroup apart.
+  const tileOffset = (j: number) => (quads ? 4 * wg * Math.floor(j / 4) + (j % 4) : j * wg);
   const acc = range(tt).flatMap((j) => range(cb).map((b) => `var a${j}_${b} = vec4<f32>(0.0);`));
+  const loads = quads
+    ? range(tt / 4).flatMap((q) => [
+        `let b${q} = B[vb + ${q * wg}u];`,
+        ...range(4).map((k) => `let v${4 * q + k} = vec4<f32>(b${q}.${'xyzw'[k]});`),
+      ])
+    : range(tt).map((j) => `let v${j} = vec4<f32>(B[vb + ${j * wg}u]);`);
   const body = [
-    ...range(tt).map((j) => `let v${j} = vec4<f32>(B[vb + ${j * wg}u]);`),
+    ...loads,
     ...range(cb).map((b) => `let u${b} = A[ub + min(cb0 + ${b}u, op4 - 1u)];`),
     ...range(tt).map((j) =>
       range(cb)
@@ -294,14 +312,14 @@ export const winogradGemmKernel = memoKernel((tile: WinogradTile, planes: number
         `if (4u * (cb0 + ${b}u) + ${q}u < p.co) { let m = (mx * p.co + 4u * (cb0 + ${b}u) + ${q}u) * p.tp + t0; ${range(
           tt,
         )
-          .map((j) => `M[m + ${j * wg}u] = a${j}_${b}[${q}];`)
+          .map((j) => `M[m + ${tileOffset(j)}u] = a${j}_${b}[${q}];`)
           .join(' ')} }`,
     ),
   );
   return defineKernel({
     name: 'conv2d_winograd_gemm',
     config: planes === 16 ? { tt, tco, wg } : { tt, tco, wg, planes },
-    bindings: [input('B'), input('A', 'vec4<f32>'), output('M')],
+    bindings: [input('B', quads ? 'vec4<f32>' : 'f32'), input('A', 'vec4<f32>'), output('M')],
     params: [
       ['k', 'u32'],
       ['kAll', 'u32'],
@@ -315,7 +333,7 @@ export const winogradGemmKernel = memoKernel((tile: WinogradTile, planes: number
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   // tp is a whole number of ${wg * tt}-lane blocks, so no lane index needs a guard.
-  let t0 = wid.x * ${wg * tt}u + lid;
+  let t0 = wid.x * ${wg * tt}u + ${quads ? '4u * lid' : 'lid'};
   let cb0 = wid.y * ${cb}u;
   let xi = wid.z % ${planes}u;
   let split = wid.z / ${planes}u;
@@ -325,7 +343,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let c1 = min(c0 + p.k, p.kAll);
   ${acc.join('\n  ')}
   for (var c = c0; c < c1; c++) {
-    let vb = (xi * p.kAll + c) * p.tp + t0;
+    let vb = ${quads ? '((xi * p.kAll + c) * p.tp + t0) / 4u' : '(xi * p.kAll + c) * p.tp + t0'};
     let ub = (xi * p.kAll + c) * op4;
     ${body.join('\n    ')}
   }
