@@ -183,6 +183,42 @@ describe('conv2d kernels, every variant vs the reference', () => {
   }
 });
 
+describe('Winograd passes with tiles outside the class tables', () => {
+  // The class tiles have tt a multiple of 4, so the GEMM reads its lane operand as vec4s; these take
+  // its one-float loads, and blocks of 1-4 lanes pad the tile count least.
+  it.each([
+    ['F(2x2) forward, block of 3', 'wino', { tt: 1, tco: 4, wg: 3 }],
+    ['F(4x4) forward, block of 3', 'wino4', { tt: 1, tco: 4, wg: 3 }],
+    ['F(4x4) forward, block of 4', 'wino4', { tt: 4, tco: 4, wg: 1 }],
+    ['F(4x4) weight gradient, block of 3', 'wino4', { tt: 1, tco: 4, wg: 3 }],
+    ['F(2x2) weight gradient, block of 2', 'wino', { tt: 2, tco: 4, wg: 1 }],
+  ] as const)('%s', async (name, kind, tile) => {
+    const s: K.Conv2dShape = { n: 3, ci: 5, co: 6, h: 9, w: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+    const { oh, ow } = K.convOutSize(s);
+    const xs = random(s.n * s.ci * s.h * s.w);
+    const ws = random(s.co * s.ci * s.kh * s.kw);
+    const bs = random(s.co);
+    const gs = random(s.n * s.co * oh * ow);
+    const [x, w, b, g] = [xs, ws, bs, gs].map(upload) as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+    const variant = { kind, ...tile };
+    const tol = kind === 'wino4' ? 1e-4 : TOL;
+    if (name.includes('weight')) {
+      const want = ref.conv2dWeightGrad(xs, gs, s);
+      const dw = poisoned(want.length);
+      K.conv2dWeightGrad(ctx, x, g, dw, s, 1, variant);
+      expect(maxRelDiff(await read(dw, want.length), want)).toBeLessThanOrEqual(tol);
+      ctx.free(dw);
+    } else {
+      const want = ref.conv2d(xs, ws, bs, s);
+      const y = poisoned(want.length);
+      K.conv2dForward(ctx, x, w, b, y, s, variant);
+      expect(maxRelDiff(await read(y, want.length), want)).toBeLessThanOrEqual(tol);
+      ctx.free(y);
+    }
+    for (const buf of [x, w, b, g]) ctx.free(buf);
+  });
+});
+
 describe('Winograd conv in image chunks (the V and M buffers bounded)', () => {
   it('matches the reference when a pass is split into chunks of images, and refuses an image too big for a binding', async () => {
     const s: K.Conv2dShape = { n: 5, ci: 3, co: 6, h: 7, w: 9, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
