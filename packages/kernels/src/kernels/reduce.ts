@@ -58,6 +58,16 @@ const reduceKernel = (op: ReduceOp) =>
   Y[o] = acc;`),
   });
 
+/** Below this many outputs a reduction over leading and trailing axes runs in two passes. */
+const SPLIT_BELOW = 1024;
+
+/** The reduced axes that end the shape, consecutively (for [n, c, h, w] over (0, 2, 3): 2, 3). */
+function trailingAxes(rank: number, axes: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = axes.length - 1, d = rank - 1; i >= 0 && axes[i] === d; i--, d--) out.unshift(d);
+  return out;
+}
+
 /**
  * Reduces a contiguous tensor of `shape` over `axes` (sorted, unique). The
  * output is contiguous over the kept dimensions in order. max propagates NaN
@@ -85,6 +95,17 @@ export function reduce(
   const rcount = numel(rshape);
   if (n === 0) return;
   if (op === 'max' && rcount === 0) throw new Error(`max: cannot reduce over an empty dimension of [${shape}]`);
+  const inner = trailingAxes(shape.length, axes);
+  const partial = shape.slice(0, shape.length - inner.length);
+  if (n < SPLIT_BELOW && inner.length > 0 && inner.length < axes.length && numel(partial) >= 4 * n) {
+    // Few outputs over a long reduction (a bias gradient: [n, c, h, w] over (0, 2, 3) has c of them)
+    // would run on a handful of invocations, one core: the trailing axes first, then the rest.
+    const mid = ctx.alloc(numel(partial) * 4, `${op} over the trailing axes`);
+    reduce(ctx, op, x, mid, shape, inner);
+    reduce(ctx, op, mid, y, partial, axes.slice(0, axes.length - inner.length));
+    ctx.free(mid);
+    return;
+  }
   ctx.dispatch(
     reduceKernel(op),
     [x, y],

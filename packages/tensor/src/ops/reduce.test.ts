@@ -57,3 +57,50 @@ describe.each(['cpu', 'webgpu'] as const)('argmax / argmin on %s', (device) => {
     for (const t of [x, finite, t3]) t.dispose();
   });
 });
+
+describe('sum / max over leading and trailing axes (a bias gradient: two passes on webgpu)', () => {
+  // [n, c, h, w] over (0, 2, 3) has c outputs: the kernels reduce (2, 3) first, then 0.
+  for (const [shape, dims] of [
+    [
+      [5, 3, 7, 9],
+      [0, 2, 3],
+    ],
+    [
+      [4, 6, 5],
+      [0, 2],
+    ],
+    [
+      [3, 2, 4, 5],
+      [0, 1, 3],
+    ],
+    [
+      [6, 4, 3],
+      [1, 2],
+    ],
+  ] as const) {
+    it(`[${shape}] over (${dims})`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 10);
+      values[17] = NaN;
+      const results = [] as number[][][];
+      for (const device of ['cpu', 'webgpu'] as const) {
+        const x = tensor(values, { shape: [...shape], device });
+        const finite = tensor(
+          values.map((v) => (Number.isNaN(v) ? 0 : v)),
+          { shape: [...shape], device },
+        );
+        const s = finite.sum([...dims]);
+        const m = x.max([...dims]);
+        results.push([Array.from(await s.data()), Array.from(await m.data())]);
+        for (const t of [x, finite, s, m]) t.dispose();
+      }
+      const [[cpuSum, cpuMax], [gpuSum, gpuMax]] = results as [number[][], number[][]];
+      expect(gpuSum.length).toBe(cpuSum!.length);
+      gpuSum!.forEach((v, i) =>
+        expect(Math.abs(v - cpuSum![i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(cpuSum![i]!))),
+      );
+      expect(gpuMax).toEqual(cpuMax);
+      expect(cpuMax!.some(Number.isNaN)).toBe(true);
+    });
+  }
+});
