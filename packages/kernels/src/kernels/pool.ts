@@ -1,6 +1,15 @@
 import type { BufferBinding, GpuContext } from '../context.js';
 import { type Window2d, WINDOW_PARAMS, windowOutSize } from './window.js';
-import { type BindingSpec, defineKernel, elementEntry, input, output, SPECIAL_FLOATS } from '../kernel.js';
+import {
+  type BindingSpec,
+  defineKernel,
+  type Kernel,
+  elementEntry,
+  input,
+  memoKernel,
+  output,
+  SPECIAL_FLOATS,
+} from '../kernel.js';
 
 /** Geometry of a 2-D max pool over NCHW planes (n*c planes of h x w). */
 export interface Pool2dShape extends Window2d {
@@ -33,7 +42,7 @@ const WINDOW_OF_O = `let ox = o % p.ow;
   let oy = (o / p.ow) % p.oh;
   let plane = o / (p.ow * p.oh);`;
 
-const forwardKernel = () =>
+const forwardKernel = memoKernel(() =>
   poolKernel(
     'maxpool2d_forward',
     [input('X'), output('Y'), output('Idx', 'i32')],
@@ -62,11 +71,12 @@ const forwardKernel = () =>
   }
   Y[o] = best;
   Idx[o] = arg;`,
-  );
+  ),
+);
 
 const GRADIENT_BINDINGS: BindingSpec[] = [input('G'), input('Idx', 'i32'), output('DX')];
 
-const backwardKernel = () =>
+const backwardKernel = memoKernel(() =>
   poolKernel(
     'maxpool2d_backward',
     GRADIENT_BINDINGS,
@@ -93,7 +103,8 @@ const backwardKernel = () =>
     }
   }
   DX[i] = acc;`,
-  );
+  ),
+);
 
 /**
  * The backward for windows that tile the input exactly (kernel = stride, no
@@ -102,7 +113,7 @@ const backwardKernel = () =>
  * gradient at the argmax and zeros elsewhere. Windows are disjoint, so no
  * element is written twice; no search over covering windows per element.
  */
-const backwardTilesKernel = () =>
+const backwardTilesKernel = memoKernel(() =>
   poolKernel(
     'maxpool2d_backward_tiles',
     GRADIENT_BINDINGS,
@@ -118,7 +129,8 @@ const backwardTilesKernel = () =>
       DX[base + row + kx] = select(0.0, g, i32(row + kx) == arg);
     }
   }`,
-  );
+  ),
+);
 
 /**
  * The blog's 2x2 / 2 windows over rows of a multiple of 4: one invocation
@@ -136,13 +148,12 @@ const PAIR_PARAMS = [
 ] as const;
 
 /** WGSL: pair o2's two input rows start at vec4 `r0` and `r0 + p.w4`; `at` is its first element's flat position in the plane. */
-const PAIR_OF_O2 = `let perRow = p.w4;
-  let ox4 = o2 % perRow;
-  let row = o2 / perRow;
+const PAIR_OF_O2 = `let ox4 = o2 % p.w4;
+  let row = o2 / p.w4;
   let r0 = 2u * row * p.w4 + ox4;
   let at = i32(((2u * row) % p.h) * p.w + 4u * ox4);`;
 
-const forwardPairsKernel = () =>
+const forwardPairsKernel = memoKernel(() =>
   defineKernel({
     name: 'maxpool2d_forward_2x2_pairs',
     bindings: [input('X', 'vec4<f32>'), output('Y', 'vec2<f32>'), output('Idx', 'vec2<i32>')],
@@ -180,10 +191,11 @@ ${elementEntry(
   Y[o2] = vec2<f32>(left.x, right.x);
   Idx[o2] = vec2<i32>(bitcast<i32>(left.y), bitcast<i32>(right.y));`,
 )}`,
-  });
+  }),
+);
 
 /** The backward of forwardPairsKernel's windows: each pair's gradients and argmaxes in, its two input rows out as vec4s. */
-const backwardPairsKernel = () =>
+const backwardPairsKernel = memoKernel(() =>
   defineKernel({
     name: 'maxpool2d_backward_2x2_pairs',
     bindings: [input('G', 'vec2<f32>'), input('Idx', 'vec2<i32>'), output('DX', 'vec4<f32>')],
@@ -198,7 +210,6 @@ const backwardPairsKernel = () =>
   let g = G[o2];
   let arg = Idx[o2];
   let w = i32(p.w);
-  let z = vec4<f32>(0.0);
   DX[r0] = vec4<f32>(
     select(0.0, g.x, arg.x == at), select(0.0, g.x, arg.x == at + 1),
     select(0.0, g.y, arg.y == at + 2), select(0.0, g.y, arg.y == at + 3));
@@ -206,18 +217,25 @@ const backwardPairsKernel = () =>
     select(0.0, g.x, arg.x == at + w), select(0.0, g.x, arg.x == at + w + 1),
     select(0.0, g.y, arg.y == at + w + 2), select(0.0, g.y, arg.y == at + w + 3));`,
     ),
-  });
+  }),
+);
 
 /** 2x2 windows that tile rows of a multiple of 4 exactly: the pair kernels. */
 const pairs2x2 = (s: Pool2dShape, oh: number, ow: number) =>
   tilesExactly(s, oh, ow) && s.kh === 2 && s.kw === 2 && s.w % 4 === 0;
 
-const pairParams = (s: Pool2dShape, oh: number, ow: number) => ({
-  pairs: (s.planes * oh * ow) / 2,
-  w4: s.w / 4,
-  h: s.h,
-  w: s.w,
-});
+/** Dispatches a pair kernel over geometry s's windows (two an invocation). */
+function dispatchPairs(
+  ctx: GpuContext,
+  kernel: Kernel,
+  buffers: BufferBinding[],
+  s: Pool2dShape,
+  windows: number,
+  name: string,
+): void {
+  const pairs = windows / 2;
+  ctx.dispatch(kernel, buffers, { pairs, w4: s.w / 4, h: s.h, w: s.w }, Math.ceil(pairs / WG), name);
+}
 
 /** Windows that cover the input exactly once each. */
 const tilesExactly = (s: Pool2dShape, oh: number, ow: number) =>
@@ -249,13 +267,7 @@ export function maxPool2dForward(
   const total = s.planes * oh * ow;
   if (total === 0) return;
   if (pairs2x2(s, oh, ow)) {
-    ctx.dispatch(
-      forwardPairsKernel(),
-      [x, y, idx],
-      pairParams(s, oh, ow),
-      Math.ceil(total / 2 / WG),
-      label('maxPool2d', s),
-    );
+    dispatchPairs(ctx, forwardPairsKernel(), [x, y, idx], s, total, label('maxPool2d', s));
     return;
   }
   ctx.dispatch(forwardKernel(), [x, y, idx], { ...s, oh, ow, total }, Math.ceil(total / WG), label('maxPool2d', s));
@@ -270,20 +282,13 @@ export function maxPool2dBackward(
   s: Pool2dShape,
 ): void {
   const { oh, ow } = check(s);
+  const windows = s.planes * oh * ow;
   if (pairs2x2(s, oh, ow)) {
-    const windows = s.planes * oh * ow;
     if (windows === 0) return;
-    ctx.dispatch(
-      backwardPairsKernel(),
-      [dy, idx, dx],
-      pairParams(s, oh, ow),
-      Math.ceil(windows / 2 / WG),
-      label('maxPool2d backward', s),
-    );
+    dispatchPairs(ctx, backwardPairsKernel(), [dy, idx, dx], s, windows, label('maxPool2d backward', s));
     return;
   }
   if (tilesExactly(s, oh, ow)) {
-    const windows = s.planes * oh * ow;
     if (windows === 0) return;
     ctx.dispatch(
       backwardTilesKernel(),
