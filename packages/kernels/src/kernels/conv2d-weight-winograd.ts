@@ -1,5 +1,5 @@
 import { allOf, memoKernel, range } from '../kernel.js';
-import { type Conv2dShape, convOutSize } from './window.js';
+import { convOutSize } from './window.js';
 import type { WeightGradPass } from './conv2d-row-loads.js';
 import {
   A_,
@@ -254,24 +254,28 @@ export function winogradWeightPass(ws: WinogradWeightScheme): WeightGradPass<Win
   };
 }
 
-/** F(2x2)'s weight gradient. */
+/** F(2x2)'s weight gradient pass. */
 export const conv2dWeightGradWinograd = winogradWeightPass(F2X2_WEIGHT);
 
-/** The Winograd weight gradients' condition: 3x3 stride 1, and a lane block (wg x tt) the input channels fill. */
-export const winogradWeightApplies = (s: Conv2dShape, t: WinogradTile) =>
-  strideOne(s) && s.kh === 3 && s.kw === 3 && t.wg * t.tt <= s.ci;
-
 /**
- * Winograd's weight gradient: 3x3 stride 1, and only tiles whose lane block
- * the input channels fill (its lanes run over input channels padded to a
- * block). It splits its own reduction.
+ * A Winograd weight-gradient family: 3x3 stride 1, and only tiles whose
+ * lane block the input channels fill (its lanes run over input channels
+ * padded to a block). It splits its own reduction.
  */
-export const WEIGHT_WINOGRAD_FAMILY: WeightGradFamily<'wino', WinogradTile> = {
-  kind: 'wino',
-  tiles: WINOGRAD_WEIGHT_TILES,
-  applies: winogradWeightApplies,
-  unroll: (t) => (t.tt * t.tco) / 4,
-  threads: null,
-  preferred: true,
-  run: conv2dWeightGradWinograd,
-};
+export function winogradWeightFamily<K extends string>(
+  kind: K,
+  run: WeightGradPass<WinogradTile, [maxBinding?: number]>,
+): WeightGradFamily<K, WinogradTile> {
+  return {
+    kind,
+    tiles: WINOGRAD_WEIGHT_TILES,
+    applies: (s, t) => strideOne(s) && s.kh === 3 && s.kw === 3 && t.wg * t.tt <= s.ci,
+    unroll: (t) => (t.tt * t.tco) / 4,
+    threads: null,
+    preferred: true,
+    run,
+  };
+}
+
+/** F(2x2)'s weight gradient. */
+export const WEIGHT_WINOGRAD_FAMILY = winogradWeightFamily('wino', conv2dWeightGradWinograd);

@@ -1,11 +1,5 @@
-import type { WeightGradFamily } from './conv2d-family.js';
-import type { WinogradScheme, WinogradTile } from './conv2d-winograd.js';
-import {
-  type WinogradWeightScheme,
-  winogradWeightApplies,
-  winogradWeightPass,
-  WINOGRAD_WEIGHT_TILES,
-} from './conv2d-weight-winograd.js';
+import type { WinogradScheme } from './conv2d-winograd.js';
+import { type WinogradWeightScheme, winogradWeightFamily, winogradWeightPass } from './conv2d-weight-winograd.js';
 import { linearTransform, rational, toomCook, transpose } from './winograd-toom-cook.js';
 
 /**
@@ -48,14 +42,7 @@ export const conv2dWeightGradWinograd4 = winogradWeightPass(F4X4_WEIGHT);
  * vec4s over output channels) as F(2x2), with 36 GEMM planes instead of 16
  * and a quarter of the tiles.
  */
-export const WINOGRAD4_WEIGHT_TILES: readonly WinogradTile[] = WINOGRAD_WEIGHT_TILES;
+export const WEIGHT_WINOGRAD4_FAMILY = winogradWeightFamily('wino4', conv2dWeightGradWinograd4);
 
-export const WEIGHT_WINOGRAD4_FAMILY: WeightGradFamily<'wino4', WinogradTile> = {
-  kind: 'wino4',
-  tiles: WINOGRAD4_WEIGHT_TILES,
-  applies: winogradWeightApplies,
-  unroll: (t) => (t.tt * t.tco) / 4,
-  threads: null,
-  preferred: true,
-  run: conv2dWeightGradWinograd4,
-};
+/** The tiles it runs (F(2x2)'s), for the tests that run every variant. */
+export const WINOGRAD4_WEIGHT_TILES = WEIGHT_WINOGRAD4_FAMILY.tiles;
