@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AdapterDescription } from './adapter.js';
 import { CLASS_POLICIES, classCandidates, kernelClassOf, parseKernelClass } from './kernel-class.js';
-import { type Conv2dShape, convForwardVariants, convVariantInfo, weightGradVariants } from './kernels/conv2d.js';
+import {
+  type Conv2dShape,
+  convForwardVariants,
+  convVariantInfo,
+  weightGradVariants,
+  withReductionChain,
+} from './kernels/conv2d.js';
 import {
   MATMUL_CONFIGS,
   type MatmulConfig,
@@ -88,6 +94,34 @@ describe('kernel classes', () => {
     expect(fwd('llvmpipe', wide).every((v) => v.kind === 'direct')).toBe(true);
     expect(fwd('swiftshader', wide).length).toBeGreaterThan(0);
     expect(weightGradVariants(wide).some((v) => v.kind === 'wco')).toBe(false);
+  });
+
+  it("chain the Winograd GEMM's reduction steps by class, counted in the unroll budget", () => {
+    const wide: Conv2dShape = { ...blog, ci: 128 };
+    expect(CLASS_POLICIES.llvmpipe.reductionChain).toBe(2);
+    expect(CLASS_POLICIES.swiftshader.reductionChain).toBe(4);
+    expect(CLASS_POLICIES.gpu.reductionChain).toBe(1);
+    for (const [cls, policy] of Object.entries(CLASS_POLICIES)) {
+      const all = [...convForwardVariants(wide), ...weightGradVariants(wide)];
+      const chained = all.map((v) => withReductionChain(v, policy.reductionChain));
+      chained.forEach((v, i) => {
+        const wino = v.kind === 'wino' || v.kind === 'wino4';
+        // Only the Winograd variants change, and a chain of 1 leaves them as they were.
+        expect(v, cls).toEqual(wino && policy.reductionChain > 1 ? { ...all[i], kc: policy.reductionChain } : all[i]);
+        if (wino) {
+          const info = (x: typeof v) => convVariantInfo(x, wide, 'forward').unroll;
+          expect(info(v)).toBe(info(all[i]!) * policy.reductionChain);
+        }
+      });
+    }
+    // SwiftShader's first F(4x4) tile (16 tiles x 32 channels, 128 vec4 accumulators) stays within its budget at kc 4.
+    const swift = classCandidates(
+      CLASS_POLICIES.swiftshader,
+      convForwardVariants(wide).map((v) => withReductionChain(v, 4)),
+      (v) => convVariantInfo(v, wide, 'forward'),
+      (v) => v.kind === 'wino' || v.kind === 'wino4',
+    );
+    expect(swift).toContainEqual({ kind: 'wino4', tt: 16, tco: 32, wg: 8, kc: 4 });
   });
 
   it('bound the weight-gradient and matmul candidates too', () => {

@@ -36,12 +36,23 @@ export interface ClassPolicy {
    * few cores to fill, a GPU tens of thousands of lanes.
    */
   targetThreads: number;
+  /**
+   * Reduction steps the Winograd GEMM chains onto each accumulator per loop
+   * trip (its tile's kc; fmaChain in kernel.ts says why it pays). Measured
+   * on the blog CNN's F(4x4) layers at batch 32 (tiles.mjs-style timings of
+   * each pass, npm run bench -- --variants): llvmpipe runs kc 2 25-40%
+   * faster than kc 1 and kc 4 in between (its 8-lane registers hold two
+   * steps' operands, not four); SwiftShader runs kc 4 20-40% faster than
+   * kc 1 and 5-15% faster than kc 2. A GPU compiler keeps accumulators in
+   * registers, so the chain buys nothing there.
+   */
+  reductionChain: number;
 }
 
 export const CLASS_POLICIES: Readonly<Record<KernelClass, ClassPolicy>> = {
-  llvmpipe: { maxUnroll: 1152, tiled: false, maxCandidates: 3, targetThreads: 2048 },
-  swiftshader: { maxUnroll: 576, tiled: false, maxCandidates: 2, targetThreads: 2048 },
-  gpu: { maxUnroll: 256, tiled: true, maxCandidates: 6, targetThreads: 65536 },
+  llvmpipe: { maxUnroll: 1152, tiled: false, maxCandidates: 3, targetThreads: 2048, reductionChain: 2 },
+  swiftshader: { maxUnroll: 576, tiled: false, maxCandidates: 2, targetThreads: 2048, reductionChain: 4 },
+  gpu: { maxUnroll: 256, tiled: true, maxCandidates: 6, targetThreads: 65536, reductionChain: 1 },
 };
 
 /** The class an adapter belongs to by its description. */

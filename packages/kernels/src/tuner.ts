@@ -171,7 +171,7 @@ export class Tuner {
  * Version of the kernel generators. Bump it whenever a tuned kernel's code
  * changes: cached choices measured on older code are then ignored.
  */
-export const KERNELS_VERSION = 22;
+export const KERNELS_VERSION = 23;
 
 /** The key tuning choices are stored under: kernel version, adapter and driver. */
 export function adapterKey(a: {

@@ -13,6 +13,7 @@ import {
   winogradInputKernel,
   type WinogradScheme,
   type WinogradTile,
+  winogradUnroll,
 } from './conv2d-winograd.js';
 import { type WeightGradFamily, strideOne } from './conv2d-family.js';
 
@@ -270,7 +271,7 @@ export function winogradWeightFamily<K extends string>(
     kind,
     tiles: WINOGRAD_WEIGHT_TILES,
     applies: (s, t) => strideOne(s) && s.kh === 3 && s.kw === 3 && t.wg * t.tt <= s.ci,
-    unroll: (t) => (t.tt * t.tco) / 4,
+    unroll: winogradUnroll,
     threads: null,
     preferred: true,
     run,

@@ -1,4 +1,4 @@
-import { allOf, defineKernel, input, memoKernel, output, range } from '../kernel.js';
+import { allOf, defineKernel, fmaChain, input, memoKernel, output, range } from '../kernel.js';
 import type { Stride1Pass } from './conv2d-row-loads.js';
 import type { RowsFamily } from './conv2d-family.js';
 import { type Conv2dShape, convOutSize } from './window.js';
@@ -33,6 +33,12 @@ export interface WinogradTile {
   tco: number;
   /** GEMM workgroup size: with `tt`, how many tiles a block covers (the tile count is padded to whole blocks). */
   wg: number;
+  /**
+   * Reduction steps per trip of the GEMM's loop (default 1), chained onto
+   * each accumulator with one store per trip (fmaChain, kernel.ts). The
+   * kernel class sets it (ClassPolicy.reductionChain), not the tables.
+   */
+  kc?: number;
 }
 
 /**
@@ -286,23 +292,42 @@ export const winogradInputKernel = (scheme: WinogradScheme = F2X2) => inputKerne
  */
 export const winogradGemmKernel = memoKernel((tile: WinogradTile, planes: number = 16) => {
   const { tt, tco, wg } = tile;
+  const kc = tile.kc ?? 1;
   const cb = tco / 4;
   const quads = tt % 4 === 0;
   // Tile j of the invocation: with quads, component j % 4 of vec4 j / 4 (vec4s a workgroup apart); else a workgroup apart.
   const tileOffset = (j: number) => (quads ? 4 * wg * Math.floor(j / 4) + (j % 4) : j * wg);
   const acc = range(tt).flatMap((j) => range(cb).map((b) => `var a${j}_${b} = vec4<f32>(0.0);`));
-  const loads = quads
-    ? range(tt / 4).flatMap((q) => [
-        `let b${q} = B[vb + ${q * wg}u];`,
-        ...range(4).map((k) => `let v${4 * q + k} = vec4<f32>(b${q}.${'xyzw'[k]});`),
-      ])
-    : range(tt).map((j) => `let v${j} = vec4<f32>(B[vb + ${j * wg}u]);`);
+  // Step s of a trip reduces over c + s; past c1 (the last trip of a reduction kc does not divide) it reads c1 - 1 with B zeroed.
+  const step = (s: number) => {
+    const c = s === 0 ? 'c' : `cs${s}`;
+    const live = (e: string, zero: string) => (s === 0 ? e : `select(${zero}, ${e}, c + ${s}u < c1)`);
+    const vb = quads ? `((xi * p.kAll + ${c}) * p.tp + t0) / 4u` : `(xi * p.kAll + ${c}) * p.tp + t0`;
+    const loads = quads
+      ? range(tt / 4).flatMap((q) => [
+          `let b${s}_${q} = ${live(`B[vb${s} + ${q * wg}u]`, 'vec4<f32>(0.0)')};`,
+          ...range(4).map((k) => `let v${s}_${4 * q + k} = vec4<f32>(b${s}_${q}.${'xyzw'[k]});`),
+        ])
+      : range(tt).map((j) => `let v${s}_${j} = vec4<f32>(${live(`B[vb${s} + ${j * wg}u]`, '0.0')});`);
+    return [
+      ...(s === 0 ? [] : [`let cs${s} = min(c + ${s}u, c1 - 1u);`]),
+      `let vb${s} = ${vb};`,
+      `let ub${s} = (xi * p.kAll + ${c}) * op4;`,
+      ...loads,
+      ...range(cb).map((b) => `let u${s}_${b} = A[ub${s} + min(cb0 + ${b}u, op4 - 1u)];`),
+    ];
+  };
+  // Each accumulator takes the trip's kc products in step order, one store (fmaChain says why).
+  const chain = (j: number, b: number) =>
+    fmaChain(
+      `a${j}_${b}`,
+      range(kc).map((s) => [`v${s}_${j}`, `u${s}_${b}`] as const),
+    );
   const body = [
-    ...loads,
-    ...range(cb).map((b) => `let u${b} = A[ub + min(cb0 + ${b}u, op4 - 1u)];`),
+    ...range(kc).flatMap(step),
     ...range(tt).map((j) =>
       range(cb)
-        .map((b) => `a${j}_${b} = fma(v${j}, u${b}, a${j}_${b});`)
+        .map((b) => `a${j}_${b} = ${chain(j, b)};`)
         .join(' '),
     ),
   ];
@@ -318,7 +343,7 @@ export const winogradGemmKernel = memoKernel((tile: WinogradTile, planes: number
   );
   return defineKernel({
     name: 'conv2d_winograd_gemm',
-    config: planes === 16 ? { tt, tco, wg } : { tt, tco, wg, planes },
+    config: { tt, tco, wg, ...(planes === 16 ? {} : { planes }), ...(kc === 1 ? {} : { kc }) },
     bindings: [input('B', quads ? 'vec4<f32>' : 'f32'), input('A', 'vec4<f32>'), output('M')],
     params: [
       ['k', 'u32'],
@@ -342,9 +367,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let c0 = split * p.k;
   let c1 = min(c0 + p.k, p.kAll);
   ${acc.join('\n  ')}
-  for (var c = c0; c < c1; c++) {
-    let vb = ${quads ? '((xi * p.kAll + c) * p.tp + t0) / 4u' : '(xi * p.kAll + c) * p.tp + t0'};
-    let ub = (xi * p.kAll + c) * op4;
+  for (var c = c0; c < c1; c += ${kc}u) {
     ${body.join('\n    ')}
   }
   ${stores.join('\n  ')}
@@ -486,6 +509,9 @@ export function winogradBlockFits(s: Conv2dShape, t: WinogradTile, m: number): b
   return t.wg * t.tt <= 2 * s.n * Math.ceil(oh / m) * Math.ceil(ow / m);
 }
 
+/** FMA statements a tile's GEMM loop unrolls (vec4 accumulators times chained steps). */
+export const winogradUnroll = (t: WinogradTile) => ((t.tt * t.tco) / 4) * (t.kc ?? 1);
+
 /** F(2x2, 3x3) as a stride-1 pass. */
 export const conv2dWinograd = winogradPass(F2X2);
 
@@ -500,7 +526,7 @@ export const WINOGRAD_FAMILY: RowsFamily<'wino', WinogradTile> = {
   applies: (s, reduction) => s.kh === 3 && s.kw === 3 && reduction >= 16,
   fits: (s, t) => winogradBlockFits(s, t, 2),
   strided: false,
-  unroll: (t) => (t.tt * t.tco) / 4,
+  unroll: winogradUnroll,
   preferred: true,
   run: conv2dWinograd,
 };

@@ -1,5 +1,11 @@
 import type { RowsFamily } from './conv2d-family.js';
-import { type WinogradScheme, type WinogradTile, winogradBlockFits, winogradPass } from './conv2d-winograd.js';
+import {
+  type WinogradScheme,
+  type WinogradTile,
+  winogradBlockFits,
+  winogradPass,
+  winogradUnroll,
+} from './conv2d-winograd.js';
 
 /**
  * Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions: each 4x4 block of
@@ -60,7 +66,7 @@ export const WINOGRAD4_FAMILY: RowsFamily<'wino4', WinogradTile> = {
   applies: (s, reduction) => s.kh === 3 && s.kw === 3 && reduction >= 32,
   fits: (s, t) => winogradBlockFits(s, t, 4),
   strided: false,
-  unroll: (t) => (t.tt * t.tco) / 4,
+  unroll: winogradUnroll,
   preferred: true,
   run: conv2dWinograd4,
 };

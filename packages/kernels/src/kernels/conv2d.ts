@@ -46,6 +46,17 @@ const rowsFamily = (kind: string) =>
   ROWS_FAMILIES.find((f) => f.kind === kind) as unknown as RowsFamily<string, Stride1Variant> | undefined;
 export const isStride1Variant = (v: ConvVariant): v is Stride1Variant => rowsFamily(v.kind) !== undefined;
 
+/** The kinds that run the Winograd GEMM (forward, input gradient and weight gradient alike). */
+const WINOGRAD_KINDS: readonly string[] = [WINOGRAD_FAMILY.kind, WINOGRAD4_FAMILY.kind];
+
+/**
+ * A variant with the kernel class's reduction chain (ClassPolicy.reductionChain)
+ * where it runs the Winograd GEMM; any other variant as it is.
+ */
+export function withReductionChain<V extends { kind: string }>(v: V, kc: number): V {
+  return kc > 1 && WINOGRAD_KINDS.includes(v.kind) ? { ...v, kc } : v;
+}
+
 /** The forward and input-gradient kinds the CPU classes time before the general kernel. */
 export const PREFERRED_CONV_KINDS: readonly string[] = ROWS_FAMILIES.filter((f) => f.preferred).map((f) => f.kind);
 

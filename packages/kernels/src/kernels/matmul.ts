@@ -1,5 +1,5 @@
 import type { BufferBinding, GpuContext } from '../context.js';
-import { allOf, defineKernel, ENTRY_BUILTINS, LINEAR_WORKGROUP, memoKernel, range } from '../kernel.js';
+import { allOf, defineKernel, ENTRY_BUILTINS, fmaChain, LINEAR_WORKGROUP, memoKernel, range } from '../kernel.js';
 import type { ParamSpec } from '../params.js';
 import { matmulTiled } from './matmul-tiled.js';
 import { TILED_GEMM_CONFIGS, type TiledGemmConfig } from './tiled-gemm.js';
@@ -198,9 +198,14 @@ function vec4NN(c: RegisterMatmulConfig) {
       'let brow = 4u * k4 * n4;',
       ...range(tm).map((i) => `let a${i} = A[ar${i} + k4];`),
       ...range(4).flatMap((kk) => range(tn4).map((j) => `let b${kk}_${j} = B[bc${j} + brow + ${kk}u * n4];`)),
-      ...range(4).flatMap((kk) =>
-        range(tm).flatMap((i) =>
-          range(tn4).map((j) => `c${i}_${j} = fma(vec4<f32>(a${i}[${kk}]), b${kk}_${j}, c${i}_${j});`),
+      // One store per accumulator and k4 (fmaChain says why).
+      ...range(tm).flatMap((i) =>
+        range(tn4).map(
+          (j) =>
+            `c${i}_${j} = ${fmaChain(
+              `c${i}_${j}`,
+              range(4).map((kk) => [`vec4<f32>(a${i}[${kk}])`, `b${kk}_${j}`] as const),
+            )};`,
         ),
       ),
     ],

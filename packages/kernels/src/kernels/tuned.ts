@@ -20,6 +20,7 @@ import {
   weightGradVariants,
   PREFERRED_WEIGHT_KINDS,
   PREFERRED_CONV_KINDS,
+  withReductionChain,
 } from './conv2d.js';
 import {
   defaultMatmulConfig,
@@ -46,7 +47,9 @@ function candidates<V extends { kind: string }>(
   info: (v: V) => CandidateInfo,
   preferred: readonly string[],
 ): V[] {
-  const fitting = all.filter((v) => v.kind !== 'tiled' || tiledFits(v as unknown as TiledGemmConfig, ctx.limits));
+  const fitting = all
+    .filter((v) => v.kind !== 'tiled' || tiledFits(v as unknown as TiledGemmConfig, ctx.limits))
+    .map((v) => withReductionChain(v, ctx.policy.reductionChain));
   return classCandidates(ctx.policy, fitting, info, (v) => preferred.includes(v.kind));
 }
 

@@ -86,9 +86,10 @@ const name = (s: K.Conv2dShape) =>
  * offer, plus Winograd on any 3x3 stride-1 geometry, even where the tuner
  * would not offer it (short reductions, few channels). The input gradient
  * of a strided 3x3 runs the stride-1 kernels, Winograd included, on the
- * dilated gradient.
+ * dilated gradient. Winograd variants chain `kc` reduction steps per loop
+ * trip, as the tuner offers them on this adapter's class.
  */
-function variantsOf(s: K.Conv2dShape) {
+function variantsOf(s: K.Conv2dShape, kc = 1) {
   const wino = s.kh === 3 && s.kw === 3 && s.sh === 1 && s.sw === 1;
   const winoInput = s.kh === 3 && s.kw === 3 && s.ph <= 2 && s.pw <= 2;
   const plus = <V extends { kind: string }>(vs: V[], extra: V[], on: boolean) => [
@@ -99,16 +100,19 @@ function variantsOf(s: K.Conv2dShape) {
     ...K.WINOGRAD_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
     ...K.WINOGRAD4_TILES.map((t) => ({ kind: 'wino4' as const, ...t })),
   ];
+  const chained = <V extends { kind: string }>(vs: V[]) => vs.map((v) => K.withReductionChain(v, kc));
   return {
-    forward: plus(K.convForwardVariants(s), winoConv, wino),
-    input: plus(K.convInputGradVariants(s), winoConv, winoInput),
-    weight: plus(
-      K.weightGradVariants(s),
-      [
-        ...K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
-        ...K.WINOGRAD4_WEIGHT_TILES.map((t) => ({ kind: 'wino4' as const, ...t })),
-      ],
-      wino,
+    forward: chained(plus(K.convForwardVariants(s), winoConv, wino)),
+    input: chained(plus(K.convInputGradVariants(s), winoConv, winoInput)),
+    weight: chained(
+      plus(
+        K.weightGradVariants(s),
+        [
+          ...K.WINOGRAD_WEIGHT_TILES.map((t) => ({ kind: 'wino' as const, ...t })),
+          ...K.WINOGRAD4_WEIGHT_TILES.map((t) => ({ kind: 'wino4' as const, ...t })),
+        ],
+        wino,
+      ),
     ),
   };
 }
@@ -142,7 +146,7 @@ describe('conv2d kernels, every variant vs the reference', () => {
         const wantY = ref.conv2d(xs, ws, bs, s);
         const wantDx = ref.conv2dInputGrad(gs, ws, s);
         const wantDw = ref.conv2dWeightGrad(xs, gs, s);
-        const variants = variantsOf(s);
+        const variants = variantsOf(s, ctx.policy.reductionChain);
         for (const variant of variants.forward) {
           const y = poisoned(wantY.length);
           K.conv2dForward(ctx, x, w, b, y, s, variant);
@@ -184,14 +188,21 @@ describe('conv2d kernels, every variant vs the reference', () => {
 });
 
 describe('Winograd passes with tiles outside the class tables', () => {
-  // The class tiles have tt a multiple of 4, so the GEMM reads its lane operand as vec4s; these take
-  // its one-float loads, and blocks of 1-4 lanes pad the tile count least.
+  // The class tiles have tt a multiple of 4, so the GEMM reads its lane operand as vec4s; most of these take
+  // its one-float loads, and blocks of 1-8 lanes pad the tile count least.
   it.each([
     ['F(2x2) forward, block of 3', 'wino', { tt: 1, tco: 4, wg: 3 }],
     ['F(4x4) forward, block of 3', 'wino4', { tt: 1, tco: 4, wg: 3 }],
     ['F(4x4) forward, block of 4', 'wino4', { tt: 4, tco: 4, wg: 1 }],
     ['F(4x4) weight gradient, block of 3', 'wino4', { tt: 1, tco: 4, wg: 3 }],
     ['F(2x2) weight gradient, block of 2', 'wino', { tt: 2, tco: 4, wg: 1 }],
+    // Chained reduction steps (kc) where they do not divide the reduction (5 input channels; the
+    // weight gradient's splits of the tiles), with float and vec4 lane operands.
+    ['F(4x4) forward, 3 chained steps', 'wino4', { tt: 1, tco: 4, wg: 3, kc: 3 }],
+    ['F(2x2) forward, 4 chained steps, vec4 lanes', 'wino', { tt: 4, tco: 8, wg: 2, kc: 4 }],
+    // (18 F(4x4) tiles, 60 F(2x2) ones)
+    ['F(4x4) weight gradient, 4 chained steps', 'wino4', { tt: 1, tco: 4, wg: 3, kc: 4 }],
+    ['F(2x2) weight gradient, 7 chained steps, vec4 lanes', 'wino', { tt: 4, tco: 4, wg: 1, kc: 7 }],
   ] as const)('%s', async (name, kind, tile) => {
     const s: K.Conv2dShape = { n: 3, ci: 5, co: 6, h: 9, w: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
     const { oh, ow } = K.convOutSize(s);
