@@ -29,6 +29,7 @@ import {
   isStride1Variant,
   type WeightGradVariant,
   weightGradVariants,
+  withReductionChain,
   convInputGradCandidates,
   convOutSize,
   convWeightGrad,
@@ -114,7 +115,12 @@ function convBenches(ctx: GpuContext, tf: TfHandle | null, layer: readonly [numb
   const tdy = t?.randomNormal([BATCH, oh, ow, co]) as Tensor4D | undefined;
   const tb = t?.randomNormal([co]);
   const name = `conv ${ci}->${co} ${hw}x${hw}`;
-  // With --variants: each stride-1 register variant of the three passes, as it runs untuned.
+  // With --variants: each stride-1 register variant of the three passes, as it runs untuned, the
+  // Winograd ones with each reduction chain a kernel class uses (kc 1, 2, 4).
+  const chained = <V extends { kind: string }>(v: V): V[] => {
+    const all = [1, 2, 4].map((kc) => withReductionChain(v, kc));
+    return [...new Map(all.map((c) => [JSON.stringify(c), c])).values()];
+  };
   const fixedWeight = (v: WeightGradVariant): Bench => ({
     name: `${name} dWeight ${variantName(v)}`,
     flops,
@@ -136,12 +142,15 @@ function convBenches(ctx: GpuContext, tf: TfHandle | null, layer: readonly [numb
     ? [
         ...convForwardVariants(s)
           .filter(isStride1Variant)
+          .flatMap(chained)
           .map((v) => fixed('forward', v)),
         ...convInputGradVariants(s)
           .filter(isStride1Variant)
+          .flatMap(chained)
           .map((v) => fixed('dInput', v)),
         ...weightGradVariants(s)
           .filter((v) => v.kind !== 'direct' && v.kind !== 'tiled')
+          .flatMap(chained)
           .map(fixedWeight),
       ]
     : [];

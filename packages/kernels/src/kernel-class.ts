@@ -39,18 +39,17 @@ export interface ClassPolicy {
   /**
    * Reduction steps the Winograd GEMM chains onto each accumulator per loop
    * trip (its tile's kc; fmaChain in kernel.ts says why it pays). Measured
-   * on the blog CNN's F(4x4) layers at batch 32 (tiles.mjs-style timings of
-   * each pass, npm run bench -- --variants): llvmpipe runs kc 2 25-40%
-   * faster than kc 1 and kc 4 in between (its 8-lane registers hold two
-   * steps' operands, not four); SwiftShader runs kc 4 20-40% faster than
-   * kc 1 and 5-15% faster than kc 2. A GPU compiler keeps accumulators in
-   * registers, so the chain buys nothing there.
+   * on the blog CNN's F(4x4) layers at batch 32, each pass alone in one
+   * process, kc values interleaved: SwiftShader ran kc 4 20-35% faster than
+   * kc 1 and mostly faster than kc 2; llvmpipe ran kc 2 as fast as kc 1 in
+   * the weight gradient and 10-15% slower in the forward (LLVM keeps its
+   * accumulators in registers already), so it stays at 1, as GPUs do.
    */
   reductionChain: number;
 }
 
 export const CLASS_POLICIES: Readonly<Record<KernelClass, ClassPolicy>> = {
-  llvmpipe: { maxUnroll: 1152, tiled: false, maxCandidates: 3, targetThreads: 2048, reductionChain: 2 },
+  llvmpipe: { maxUnroll: 1152, tiled: false, maxCandidates: 3, targetThreads: 2048, reductionChain: 1 },
   swiftshader: { maxUnroll: 576, tiled: false, maxCandidates: 2, targetThreads: 2048, reductionChain: 4 },
   gpu: { maxUnroll: 256, tiled: true, maxCandidates: 6, targetThreads: 65536, reductionChain: 1 },
 };
