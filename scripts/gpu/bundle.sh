@@ -4,10 +4,12 @@
 # asked), the built packages, the runtime node_modules (Dawn for linux-x64
 # only; TF.js's Node bundles only), and the Vulkan loader. The result,
 # gpu-bundle/bundle.tar.xz, is small enough to travel with the working tree
-# (about 8 MB, 29 MB with Node). Run after `npm ci` (which builds everything):
+# (about 8 MB, 30 MB with Node). Run after `npm ci` (which builds everything):
 #
 #   bash scripts/gpu/bundle.sh            # without Node (the GPU machine has one)
 #   bash scripts/gpu/bundle.sh --node     # with this machine's Node binary
+#
+# It fails when the bundle is over 40 MB (CI builds it with --node to check).
 #
 # Then, on the GPU machine, from the repository root: bash scripts/gpu/run.sh
 set -euo pipefail
@@ -25,12 +27,28 @@ mkdir -p "$stage/root" "$stage/lib"
 # Built code, and the workspace links npm made (node_modules/@pneumo/* point at packages/*).
 tar -cf - packages/*/dist benchmarks/dist | tar -xf - -C "$stage/root"
 mkdir -p "$stage/root/node_modules"
-for m in node_modules/*; do
-  case "$(basename "$m")" in
-    # Build and test tools: not needed to run the benchmarks.
-    typescript|vitest|@vitest|vite|esbuild|@esbuild|rollup|@rollup|rolldown|@rolldown|@types|@webgpu|tinypool|tinyspy|chai|@jridgewell|magic-string|postcss|lightningcss*|@biomejs|playwright-core|typedoc) continue ;;
-  esac
-  cp -a "$m" "$stage/root/node_modules/"
+# The packages the benchmarks load at run time: the workspaces' dependencies
+# (optional and peer ones too: Dawn's webgpu), TF.js, and theirs, followed
+# through package.json; not the build, test and doc tools (typedoc's syntax
+# highlighter alone is 13 MB), not type declarations. A package npm nested
+# under another's node_modules travels inside that one.
+runtime=$(node -e '
+  const fs = require("fs");
+  const seen = new Set();
+  const visit = (name) => {
+    if (seen.has(name) || name.startsWith("@types/") || name === "@webgpu/types") return;
+    seen.add(name);
+    const file = `node_modules/${name}/package.json`;
+    if (!fs.existsSync(file)) return;
+    const p = JSON.parse(fs.readFileSync(file, "utf8"));
+    for (const d of Object.keys({ ...p.dependencies, ...p.optionalDependencies, ...p.peerDependencies })) visit(d);
+  };
+  process.argv.slice(1).forEach(visit);
+  console.log([...seen].filter((n) => !n.startsWith("@pneumo/") && fs.existsSync(`node_modules/${n}`)).join("\n"));
+' @pneumo/benchmarks @pneumo/kernels @pneumo/tensor @pneumo/nn @pneumo/pneumonia @tensorflow/tfjs-core @tensorflow/tfjs-backend-webgpu)
+for m in $runtime; do
+  mkdir -p "$stage/root/node_modules/$(dirname "$m")"
+  cp -a "node_modules/$m" "$stage/root/node_modules/$m"
 done
 # Dawn ships binaries for five platforms; keep linux-x64.
 find "$stage/root/node_modules/webgpu/dist" -mindepth 1 -maxdepth 1 -type d ! -name linux-x64 -exec rm -rf {} +
@@ -51,6 +69,19 @@ if [ "$with_node" = 1 ]; then
   # Symbols only: 99 -> 86 MB, about 3 MB less in the archive.
   command -v strip >/dev/null && strip --strip-unneeded "$stage/node/bin/node"
 fi
-mkdir -p gpu-bundle
-tar -C "$stage" -cJf gpu-bundle/bundle.tar.xz .
-ls -la gpu-bundle/bundle.tar.xz
+# BUNDLE_DIR: where it goes (CI checks one in a scratch folder).
+dir=${BUNDLE_DIR:-gpu-bundle}
+mkdir -p "$dir"
+# BUNDLE_XZ_LEVEL: CI packs at -1, five times faster than the default -6
+# and larger (37.1 against 29.7 MB), so a -1 bundle within the limit means
+# a real one is too.
+XZ_OPT="-${BUNDLE_XZ_LEVEL:-6}" tar -C "$stage" -cJf "$dir/bundle.tar.xz" .
+ls -la "$dir/bundle.tar.xz"
+# The bundle travels with the working tree within 64 MiB: refuse one that
+# leaves the tree less than about 24 MB (it was 63 MB once, with dev tools).
+limit=$((40 * 1000 * 1000))
+size=$(stat -c %s "$dir/bundle.tar.xz")
+if [ "$size" -gt "$limit" ]; then
+  echo "bundle: $dir/bundle.tar.xz is $size bytes, over the $limit-byte limit: something unneeded got packed" >&2
+  exit 1
+fi
