@@ -40,7 +40,7 @@ export interface ClassPolicy {
    * Reduction steps the Winograd GEMM chains onto each accumulator per loop
    * trip (its tile's kc; fmaChain in kernel.ts says why it pays). Measured
    * on the blog CNN's F(4x4) layers at batch 32, each pass alone in one
-   * process, kc values interleaved: SwiftShader ran kc 4 20-35% faster than
+   * process, kc values interleaved: SwiftShader ran kc 4 17-34% faster than
    * kc 1 and mostly faster than kc 2; llvmpipe ran kc 2 as fast as kc 1 in
    * the weight gradient and 10-15% slower in the forward (LLVM keeps its
    * accumulators in registers already), so it stays at 1, as GPUs do.
