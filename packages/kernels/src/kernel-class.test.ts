@@ -3,6 +3,7 @@ import type { AdapterDescription } from './adapter.js';
 import { CLASS_POLICIES, classCandidates, kernelClassOf, parseKernelClass } from './kernel-class.js';
 import {
   type Conv2dShape,
+  type ConvVariant,
   convForwardVariants,
   convVariantInfo,
   weightGradVariants,
@@ -109,8 +110,8 @@ describe('kernel classes', () => {
         // Only the Winograd variants change, and a chain of 1 leaves them as they were.
         expect(v, cls).toEqual(wino && policy.reductionChain > 1 ? { ...all[i], kc: policy.reductionChain } : all[i]);
         if (wino) {
-          const info = (x: typeof v) => convVariantInfo(x, wide, 'forward').unroll;
-          expect(info(v)).toBe(info(all[i]!) * policy.reductionChain);
+          const unroll = (x: (typeof all)[number]) => convVariantInfo(x as ConvVariant, wide, 'forward').unroll;
+          expect(unroll(v)).toBe(unroll(all[i]!) * policy.reductionChain);
         }
       });
     }
