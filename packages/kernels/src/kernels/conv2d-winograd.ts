@@ -282,13 +282,18 @@ export const winogradInputKernel = (scheme: WinogradScheme = F2X2) => inputKerne
  * B = V transposed (c: tiles, t: input channels, many splits).
  *
  * Where tt is a multiple of 4, an invocation's tiles are 4 consecutive ones
- * per vec4 of B (its tt/4 vec4s a workgroup apart): llvmpipe and
- * SwiftShader load storage buffers one lane at a time, a vec4 in one such
- * pass, so one vec4 load costs about what one float load does. On llvmpipe
+ * per vec4 of B (its tt/4 vec4s a workgroup apart): llvmpipe loads storage
+ * buffers one lane at a time, a vec4 in one such pass, so one vec4 load
+ * costs about what one float load does (on SwiftShader, whose Subzero JIT
+ * gathers each component apart, about two: 0.9 G floats/s as vec4s against
+ * 0.5 G one at a time, measured with a probe kernel). On llvmpipe
  * the loads were two thirds of the 128->128 16x16 F(4x4) GEMM timed alone
  * (36-37 ms, 12 with constants for both operands; 21 with B as vec4s); in
  * the blog CNN's SGD step profile its GEMMs went down 8-14% (128->128
  * input gradient 21.7 -> 19.0 ms, 256->256 weight gradient 21.0 -> 18.4).
+ *
+ * The loop takes kc reduction steps per trip (the tile's kc, set by the
+ * kernel class), each accumulator updated once per trip (fmaChain).
  */
 export const winogradGemmKernel = memoKernel((tile: WinogradTile, planes: number = 16) => {
   const { tt, tco, wg } = tile;
